@@ -1,0 +1,38 @@
+# Local Need Explorer. `make run` serves the app on the bundled data; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SOURCES ?= ../shared/data
+
+.PHONY: run test install install-test bundle bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(PY) -m streamlit run app.py
+
+test: install-test
+	$(PY) -m pytest
+
+# Rebuild data/ from the raw sources (needs ../shared/data); the result is committed.
+bundle: install
+	$(PY) -m civicdata build --sources $(SOURCES) --out data
+
+bench: install
+	for f in bench/*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

@@ -1,0 +1,3 @@
+from civicdata.cli import main
+
+raise SystemExit(main())

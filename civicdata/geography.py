@@ -1,0 +1,242 @@
+"""Geography: area codes and their vintages, lookups, boundaries, joins with coverage reports.
+
+Vintages are kept apart: ``lsoa11`` means LSOA 2011 codes, ``lsoa21`` LSOA 2021 codes.
+Many LSOA codes exist in both vintages (unchanged areas); a code that exists in only one
+of them is reported as belonging to that vintage, and joins never cross vintages silently.
+
+All functions read the bundle in ``data_dir`` (default :func:`civicdata.settings.data_dir`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from civicdata import settings
+from civicdata.errors import UnknownAreaError, VintageMismatchError
+
+LEVELS = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")
+LEVEL_LABELS = {
+    "lsoa11": "LSOA 2011", "lsoa21": "LSOA 2021", "msoa11": "MSOA 2011", "msoa21": "MSOA 2021",
+    "ward": "electoral ward", "lad": "local authority district", "urn": "school URN",
+}
+OTHER_VINTAGE = {"lsoa11": "lsoa21", "lsoa21": "lsoa11", "msoa11": "msoa21", "msoa21": "msoa11"}
+CODE_PREFIX = {"lsoa11": "E01", "lsoa21": "E01", "msoa11": "E02", "msoa21": "E02", "ward": "E05",
+               "lad": ("E06", "E07", "E08", "E09")}
+
+
+def _dir(data_dir: Path | None) -> Path:
+    return Path(data_dir) if data_dir else settings.data_dir()
+
+
+@lru_cache(maxsize=16)
+def _read_lookup(path: str, mtime: float) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def load_lookup(name: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """A bundled lookup table (``lsoa11``, ``lsoa21``, ``lsoa11_lsoa21``, ``msoa11_msoa21``, ``lad24``).
+
+    The frame is shared between callers (cached): copy it before changing it.
+    """
+    path = _dir(data_dir) / "lookups" / f"{name}.parquet"
+    return _read_lookup(str(path), path.stat().st_mtime)
+
+
+@lru_cache(maxsize=32)
+def _read_geo(path: str, mtime: float) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(path)
+
+
+def load_boundaries(level: str, region: str = "england", data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Boundaries (EPSG:4326) at ``level`` for ``region`` ``"gm"`` (detailed) or ``"england"`` (coarse).
+
+    GM levels: lsoa11, lsoa21, msoa11, msoa21, ward23, lad23, cauth23. England levels:
+    lsoa11, lsoa21, msoa11, msoa21, wards22, ltla24, icb22. Columns: ``<level>_code``,
+    ``<level>_name``, ``geometry``. Shared (cached): copy before changing.
+    """
+    path = _dir(data_dir) / "geography" / region / f"{level}.parquet"
+    if not path.is_file():
+        options = sorted(p.stem for p in path.parent.glob("*.parquet"))
+        raise KeyError(f"no {region} boundaries at level '{level}'; available: {', '.join(options)}")
+    return _read_geo(str(path), path.stat().st_mtime)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A resolved place: its code, name and level (with vintage)."""
+
+    code: str
+    name: str
+    level: str
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS.get(self.level, self.level)
+
+
+@lru_cache(maxsize=4)
+def _areas_table(data_dir: str) -> pd.DataFrame:
+    """Every known area: code, name, level (one row per code and level)."""
+    d = Path(data_dir)
+    l11 = load_lookup("lsoa11", d)
+    l21 = load_lookup("lsoa21", d)
+    lad = load_lookup("lad24", d)
+    parts = [
+        pd.DataFrame({"code": l11["lsoa11_code"], "name": l11["lsoa11_name"], "level": "lsoa11"}),
+        pd.DataFrame({"code": l21["lsoa21_code"], "name": l21["lsoa21_name"], "level": "lsoa21"}),
+        l11[["msoa11_code", "msoa11_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="msoa11"),
+        l21[["msoa21_code", "msoa21_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="msoa21"),
+        l21[["ward24_code", "ward24_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="ward"),
+        pd.DataFrame({"code": lad["lad24_code"], "name": lad["lad24_name"], "level": "lad"}),
+        l11[["lad19_code", "lad19_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="lad"),
+    ]
+    gm_ward = d / "geography" / "gm" / "ward23.parquet"
+    if gm_ward.is_file():
+        w = load_boundaries("ward23", "gm", d)
+        parts.append(pd.DataFrame({"code": w["ward23_code"], "name": w["ward23_name"], "level": "ward"}))
+    out = pd.concat(parts, ignore_index=True).dropna().drop_duplicates(["code", "level"])
+    return out.reset_index(drop=True)
+
+
+def areas_table(data_dir: Path | None = None) -> pd.DataFrame:
+    """All known areas of England: columns ``code``, ``name``, ``level``."""
+    return _areas_table(str(_dir(data_dir)))
+
+
+def code_levels(code: str, data_dir: Path | None = None) -> list[str]:
+    """The levels (with vintage) at which ``code`` exists, e.g. ``["lsoa11", "lsoa21"]``."""
+    t = areas_table(data_dir)
+    return t.loc[t["code"] == code.strip().upper(), "level"].tolist()
+
+
+def check_area_code(code: str, level: str, data_dir: Path | None = None) -> Area:
+    """Return the area for ``code`` at ``level``, or raise a helpful error.
+
+    Raises :class:`VintageMismatchError` when the code exists only in the other vintage
+    (e.g. an LSOA 2021 code asked of an LSOA 2011 layer) and :class:`UnknownAreaError`
+    when it is not known at all.
+    """
+    code = code.strip().upper()
+    t = areas_table(data_dir)
+    hit = t[(t["code"] == code) & (t["level"] == level)]
+    if len(hit):
+        return Area(code, str(hit["name"].iloc[0]), level)
+    levels = t.loc[t["code"] == code, "level"].tolist()
+    other = OTHER_VINTAGE.get(level)
+    if other and other in levels:
+        raise VintageMismatchError(
+            f"{code} is an {LEVEL_LABELS[other]} code, not an {LEVEL_LABELS[level]} code: the layer uses "
+            f"{LEVEL_LABELS[level]} codes. Convert it with the ONS lookup (lookups/lsoa11_lsoa21 or msoa11_msoa21).")
+    if levels:
+        raise UnknownAreaError(f"{code} is a {LEVEL_LABELS[levels[0]]} code, not a {LEVEL_LABELS.get(level, level)} code")
+    raise UnknownAreaError(f"unknown area code '{code}' for {LEVEL_LABELS.get(level, level)}")
+
+
+def search_areas(text: str, levels: tuple[str, ...] = LEVELS, limit: int = 10,
+                 data_dir: Path | None = None) -> pd.DataFrame:
+    """Areas whose code equals ``text`` or whose name contains it (case-insensitive).
+
+    Exact code and exact name matches come first. Columns ``code``, ``name``, ``level``.
+    """
+    q = text.strip()
+    if not q:
+        return pd.DataFrame(columns=["code", "name", "level"])
+    t = areas_table(data_dir)
+    t = t[t["level"].isin(levels)]
+    exact_code = t["code"] == q.upper()
+    exact_name = t["name"].str.lower() == q.lower()
+    contains = t["name"].str.contains(re.escape(q), case=False, regex=True)
+    order = {lv: i for i, lv in enumerate(("lad", "ward", "msoa21", "msoa11", "lsoa21", "lsoa11"))}
+    hits = t[exact_code | exact_name | contains].assign(
+        _rank=lambda f: (~(exact_code | exact_name)[f.index]).astype(int) * 10 + f["level"].map(order))
+    return hits.sort_values(["_rank", "name"]).drop(columns="_rank").head(limit).reset_index(drop=True)
+
+
+def suggest_names(text: str, n: int = 5, data_dir: Path | None = None) -> list[str]:
+    """Close place names for text that matched nothing (for a friendly 'no match')."""
+    t = areas_table(data_dir)
+    names = t.loc[t["level"].isin(["lad", "ward"]), "name"].unique().tolist()
+    return difflib.get_close_matches(text.strip(), names, n=n, cutoff=0.6)
+
+
+def resolve_lad(text: str, data_dir: Path | None = None) -> Area:
+    """A local authority district (2024 or 2019 code, or exact name)."""
+    t = areas_table(data_dir)
+    lads = t[t["level"] == "lad"]
+    hit = lads[(lads["code"] == text.strip().upper()) | (lads["name"].str.lower() == text.strip().lower())]
+    if hit.empty:
+        close = difflib.get_close_matches(text.strip(), lads["name"].tolist(), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownAreaError(f"unknown local authority '{text}'{hint}")
+    return Area(str(hit["code"].iloc[0]), str(hit["name"].iloc[0]), "lad")
+
+
+def is_gm(lad_code: str) -> bool:
+    """True for the ten Greater Manchester boroughs (E08000001..E08000010)."""
+    return bool(re.fullmatch(r"E080000(0[1-9]|10)", lad_code))
+
+
+def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """The areas at ``level`` inside a local authority: columns ``code``, ``name``.
+
+    LSOA 2011 and MSOA 2011 use the LAD of IoD2019 (2019 codes) or the LAD 2024 of
+    their 2021 successor, so both 2019 and 2024 district codes work. Wards are the
+    2024 wards of the district's LSOA 2021 (best fit, ONS lookup).
+    """
+    lad_code = resolve_lad(lad_code, data_dir).code
+    if level in ("lsoa11", "msoa11"):
+        t = load_lookup("lsoa11", data_dir)
+        t = t[(t["lad19_code"] == lad_code) | (t["lad24_code"] == lad_code)]
+    elif level in ("lsoa21", "msoa21", "ward"):
+        t = load_lookup("lsoa21", data_dir)
+        t = t[t["lad24_code"] == lad_code]
+    else:
+        raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
+    col = {"lsoa11": "lsoa11", "msoa11": "msoa11", "lsoa21": "lsoa21", "msoa21": "msoa21", "ward": "ward24"}[level]
+    out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
+    return out.sort_values("code").reset_index(drop=True)
+
+
+@dataclass
+class Coverage:
+    """How a set of codes joined to a geography."""
+
+    level: str
+    total: int
+    matched: int
+    unmatched: list[str] = field(default_factory=list)
+    other_vintage: list[str] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        return self.matched / self.total if self.total else 1.0
+
+    def summary(self) -> str:
+        """One sentence for the UI: '1,671 of 1,673 codes matched LSOA 2011 (2 unmatched: …)'."""
+        msg = f"{self.matched:,} of {self.total:,} codes matched {LEVEL_LABELS.get(self.level, self.level)}"
+        if self.other_vintage:
+            other = LEVEL_LABELS[OTHER_VINTAGE[self.level]]
+            msg += f"; {len(self.other_vintage):,} are {other} codes (use the lookup)"
+        rest = [c for c in self.unmatched if c not in set(self.other_vintage)]
+        if rest:
+            msg += f"; {len(rest):,} unknown (e.g. {', '.join(rest[:3])})"
+        return msg
+
+
+def compute_coverage(codes: pd.Series, level: str, data_dir: Path | None = None) -> Coverage:
+    """Report how many distinct ``codes`` exist at ``level``, which do not, and which are of the other vintage."""
+    codes = pd.Series(codes).dropna().astype(str).str.strip().str.upper().drop_duplicates()
+    t = areas_table(data_dir)
+    known = set(t.loc[t["level"] == level, "code"])
+    unmatched = sorted(set(codes) - known)
+    other = OTHER_VINTAGE.get(level)
+    other_codes = set(t.loc[t["level"] == other, "code"]) if other else set()
+    return Coverage(level, len(codes), len(codes) - len(unmatched), unmatched,
+                    sorted(c for c in unmatched if c in other_codes))

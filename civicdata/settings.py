@@ -1,0 +1,43 @@
+"""Typed defaults in one place.
+
+=====================  ==========================================  ==========================
+name                   default                                     meaning (unit)
+=====================  ==========================================  ==========================
+DATA_DIR               ``<repo>/data`` or ``$CIVICDATA_DATA``      bundled data folder
+USER_LAYERS_DIR        ``$CIVICDATA_USER_LAYERS`` or               user layers folder
+                       ``DATA_DIR/user_layers``
+WGS84                  ``"EPSG:4326"``                             CRS of every bundled file
+BNG                    ``"EPSG:27700"``                            British National Grid, metres
+GM_SIMPLIFY_METRES     ``10.0``                                    GM boundary simplification
+                                                                   tolerance (metres, BNG)
+COORD_DECIMALS         ``6``                                       decimals kept on lon/lat
+                                                                   (~0.1 m)
+DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
+GM_CAUTH_CODE          ``"E47000001"``                             Greater Manchester CA
+=====================  ==========================================  ==========================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_DIR: Path = Path(__file__).resolve().parents[1]
+
+WGS84: str = "EPSG:4326"
+BNG: str = "EPSG:27700"
+GM_SIMPLIFY_METRES: float = 10.0
+COORD_DECIMALS: int = 6
+DEFAULT_LAD: str = "E08000009"
+GM_CAUTH_CODE: str = "E47000001"
+
+
+def data_dir() -> Path:
+    """The bundled data folder (``$CIVICDATA_DATA`` overrides ``<repo>/data``)."""
+    return Path(os.environ.get("CIVICDATA_DATA", REPO_DIR / "data")).resolve()
+
+
+def user_layers_dir() -> Path:
+    """The user layers folder (``$CIVICDATA_USER_LAYERS`` overrides ``data/user_layers``)."""
+    env = os.environ.get("CIVICDATA_USER_LAYERS")
+    return Path(env).resolve() if env else data_dir() / "user_layers"

@@ -1,0 +1,35 @@
+"""Home: what the app is, what data it holds, sources and licences."""
+
+import streamlit as st
+
+from pages import _shared
+
+st.title("Local Need Explorer")
+st.markdown(
+    "Deprivation, health and school indicators for any part of England on one set of maps, so that "
+    "leaders of school trusts, NHS trusts and councils can see where need concentrates and agree a "
+    "**strategic focus** for working together. The default place is **Greater Manchester**."
+)
+
+cat = _shared.catalogue()
+by_theme = cat.by_theme()
+cols = st.columns(4)
+cols[0].metric("Layers", len(cat))
+cols[1].metric("Themes", len(by_theme))
+cols[2].metric("Datasets in the bundle", len(_shared.manifest()["dataset"]))
+cols[3].metric("Boundary simplification (GM)", f"{_shared.manifest()['bundle']['gm_simplify_metres']:g} m")
+
+st.subheader("Layers by theme")
+for theme, layers in by_theme.items():
+    with st.expander(f"{theme.capitalize()} ({len(layers)})"):
+        st.dataframe(
+            [{"id": d.id, "title": d.title, "geography": d.geography_label, "unit": d.unit,
+              "polarity": d.polarity.replace("_", " "), "vintage": d.vintage, "source": d.source} for d in layers],
+            hide_index=True, width="stretch")
+
+st.subheader("Sources, licences and vintages")
+st.caption("IoD2019 and life expectancy use 2011 LSOAs/MSOAs; IoD2025, GIAS 2025 and Census 2021 use 2021 LSOAs. "
+           "MHCLG says IoD2019 and IoD2025 ranks are not directly comparable.")
+st.dataframe(_shared.manifest_frame(), hide_index=True, width="stretch",
+             column_config={"source_url": st.column_config.LinkColumn("source")})
+_shared.footer()

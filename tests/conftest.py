@@ -1,0 +1,39 @@
+"""Shared fixtures: the committed bundle, the raw sources beside the repo, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+SOURCES = Path(os.environ.get("CIVICDATA_SOURCES", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def sources() -> Path:
+    if not (SOURCES / "README.md").is_file():
+        pytest.fail(f"raw sources not found at {SOURCES} (CI clones ../shared beside the repo)")
+    return SOURCES
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_layers(tmp_path_factory, monkeypatch):
+    """Every test sees an empty user-layers folder of its own, never the developer's."""
+    monkeypatch.setenv("CIVICDATA_USER_LAYERS", str(tmp_path_factory.mktemp("user_layers")))
+
+
+def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m civicdata ARGS`` in a subprocess, as an analyst would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "civicdata", *args], capture_output=True, text=True,
+                          cwd=REPO, env=full_env, timeout=300)
