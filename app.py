@@ -5,6 +5,7 @@ import streamlit as st
 st.set_page_config(page_title="Local Need Explorer", page_icon=":material/map:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="About the data", icon=":material/home:", default=True),
+    st.Page("pages/area_map.py", title="Area map", icon=":material/map:", default=True),
+    st.Page("pages/home.py", title="About the data", icon=":material/info:"),
 ]
 st.navigation(pages).run()

@@ -240,3 +240,70 @@ def compute_coverage(codes: pd.Series, level: str, data_dir: Path | None = None)
     other_codes = set(t.loc[t["level"] == other, "code"]) if other else set()
     return Coverage(level, len(codes), len(codes) - len(unmatched), unmatched,
                     sorted(c for c in unmatched if c in other_codes))
+
+
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+MAX_BOUNDARY_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class BoundaryFile:
+    """A user-loaded boundary file: polygons keyed by code, with the detected level and vintage."""
+
+    frame: gpd.GeoDataFrame  # columns code, name, geometry (EPSG:4326)
+    level: str  # lsoa11 | lsoa21 | msoa11 | msoa21
+    code_column: str
+    coverage: Coverage
+
+
+def read_boundary_file(path: Path, label: str | None = None, data_dir: Path | None = None) -> BoundaryFile:
+    """Read an ONS boundary file (GeoJSON, GeoPackage or zipped Shapefile) of LSOAs or MSOAs.
+
+    The code column is the one whose values look like ONS LSOA/MSOA codes; the vintage
+    (2011 or 2021) is detected from the codes: the vintage with more matching codes wins,
+    and codes only the other vintage knows are counted in the coverage report.
+    Raises :class:`civicdata.errors.ProblemsError` naming the file when it cannot be used.
+    """
+    import pyogrio
+
+    from civicdata.errors import Problem, ProblemsError
+
+    label = label or path.name
+    if path.suffix.lower() not in BOUNDARY_SUFFIXES:
+        raise ProblemsError([Problem(label, f"unsupported file type '{path.suffix}': use GeoJSON, GeoPackage or a zipped Shapefile")],
+                            "cannot read the boundary file")
+    if path.stat().st_size > MAX_BOUNDARY_BYTES:
+        raise ProblemsError([Problem(label, f"file is larger than {MAX_BOUNDARY_BYTES // 2**20} MB")],
+                            "cannot read the boundary file")
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        g = gpd.read_file(source, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError, OSError) as exc:
+        raise ProblemsError([Problem(label, f"not a readable boundary file ({exc})")], "cannot read the boundary file") from exc
+    if g.empty:
+        raise ProblemsError([Problem(label, "the file has no features")], "cannot read the boundary file")
+    if g.crs is None:
+        raise ProblemsError([Problem(label, "the file has no coordinate reference system")], "cannot read the boundary file")
+    best: tuple[int, int, str, str] | None = None
+    for col in g.columns:
+        if col == g.geometry.name or g[col].dtype.kind not in "OSU" and str(g[col].dtype) not in ("str", "string"):
+            continue
+        vals = g[col].astype(str).str.strip().str.upper()
+        for prefix, levels in (("E01", ("lsoa11", "lsoa21")), ("E02", ("msoa11", "msoa21"))):
+            if vals.str.match(rf"^{prefix}\d{{6}}$").mean() > 0.9:
+                for level in levels:
+                    cov = compute_coverage(vals, level, data_dir)
+                    # ties (all codes unchanged between vintages) go to the vintage the column name says
+                    hint = int(level[-2:] in col)
+                    if best is None or (cov.matched, hint) > best[:2]:
+                        best = (cov.matched, hint, level, col)
+    if best is None:
+        raise ProblemsError([Problem(label, "no column holds LSOA (E01…) or MSOA (E02…) codes")],
+                            "cannot read the boundary file")
+    _, _, level, col = best
+    codes = g[col].astype(str).str.strip().str.upper()
+    name_col = next((c for c in g.columns if c != col and c.lower().endswith(("nm", "name"))), None)
+    frame = gpd.GeoDataFrame({"code": codes, "name": g[name_col].astype(str) if name_col else codes},
+                             geometry=g.geometry.values, crs=g.crs).to_crs(settings.WGS84)
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    return BoundaryFile(frame.reset_index(drop=True), level, col, compute_coverage(codes, level, data_dir))

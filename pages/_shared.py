@@ -47,3 +47,93 @@ def footer() -> None:
     """Licences and attribution, on every page."""
     st.divider()
     st.caption(ATTRIBUTION + " Some services data are old vintages (NHS Choices 2014): shown with their date.")
+
+
+# ----------------------------------------------------------------- places and layers
+
+from civicdata import choropleth, profile  # noqa: E402
+from civicdata.geography import load_lookup  # noqa: E402
+
+ENGLAND = "england"
+#: marker colours for service point layers (distinct from the viridis area palette)
+SERVICE_COLOURS = ("#000000", "#e7298a", "#d95f02", "#a6761d", "#7570b3", "#666666")
+
+
+@st.cache_data(show_spinner=False)
+def place_options() -> dict[str, str]:
+    """code -> label: England view, all of GM, the ten GM boroughs, then every other English district."""
+    lad = load_lookup("lad24")
+    lad = lad[lad["lad24_code"].str.match(r"^E0[6789]")]
+    gm = lad[lad["cauth23_code"] == settings.GM_CAUTH_CODE].sort_values("lad24_name")
+    rest = lad[lad["cauth23_code"] != settings.GM_CAUTH_CODE].sort_values("lad24_name")
+    out = {ENGLAND: "England (by local authority)", settings.GM_CAUTH_CODE: "Greater Manchester (all 10 boroughs)"}
+    out.update({r.lad24_code: f"{r.lad24_name} (Greater Manchester)" for r in gm.itertuples()})
+    out.update({r.lad24_code: r.lad24_name for r in rest.itertuples()})
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def national_frame(layer_id: str, _stamp_key: tuple) -> pd.DataFrame:
+    return choropleth.national_frame(catalogue().get(layer_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def place_frame(layer_id: str, place: str, _stamp_key: tuple, override_key: str = "", _override=None):
+    return choropleth.place_frame(catalogue().get(layer_id), place, override=_override)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def national_lad_frame(layer_id: str, _stamp_key: tuple):
+    return choropleth.national_lad_frame(catalogue().get(layer_id))
+
+
+@st.cache_data(show_spinner=False)
+def schools() -> pd.DataFrame:
+    return profile.load_schools()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def decile_shares(place: str, iod: str) -> pd.DataFrame:
+    if place == settings.GM_CAUTH_CODE:
+        parts = [profile.compute_decile_shares(c, iod) for c in choropleth.GM_LADS]
+        counts = sum(p["count_imd"] for p in parts)
+        out = sum(p.drop(columns=["count_imd", "england"]).mul(p["count_imd"].sum()) for p in parts) / counts.sum()
+        out = out.round(1)
+        out["count_imd"] = counts
+        out["england"] = 10.0
+        return out
+    return profile.compute_decile_shares(place, iod)
+
+
+def layer_stamp(layer_id: str) -> tuple:
+    """Cache key part that changes when the layer's data file changes."""
+    p = catalogue().get(layer_id).data_path
+    return (str(p), p.stat().st_mtime_ns)
+
+
+# ----------------------------------------------------------------- shareable state
+
+def param(name: str, default: str, valid) -> str:
+    """A query parameter if valid, else ``default`` with a notice (never an exception)."""
+    value = st.query_params.get(name)
+    if value is None:
+        return default
+    if value in valid:
+        return value
+    st.toast(f"Link parameter {name}={value!r} is not valid here; showing {default!r} instead.")
+    return default
+
+
+def legend_html(labels, colours, missing: bool, large: bool) -> str:
+    """An HTML legend (labels escaped) for the map's classes."""
+    import html as _html
+
+    size = 22 if large else 15
+    rows = [f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px;line-height:1.5">'
+            f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:{c};'
+            f'border:1px solid #555"></span>{_html.escape(str(lab))}</div>' for lab, c in zip(labels, colours)]
+    if missing:
+        rows.append(f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px">'
+                    f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:'
+                    f'{choropleth.MISSING_COLOUR};border:1px solid #555"></span>no data / no estimate</div>')
+    return "".join(rows)

@@ -1,0 +1,279 @@
+"""Area map: deprivation, health and schools on one map, with an area profile against England."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import choropleth, profile, settings
+from civicdata.charts import build_decile_share_chart
+from civicdata.errors import ProblemsError
+from civicdata.geography import read_boundary_file, search_areas, suggest_names, load_lookup
+from civicdata.maps import PointLayer, build_area_map, figure_html
+from pages import _shared
+
+st.title("Area map")
+
+cat = _shared.catalogue()
+places = _shared.place_options()
+ss = st.session_state
+
+# ---------------------------------------------------------------- state from the link
+if "am_place" not in ss:
+    ss.am_place = _shared.param("place", ss.get("last_place", settings.DEFAULT_LAD), places)
+if "am_iod" not in ss:
+    ss.am_iod = _shared.param("iod", "2025", ("2025", "2019"))
+area_layers = [d for d in cat if d.geography not in ("point",)]
+area_ids = [d.id for d in area_layers]
+if "am_layer" not in ss:
+    ss.am_layer = _shared.param("layer", f"imd{ss.am_iod}_decile", area_ids)
+ss.setdefault("am_highlight", None)
+
+# ---------------------------------------------------------------- controls
+with st.sidebar:
+    st.header("Place")
+    st.selectbox("Local authority", list(places), key="am_place", format_func=places.get)
+    query = st.text_input("Find a ward, LSOA/MSOA code or school (name or URN)", key="am_query")
+    st.header("Layer")
+    st.radio("Indices of Deprivation", ["2025", "2019"], key="am_iod", horizontal=True,
+             format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
+    themes = cat.by_theme()
+    theme_names = [t for t, ls in themes.items() if any(d.geography != "point" for d in ls)]
+    current = cat.get(ss.am_layer) if ss.am_layer in cat else cat.get(f"imd{ss.am_iod}_decile")
+    theme = st.selectbox("Theme", theme_names, index=theme_names.index(current.theme),
+                         format_func=str.capitalize)
+    # IoD vintages are never mixed: the deprivation menu shows the chosen IoD only
+    choices = [d for d in themes[theme] if d.geography != "point"
+               and (theme != "deprivation" or d.vintage == ss.am_iod)]
+    ids = [d.id for d in choices]
+    if ss.am_layer not in ids:
+        same_kind = f"imd{ss.am_iod}_decile" if theme == "deprivation" else ids[0]
+        ss.am_layer = same_kind if same_kind in ids else ids[0]
+    st.selectbox("Indicator", ids, key="am_layer", format_func=lambda i: cat.get(i).title)
+    st.header("Points")
+    show_schools = st.checkbox("Schools (colour: % FSM, size: pupils)", value=True)
+    phases = st.multiselect("School phase", ["Primary", "Secondary", "All-through", "Nursery", "16 plus",
+                                             "Middle deemed primary", "Middle deemed secondary", "Not applicable"],
+                            default=["Primary", "Secondary", "All-through"])
+    service_layers = [d for d in cat if d.geography == "point"]
+    services = st.multiselect("Health services", [d.id for d in service_layers],
+                              default=["hospitals22"], format_func=lambda i: cat.get(i).title)
+    st.header("View")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
+    tiles = st.toggle("Base map tiles (needs internet)", value=False)
+    with st.expander("Load a finer boundary file"):
+        up = st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",
+                              type=["geojson", "json", "gpkg", "zip"])
+
+place = ss.am_place
+desc = cat.get(ss.am_layer)
+ss.last_place = place
+st.query_params.update({"place": place, "layer": desc.id, "iod": ss.am_iod})
+
+# ---------------------------------------------------------------- user boundary file
+override = None
+if up is not None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
+        path.write_bytes(up.getvalue())
+        try:
+            bf = read_boundary_file(path, label=up.name)
+        except ProblemsError as exc:
+            st.sidebar.error(str(exc))
+        else:
+            ss.am_override = {"level": bf.level, "frame": bf.frame, "name": up.name}
+            st.sidebar.success(f"{up.name}: {bf.coverage.summary()} (codes in column '{bf.code_column}').")
+if ss.get("am_override") and ss.am_override["level"] == desc.geography:
+    override = ss.am_override["frame"]
+
+# ---------------------------------------------------------------- search
+if query:
+    areas = search_areas(query, levels=("ward", "lsoa11", "lsoa21", "msoa11", "msoa21", "lad"))
+    found_schools = profile.search_schools(query)
+    if areas.empty and found_schools.empty:
+        hint = suggest_names(query)
+        st.warning(f"No match for “{query}”." + (f" Did you mean: {', '.join(hint)}?" if hint else
+                                                  " Try a ward name, an E01…/E02… code or a school name."))
+    else:
+        options = [("area", r.code, r.level, f"{r.name} ({r.code}, {r.level})") for r in areas.itertuples()]
+        options += [("school", str(r.urn), "urn", f"{r.name} (school, URN {r.urn})") for r in found_schools.itertuples()]
+        pick = st.selectbox("Matches", options, format_func=lambda o: o[3], key="am_pick")
+        if st.button("Go there"):
+            kind, code, level, _ = pick
+            if kind == "school":
+                det = profile.school_details(int(code))
+                target, ss.am_highlight = det["lad24_code"], ("school", code)
+            elif level == "lad":
+                target, ss.am_highlight = code, None
+            else:
+                lk = load_lookup("lsoa21" if level in ("lsoa21", "msoa21", "ward") else "lsoa11")
+                col = {"lsoa11": "lsoa11_code", "msoa11": "msoa11_code", "lsoa21": "lsoa21_code",
+                       "msoa21": "msoa21_code", "ward": "ward24_code"}[level]
+                lad_col = "lad24_code"
+                target = lk.loc[lk[col] == code, lad_col].mode().iloc[0]
+                ss.am_highlight = ("area", code)
+            if target in places:
+                ss.am_place = target
+                st.rerun()
+
+# ---------------------------------------------------------------- data for the map
+stamp = _shared.layer_stamp(desc.id)
+national = place == _shared.ENGLAND
+points: list[PointLayer] = []
+if desc.geography == "urn":
+    frame = None
+    classes = None
+elif national:
+    frame = _shared.national_lad_frame(desc.id, stamp)
+    classes = choropleth.layer_classes(choropleth.aggregate_descriptor(desc), frame["value"])
+else:
+    frame = _shared.place_frame(desc.id, place, stamp, ss.am_override["name"] if override is not None else "",
+                                _override=override)
+    classes = choropleth.layer_classes(desc, _shared.national_frame(desc.id, stamp)["value"])
+
+if national:
+    bounds = (-6.4, 49.9, 1.8, 55.8)
+elif frame is not None and len(frame):
+    bounds = tuple(frame.total_bounds)
+else:
+    bounds = tuple(choropleth.boundaries_for("lad", place).total_bounds)
+
+if show_schools and not national:
+    sch = _shared.schools()
+    codes = set(choropleth.areas_in_place(place, "lsoa21")["code"])
+    sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
+    value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
+    sch["urn:"] = "urn:" + sch["urn"].astype(str)
+    points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct",
+                                                                     "lsoa21_code", "imd2025_decile"],
+                             colour_by=value_col, colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
+                             size_by="pupils", key_column="urn:"))
+if not national:
+    from civicdata.layers import load_layer
+
+    for i, sid in enumerate(services):
+        sd = cat.get(sid)
+        pts = profile.points_in_bounds(load_layer(sd), bounds)
+        pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
+        hover = [c for c in ("service_type", "subtype", "postcode", "parent_name", "vintage") if c in pts.columns]
+        points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
+                                 key_column="service:"))
+
+highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
+draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
+fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
+                     height=720 if large else 600, large_text=large, tiles=tiles, bounds=bounds)
+
+# ---------------------------------------------------------------- layout
+place_name = places[place].replace(" (Greater Manchester)", "")
+if desc.theme == "deprivation" and not national and frame is not None:
+    head = profile.compute_headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
+    if head is not None:
+        st.markdown(f"### {head.text}")
+st.caption(f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}.")
+
+map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
+with map_col:
+    event = st.plotly_chart(fig, key="area_map", on_select="rerun", selection_mode="points",
+                            config={"displaylogo": False, "scrollZoom": True})
+with side_col:
+    if classes is not None:
+        st.markdown("**Legend**")
+        st.html(_shared.legend_html(classes.labels, classes.colours,
+                                    bool(frame is not None and frame["class"].isna().any()), large))
+        st.caption(f"{classes.rule} Polarity: {classes.polarity_note}."
+                   + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
+    elif desc.geography == "urn":
+        st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
+    if not tiles:
+        st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
+
+# ---------------------------------------------------------------- click-through
+picked = None
+sel = getattr(event, "selection", None) or {}
+for pt in sel.get("points", []) if isinstance(sel, dict) else []:
+    cd = pt.get("customdata")
+    if cd:
+        picked = cd[0] if isinstance(cd, list) else cd
+        break
+if picked and national and str(picked) in places:
+    ss.am_place = str(picked)
+    st.rerun()
+
+with side_col:
+    st.markdown("**Details**")
+    if frame is not None and len(frame):
+        opts = [""] + frame["code"].tolist()
+        names = dict(zip(frame["code"], frame["name"]))
+        default = picked if picked in names else (highlight if highlight in names else "")
+        code = st.selectbox("Area", opts, index=opts.index(default) if default in opts else 0,
+                            format_func=lambda c: "choose an area" if not c else f"{names[c]} ({c})",
+                            key=f"am_area_{place}_{desc.geography}")
+        if code:
+            row = frame[frame["code"] == code].iloc[0]
+            val = "no data" if pd.isna(row["value"]) else f"{row['value']:.4g} {desc.unit}"
+            st.markdown(f"**{row['name']}** `{code}`  \n{desc.title}: **{val}**")
+            if desc.has_ci and not pd.isna(row.get("ci_lower")):
+                st.markdown(f"95% CI {row['ci_lower']:.1f} to {row['ci_upper']:.1f}")
+            if "national_rank" in row and not pd.isna(row["national_rank"]):
+                st.markdown(f"National rank {int(row['national_rank']):,} of {int(row['national_n']):,} "
+                            f"(1 = worst); class {int(row['class'])} — {classes.labels[int(row['class']) - 1]}")
+            st.caption(f"Source: {desc.source}, {desc.vintage}")
+    school_key = None
+    if isinstance(picked, str) and picked.startswith("urn:"):
+        school_key = picked[4:]
+    elif ss.am_highlight and ss.am_highlight[0] == "school":
+        school_key = ss.am_highlight[1]
+    if school_key:
+        det = profile.school_details(int(school_key))
+        st.markdown(f"**{det['name']}** (URN {det['urn']})  \n{det['phase']}, {det['type_group']}  \n"
+                    f"Pupils: {det['pupils'] if det['pupils'] is not None else 'not recorded'} · "
+                    f"% FSM: {det['fsm_pct'] if det['fsm_pct'] is not None else 'not recorded'}  \n"
+                    f"LSOA 2021: `{det['lsoa21_code']}` · IMD decile (IoD2025): {det['imd2025_decile']}")
+        st.caption("Source: DfE GIAS (May 2025); IoD2025 (MHCLG)")
+
+# ---------------------------------------------------------------- downloads
+if frame is not None:
+    table = pd.DataFrame(frame.drop(columns="geometry"))
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"{desc.id}_{place}.csv", mime="text/csv")
+    d2.download_button("Download the map (HTML)", figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
+                       file_name=f"{desc.id}_{place}.html", mime="text/html")
+
+# ---------------------------------------------------------------- area profile
+if not national:
+    iod = ss.am_iod
+    st.header(f"Area profile: {place_name}")
+    shares = _shared.decile_shares(place, iod)
+    c1, c2 = st.columns([1.4, 1])
+    with c1:
+        st.plotly_chart(build_decile_share_chart(shares, place_name, iod, large), key="deciles",
+                        config={"displaylogo": False})
+        st.caption(f"Source: MHCLG English Indices of Deprivation {iod}. England reference: 10% of LSOAs in each decile.")
+    with c2:
+        dom = shares.drop(columns=["count_imd", "england"]).T
+        dom.index = [profile.DOMAIN_TITLES[k] for k in dom.index]
+        dom = dom[[1, 2, 10]].rename(columns={1: "% in decile 1", 2: "% in decile 2", 10: "% in decile 10"})
+        st.markdown("**Each domain: share of LSOAs in national deciles**")
+        st.dataframe(dom, width="stretch")
+    if place != settings.GM_CAUTH_CODE:
+        le = profile.compute_life_expectancy_range(place)
+        cols = st.columns(2)
+        for col, sex in zip(cols, ("male", "female")):
+            r = le.loc[sex]
+            if r.get("msoas_with_estimate", 0):
+                col.metric(f"Life expectancy gap, {sex}s (2016–20)", f"{r['gap_years']:.1f} years",
+                           help="Highest minus lowest MSOA (2011) in the district")
+                col.caption(f"Lowest {r['lowest']:.1f} in {r['lowest_name']} ({r['lowest_msoa']}); highest "
+                            f"{r['highest']:.1f} in {r['highest_name']} ({r['highest_msoa']}). "
+                            f"{int(r['msoas_with_estimate'])} of {int(r['msoas'])} MSOAs have an estimate. Source: ONS.")
+        st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
+        st.dataframe(profile.compute_most_deprived(place, iod), hide_index=True, width="stretch")
+        st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
+        st.dataframe(profile.compute_schools_most_deprived(place), hide_index=True, width="stretch")
+        st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
+_shared.footer()
