@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from civicdata import settings
@@ -154,8 +155,10 @@ def search_areas(text: str, levels: tuple[str, ...] = LEVELS, limit: int = 10,
     exact_name = t["name"].str.lower() == q.lower()
     contains = t["name"].str.contains(re.escape(q), case=False, regex=True)
     order = {lv: i for i, lv in enumerate(("lad", "ward", "msoa21", "msoa11", "lsoa21", "lsoa11"))}
-    hits = t[exact_code | exact_name | contains].assign(
-        _rank=lambda f: (~(exact_code | exact_name)[f.index]).astype(int) * 10 + f["level"].map(order))
+    keep = (exact_code | exact_name | contains).to_numpy(dtype=bool)
+    hits = t[keep].copy()
+    exact = (exact_code | exact_name).to_numpy(dtype=bool)[keep]
+    hits["_rank"] = np.where(exact, 0, 10) + hits["level"].astype(object).map(order).fillna(9).to_numpy(dtype=int)
     return hits.sort_values(["_rank", "name"]).drop(columns="_rank").head(limit).reset_index(drop=True)
 
 

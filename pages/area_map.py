@@ -22,14 +22,17 @@ places = _shared.place_options()
 ss = st.session_state
 
 # ---------------------------------------------------------------- state from the link
+if "am_next_place" in ss:  # a search hit or a click on the England map moves the place
+    ss.am_place = ss.pop("am_next_place")
 if "am_place" not in ss:
     ss.am_place = _shared.param("place", ss.get("last_place", settings.DEFAULT_LAD), places)
-if "am_iod" not in ss:
-    ss.am_iod = _shared.param("iod", "2025", ("2025", "2019"))
-area_layers = [d for d in cat if d.geography not in ("point",)]
-area_ids = [d.id for d in area_layers]
+area_ids = [d.id for d in cat if d.geography != "point"]
 if "am_layer" not in ss:
-    ss.am_layer = _shared.param("layer", f"imd{ss.am_iod}_decile", area_ids)
+    iod = _shared.param("iod", "2025", ("2025", "2019"))
+    ss.am_layer = _shared.param("layer", f"imd{iod}_decile", area_ids)
+    layer0 = cat.get(ss.am_layer)
+    # an IoD layer in the link decides the IoD vintage shown
+    ss.am_iod = layer0.vintage if layer0.theme == "deprivation" and layer0.vintage in ("2019", "2025") else iod
 ss.setdefault("am_highlight", None)
 
 # ---------------------------------------------------------------- controls
@@ -116,7 +119,7 @@ if query:
                 target = lk.loc[lk[col] == code, lad_col].mode().iloc[0]
                 ss.am_highlight = ("area", code)
             if target in places:
-                ss.am_place = target
+                ss.am_next_place = target
                 st.rerun()
 
 # ---------------------------------------------------------------- data for the map
@@ -200,7 +203,7 @@ for pt in sel.get("points", []) if isinstance(sel, dict) else []:
         picked = cd[0] if isinstance(cd, list) else cd
         break
 if picked and national and str(picked) in places:
-    ss.am_place = str(picked)
+    ss.am_next_place = str(picked)
     st.rerun()
 
 with side_col:

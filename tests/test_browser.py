@@ -1,0 +1,107 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright against `streamlit run` on 127.0.0.1.
+
+Screenshots go to test-artifacts/. On CI (CI=true) a missing Chromium is a failure; on a
+developer machine without it these tests are skipped with the command to install it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("Chromium is missing: .ci/run must `apt-get install -y chromium`")
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = _free_port()
+    env = {**os.environ, "CIVICDATA_USER_LAYERS": str(tmp_path_factory.mktemp("ul"))}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str, width: int = 1600, height: int = 1000):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(1500)
+    return page
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_area_map_renders_polygons_offline(server, browser):
+    page = _open(browser, f"{server}/?place=E08000009&layer=imd2025_decile")
+    _no_exception(page)
+    # one SVG path per drawn polygon part in the map's vector layer; Trafford has 139 LSOAs
+    polygons = page.evaluate("""() => {
+        const gd = document.querySelector('.js-plotly-plot');
+        return gd && gd.data ? gd.data[0].locations.length : 0; }""")
+    assert polygons == 139
+    canvas = page.locator(".js-plotly-plot canvas").count()
+    assert canvas >= 1  # maplibre draws the polygons on a canvas: the map has rendered
+    assert page.get_by_text("In Trafford,").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "area_map_trafford.png"))
+    page.close()
+
+
+def test_shared_link_reproduces_the_view(server, browser):
+    page = _open(browser, f"{server}/?place=E08000003&layer=le_male")
+    _no_exception(page)
+    assert page.get_by_text("Life expectancy at birth, male").count() >= 1
+    n = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].locations.length")
+    assert n == 57  # Manchester's MSOA 2011
+    assert "place=E08000003" in page.url and "layer=le_male" in page.url
+    page.screenshot(path=str(ARTIFACTS / "area_map_manchester_le.png"))
+    page.close()
