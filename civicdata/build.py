@@ -636,6 +636,11 @@ def build_lookups(sources: Path, bundle: Bundle, iod2019: pd.DataFrame, pop2021:
                         "lon": to_number(cen, "longitude", label=SOURCES["lsoa11_centroids"].path, problems=problems),
                         "lat": to_number(cen, "latitude", label=SOURCES["lsoa11_centroids"].path, problems=problems)})
     l11 = l11.merge(cen, on="lsoa11_code", how="left", validate="1:1")
+    # England and Wales centres: a point nearest a Welsh LSOA centre is outside England.
+    cen_ew = cen.sort_values("lsoa11_code")
+    _write(cen_ew, bundle.out / "lookups" / "lsoa11_centroids_ew.parquet")
+    bundle.record("lookup_lsoa11_centroids_ew", ["lookups/lsoa11_centroids_ew.parquet"], ["lsoa11_centroids"],
+                  len(cen_ew), "LSOA 2011 (England and Wales)", "LSOA 2011 centre points, England and Wales")
     icb = t["lsoa11_icb22"][specs["lsoa11_icb22"]]
     l11 = l11.merge(icb, on="lsoa11_code", how="left", validate="1:1")
     l11 = l11.merge(t["lsoa11_ward17"][["lsoa11_code", "ward17_code"]], on="lsoa11_code", how="left", validate="1:1")

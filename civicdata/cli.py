@@ -72,6 +72,44 @@ def cmd_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metro_line(args: argparse.Namespace) -> int:
+    from civicdata import metro
+
+    if args.metrolink:
+        line = metro.metrolink_line(args.metrolink)
+    elif args.feed:
+        if not args.route:
+            raise ValueError("--feed needs --route ROUTE_ID")
+        from civicdata.gtfs import load_feed
+
+        line = metro.feed_line(load_feed(args.feed), args.route, args.pattern)
+    else:
+        if not (args.line and args.stops and args.start and args.end):
+            raise ValueError("--line needs --stops, --from and --to")
+        line = metro.line_from_files(Path(args.line), Path(args.stops), args.start, args.end)
+    profile = metro.stop_profile(line, iod=args.iod)
+    gaps = metro.compute_gaps(profile)
+    if args.json:
+        out = metro.profile_to_json(profile, gaps)
+        out["line"] = line.name
+        out["far_stops"] = line.far_stops[["name", "offset_m"]].to_dict(orient="records")
+        _print_json(out)
+        return 0
+    print(line.name)
+    for r in profile.itertuples():
+        le = lambda v, lo, hi: "no estimate" if v != v else f"{v:.1f} ({lo:.1f}-{hi:.1f})"  # noqa: E731
+        mins = "" if r.minutes != r.minutes else f"{r.minutes:5.1f} min  "
+        dec = "-" if r.imd_decile is None or r.imd_decile != r.imd_decile else r.imd_decile
+        print(f"  {mins}{r.name:30s} {r.msoa or 'no data':10s} M {le(r.le_male, r.le_male_lower, r.le_male_upper):20s} "
+              f"F {le(r.le_female, r.le_female_lower, r.le_female_upper):20s} IMD {dec}{' (approximate)' if r.approximate else ''}")
+    for r in line.far_stops.itertuples():
+        print(f"  left out: {r.name} is {r.offset_m:.0f} m from the line")
+    for g in gaps.values():
+        if g is not None:
+            print(g.text + (" Their 95% confidence intervals overlap." if g.ci_overlap else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -96,6 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--level", required=True, choices=["lsoa11", "lsoa21", "msoa11", "msoa21", "ward"])
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_areas)
+    m = sub.add_parser("metro-line", help="life expectancy at each stop of a line")
+    src = m.add_mutually_exclusive_group(required=True)
+    src.add_argument("--metrolink", metavar="LINE_KEY", help="a bundled Metrolink line, e.g. METLPINK:O:2023-07-15")
+    src.add_argument("--feed", metavar="PATH", help="a GTFS zip or folder (with --route)")
+    src.add_argument("--line", metavar="GEOJSON", help="line geometry pieces (with --stops, --from, --to)")
+    m.add_argument("--route", metavar="ROUTE_ID")
+    m.add_argument("--pattern", type=int, default=0, help="stop pattern index (0 = the one with the most stops)")
+    m.add_argument("--stops", metavar="CSV_OR_GEOJSON")
+    m.add_argument("--from", dest="start", metavar="STOP_NAME")
+    m.add_argument("--to", dest="end", metavar="STOP_NAME")
+    m.add_argument("--iod", choices=["2025", "2019"], default="2025", help="IoD for the IMD decile band")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_metro_line)
     return p
 
 
@@ -103,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CivicDataError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (CivicDataError, ValueError, KeyError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, CivicDataError) and exc.args else exc
+        print(f"error: {msg}", file=sys.stderr)
         return 1

@@ -183,3 +183,40 @@ def figure_html(fig: go.Figure, title: str) -> str:
     return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False},
                        default_width="100%", default_height="90vh").replace(
         "<head>", f"<head><title>{esc(title)}</title>", 1)
+
+
+def build_line_map(profile: pd.DataFrame, msoas: gpd.GeoDataFrame, line_geometry=None, large_text: bool = False,
+                   height: int = 560) -> go.Figure:
+    """The line (its geometry, or stop to stop), the stops, and the MSOAs they fall in."""
+    fig = go.Figure()
+    font_size = 20 if large_text else 13
+    if len(msoas):
+        fig.add_trace(go.Choroplethmap(
+            geojson=to_geojson(msoas), locations=msoas["code"], z=[1] * len(msoas),
+            colorscale=[[0, "#dbe9f6"], [1, "#dbe9f6"]], showscale=False,
+            marker={"line": {"width": 1, "color": "#6b8fb3"}, "opacity": 0.6},
+            text=[f"{esc(n)} ({esc(c)})" for n, c in zip(msoas["name"], msoas["code"])],
+            hovertemplate="%{text}<extra>MSOA 2011</extra>", name="MSOAs of the stops"))
+    if line_geometry is not None:
+        parts = list(line_geometry.geoms) if line_geometry.geom_type.startswith("Multi") else [line_geometry]
+        lon: list = []
+        lat: list = []
+        for part in parts:
+            xs, ys = part.xy
+            lon += list(xs) + [None]
+            lat += list(ys) + [None]
+    else:
+        lon, lat = profile["lon"].tolist(), profile["lat"].tolist()
+    fig.add_trace(go.Scattermap(lon=lon, lat=lat, mode="lines", line={"width": 5, "color": "#e7298a"},
+                                name="line", hoverinfo="skip"))
+    fig.add_trace(go.Scattermap(
+        lon=profile["lon"], lat=profile["lat"], mode="markers", marker={"size": 12, "color": "#222222"},
+        text=[f"<b>{esc(n)}</b><br>men {_fmt(m, 'years')}, women {_fmt(w, 'years')}"
+              for n, m, w in zip(profile["name"], profile["le_male"], profile["le_female"])],
+        hovertemplate="%{text}<extra></extra>", name="stops"))
+    b = (profile["lon"].min(), profile["lat"].min(), profile["lon"].max(), profile["lat"].max())
+    centre, zoom = view_for_bounds(b, height, 380)
+    fig.update_layout(map={"style": "white-bg", "center": centre, "zoom": zoom}, height=height,
+                      margin={"l": 0, "r": 0, "t": 0, "b": 0}, font={"family": FONT, "size": font_size},
+                      showlegend=False)
+    return fig

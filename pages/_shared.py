@@ -137,3 +137,30 @@ def legend_html(labels, colours, missing: bool, large: bool) -> str:
                     f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:'
                     f'{choropleth.MISSING_COLOUR};border:1px solid #555"></span>no data / no estimate</div>')
     return "".join(rows)
+
+
+# ----------------------------------------------------------------- metro lines and feeds
+
+from civicdata import metro  # noqa: E402
+from civicdata.gtfs import Feed, load_feed  # noqa: E402
+
+
+@st.cache_data(show_spinner=False)
+def metrolink_lines() -> pd.DataFrame:
+    return metro.load_metrolink_lines()
+
+
+@st.cache_resource(show_spinner="Loading the GTFS feed…", max_entries=4)
+def feed(path: str, _mtime: float) -> Feed:
+    """A loaded GTFS feed, shared and never mutated (keyed by path and modification time)."""
+    return load_feed(path)
+
+
+def default_feed_path() -> Path:
+    return settings.data_dir() / "transport" / "chester_gtfs.zip"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def line_profile(kind: str, key: str, iod: str, _line: "metro.Line") -> pd.DataFrame:
+    """Stop profile of a line; ``kind``/``key`` identify the line for the cache."""
+    return metro.stop_profile(_line, iod=iod)

@@ -7,6 +7,7 @@ developer machine without it these tests are skipped with the command to install
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -104,4 +105,18 @@ def test_shared_link_reproduces_the_view(server, browser):
     assert n == 57  # Manchester's MSOA 2011
     assert "place=E08000003" in page.url and "layer=le_male" in page.url
     page.screenshot(path=str(ARTIFACTS / "area_map_manchester_le.png"))
+    page.close()
+
+
+def test_metro_line_chart_renders(server, browser):
+    page = _open(browser, f"{server}/metro_line?line=METLPINK:O:2023-07-15")
+    _no_exception(page)
+    assert page.locator("h3", has_text=re.compile(r"^Men at Central Park can expect to live")).count() == 1
+    # plotly draws each series as SVG: one marker per stop with a male estimate (27 of the 33)
+    from civicdata.metro import metrolink_line, stop_profile
+
+    expected = int(stop_profile(metrolink_line("METLPINK:O:2023-07-15"))["le_male"].notna().sum())
+    n_points = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").count()
+    assert n_points == expected == 27
+    page.screenshot(path=str(ARTIFACTS / "metro_line_pink.png"), full_page=False)
     page.close()

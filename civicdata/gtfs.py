@@ -1,0 +1,182 @@
+"""Load any GTFS feed (zip or folder) into frames, with every problem named by file, row and column.
+
+Times are parsed to seconds after midnight of the service day; values past 24:00:00 are
+valid (a trip running after midnight). The loader is shared by the metro-line profiles
+and the journey planner.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from civicdata.errors import Problem, ProblemsError
+
+REQUIRED: dict[str, list[str]] = {
+    "stops.txt": ["stop_id", "stop_name", "stop_lat", "stop_lon"],
+    "routes.txt": ["route_id", "route_type"],
+    "trips.txt": ["route_id", "service_id", "trip_id"],
+    "stop_times.txt": ["trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"],
+}
+OPTIONAL: dict[str, list[str]] = {
+    "calendar.txt": ["service_id", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                     "start_date", "end_date"],
+    "calendar_dates.txt": ["service_id", "date", "exception_type"],
+    "shapes.txt": ["shape_id", "shape_pt_lat", "shape_pt_lon", "shape_pt_sequence"],
+    "agency.txt": [],
+}
+MAX_LISTED = 5
+
+
+class FeedError(ProblemsError):
+    """A GTFS feed is missing files or columns, or holds malformed values."""
+
+
+@dataclass
+class Feed:
+    """A loaded GTFS feed. ``stop_times`` carries ``arrival_s``/``departure_s`` (seconds, int32)."""
+
+    name: str
+    stops: pd.DataFrame
+    routes: pd.DataFrame
+    trips: pd.DataFrame
+    stop_times: pd.DataFrame
+    calendar: pd.DataFrame | None
+    calendar_dates: pd.DataFrame | None
+    shapes: pd.DataFrame | None
+
+    def route_label(self, route_id: str) -> str:
+        r = self.routes[self.routes["route_id"] == route_id]
+        if r.empty:
+            return route_id
+        short = r.iloc[0].get("route_short_name", "") or ""
+        long = r.iloc[0].get("route_long_name", "") or ""
+        return " ".join(x for x in (short, long) if x) or route_id
+
+
+def _read_members(path: Path) -> dict[str, bytes]:
+    if path.is_dir():
+        return {p.name: p.read_bytes() for p in path.glob("*.txt")}
+    try:
+        with zipfile.ZipFile(path) as z:
+            out = {}
+            for info in z.infolist():
+                name = Path(info.filename).name
+                if name.endswith(".txt"):
+                    out[name] = z.read(info)
+            return out
+    except zipfile.BadZipFile as exc:
+        raise FeedError([Problem(path.name, "not a zip file or folder of GTFS .txt files")], "cannot read the feed") from exc
+
+
+def parse_gtfs_time(values: pd.Series, file: str, column: str, problems: list[Problem]) -> np.ndarray:
+    """``H:MM:SS``/``HH:MM:SS`` (hours may pass 24) to seconds; malformed cells are problems."""
+    s = values.astype(str).str.strip()
+    parts = s.str.extract(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
+    bad = parts[0].isna() & (s != "")
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())
+        for i in rows[:MAX_LISTED]:
+            problems.append(Problem(file, f"malformed time '{s.iloc[i]}' (expected HH:MM:SS)", row=int(i) + 2, column=column))
+        if len(rows) > MAX_LISTED:
+            problems.append(Problem(file, f"... and {len(rows) - MAX_LISTED} more malformed times", column=column))
+    secs = parts.astype(float)
+    out = secs[0] * 3600 + secs[1] * 60 + secs[2]
+    return out.to_numpy()
+
+
+def load_feed(path: str | Path) -> Feed:
+    """Read a GTFS zip or folder. Raises :class:`FeedError` listing every problem found."""
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        raise FeedError([Problem(label, "file or folder does not exist")], "cannot read the feed")
+    members = _read_members(path)
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for name, cols in {**REQUIRED, **OPTIONAL}.items():
+        if name not in members:
+            if name in REQUIRED:
+                problems.append(Problem(f"{label}/{name}", "required file is missing"))
+            continue
+        try:
+            text = members[name].decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(f"{label}/{name}", f"not UTF-8 text (byte {exc.start})"))
+            continue
+        try:
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            problems.append(Problem(f"{label}/{name}", f"cannot be parsed: {exc}"))
+            continue
+        df.columns = [c.strip() for c in df.columns]
+        for c in cols:
+            if c not in df.columns:
+                problems.append(Problem(f"{label}/{name}", "required column is missing", row=1, column=c))
+        frames[name] = df
+    if "calendar.txt" not in members and "calendar_dates.txt" not in members:
+        problems.append(Problem(f"{label}/calendar.txt", "the feed has neither calendar.txt nor calendar_dates.txt"))
+    if problems:
+        raise FeedError(problems, f"invalid GTFS feed {label}")
+
+    stops = frames["stops.txt"].copy()
+    for c in ("stop_lat", "stop_lon"):
+        v = pd.to_numeric(stops[c], errors="coerce")
+        is_station = stops.get("location_type", pd.Series("", index=stops.index)).isin(["3", "4"])
+        bad = v.isna() & ~is_station
+        for i in np.flatnonzero(bad.to_numpy())[:MAX_LISTED]:
+            problems.append(Problem(f"{label}/stops.txt", f"stop '{stops['stop_id'].iloc[i]}' has no valid coordinate",
+                                    row=int(i) + 2, column=c))
+        stops[c] = v
+    st = frames["stop_times.txt"].copy()
+    arr = parse_gtfs_time(st["arrival_time"], f"{label}/stop_times.txt", "arrival_time", problems)
+    dep = parse_gtfs_time(st["departure_time"], f"{label}/stop_times.txt", "departure_time", problems)
+    seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
+    for i in np.flatnonzero(seq.isna().to_numpy())[:MAX_LISTED]:
+        problems.append(Problem(f"{label}/stop_times.txt", f"stop_sequence '{st['stop_sequence'].iloc[i]}' is not a number",
+                                row=int(i) + 2, column="stop_sequence"))
+    unknown = ~st["stop_id"].isin(set(stops["stop_id"]))
+    for i in np.flatnonzero(unknown.to_numpy())[:MAX_LISTED]:
+        problems.append(Problem(f"{label}/stop_times.txt", f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt",
+                                row=int(i) + 2, column="stop_id"))
+    if problems:
+        raise FeedError(problems, f"invalid GTFS feed {label}")
+    # Blank times (allowed between timepoints) are filled from the other column or interpolated per trip.
+    arr = np.where(np.isnan(arr), dep, arr)
+    dep = np.where(np.isnan(dep), arr, dep)
+    st["arrival_s"] = arr
+    st["departure_s"] = dep
+    st["stop_sequence"] = seq.astype(int)
+    st = st.sort_values(["trip_id", "stop_sequence"], kind="stable").reset_index(drop=True)
+    if st["arrival_s"].isna().any():
+        st["arrival_s"] = st.groupby("trip_id")["arrival_s"].transform(lambda s: s.interpolate(limit_area="inside"))
+        st["departure_s"] = st["departure_s"].fillna(st["arrival_s"])
+    shapes = frames.get("shapes.txt")
+    if shapes is not None:
+        shapes = shapes.assign(shape_pt_lat=pd.to_numeric(shapes["shape_pt_lat"], errors="coerce"),
+                               shape_pt_lon=pd.to_numeric(shapes["shape_pt_lon"], errors="coerce"),
+                               shape_pt_sequence=pd.to_numeric(shapes["shape_pt_sequence"], errors="coerce"))
+    return Feed(label, stops, frames["routes.txt"], frames["trips.txt"], st,
+                frames.get("calendar.txt"), frames.get("calendar_dates.txt"), shapes)
+
+
+def services_on(feed: Feed, day: date) -> set[str]:
+    """Service ids running on ``day`` (calendar weekdays and date range, then calendar_dates exceptions)."""
+    ymd = day.strftime("%Y%m%d")
+    running: set[str] = set()
+    if feed.calendar is not None and len(feed.calendar):
+        c = feed.calendar
+        weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"][day.weekday()]
+        ok = (c[weekday] == "1") & (c["start_date"] <= ymd) & (c["end_date"] >= ymd)
+        running = set(c.loc[ok, "service_id"])
+    if feed.calendar_dates is not None and len(feed.calendar_dates):
+        cd = feed.calendar_dates[feed.calendar_dates["date"] == ymd]
+        running |= set(cd.loc[cd["exception_type"] == "1", "service_id"])
+        running -= set(cd.loc[cd["exception_type"] == "2", "service_id"])
+    return running

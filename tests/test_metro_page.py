@@ -1,0 +1,54 @@
+"""AppTest drives the Metro line page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from civicdata.metro import compute_gaps, metrolink_line, stop_profile
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def _page(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.switch_page("pages/metro_line.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_default_is_the_pink_line_with_computed_headline():
+    at = _page()
+    assert at.selectbox(key="ml_line").value == "METLPINK:O:2023-07-15"
+    gaps = compute_gaps(stop_profile(metrolink_line("METLPINK:O:2023-07-15")))
+    heads = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert heads == [f"### {gaps['male'].text}", f"### {gaps['female'].text}"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    male = spec["data"][0]
+    assert male["name"] == "Males" and len(male["x"]) == 33
+    assert spec["layout"]["xaxis"]["ticktext"][0] == "Rochdale Town Centre"
+
+
+def test_choose_another_line():
+    at = _page()
+    at.selectbox(key="ml_line").set_value("METLRED:I:2023-07-15").run()
+    assert not at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(spec["data"][0]["x"]) == len(metrolink_line("METLRED:I:2023-07-15").stops)
+
+
+def test_gtfs_route_from_the_bundled_feed():
+    at = _page(source="feed", route="11706")
+    assert at.selectbox(key="ml_route").value == "11706"
+    heads = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert heads and heads[0].startswith("### Men at ")
+
+
+def test_invalid_line_in_link_falls_back():
+    at = _page(line="METLNOPE")
+    assert at.selectbox(key="ml_line").value == "METLPINK:O:2023-07-15"
+    assert any("not valid here" in t.value for t in at.toast)
