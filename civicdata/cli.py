@@ -110,6 +110,34 @@ def cmd_metro_line(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_focus(args: argparse.Namespace) -> int:
+    from civicdata.catalogue import load_catalogue
+    from civicdata.focus import compute_focus
+
+    weights: dict[str, float] = {}
+    for item in args.indicator:
+        layer, sep, w = item.partition("=")
+        try:
+            weights[layer] = float(w) if sep else 1.0
+        except ValueError:
+            raise ValueError(f"--indicator {item}: the weight must be a number (LAYER_ID=WEIGHT)") from None
+    cat = load_catalogue()
+    for layer in weights:
+        cat.get(layer)  # unknown ids fail here, with suggestions
+    res = compute_focus(cat, args.unit, args.within, weights, top_n=args.top, draws=args.draws, seed=args.seed)
+    if args.json:
+        _print_json(res.to_json())
+        return 0
+    print(f"Strategic focus: {res.area_name}, by {args.unit}; top {args.top} stability from {res.draws} draws, "
+          f"seed {res.seed}")
+    for lid, rule in res.rules.items():
+        print(f"  {lid} (weight {res.weights[lid]:g}): {rule}")
+    for r in res.table.head(max(args.top, 10)).itertuples():
+        print(f"{r.rank:4d}  {r.code:10s} {r.name[:40]:40s} score {r.score:6.2f}  missing {r.missing}  "
+              f"stability {r.stability:.2f}  {r.reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -147,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--iod", choices=["2025", "2019"], default="2025", help="IoD for the IMD decile band")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_metro_line)
+    f = sub.add_parser("focus", help="rank places or schools on a weighted mix of indicators")
+    f.add_argument("--unit", required=True, choices=["lsoa11", "lsoa21", "msoa11", "ward", "school"])
+    f.add_argument("--within", required=True, help="LAD code or name, or E47000001 for all of Greater Manchester")
+    f.add_argument("--indicator", action="append", required=True, metavar="LAYER_ID=WEIGHT")
+    f.add_argument("--top", type=int, default=10)
+    f.add_argument("--draws", type=int, default=500, help="robustness draws (at least 500)")
+    f.add_argument("--seed", type=int, default=20251022)
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_focus)
     return p
 
 

@@ -164,3 +164,39 @@ def default_feed_path() -> Path:
 def line_profile(kind: str, key: str, iod: str, _line: "metro.Line") -> pd.DataFrame:
     """Stop profile of a line; ``kind``/``key`` identify the line for the cache."""
     return metro.stop_profile(_line, iod=iod)
+
+
+# ----------------------------------------------------------------- strategic focus
+
+from civicdata import focus as _focus  # noqa: E402
+
+
+@st.cache_data(show_spinner="Ranking…", max_entries=32)
+def focus_result(unit: str, area: str, weights: tuple, top_n: int, _stamp_key: tuple) -> "_focus.FocusResult":
+    return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def convene_table(unit: str, code: str) -> pd.DataFrame:
+    return _focus.convene(unit, code)
+
+
+def encode_weights(weights: dict[str, float]) -> str:
+    return ",".join(f"{k}:{v:g}" for k, v in weights.items())
+
+
+def decode_weights(text: str | None, valid) -> dict[str, float] | None:
+    """``id:weight,id:weight`` from a link; None when anything in it is invalid."""
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        k, sep, v = part.partition(":")
+        try:
+            w = float(v)
+        except ValueError:
+            return None
+        if not sep or k not in valid or not (0 <= w <= 10):
+            return None
+        out[k] = w
+    return out or None

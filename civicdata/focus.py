@@ -1,0 +1,479 @@
+"""Strategic focus: rank places or schools on a transparent weighted mix of indicators.
+
+Method (stated on the page and in the README):
+
+1. **Carry** every indicator to the chosen unit (see :data:`CARRY_RULES`): population-weighted
+   means of LSOAs for MSOAs and wards, a school takes its LSOA's values, an LSOA takes its
+   MSOA's value, 2011 and 2021 LSOAs are bridged by the ONS lookup (population-weighted).
+2. **Normalise** each indicator to 0-100 by percentile rank *within the chosen area*, turned
+   so that 100 = most need using the layer's polarity (``neutral`` layers: higher = more need).
+3. **Weight**: a place's score is the sum of its contributions, each
+   ``weight / (sum of the weights of the indicators it has) x normalised value``. A missing
+   value is never zero: the place is ranked on the indicators it has and the count of
+   missing ones is shown.
+4. **Robustness**: every weight is multiplied by an independent uniform factor in
+   [0.75, 1.25] for ``draws`` draws (at least 500) from a fixed, shown seed; a place's
+   stability is the share of draws in which it stays in the top N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from civicdata import settings
+from civicdata.catalogue import Catalogue, LayerDescriptor
+from civicdata.geography import load_lookup, resolve_lad
+from civicdata.layers import load_layer
+
+UNITS = ("lsoa11", "lsoa21", "msoa11", "ward", "school")
+UNIT_LABELS = {"lsoa11": "LSOA (2011)", "lsoa21": "LSOA (2021)", "msoa11": "MSOA (2011)", "ward": "ward (2024)",
+               "school": "school"}
+DEFAULT_SEED = 20251022
+DEFAULT_DRAWS = 500
+PERTURB = 0.25
+
+DOMAIN_WORDS = {"imd": "the IMD", "income": "income", "employment": "employment", "education": "education",
+                "health": "health", "crime": "crime", "barriers": "barriers to housing and services",
+                "living_environment": "living environment"}
+
+CARRY_RULES = {
+    "same": "used as published",
+    "lsoa11->lsoa21": "each LSOA 2021 takes the mid-2015-population-weighted mean of its LSOA 2011 parents (ONS lookup)",
+    "lsoa21->lsoa11": "each LSOA 2011 takes the Census-2021-population-weighted mean of its LSOA 2021 successors",
+    "msoa11->lsoa": "each LSOA takes the value of the MSOA 2011 it lies in",
+    "msoa21->lsoa": "each LSOA 2021 takes the value of the MSOA 2021 it lies in",
+    "ward->lsoa": "each LSOA 2021 takes the value of its ward (2024, ONS best fit)",
+    "lad->lsoa": "each LSOA takes its district's value",
+    "lsoa->msoa11": "population-weighted mean (mid-2015) of the MSOA's LSOA 2011 values",
+    "lsoa->ward": "population-weighted mean (Census 2021) of the ward's LSOA 2021 values",
+    "lsoa->school": "a school takes the value of its LSOA 2021",
+    "urn->area": "pupil-weighted mean of the schools located in the area",
+}
+
+
+def _lsoa_weights(vintage: str, data_dir: Path | None) -> pd.Series:
+    if vintage == "lsoa11":
+        return load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["population_mid2015"].astype(float)
+    return load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["population2021"].astype(float)
+
+
+def _wmean(values: pd.Series, weights: pd.Series, groups: pd.Series) -> pd.Series:
+    """Weighted mean of ``values`` by ``groups``; missing values and weights are left out."""
+    f = pd.DataFrame({"v": values.to_numpy(), "w": weights.to_numpy(), "g": groups.to_numpy()}).dropna()
+    f["vw"] = f["v"] * f["w"]
+    g = f.groupby("g")[["vw", "w"]].sum()
+    return (g["vw"] / g["w"]).where(g["w"] > 0)
+
+
+def values_at_lsoa(desc: LayerDescriptor, vintage: str, data_dir: Path | None = None) -> tuple[pd.Series, str]:
+    """The layer carried to every LSOA of ``vintage`` (``lsoa11``/``lsoa21``), with the rule used."""
+    layer = load_layer(desc).set_index("code")["value"]
+    geo = desc.geography
+    if geo == vintage:
+        return layer, CARRY_RULES["same"]
+    x = load_lookup("lsoa11_lsoa21", data_dir)
+    if geo in ("lsoa11", "lsoa21"):
+        if geo == "lsoa11":  # to lsoa21
+            w = _lsoa_weights("lsoa11", data_dir)
+            return _wmean(x["lsoa11_code"].map(layer), x["lsoa11_code"].map(w), x["lsoa21_code"]), CARRY_RULES["lsoa11->lsoa21"]
+        w = _lsoa_weights("lsoa21", data_dir)
+        return _wmean(x["lsoa21_code"].map(layer), x["lsoa21_code"].map(w), x["lsoa11_code"]), CARRY_RULES["lsoa21->lsoa11"]
+    if geo == "msoa11":
+        l11 = load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["msoa11_code"].map(layer)
+        if vintage == "lsoa11":
+            return l11, CARRY_RULES["msoa11->lsoa"]
+        w = _lsoa_weights("lsoa11", data_dir)
+        return _wmean(x["lsoa11_code"].map(l11), x["lsoa11_code"].map(w), x["lsoa21_code"]), CARRY_RULES["msoa11->lsoa"]
+    if geo in ("msoa21", "ward", "lad"):
+        col = {"msoa21": "msoa21_code", "ward": "ward24_code", "lad": "lad24_code"}[geo]
+        l21 = load_lookup("lsoa21", data_dir).set_index("lsoa21_code")[col].map(layer)
+        rule = CARRY_RULES[f"{geo}->lsoa"]
+        if vintage == "lsoa21":
+            return l21, rule
+        w = _lsoa_weights("lsoa21", data_dir)
+        return _wmean(x["lsoa21_code"].map(l21), x["lsoa21_code"].map(w), x["lsoa11_code"]), rule
+    raise ValueError(f"layer {desc.id} ({geo}) cannot be carried to LSOAs")
+
+
+@dataclass
+class Units:
+    """The places to rank: ``frame`` has ``code`` and ``name`` (and ``lsoa21_code`` etc. for schools)."""
+
+    unit: str
+    area_code: str
+    area_name: str
+    frame: pd.DataFrame
+
+
+def load_units(unit: str, area_code: str, data_dir: Path | None = None) -> Units:
+    """The units inside an area (a district, or ``E47000001`` for all of Greater Manchester)."""
+    if unit not in UNITS:
+        raise ValueError(f"unknown unit '{unit}'; use one of {', '.join(UNITS)}")
+    if area_code == settings.GM_CAUTH_CODE:
+        lads = [f"E080000{n:02d}" for n in range(1, 11)]
+        area_name = "Greater Manchester"
+    else:
+        area = resolve_lad(area_code, data_dir)
+        lads, area_name, area_code = [area.code], area.name, area.code
+    l11 = load_lookup("lsoa11", data_dir)
+    l21 = load_lookup("lsoa21", data_dir)
+    in11 = l11[l11["lad24_code"].isin(lads) | l11["lad19_code"].isin(lads)]
+    in21 = l21[l21["lad24_code"].isin(lads)]
+    if unit == "lsoa11":
+        f = in11[["lsoa11_code", "lsoa11_name"]].set_axis(["code", "name"], axis=1)
+    elif unit == "lsoa21":
+        f = in21[["lsoa21_code", "lsoa21_name"]].set_axis(["code", "name"], axis=1)
+    elif unit == "msoa11":
+        f = in11[["msoa11_code", "msoa11_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
+    elif unit == "ward":
+        f = in21[["ward24_code", "ward24_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
+    else:
+        s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
+        s = s[s["lsoa21_code"].isin(set(in21["lsoa21_code"]))]
+        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "lsoa21_code": s["lsoa21_code"],
+                          "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
+                          "lat": s["lat"], "lon": s["lon"]})
+    return Units(unit, area_code, area_name, f.sort_values("code").reset_index(drop=True))
+
+
+def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> tuple[pd.Series, str]:
+    """The layer's value for each unit (indexed like ``units.frame``) and the rule used."""
+    u = units.unit
+    codes = units.frame["code"]
+    if desc.geography == "point":
+        raise ValueError(f"layer {desc.id} is a point layer: choose an indicator with a value per area")
+    if desc.geography == "urn":
+        layer = load_layer(desc).set_index("code")["value"]
+        if u == "school":
+            return codes.map(layer).astype(float), CARRY_RULES["same"]
+        s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
+        s = s.assign(value=s["urn"].astype(str).map(layer))
+        if u in ("lsoa21", "ward"):
+            key = s["lsoa21_code"] if u == "lsoa21" else s["lsoa21_code"].map(
+                load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["ward24_code"])
+        else:
+            x = load_lookup("lsoa11_lsoa21", data_dir).drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lsoa11_code"]
+            key = s["lsoa21_code"].map(x)
+            if u == "msoa11":
+                key = key.map(load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["msoa11_code"])
+        return codes.map(_wmean(s["value"], s["pupils"], key)).astype(float), CARRY_RULES["urn->area"]
+    if u == desc.geography or (u == "ward" and desc.geography == "ward"):
+        layer = load_layer(desc).set_index("code")["value"]
+        return codes.map(layer).astype(float), CARRY_RULES["same"]
+    if u in ("lsoa11", "lsoa21"):
+        v, rule = values_at_lsoa(desc, u, data_dir)
+        return codes.map(v).astype(float), rule
+    if u == "msoa11":
+        v, rule = values_at_lsoa(desc, "lsoa11", data_dir)
+        l11 = load_lookup("lsoa11", data_dir)
+        agg = _wmean(l11["lsoa11_code"].map(v), l11["population_mid2015"].astype(float), l11["msoa11_code"])
+        return codes.map(agg).astype(float), f"{rule}; then {CARRY_RULES['lsoa->msoa11']}"
+    if u == "ward":
+        v, rule = values_at_lsoa(desc, "lsoa21", data_dir)
+        l21 = load_lookup("lsoa21", data_dir)
+        agg = _wmean(l21["lsoa21_code"].map(v), l21["population2021"].astype(float), l21["ward24_code"])
+        return codes.map(agg).astype(float), f"{rule}; then {CARRY_RULES['lsoa->ward']}"
+    v, rule = values_at_lsoa(desc, "lsoa21", data_dir)
+    return units.frame["lsoa21_code"].map(v).astype(float), f"{rule}; then {CARRY_RULES['lsoa->school']}"
+
+
+def normalise(values: pd.Series, polarity: str) -> pd.Series:
+    """0-100 percentile rank within the given places, 100 = most need; NaN stays NaN.
+
+    Ties share their average rank. A single place with a value gets 50.
+    """
+    ok = values.notna()
+    n = int(ok.sum())
+    out = pd.Series(np.nan, index=values.index)
+    if n == 0:
+        return out
+    ascending = polarity != "higher_is_better"  # higher value = more need unless higher is better
+    r = values[ok].rank(method="average", ascending=ascending)
+    out[ok] = 50.0 if n == 1 else (r - 1) / (n - 1) * 100
+    return out
+
+
+def _scores(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Scores for one or many weight vectors. ``norm`` (places x k); ``weights`` (k,) or (draws x k)."""
+    have = ~np.isnan(norm)
+    n0 = np.where(have, norm, 0.0)
+    w = np.atleast_2d(weights)
+    denom = have.astype(float) @ w.T  # places x draws
+    num = n0 @ w.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, num / denom, np.nan)
+
+
+@dataclass
+class FocusResult:
+    """A ranking: ``table`` (one row per place, rank order) and what produced it."""
+
+    unit: str
+    area_name: str
+    indicators: list[str]
+    weights: dict[str, float]
+    rules: dict[str, str]
+    table: pd.DataFrame
+    top_n: int
+    seed: int
+    draws: int
+    method: str = field(default=__doc__ or "")
+
+    def to_json(self) -> list[dict]:
+        """The CLI's ``focus --json`` shape."""
+        out = []
+        for r in self.table.itertuples():
+            out.append({"code": r.code, "name": r.name, "rank": int(r.rank), "score": round(float(r.score), 4)
+                        if not pd.isna(r.score) else None,
+                        "contributions": {k: round(float(getattr(r, f"c_{k}")), 4) if not pd.isna(getattr(r, f"c_{k}"))
+                                          else None for k in self.indicators},
+                        "missing": int(r.missing), "stability": round(float(r.stability), 4)})
+        return out
+
+
+def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict[str, float], top_n: int = 10,
+                  draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, data_dir: Path | None = None) -> FocusResult:
+    """Rank the units of an area on the weighted indicators (see the module docstring).
+
+    ``table`` columns: ``rank`` (1 = most need), ``code``, ``name``, ``score`` (0-100),
+    ``c_<layer>`` (contributions, summing to the score), ``v_<layer>`` (carried values),
+    ``n_<layer>`` (normalised 0-100), ``missing``, ``stability`` (0-1), ``reason``.
+    """
+    if not weights:
+        raise ValueError("choose at least one indicator")
+    bad = [k for k, w in weights.items() if not (w >= 0) or not np.isfinite(w)]
+    if bad:
+        raise ValueError(f"weights must be finite and >= 0: {', '.join(bad)}")
+    if sum(weights.values()) <= 0:
+        raise ValueError("at least one weight must be above zero")
+    draws = max(int(draws), DEFAULT_DRAWS)
+    units = load_units(unit, area_code, data_dir)
+    ids = list(weights)
+    table = units.frame[["code", "name"]].copy()
+    rules = {}
+    norms = []
+    for lid in ids:
+        desc = catalogue.get(lid)
+        v, rule = carry(desc, units, data_dir)
+        rules[lid] = rule
+        table[f"v_{lid}"] = v.to_numpy()
+        table[f"n_{lid}"] = normalise(v, desc.polarity).to_numpy()
+        norms.append(table[f"n_{lid}"].to_numpy())
+    norm = np.column_stack(norms)
+    w = np.array([float(weights[k]) for k in ids])
+    have = ~np.isnan(norm)
+    denom = have @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        contrib = np.where(have, norm * w / np.where(denom > 0, denom, np.nan)[:, None], np.nan)
+    for j, lid in enumerate(ids):
+        table[f"c_{lid}"] = contrib[:, j]
+    table["score"] = np.nansum(contrib, axis=1)
+    table.loc[denom <= 0, "score"] = np.nan
+    table["missing"] = (~have).sum(axis=1)
+    order = table.sort_values(["score", "code"], ascending=[False, True], na_position="last").index
+    table["rank"] = 0
+    table.loc[order, "rank"] = np.arange(1, len(table) + 1)
+    table["stability"] = compute_stability(norm, w, top_n, draws, seed)
+    table = table.loc[order].reset_index(drop=True)
+    table.insert(0, "rank", table.pop("rank"))
+    table["reason"] = [explain(row, ids, catalogue, table, units.area_name) for _, row in table.iterrows()]
+    return FocusResult(unit, units.area_name, ids, {k: float(weights[k]) for k in ids}, rules, table, top_n, seed, draws)
+
+
+def compute_stability(norm: np.ndarray, weights: np.ndarray, top_n: int, draws: int = DEFAULT_DRAWS,
+                      seed: int = DEFAULT_SEED) -> np.ndarray:
+    """Share of ``draws`` random weight perturbations (each weight x U[0.75, 1.25]) in which each
+    place is in the top ``top_n`` (ties at the cut broken by position, as in the ranking)."""
+    rng = np.random.default_rng(seed)
+    factors = rng.uniform(1 - PERTURB, 1 + PERTURB, size=(draws, len(weights)))
+    scores = _scores(norm, factors * weights)  # places x draws
+    s = np.where(np.isnan(scores), -np.inf, scores)
+    # rank within each draw: stable sort by descending score keeps the earlier place first on ties
+    order = np.argsort(-s, axis=0, kind="stable")
+    top = np.zeros_like(s, dtype=bool)
+    cols = np.arange(s.shape[1])
+    for k in range(min(top_n, s.shape[0])):
+        top[order[k], cols] = True
+    return top.mean(axis=1)
+
+
+def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.DataFrame, area_name: str) -> str:
+    """One plain-English sentence from the two largest contributions."""
+    parts = []
+    contribs = sorted(((row[f"c_{k}"], k) for k in ids if not pd.isna(row[f"c_{k}"])), reverse=True)
+    deciles = []
+    for c, lid in contribs[:3]:
+        desc = catalogue.get(lid)
+        v = row[f"v_{lid}"]
+        if desc.unit.startswith("decile") and desc.theme == "deprivation":
+            if v <= 1.5:
+                deciles.append(DOMAIN_WORDS.get(desc.id.rsplit("20", 1)[0].rstrip("_"), desc.title.lower()))
+                continue
+        if desc.id.startswith("le_"):
+            med = table[f"v_{lid}"].median()
+            sex = desc.id[3:].replace("persons", "all-persons")
+            diff = v - med
+            parts.append(f"{sex} life expectancy {abs(diff):.1f} years {'below' if diff < 0 else 'above'} the "
+                         f"{area_name} median")
+            continue
+        pct = row[f"n_{lid}"]
+        name = desc.title.split(",")[0].split(" (")[0]
+        unit = "" if desc.unit.startswith(("rank", "decile", "score")) or desc.unit in name else f" {desc.unit}"
+        parts.append(f"{name[0].lower() + name[1:]} {v:.3g}{unit} (more need than {pct:.0f}% of places)")
+    if deciles:
+        parts.insert(0, "most deprived decile for " + " and ".join(deciles[:3]))
+    if not parts:
+        return "No indicator values."
+    sentence = "; ".join(parts[:2])
+    if row["missing"]:
+        sentence += f" ({int(row['missing'])} indicator{'s' if row['missing'] > 1 else ''} missing)"
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+# --------------------------------------------------------------------------- who to convene
+
+CONVENE_RADIUS_M = 5000.0
+
+
+def _place_lsoa21(unit: str, code: str, data_dir: Path | None) -> list[str]:
+    l21 = load_lookup("lsoa21", data_dir)
+    x = load_lookup("lsoa11_lsoa21", data_dir)
+    if unit == "lsoa21":
+        return [code]
+    if unit == "lsoa11":
+        return sorted(x.loc[x["lsoa11_code"] == code, "lsoa21_code"])
+    if unit == "msoa11":
+        l11 = load_lookup("lsoa11", data_dir)
+        kids = set(l11.loc[l11["msoa11_code"] == code, "lsoa11_code"])
+        return sorted(x.loc[x["lsoa11_code"].isin(kids), "lsoa21_code"].unique())
+    if unit == "ward":
+        return sorted(l21.loc[l21["ward24_code"] == code, "lsoa21_code"])
+    s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
+    hit = s[s["urn"].astype(str) == str(code)]
+    if hit.empty:
+        raise KeyError(f"no open school with URN {code}")
+    return [hit.iloc[0]["lsoa21_code"]]
+
+
+def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """Who to convene for one place: columns ``role``, ``name``, ``code``, ``detail``, ``source``.
+
+    Local authority, combined authority and ward(s); ICB and sub-ICB (ONS LSOA 2021 lookup,
+    2024); NHS trusts whose headquarters (2022) or hospitals/clinics (NHS website ~2016, by
+    parent organisation) lie within 5 km of the place; schools there by type group (GIAS
+    2025); GP practices and pharmacies counted inside the place (NHS Choices 2014, and GM
+    pharmacies by ward).
+    """
+    import geopandas as gpd
+
+    from civicdata.geography import is_gm, load_boundaries
+
+    d = Path(data_dir) if data_dir else settings.data_dir()
+    lsoas = _place_lsoa21(unit, code, data_dir)
+    l21 = load_lookup("lsoa21", data_dir)
+    rows = l21[l21["lsoa21_code"].isin(lsoas)]
+    if rows.empty:
+        raise KeyError(f"no LSOA 2021 found for {unit} {code}")
+    lad = load_lookup("lad24", data_dir).set_index("lad24_code")
+    out: list[dict] = []
+    ons = "ONS lookups (LSOA 2021 to ward 2024, LAD 2024, sub-ICB/ICB 2024)"
+    for lc in sorted(rows["lad24_code"].unique()):
+        out.append({"role": "Local authority", "name": lad.at[lc, "lad24_name"], "code": lc, "detail": "", "source": ons})
+        ca = lad.at[lc, "cauth23_code"]
+        if isinstance(ca, str) and ca:
+            out.append({"role": "Combined authority", "name": lad.at[lc, "cauth23_name"], "code": ca, "detail": "",
+                        "source": "ONS LAD 2023 to combined authority lookup"})
+    for (wc, wn), n in rows.groupby(["ward24_code", "ward24_name"]).size().items():
+        out.append({"role": "Ward", "name": wn, "code": wc, "detail": f"{n} of the place's LSOAs", "source": ons})
+    for (ic, iname), _ in rows.groupby(["icb24_code", "icb24_name"]).size().items():
+        out.append({"role": "NHS Integrated Care Board", "name": iname, "code": ic, "detail": "", "source": ons})
+    for (sc, sn), _ in rows.groupby(["sicbl24_code", "sicbl24_name"]).size().items():
+        out.append({"role": "NHS sub-ICB location", "name": sn, "code": sc, "detail": "", "source": ons})
+
+    region = "gm" if all(is_gm(c) for c in rows["lad24_code"]) else "england"
+    b = load_boundaries("lsoa21", region, data_dir)
+    shape = b[b["lsoa21_code"].isin(lsoas)].to_crs(settings.BNG).geometry.union_all()
+    near = shape.buffer(CONVENE_RADIUS_M)
+
+    def pts(name: str) -> gpd.GeoDataFrame:
+        f = pd.read_parquet(d / "services" / f"{name}.parquet")
+        return gpd.GeoDataFrame(f, geometry=gpd.points_from_xy(f["lon"], f["lat"]), crs=settings.WGS84).to_crs(settings.BNG)
+
+    trusts: dict[str, dict] = {}
+    hq = pts("nhs_trusts22")
+    for r in hq[hq.within(near)].itertuples():
+        dist = r.geometry.distance(shape)
+        trusts.setdefault(r.name, {"role": "NHS trust", "name": r.name, "code": r.ods_code,
+                                   "detail": f"headquarters {dist / 1000:.1f} km away",
+                                   "source": "NHS trust headquarters 2022 (ODS via geographr)"})
+    for layer, label in (("nhs2016_hospitals", "hospital"), ("nhs2016_clinics", "clinic")):
+        p = pts(layer)
+        p = p[p.within(near) & p["parent_name"].notna() & (p["parent_name"] != "")]
+        for parent, grp in p.groupby("parent_name"):
+            if parent in trusts:
+                continue
+            trusts[parent] = {"role": "NHS trust", "name": parent, "code": grp["parent_code"].iloc[0],
+                              "detail": f"runs {len(grp)} {label}{'s' if len(grp) > 1 else ''} within 5 km, e.g. "
+                                        f"{grp['name'].iloc[0]}",
+                              "source": "NHS website service datasets (~2016), parent organisation"}
+    out += sorted(trusts.values(), key=lambda r: r["name"])
+
+    s = pd.read_parquet(d / "schools" / "schools.parquet")
+    s = s[s["lsoa21_code"].isin(lsoas)]
+    for tg, grp in s.groupby("type_group"):
+        names = ", ".join(grp.sort_values("name")["name"].head(5))
+        more = f" and {len(grp) - 5} more" if len(grp) > 5 else ""
+        out.append({"role": f"Schools: {tg}", "name": f"{len(grp)} school{'s' if len(grp) > 1 else ''}", "code": "",
+                    "detail": names + more, "source": "DfE GIAS open establishments, May 2025"})
+    for layer, label in (("nhs2014_gp_practices", "GP practices"), ("nhs2014_pharmacies", "Pharmacies")):
+        p = pts(layer)
+        n = int(p.within(shape).sum())
+        out.append({"role": f"{label} in the place", "name": str(n), "code": "", "detail": "old vintage: may have "
+                    "moved or closed", "source": f"NHS Choices service directory, Feb 2014"})
+    ph = pd.read_parquet(d / "services" / "gm_pharmacies_by_ward.parquet")
+    ph = ph[ph["ward_code"].isin(set(rows["ward24_code"]))]
+    if len(ph):
+        out.append({"role": "Pharmacies in the place's wards", "name": str(len(ph)), "code": "",
+                    "detail": ", ".join(sorted(ph["ward_name"].unique())),
+                    "source": "Community pharmacies, Greater Manchester (NHS ODS via Trafford Data Lab)"})
+    return pd.DataFrame(out, columns=["role", "name", "code", "detail", "source"])
+
+
+def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: dict[str, pd.DataFrame],
+                     titles: dict[str, str]) -> str:
+    """A one-page HTML brief of the shortlist: reasons, scores, method, and who to convene. All text escaped."""
+    from html import escape as e
+
+    t = result.table.set_index("code")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Strategic focus brief: {e(result.area_name)}"
+             "</title><style>body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-size:15px}"
+             "h1{font-size:26px}td,th{border-bottom:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
+             "table{border-collapse:collapse;width:100%}.small{color:#555;font-size:12px}</style></head><body>",
+             f"<h1>Strategic focus: {e(result.area_name)} ({e(UNIT_LABELS[result.unit])})</h1>",
+             "<p>Indicators and weights: " + ", ".join(f"{e(titles[k])} ({result.weights[k]:g})" for k in result.indicators)
+             + f". Stability: share of {result.draws} draws with every weight perturbed ±25% (seed {result.seed}) in "
+             f"which the place stays in the top {result.top_n}.</p>"]
+    for code in shortlist:
+        if code not in t.index:
+            continue
+        r = t.loc[code]
+        parts.append(f"<h2>{int(r['rank'])}. {e(str(r['name']))} <span class='small'>{e(code)}</span></h2>"
+                     f"<p>{e(str(r['reason']))}</p><p>Score {r['score']:.1f} of 100; stability {r['stability']:.0%}; "
+                     f"missing indicators: {int(r['missing'])}.</p>")
+        conv = convene_tables.get(code)
+        if conv is not None and len(conv):
+            rows = "".join(f"<tr><td>{e(str(x.role))}</td><td>{e(str(x.name))}</td><td>{e(str(x.code))}</td>"
+                           f"<td>{e(str(x.detail))}</td><td class='small'>{e(str(x.source))}</td></tr>"
+                           for x in conv.itertuples())
+            parts.append("<h3>Who to convene</h3><table><tr><th>role</th><th>name</th><th>code</th><th>detail</th>"
+                         f"<th>source</th></tr>{rows}</table>")
+    rules = "".join(f"<li>{e(titles[k])}: {e(v)}</li>" for k, v in result.rules.items())
+    parts.append(f"<h3>Method</h3><ul>{rules}</ul><p class='small'>Normalised by percentile rank within "
+                 f"{e(result.area_name)} (100 = most need, by each layer's polarity); a place's score is the sum of "
+                 "its contributions; missing values are never zero: the place is ranked on the indicators it has. "
+                 "Contains public sector information licensed under the Open Government Licence v3.0.</p></body></html>")
+    return "".join(parts)

@@ -1,0 +1,103 @@
+"""Strategic focus: rank places and schools transparently, shortlist, and see who to convene."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from civicdata import settings
+from civicdata.charts import build_contribution_chart
+from civicdata.focus import UNIT_LABELS, UNITS, build_brief_html
+from pages import _shared
+
+st.title("Strategic focus")
+st.markdown("Of all the pressures on children and communities, pick one or two to work on together: *focus on "
+            "doing fewer things but do these things well.*")
+cat = _shared.catalogue()
+ss = st.session_state
+places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
+usable = [d for d in cat if d.geography != "point"]
+valid_ids = [d.id for d in usable]
+DEFAULT_WEIGHTS = {"income2025_decile": 1.0, "health2025_decile": 1.0, "le_male": 1.0, "school_fsm_pct": 1.0}
+
+if "fo_unit" not in ss:
+    ss.fo_unit = _shared.param("unit", "lsoa21", UNITS)
+    ss.fo_area = _shared.param("area", settings.DEFAULT_LAD, places)
+    w = _shared.decode_weights(st.query_params.get("w"), valid_ids)
+    if st.query_params.get("w") and w is None:
+        st.toast("The weights in the link are not valid here; showing the default mix instead.")
+    ss.fo_weights = w or DEFAULT_WEIGHTS
+    ss.fo_ind = list(ss.fo_weights)
+    short = st.query_params.get("short")
+    ss.fo_short_init = short.split(",")[:3] if short else []
+
+with st.sidebar:
+    st.selectbox("Rank", list(UNITS), key="fo_unit", format_func=lambda u: UNIT_LABELS[u] + "s")
+    st.selectbox("Within", list(places), key="fo_area", format_func=places.get)
+    st.multiselect("Indicators", valid_ids, key="fo_ind",
+                   format_func=lambda i: f"{cat.get(i).title} [{cat.get(i).theme}]")
+    weights = {}
+    for lid in ss.fo_ind:
+        weights[lid] = st.slider(cat.get(lid).title, 0.0, 5.0, float(ss.fo_weights.get(lid, 1.0)), 0.5,
+                                 key=f"fo_w_{lid}")
+    top_n = st.number_input("Top N for stability", 1, 50, 10, key="fo_top")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
+
+if not weights or sum(weights.values()) <= 0:
+    st.info("Choose at least one indicator with a weight above zero.")
+    _shared.footer()
+    st.stop()
+
+unit, area = ss.fo_unit, ss.fo_area
+stamp = tuple(_shared.layer_stamp(k) for k in weights)
+res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp)
+table = res.table
+titles = {k: cat.get(k).title for k in res.indicators}
+
+top = table.iloc[0]
+st.markdown(f"### In {res.area_name}, {top['name']} ranks first: {top['reason']}")
+with st.expander("How the ranking works", expanded=False):
+    st.markdown("Each indicator is carried to the chosen unit, then normalised by **percentile rank within "
+                f"{res.area_name}** (100 = most need, using each layer's polarity). A place's score is the **sum of its "
+                "contributions**: weight ÷ (sum of the weights of the indicators it has) × normalised value. "
+                "Missing values are never zero: the place is ranked on the indicators it has. **Stability** is the "
+                f"share of {res.draws} random draws (every weight × a factor between 0.75 and 1.25, seed {res.seed}) in "
+                f"which the place stays in the top {int(top_n)}.")
+    for k, rule in res.rules.items():
+        st.markdown(f"- **{titles[k]}** ({cat.get(k).geography_label}, {cat.get(k).polarity.replace('_', ' ')}): {rule}")
+
+c1, c2 = st.columns([1.1, 1])
+with c1:
+    st.plotly_chart(build_contribution_chart(table, res.indicators, titles, large_text=large), key="focus_bars",
+                    config={"displaylogo": False})
+with c2:
+    show = table[["rank", "name", "code", "score", "missing", "stability", "reason"]]
+    st.dataframe(show, hide_index=True, width="stretch", height=520,
+                 column_config={"score": st.column_config.NumberColumn(format="%.1f"),
+                                "stability": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
+                                                                             format="percent")})
+
+names = dict(zip(table["code"], table["name"]))
+init = [c for c in ss.pop("fo_short_init", []) if c in names]
+if init:
+    ss.fo_short = init
+short = st.multiselect("Shortlist (up to 3)", table["code"].tolist(), key="fo_short", max_selections=3,
+                       format_func=lambda c: f"{names[c]} ({c})")
+st.query_params.update({"unit": unit, "area": area, "w": _shared.encode_weights(weights),
+                        "short": ",".join(short)})
+if not short and "short" in st.query_params:
+    del st.query_params["short"]
+
+convene_tables = {}
+for code in short:
+    st.subheader(f"Who to convene: {names[code]}")
+    conv = _shared.convene_table(unit, code)
+    convene_tables[code] = conv
+    st.dataframe(conv, hide_index=True, width="stretch")
+
+d1, d2 = st.columns(2)
+export = table[table["code"].isin(short)] if short else table
+d1.download_button("Shortlist with reasons (CSV)" if short else "Ranking (CSV)",
+                   export.to_csv(index=False).encode("utf-8"), f"strategic_focus_{area}_{unit}.csv", "text/csv")
+d2.download_button("One-page brief (HTML)", build_brief_html(res, short, convene_tables, titles).encode("utf-8"),
+                   f"strategic_focus_{area}_{unit}.html", "text/html", disabled=not short)
+_shared.footer()
