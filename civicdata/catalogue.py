@@ -63,6 +63,8 @@ FIELDS: tuple[Field, ...] = (
     Field("key_column", str, False, "column holding the area code or URN (required unless geography is `point`)"),
     Field("lat_column", str, False, "latitude column (WGS84), for `point` layers"),
     Field("lon_column", str, False, "longitude column (WGS84), for `point` layers"),
+    Field("easting_column", str, False, "British National Grid easting (metres), instead of lat/lon, for `point` layers"),
+    Field("northing_column", str, False, "British National Grid northing (metres), with `easting_column`"),
     Field("value_column", str, False, "column holding the value (required unless geography is `point`)"),
     Field("ci_lower_column", str, False, "lower 95% confidence limit column"),
     Field("ci_upper_column", str, False, "upper 95% confidence limit column"),
@@ -97,6 +99,8 @@ class LayerDescriptor:
     key_column: str | None = None
     lat_column: str | None = None
     lon_column: str | None = None
+    easting_column: str | None = None
+    northing_column: str | None = None
     value_column: str | None = None
     ci_lower_column: str | None = None
     ci_upper_column: str | None = None
@@ -177,9 +181,12 @@ def validate_descriptor(raw: dict[str, Any], source_name: str = "<descriptor>") 
     if not FILE_NAME_RE.match(raw["file"]) or raw["file"].startswith("."):
         bad("file", f"'{raw['file']}' must be a bare file name in the descriptor's folder, not a path")
     if raw["geography"] == "point":
-        for key in ("lat_column", "lon_column"):
-            if key not in raw:
-                bad(key, "required for point layers")
+        has_ll = "lat_column" in raw and "lon_column" in raw
+        has_en = "easting_column" in raw and "northing_column" in raw
+        if not (has_ll or has_en):
+            for key in ("lat_column", "lon_column"):
+                if key not in raw:
+                    bad(key, "required for point layers (or easting_column and northing_column)")
     else:
         for key in ("key_column", "value_column"):
             if key not in raw:
@@ -311,7 +318,8 @@ def load_catalogue(data_dir: Path | None = None, user_dir: Path | None = None) -
     for folder in BUNDLED_LAYER_FOLDERS:
         paths += [(p, False) for p in sorted((data_dir / folder).glob("*.toml"))]
     if user_dir.is_dir():
-        paths += [(p, True) for p in sorted(user_dir.glob("*/layer.toml"))]
+        # one folder per layer, named by its id; folders starting with '.' are work in progress
+        paths += [(p, True) for p in sorted(user_dir.glob("*/layer.toml")) if not p.parent.name.startswith(".")]
     for path, user in paths:
         try:
             desc = load_descriptor(path, user=user)

@@ -138,6 +138,30 @@ def cmd_focus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_layer(args: argparse.Namespace) -> int:
+    from civicdata.userlayers import add_layer, parse_descriptor
+
+    file = Path(args.file)
+    desc_path = Path(args.descriptor)
+    for p in (file, desc_path):
+        if not p.is_file():
+            raise ValueError(f"{p}: no such file")
+    raw = parse_descriptor(desc_path.read_text(encoding="utf-8"), desc_path.name)
+    desc, report = add_layer(file.read_bytes(), file.name, raw, replace_existing=args.replace, sheet=args.sheet)
+    notes = f" ({'; '.join(report.notes)})" if report.notes else ""
+    print(f"added layer {desc.id}: {report.rows} rows, {report.ok} values, {report.suppressed} suppressed, "
+          f"{report.missing} blank{notes}")
+    return 0
+
+
+def cmd_remove_layer(args: argparse.Namespace) -> int:
+    from civicdata.userlayers import remove_layer
+
+    remove_layer(args.layer)
+    print(f"removed layer {args.layer}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -184,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=20251022)
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_focus)
+    al = sub.add_parser("add-layer", help="add your own layer from a CSV, XLSX or Parquet file")
+    al.add_argument("file")
+    al.add_argument("--descriptor", required=True, metavar="LAYER.toml")
+    al.add_argument("--sheet", help="the sheet to use when the workbook has several")
+    al.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
+    al.set_defaults(func=cmd_add_layer)
+
+    rl = sub.add_parser("remove-layer", help="remove one of your layers")
+    rl.add_argument("layer")
+    rl.set_defaults(func=cmd_remove_layer)
     return p
 
 
@@ -191,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CivicDataError, ValueError, KeyError) as exc:
+    except (CivicDataError, ValueError, KeyError, FileExistsError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, CivicDataError) and exc.args else exc
         print(f"error: {msg}", file=sys.stderr)
         return 1
