@@ -8,6 +8,7 @@ pages = [
     st.Page("pages/area_map.py", title="Area map", icon=":material/map:", default=True),
     st.Page("pages/metro_line.py", title="Metro line", icon=":material/tram:"),
     st.Page("pages/strategic_focus.py", title="Strategic focus", icon=":material/target:"),
+    st.Page("pages/add_data.py", title="Add data", icon=":material/upload_file:"),
     st.Page("pages/home.py", title="About the data", icon=":material/info:"),
 ]
 st.navigation(pages).run()

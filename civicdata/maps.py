@@ -93,7 +93,8 @@ def area_hover(frame: pd.DataFrame, desc: LayerDescriptor) -> list[str]:
             ci = f" (95% CI {_fmt(row.ci_lower)} to {_fmt(row.ci_upper)})"
         rank = ""
         if "national_rank" in frame.columns and not pd.isna(row.national_rank):
-            rank = f"<br>National rank {int(row.national_rank):,} of {int(row.national_n):,} (1 = worst)"
+            first = "highest" if desc.polarity == "neutral" else "worst"
+            rank = f"<br>Rank {int(row.national_rank):,} of {int(row.national_n):,} in England (1 = {first})"
         out.append(f"<b>{esc(row.name)}</b> {esc(row.code)}<br>{esc(desc.title)}: {esc(val)}{esc(ci)}{rank}")
     return out
 

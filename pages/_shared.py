@@ -23,7 +23,7 @@ def _stamp(*paths: Path) -> tuple:
 
 
 @st.cache_resource(show_spinner=False)
-def _catalogue(_stamp_key: tuple) -> Catalogue:
+def _catalogue(stamp_key: tuple) -> Catalogue:
     return load_catalogue()
 
 
@@ -73,17 +73,17 @@ def place_options() -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def national_frame(layer_id: str, _stamp_key: tuple) -> pd.DataFrame:
+def national_frame(layer_id: str, stamp_key: tuple) -> pd.DataFrame:
     return choropleth.national_frame(catalogue().get(layer_id))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def place_frame(layer_id: str, place: str, _stamp_key: tuple, override_key: str = "", _override=None):
+def place_frame(layer_id: str, place: str, stamp_key: tuple, override_key: str = "", _override=None):
     return choropleth.place_frame(catalogue().get(layer_id), place, override=_override)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def national_lad_frame(layer_id: str, _stamp_key: tuple):
+def national_lad_frame(layer_id: str, stamp_key: tuple):
     return choropleth.national_lad_frame(catalogue().get(layer_id))
 
 
@@ -151,7 +151,7 @@ def metrolink_lines() -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner="Loading the GTFS feed…", max_entries=4)
-def feed(path: str, _mtime: float) -> Feed:
+def feed(path: str, mtime: float) -> Feed:
     """A loaded GTFS feed, shared and never mutated (keyed by path and modification time)."""
     return load_feed(path)
 
@@ -172,7 +172,7 @@ from civicdata import focus as _focus  # noqa: E402
 
 
 @st.cache_data(show_spinner="Ranking…", max_entries=32)
-def focus_result(unit: str, area: str, weights: tuple, top_n: int, _stamp_key: tuple) -> "_focus.FocusResult":
+def focus_result(unit: str, area: str, weights: tuple, top_n: int, stamp_key: tuple) -> "_focus.FocusResult":
     return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n)
 
 

@@ -62,8 +62,15 @@ with st.sidebar:
                                              "Middle deemed primary", "Middle deemed secondary", "Not applicable"],
                             default=["Primary", "Secondary", "All-through"])
     service_layers = [d for d in cat if d.geography == "point"]
-    services = st.multiselect("Health services", [d.id for d in service_layers],
-                              default=["hospitals22"], format_func=lambda i: cat.get(i).title)
+    svc_ids = [d.id for d in service_layers]
+    if "am_services" not in ss:
+        svc_param = st.query_params.get("svc")
+        wanted = [s for s in ("hospitals22" if svc_param is None else svc_param).split(",") if s]
+        ss.am_services = [s for s in wanted if s in svc_ids]
+        if len(ss.am_services) < len(wanted):
+            st.toast("Some services in the link are not available here; they were left out.")
+    services = st.multiselect("Health services and other points", svc_ids, key="am_services",
+                              format_func=lambda i: cat.get(i).title)
     st.header("View")
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
     tiles = st.toggle("Base map tiles (needs internet)", value=False)
@@ -74,7 +81,7 @@ with st.sidebar:
 place = ss.am_place
 desc = cat.get(ss.am_layer)
 ss.last_place = place
-st.query_params.update({"place": place, "layer": desc.id, "iod": ss.am_iod})
+st.query_params.update({"place": place, "layer": desc.id, "iod": ss.am_iod, "svc": ",".join(services)})
 
 # ---------------------------------------------------------------- user boundary file
 override = None
@@ -222,8 +229,9 @@ with side_col:
             if desc.has_ci and not pd.isna(row.get("ci_lower")):
                 st.markdown(f"95% CI {row['ci_lower']:.1f} to {row['ci_upper']:.1f}")
             if "national_rank" in row and not pd.isna(row["national_rank"]):
-                st.markdown(f"National rank {int(row['national_rank']):,} of {int(row['national_n']):,} "
-                            f"(1 = worst); class {int(row['class'])} — {classes.labels[int(row['class']) - 1]}")
+                first = "highest" if desc.polarity == "neutral" else "worst"
+                st.markdown(f"Rank {int(row['national_rank']):,} of {int(row['national_n']):,} areas in England with "
+                            f"a value (1 = {first}); class {int(row['class'])} — {classes.labels[int(row['class']) - 1]}")
             st.caption(f"Source: {desc.source}, {desc.vintage}")
     school_key = None
     if isinstance(picked, str) and picked.startswith("urn:"):

@@ -29,6 +29,25 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _add_hostile_layer(user_dir: Path) -> None:
+    """A real LSOA layer (Census 2021 residents, Trafford) whose title and names carry HTML/JS."""
+    import pandas as pd
+
+    from civicdata.geography import areas_within
+    from civicdata.userlayers import add_layer
+
+    pop = pd.read_parquet(REPO / "data/indicators/population2021_lsoa21.parquet")
+    codes = set(areas_within("E08000009", "lsoa21")["code"])
+    df = pop[pop["lsoa21_code"].isin(codes)][["lsoa21_code", "population2021"]].assign(label=HOSTILE)
+    add_layer(df.to_csv(index=False).encode(), "hostile.csv",
+              {"id": "hostile", "title": HOSTILE, "unit": "people", "polarity": "neutral", "geography": "lsoa21",
+               "key_column": "lsoa21_code", "value_column": "population2021", "name_column": "label",
+               "source": HOSTILE, "licence": "OGL", "vintage": "2021", "theme": "my data"}, user_dir=user_dir)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -38,7 +57,9 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = _free_port()
-    env = {**os.environ, "CIVICDATA_USER_LAYERS": str(tmp_path_factory.mktemp("ul"))}
+    user_dir = tmp_path_factory.mktemp("ul")
+    _add_hostile_layer(user_dir)
+    env = {**os.environ, "CIVICDATA_USER_LAYERS": str(user_dir)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -119,4 +140,33 @@ def test_metro_line_chart_renders(server, browser):
     n_points = page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").count()
     assert n_points == expected == 27
     page.screenshot(path=str(ARTIFACTS / "metro_line_pink.png"), full_page=False)
+    page.close()
+
+
+def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server}/?place=E08000009&layer=hostile&svc=")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_timeout(2000)
+    _no_exception(page)
+    plot = page.locator(".js-plotly-plot").first
+    box = plot.bounding_box()
+    shown = ""
+    # move across the map until a polygon's tooltip appears
+    for fx in (0.5, 0.45, 0.55, 0.4, 0.6):
+        for fy in (0.5, 0.45, 0.55, 0.6, 0.4):
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            page.wait_for_timeout(300)
+            shown = page.locator(".hoverlayer").first.text_content() or ""
+            if HOSTILE in shown:
+                break
+        if HOSTILE in shown:
+            break
+    assert HOSTILE in shown, f"tooltip text was {shown!r}"  # shown literally, as text
+    assert page.locator('img[src="x"]').count() == 0  # never turned into an element
+    assert dialogs == []  # and never ran
+    page.screenshot(path=str(ARTIFACTS / "hostile_tooltip.png"))
     page.close()

@@ -1,0 +1,96 @@
+"""Add data: upload a file, describe it, see the validation report, save it as a layer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from civicdata.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
+from civicdata.errors import CivicDataError
+from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, prepare_layer,
+                                  read_table, remove_layer)
+from pages import _shared
+
+st.title("Add data")
+st.markdown(f"Add your own layer from a CSV, Excel (.xlsx) or Parquet file (up to {MAX_BYTES // 2**20} MB), keyed on "
+            "LSOA/MSOA codes (2011 or 2021), ward or local-authority codes, school URN, or point coordinates. "
+            f"Suppressed values ({', '.join(SUPPRESSED[:5])}) are kept as suppressed, never as zero. The layer then "
+            "appears on the Area map, in Strategic focus and (points) as destinations.")
+ss = st.session_state
+up = st.file_uploader("Data file", type=["csv", "txt", "tsv", "xlsx", "parquet"])
+if up is None:
+    cat = _shared.catalogue()
+    mine = [d for d in cat if d.user]
+    if mine:
+        st.subheader("Your layers")
+        for d in mine:
+            c1, c2 = st.columns([4, 1])
+            c1.markdown(f"**{d.id}** — {d.title} ({d.geography_label}, {d.unit})")
+            if c2.button("Remove", key=f"rm_{d.id}"):
+                remove_layer(d.id)
+                st.rerun()
+    _shared.footer()
+    st.stop()
+
+data = up.getvalue()
+sheet = None
+try:
+    read = read_table(data, up.name)
+except SheetChoiceError as exc:
+    sheet = st.selectbox("This workbook has several sheets: which one holds the data?", exc.sheets, key="ad_sheet")
+    read = read_table(data, up.name, sheet)
+except CivicDataError as exc:
+    st.error(str(exc))
+    st.stop()
+
+frame = read.frame
+st.caption(f"{len(frame):,} rows, {len(frame.columns)} columns"
+           + (f"; read as {read.encoding}" if read.encoding else "")
+           + (f"; delimiter {read.delimiter!r}" if read.delimiter else ""))
+st.dataframe(frame.head(10), hide_index=True, width="stretch")
+cols = list(frame.columns)
+
+with st.form("descriptor"):
+    st.subheader("Describe the layer")
+    c1, c2 = st.columns(2)
+    layer_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="ad_id")
+    title = c2.text_input("Title", key="ad_title")
+    description = st.text_area("Description", key="ad_desc")
+    c1, c2, c3 = st.columns(3)
+    geography = c1.selectbox("Keyed on", list(GEOGRAPHIES), format_func=GEOGRAPHY_LABELS.get, key="ad_geo")
+    unit = c2.text_input("Unit (%, per 1,000, count…)", key="ad_unit")
+    polarity = c3.selectbox("Which way is worse?", list(POLARITIES), key="ad_pol",
+                            format_func=lambda p: p.replace("_", " "))
+    c1, c2, c3 = st.columns(3)
+    key_col = c1.selectbox("Key column (area code or URN)", [""] + cols, key="ad_key")
+    value_col = c2.selectbox("Value column", [""] + cols, key="ad_value")
+    name_col = c3.selectbox("Name column (optional)", [""] + cols, key="ad_name")
+    c1, c2 = st.columns(2)
+    lat_col = c1.selectbox("Latitude column (points)", [""] + cols, key="ad_lat")
+    lon_col = c2.selectbox("Longitude column (points)", [""] + cols, key="ad_lon")
+    c1, c2, c3, c4 = st.columns(4)
+    source = c1.text_input("Source", key="ad_source")
+    licence = c2.text_input("Licence", value="Open Government Licence v3.0", key="ad_lic")
+    vintage = c3.text_input("Vintage (period)", key="ad_vintage")
+    theme = c4.text_input("Theme", value="my data", key="ad_theme")
+    replace_ok = st.checkbox("Replace my existing layer with this id", key="ad_replace")
+    submitted = st.form_submit_button("Check and save")
+
+if submitted:
+    raw = {"id": layer_id, "title": title, "unit": unit, "polarity": polarity, "geography": geography,
+           "source": source, "licence": licence, "vintage": vintage, "theme": theme}
+    for k, v in (("description", description), ("key_column", key_col), ("value_column", value_col),
+                 ("name_column", name_col), ("lat_column", lat_col), ("lon_column", lon_col)):
+        if v:
+            raw[k] = v
+    try:
+        desc, _, report, _ = prepare_layer(data, up.name, raw, sheet)
+        add_layer(data, up.name, raw, replace_existing=replace_ok, sheet=sheet)
+    except LayerExistsError as exc:
+        st.warning(f"{exc}. Tick “Replace my existing layer” and save again.")
+    except CivicDataError as exc:
+        st.error("Not saved: every problem found is listed below.")
+        st.code(str(exc), language=None)
+    else:
+        st.success(f"Saved layer {desc.id}: {report.rows:,} rows, {report.ok:,} values, {report.suppressed:,} "
+                   f"suppressed, {report.missing:,} blank.")
+_shared.footer()
