@@ -162,6 +162,51 @@ def cmd_remove_layer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _latlon(text: str) -> tuple[float, float]:
+    try:
+        lat, lon = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"'{text}' is not LAT,LON") from None
+    return lat, lon
+
+
+def cmd_journey(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from civicdata import transit
+    from civicdata.gtfs import load_feed
+
+    try:
+        day = datetime.strptime(args.date, "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"--date {args.date}: use YYYYMMDD") from None
+    tt = transit.build_timetable(load_feed(args.feed), day)
+    j = transit.journey(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(args.depart))
+    out = j.to_dict()
+    if args.window:
+        a, sep, b = args.window.partition("-")
+        if not sep:
+            raise ValueError("--window HH:MM-HH:MM")
+        frame = transit.journey_range(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(a),
+                                      transit.parse_hhmm(b))
+        out["range"] = transit.summarise_range(frame)
+    if args.json:
+        _print_json(out)
+        return 0
+    if j.arrival is None:
+        print("no journey found in this feed (which is not the same as no bus)")
+    else:
+        print(f"arrive {out['arrival']}  {out['minutes']:.1f} min  {j.vehicles} vehicle(s)  walk {out['walk_minutes']:.1f} min")
+        for leg in out["legs"]:
+            via = f" [{leg['route']}]" if leg["mode"] == "ride" else ""
+            print(f"  {leg['depart']}-{leg['arrive']} {leg['mode']}{via}: {leg['from']} -> {leg['to']}")
+    if "range" in out:
+        r = out["range"]
+        print(f"window: best {r['best']} / median {r['median']} / worst {r['worst']} min "
+              f"({r['reached']} of {r['departures']} departures reach)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -218,6 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     rl = sub.add_parser("remove-layer", help="remove one of your layers")
     rl.add_argument("layer")
     rl.set_defaults(func=cmd_remove_layer)
+    j = sub.add_parser("journey", help="a scheduled public-transport journey from a GTFS feed")
+    j.add_argument("--feed", required=True)
+    j.add_argument("--date", required=True, help="YYYYMMDD")
+    j.add_argument("--depart", required=True, help="HH:MM")
+    j.add_argument("--from", dest="start", required=True, metavar="LAT,LON")
+    j.add_argument("--to", dest="end", required=True, metavar="LAT,LON")
+    j.add_argument("--window", metavar="HH:MM-HH:MM", help="add best/median/worst over every minute of a window")
+    j.add_argument("--json", action="store_true")
+    j.set_defaults(func=cmd_journey)
     return p
 
 

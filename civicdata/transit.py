@@ -1,0 +1,600 @@
+"""Scheduled public-transport journeys: RAPTOR (Delling, Pajor, Werneck 2012), compiled with numba.
+
+Walking rules (shown in the UI):
+
+* walking distance = straight-line distance x 1.3, at 1.33 m/s;
+* walking from the origin to a stop, from a stop to the destination, and between two stops
+  to change is at most 800 m (walking distance) each;
+* a change needs no buffer beyond its walk (boarding at the stop you alighted is allowed
+  when the next departure is at or after the arrival);
+* walking all the way is allowed when it is within 800 m.
+
+Rounds are vehicles boarded: round k arrivals use at most k vehicles. Times are seconds
+after midnight of the service day (past 24:00:00 allowed). A timetable is built for one
+service day from a :class:`~civicdata.gtfs.Feed`; trips of one stop sequence that overtake
+each other are split into separate patterns so that every pattern is FIFO.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from civicdata.errors import Problem, ProblemsError
+from civicdata.gtfs import Feed, services_on
+
+WALK_FACTOR = 1.3
+WALK_SPEED = 1.33  # m/s
+MAX_WALK_M = 800.0  # walking distance (after the factor)
+MAX_ROUNDS = 8
+INF = np.int64(2**40)
+
+KIND_NONE, KIND_ACCESS, KIND_RIDE, KIND_WALK = 0, 1, 2, 3
+
+
+class NoServiceError(ProblemsError):
+    """The feed has no trips running on the chosen day."""
+
+
+def walk_seconds(distance_m: np.ndarray | float) -> np.ndarray | float:
+    """Walking time (s) for a straight-line distance (m): x 1.3 at 1.33 m/s."""
+    return np.asarray(distance_m) * WALK_FACTOR / WALK_SPEED
+
+
+def _project(lat: np.ndarray, lon: np.ndarray, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equirectangular projection to metres around ``lat0`` (accurate to well under 1% within a region)."""
+    x = np.radians(lon) * 6_371_000 * math.cos(math.radians(lat0))
+    y = np.radians(lat) * 6_371_000
+    return x, y
+
+
+@dataclass
+class Timetable:
+    """A feed's timetable for one service day, in RAPTOR arrays."""
+
+    day: date
+    feed_name: str
+    stop_ids: np.ndarray
+    stop_names: np.ndarray
+    stop_lat: np.ndarray
+    stop_lon: np.ndarray
+    stop_x: np.ndarray
+    stop_y: np.ndarray
+    lat0: float
+    pat_stops_ptr: np.ndarray
+    pat_stops: np.ndarray
+    pat_ntrips: np.ndarray
+    pat_st_ptr: np.ndarray
+    arr: np.ndarray
+    dep: np.ndarray
+    pat_trip_ptr: np.ndarray
+    pat_trips: np.ndarray  # global trip index per pattern trip
+    stop_pat_ptr: np.ndarray
+    stop_pat: np.ndarray
+    stop_pat_pos: np.ndarray
+    tr_ptr: np.ndarray
+    tr_to: np.ndarray
+    tr_time: np.ndarray
+    trip_ids: np.ndarray
+    trip_route_label: np.ndarray
+    trip_shape: np.ndarray
+    n_trips_day: int = 0
+    shapes: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def n_stops(self) -> int:
+        return len(self.stop_ids)
+
+
+# --------------------------------------------------------------------------- building
+
+def _grid_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All pairs (i, j), i != j, closer than ``radius`` metres, by a uniform grid."""
+    cell = radius
+    gx = np.floor(x / cell).astype(np.int64)
+    gy = np.floor(y / cell).astype(np.int64)
+    order = np.lexsort((gy, gx))
+    keys = gx[order] * 10_000_019 + gy[order]
+    uniq, start = np.unique(keys, return_index=True)
+    end = np.append(start[1:], len(order))
+    lookup = {int(k): (int(s), int(e)) for k, s, e in zip(uniq, start, end)}
+    src, dst, dist = [], [], []
+    for k, s, e in zip(uniq, start, end):
+        members = order[s:e]
+        cx, cy = divmod(int(k), 10_000_019) if k >= 0 else (None, None)
+        del cx, cy
+        gxi, gyi = gx[members[0]], gy[members[0]]
+        neigh = []
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                hit = lookup.get(int((gxi + dx) * 10_000_019 + (gyi + dy)))
+                if hit:
+                    neigh.append(order[hit[0]:hit[1]])
+        cand = np.concatenate(neigh)
+        d = np.hypot(x[members][:, None] - x[cand][None, :], y[members][:, None] - y[cand][None, :])
+        ii, jj = np.nonzero((d <= radius) & (members[:, None] != cand[None, :]))
+        src.append(members[ii])
+        dst.append(cand[jj])
+        dist.append(d[ii, jj])
+    if not src:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(src), np.concatenate(dst), np.concatenate(dist)
+
+
+def build_timetable(feed: Feed, day: date) -> Timetable:
+    """RAPTOR arrays for the trips running on ``day``. Raises :class:`NoServiceError` on an empty day."""
+    services = services_on(feed, day)
+    trips = feed.trips[feed.trips["service_id"].isin(services)]
+    if trips.empty:
+        raise NoServiceError([Problem(feed.name, f"no trips run on {day.isoformat()} (calendar.txt/calendar_dates.txt)")],
+                             "empty service day")
+    st = feed.stop_times[feed.stop_times["trip_id"].isin(set(trips["trip_id"]))]
+    stops = feed.stops[feed.stops["stop_lat"].notna() & feed.stops["stop_lon"].notna()].reset_index(drop=True)
+    stop_index = pd.Series(np.arange(len(stops)), index=stops["stop_id"])
+    st = st[st["stop_id"].isin(stop_index.index)].sort_values(["trip_id", "stop_sequence"], kind="stable")
+    st = st.assign(s=st["stop_id"].map(stop_index).to_numpy())
+    g = st.groupby("trip_id", sort=True)
+    seq = g["s"].agg(tuple)
+    seq = seq[seq.map(len) >= 2]
+    trip_ids = np.array(seq.index)
+    trip_pos = pd.Series(np.arange(len(trip_ids)), index=trip_ids)
+    arr_by_trip = g["arrival_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
+    dep_by_trip = g["departure_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
+    tinfo = trips.set_index("trip_id").reindex(trip_ids)
+    route_label = {r: feed.route_label(r) for r in feed.routes["route_id"]}
+    trip_route_label = tinfo["route_id"].map(route_label).fillna(tinfo["route_id"]).to_numpy(dtype=object)
+    trip_shape = (tinfo["shape_id"] if "shape_id" in tinfo.columns else pd.Series("", index=tinfo.index)).fillna("").to_numpy(dtype=object)
+
+    # group trips by stop sequence, then split into FIFO sub-patterns
+    patterns: list[tuple[tuple, list[int]]] = []
+    by_seq: dict[tuple, list[int]] = {}
+    for t, s in enumerate(seq.to_numpy()):
+        by_seq.setdefault(s, []).append(t)
+    for s in sorted(by_seq, key=lambda k: (len(k), k)):
+        ts = sorted(by_seq[s], key=lambda t: (dep_by_trip.iat[t][0], trip_ids[t]))
+        groups: list[list[int]] = []
+        for t in ts:
+            for grp in groups:
+                last = grp[-1]
+                if np.all(dep_by_trip.iat[t] >= dep_by_trip.iat[last]) and np.all(arr_by_trip.iat[t] >= arr_by_trip.iat[last]):
+                    grp.append(t)
+                    break
+            else:
+                groups.append([t])
+        for grp in groups:
+            patterns.append((s, grp))
+
+    n_pat = len(patterns)
+    pat_stops_ptr = np.zeros(n_pat + 1, np.int64)
+    pat_ntrips = np.zeros(n_pat, np.int64)
+    pat_st_ptr = np.zeros(n_pat + 1, np.int64)
+    pat_trip_ptr = np.zeros(n_pat + 1, np.int64)
+    for p, (s, grp) in enumerate(patterns):
+        pat_stops_ptr[p + 1] = pat_stops_ptr[p] + len(s)
+        pat_ntrips[p] = len(grp)
+        pat_st_ptr[p + 1] = pat_st_ptr[p] + len(s) * len(grp)
+        pat_trip_ptr[p + 1] = pat_trip_ptr[p] + len(grp)
+    pat_stops = np.concatenate([np.asarray(s, np.int64) for s, _ in patterns])
+    pat_trips = np.concatenate([np.asarray(grp, np.int64) for _, grp in patterns])
+    arr = np.concatenate([np.stack([arr_by_trip.iat[t] for t in grp]).ravel() for _, grp in patterns])
+    dep = np.concatenate([np.stack([dep_by_trip.iat[t] for t in grp]).ravel() for _, grp in patterns])
+
+    # stop -> (pattern, position)
+    sp = [(s, p, i) for p, (seqs, _) in enumerate(patterns) for i, s in enumerate(seqs)]
+    sp_arr = np.array(sp, np.int64)
+    order = np.lexsort((sp_arr[:, 2], sp_arr[:, 1], sp_arr[:, 0]))
+    sp_arr = sp_arr[order]
+    stop_pat_ptr = np.zeros(len(stops) + 1, np.int64)
+    np.add.at(stop_pat_ptr, sp_arr[:, 0] + 1, 1)
+    stop_pat_ptr = np.cumsum(stop_pat_ptr)
+
+    lat = stops["stop_lat"].to_numpy(float)
+    lon = stops["stop_lon"].to_numpy(float)
+    lat0 = float(np.mean(lat))
+    x, y = _project(lat, lon, lat0)
+    src, dst, dist = _grid_pairs(x, y, MAX_WALK_M / WALK_FACTOR)
+    o = np.lexsort((dst, src))
+    src, dst, dist = src[o], dst[o], dist[o]
+    tr_ptr = np.zeros(len(stops) + 1, np.int64)
+    np.add.at(tr_ptr, src + 1, 1)
+    tr_ptr = np.cumsum(tr_ptr)
+    tr_time = np.ceil(walk_seconds(dist)).astype(np.int64)
+    del trip_pos
+    return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
+                     lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
+                     pat_trips, stop_pat_ptr, sp_arr[:, 1].copy(), sp_arr[:, 2].copy(), tr_ptr, dst.astype(np.int64),
+                     tr_time, trip_ids, trip_route_label, trip_shape, len(trip_ids), feed.shapes)
+
+
+# --------------------------------------------------------------------------- the algorithm
+
+@nb.njit(cache=True)
+def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
+            pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
+            stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
+            egress_stops, egress_times, prune):
+    """Earliest arrival per round. Returns (tau[k, s], best[s], parent arrays)."""
+    K = max_rounds + 1
+    tau = np.full((K, n_stops), INF, np.int64)
+    best = np.full(n_stops, INF, np.int64)
+    p_kind = np.zeros((K, n_stops), np.int8)
+    p_from = np.full((K, n_stops), -1, np.int64)
+    p_pat = np.full((K, n_stops), -1, np.int64)
+    p_trip = np.full((K, n_stops), -1, np.int64)
+    p_bpos = np.full((K, n_stops), -1, np.int64)
+    p_apos = np.full((K, n_stops), -1, np.int64)
+    marked = np.zeros(n_stops, np.bool_)
+    n_pat = len(pat_ntrips)
+    target = INF
+    for i in range(len(access_stops)):
+        s = access_stops[i]
+        t = dep_time + access_times[i]
+        if t < tau[0, s]:
+            tau[0, s] = t
+            best[s] = t
+            p_kind[0, s] = 1
+            marked[s] = True
+    # the target bound starts unknown: reaching an egress stop on foot (round 0) is not a journey
+    first_pos = np.full(n_pat, -1, np.int64)
+    for k in range(1, K):
+        # patterns to scan, from the earliest marked position
+        for p in range(n_pat):
+            first_pos[p] = -1
+        any_marked = False
+        for s in range(n_stops):
+            if marked[s]:
+                any_marked = True
+                for j in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
+                    p = stop_pat[j]
+                    pos = stop_pat_pos[j]
+                    if first_pos[p] == -1 or pos < first_pos[p]:
+                        first_pos[p] = pos
+                marked[s] = False
+        if not any_marked:
+            break
+        for p in range(n_pat):
+            start = first_pos[p]
+            if start < 0:
+                continue
+            s0 = pat_stops_ptr[p]
+            nstop = pat_stops_ptr[p + 1] - s0
+            ntrip = pat_ntrips[p]
+            base = pat_st_ptr[p]
+            trip = -1
+            board_stop = -1
+            board_pos = -1
+            for pos in range(start, nstop):
+                s = pat_stops[s0 + pos]
+                if trip >= 0:
+                    a = arr[base + trip * nstop + pos]
+                    lim = best[s]
+                    if prune and target < lim:
+                        lim = target
+                    if a < lim:
+                        tau[k, s] = a
+                        best[s] = a
+                        p_kind[k, s] = 2
+                        p_from[k, s] = board_stop
+                        p_pat[k, s] = p
+                        p_trip[k, s] = trip
+                        p_bpos[k, s] = board_pos
+                        p_apos[k, s] = pos
+                        marked[s] = True
+                prev = tau[k - 1, s]
+                if prev < INF and (trip < 0 or prev <= dep[base + trip * nstop + pos]):
+                    # earliest trip departing at or after prev (columns are sorted: FIFO patterns)
+                    lo = 0
+                    hi = ntrip if trip < 0 else trip + 1
+                    while lo < hi:
+                        mid = (lo + hi) // 2
+                        if dep[base + mid * nstop + pos] >= prev:
+                            hi = mid
+                        else:
+                            lo = mid + 1
+                    if lo < ntrip and (trip < 0 or lo < trip):
+                        trip = lo
+                        board_stop = s
+                        board_pos = pos
+        # walking changes from stops reached by a vehicle in this round
+        for s in range(n_stops):
+            if marked[s] and p_kind[k, s] == 2:
+                ts = tau[k, s]
+                for j in range(tr_ptr[s], tr_ptr[s + 1]):
+                    u = tr_to[j]
+                    t = ts + tr_time[j]
+                    lim = best[u]
+                    if prune and target < lim:
+                        lim = target
+                    if t < lim:
+                        tau[k, u] = t
+                        best[u] = t
+                        p_kind[k, u] = 3
+                        p_from[k, u] = s
+                        marked[u] = True
+        if prune:
+            for i in range(len(egress_stops)):
+                s = egress_stops[i]
+                if best[s] + egress_times[i] < target:
+                    target = best[s] + egress_times[i]
+    return tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos
+
+
+# --------------------------------------------------------------------------- queries
+
+@dataclass
+class Leg:
+    """One leg: ``mode`` walk or ride; for rides the route, trip and boarding/alighting stops."""
+
+    mode: str
+    from_name: str
+    to_name: str
+    depart: int
+    arrive: int
+    route: str = ""
+    trip_id: str = ""
+    from_stop: str = ""
+    to_stop: str = ""
+    from_lat: float = 0.0
+    from_lon: float = 0.0
+    to_lat: float = 0.0
+    to_lon: float = 0.0
+    shape: list[tuple[float, float]] | None = None
+
+    def to_dict(self) -> dict:
+        d = {"mode": self.mode, "from": self.from_name, "to": self.to_name, "depart": hhmmss(self.depart),
+             "arrive": hhmmss(self.arrive), "minutes": round((self.arrive - self.depart) / 60, 2)}
+        if self.mode == "ride":
+            d.update({"route": self.route, "trip_id": self.trip_id, "from_stop": self.from_stop, "to_stop": self.to_stop})
+        return d
+
+
+@dataclass
+class Journey:
+    """A journey result. ``arrival`` is None when no journey exists."""
+
+    departure: int
+    arrival: int | None
+    vehicles: int
+    walk_seconds: float
+    legs: list[Leg]
+
+    @property
+    def minutes(self) -> float | None:
+        return None if self.arrival is None else (self.arrival - self.departure) / 60
+
+    @property
+    def walk_minutes(self) -> float:
+        return self.walk_seconds / 60
+
+    def to_dict(self) -> dict:
+        return {"departure": hhmmss(self.departure), "arrival": None if self.arrival is None else hhmmss(self.arrival),
+                "minutes": None if self.minutes is None else round(self.minutes, 2), "vehicles": self.vehicles,
+                "walk_minutes": round(self.walk_minutes, 2), "legs": [leg.to_dict() for leg in self.legs]}
+
+
+def hhmmss(seconds: int | float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def parse_hhmm(text: str) -> int:
+    """``HH:MM`` or ``HH:MM:SS`` to seconds after midnight (hours may pass 24)."""
+    parts = text.strip().split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise ValueError(f"'{text}' is not a time (HH:MM)")
+    h, m = int(parts[0]), int(parts[1])
+    s = int(parts[2]) if len(parts) == 3 else 0
+    if m > 59 or s > 59:
+        raise ValueError(f"'{text}' is not a time (HH:MM)")
+    return h * 3600 + m * 60 + s
+
+
+def nearby_stops(tt: Timetable, lat: float, lon: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Stops within walking range of a point: (stop indices, walk seconds), and the point's x."""
+    x, y = _project(np.array([lat]), np.array([lon]), tt.lat0)
+    d = np.hypot(tt.stop_x - x[0], tt.stop_y - y[0])
+    idx = np.flatnonzero(d * WALK_FACTOR <= MAX_WALK_M)
+    return idx.astype(np.int64), np.ceil(walk_seconds(d[idx])).astype(np.int64), float(x[0])
+
+
+def _point_distance(tt: Timetable, a: tuple[float, float], b: tuple[float, float]) -> float:
+    xa, ya = _project(np.array([a[0]]), np.array([a[1]]), tt.lat0)
+    xb, yb = _project(np.array([b[0]]), np.array([b[1]]), tt.lat0)
+    return float(np.hypot(xa[0] - xb[0], ya[0] - yb[0]))
+
+
+def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool):
+    return _raptor(tt.n_stops, acc_s, acc_t, int(dep_time), MAX_ROUNDS, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips,
+                   tt.pat_st_ptr, tt.arr, tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_to,
+                   tt.tr_time, egr_s, egr_t, prune)
+
+
+def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
+            with_shapes: bool = False) -> Journey:
+    """Earliest-arrival journey from ``origin`` to ``destination`` (lat, lon) leaving at ``depart`` (s).
+
+    Among journeys arriving equally early, the one with fewer vehicles is returned.
+    """
+    acc_s, acc_t, _ = nearby_stops(tt, *origin)
+    egr_s, egr_t, _ = nearby_stops(tt, *destination)
+    direct = _point_distance(tt, origin, destination)
+    walk_only = depart + math.ceil(walk_seconds(direct)) if direct * WALK_FACTOR <= MAX_WALK_M else None
+    res = _run(tt, acc_s, acc_t, depart, egr_s, egr_t, True)
+    return _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes)
+
+
+def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes) -> Journey:
+    tau = res[0]
+    best_t, best_k, best_s, best_e = walk_only, 0, -1, 0
+    for k in range(1, tau.shape[0]):
+        if len(egr_s) == 0:
+            break
+        cand = tau[k, egr_s] + egr_t
+        i = int(np.argmin(cand))
+        if cand[i] < INF and (best_t is None or cand[i] < best_t):
+            best_t, best_k, best_s, best_e = int(cand[i]), k, int(egr_s[i]), int(egr_t[i])
+    if best_t is None:
+        return Journey(depart, None, 0, 0.0, [])
+    if best_s < 0:
+        leg = Leg("walk", "origin", "destination", depart, best_t, from_lat=origin[0], from_lon=origin[1],
+                  to_lat=destination[0], to_lon=destination[1])
+        return Journey(depart, best_t, 0, float(best_t - depart), [leg])
+    legs = _reconstruct(tt, res, best_k, best_s, origin, depart, with_shapes)
+    last = legs[-1].arrive if legs else depart
+    legs.append(Leg("walk", tt.stop_names[best_s], "destination", last, last + best_e,
+                    from_lat=tt.stop_lat[best_s], from_lon=tt.stop_lon[best_s], to_lat=destination[0], to_lon=destination[1]))
+    legs = [leg for leg in legs if not (leg.mode == "walk" and leg.arrive == leg.depart and leg.from_name != "origin"
+                                        and leg.to_name != "destination")]
+    walk = sum(leg.arrive - leg.depart for leg in legs if leg.mode == "walk")
+    vehicles = sum(1 for leg in legs if leg.mode == "ride")
+    return Journey(depart, best_t, vehicles, float(walk), legs)
+
+
+def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_shapes: bool) -> list[Leg]:
+    tau, _best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos = res
+    legs: list[Leg] = []
+    while k >= 0:
+        kind = p_kind[k, s]
+        if kind == KIND_ACCESS:
+            legs.append(Leg("walk", "origin", tt.stop_names[s], depart, int(tau[0, s]), from_lat=origin[0],
+                            from_lon=origin[1], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s]))
+            break
+        if kind == KIND_WALK:
+            f = int(p_from[k, s])
+            legs.append(Leg("walk", tt.stop_names[f], tt.stop_names[s], int(tau[k, f]), int(tau[k, s]),
+                            from_lat=tt.stop_lat[f], from_lon=tt.stop_lon[f], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s]))
+            s = f
+            continue
+        if kind == KIND_RIDE:
+            p, trip, bpos, apos = int(p_pat[k, s]), int(p_trip[k, s]), int(p_bpos[k, s]), int(p_apos[k, s])
+            nstop = tt.pat_stops_ptr[p + 1] - tt.pat_stops_ptr[p]
+            base = tt.pat_st_ptr[p]
+            b = int(p_from[k, s])
+            gtrip = int(tt.pat_trips[tt.pat_trip_ptr[p] + trip])
+            leg = Leg("ride", tt.stop_names[b], tt.stop_names[s], int(tt.dep[base + trip * nstop + bpos]),
+                      int(tt.arr[base + trip * nstop + apos]), route=str(tt.trip_route_label[gtrip]),
+                      trip_id=str(tt.trip_ids[gtrip]), from_stop=str(tt.stop_ids[b]), to_stop=str(tt.stop_ids[s]),
+                      from_lat=tt.stop_lat[b], from_lon=tt.stop_lon[b], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s])
+            if with_shapes:
+                pos = tt.pat_stops[tt.pat_stops_ptr[p] + bpos: tt.pat_stops_ptr[p] + apos + 1]
+                leg.shape = list(zip(tt.stop_lat[pos].tolist(), tt.stop_lon[pos].tolist()))
+            legs.append(leg)
+            s = b
+            k -= 1
+            continue
+        break
+    legs.reverse()
+    return legs
+
+
+def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60) -> pd.DataFrame:
+    """Journeys for every departure from ``start`` to ``end`` (s) every ``step`` s.
+
+    Columns: ``depart`` (s), ``arrival`` (s or NaN), ``minutes``, ``vehicles``, ``walk_minutes``.
+    """
+    rows = []
+    for t in range(int(start), int(end) + 1, int(step)):
+        j = journey(tt, origin, destination, t)
+        rows.append({"depart": t, "arrival": np.nan if j.arrival is None else j.arrival,
+                     "minutes": np.nan if j.minutes is None else j.minutes, "vehicles": j.vehicles,
+                     "walk_minutes": j.walk_minutes})
+    return pd.DataFrame(rows)
+
+
+def summarise_range(frame: pd.DataFrame) -> dict:
+    """Best, median and worst minutes across the window (None when no departure reaches)."""
+    m = frame["minutes"].dropna()
+    if m.empty:
+        return {"best": None, "median": None, "worst": None, "departures": len(frame), "reached": 0}
+    return {"best": round(float(m.min()), 2), "median": round(float(m.median()), 2), "worst": round(float(m.max()), 2),
+            "departures": len(frame), "reached": int(len(m))}
+
+
+# --------------------------------------------------------------------------- one-to-many
+
+def egress_matrix(tt: Timetable, points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For destinations (``lat``, ``lon``): flattened (destination, stop, walk seconds) within walking range."""
+    x, y = _project(points["lat"].to_numpy(float), points["lon"].to_numpy(float), tt.lat0)
+    ds, ss, ws = [], [], []
+    for i in range(len(points)):
+        d = np.hypot(tt.stop_x - x[i], tt.stop_y - y[i])
+        idx = np.flatnonzero(d * WALK_FACTOR <= MAX_WALK_M)
+        ds.append(np.full(len(idx), i))
+        ss.append(idx)
+        ws.append(np.ceil(walk_seconds(d[idx])).astype(np.int64))
+    if not ds:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(ds).astype(np.int64), np.concatenate(ss).astype(np.int64), np.concatenate(ws)
+
+
+def one_to_many(tt: Timetable, origin: tuple[float, float], destinations: pd.DataFrame, depart: int,
+                egress=None) -> pd.DataFrame:
+    """Earliest arrival from one origin to every destination (one RAPTOR run, no target pruning).
+
+    Columns: ``arrival`` (s, NaN unreachable), ``minutes``, ``vehicles`` (rounds used by the best).
+    """
+    acc_s, acc_t, _ = nearby_stops(tt, *origin)
+    ds, ss, ws = egress if egress is not None else egress_matrix(tt, destinations)
+    res = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
+    tau = res[0]
+    n = len(destinations)
+    arrival = np.full(n, np.inf)
+    vehicles = np.zeros(n, np.int64)
+    for k in range(1, tau.shape[0]):
+        cand = tau[k, ss].astype(float) + ws
+        cand[tau[k, ss] >= INF] = np.inf
+        best = np.full(n, np.inf)
+        np.minimum.at(best, ds, cand)
+        better = best < arrival
+        arrival[better] = best[better]
+        vehicles[better] = k
+    ox, oy = _project(np.array([origin[0]]), np.array([origin[1]]), tt.lat0)
+    dx, dy = _project(destinations["lat"].to_numpy(float), destinations["lon"].to_numpy(float), tt.lat0)
+    direct = np.hypot(dx - ox[0], dy - oy[0])
+    walk_ok = direct * WALK_FACTOR <= MAX_WALK_M
+    walk_arr = depart + np.ceil(walk_seconds(direct))
+    use_walk = walk_ok & (walk_arr <= arrival)
+    arrival[use_walk] = walk_arr[use_walk]
+    vehicles[use_walk] = 0
+    out = pd.DataFrame({"arrival": np.where(np.isinf(arrival), np.nan, arrival)}, index=destinations.index)
+    out["minutes"] = (out["arrival"] - depart) / 60
+    out["vehicles"] = np.where(np.isinf(arrival), 0, vehicles)
+    return out
+
+
+def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
+                    step: int = 300, progress=None) -> pd.DataFrame:
+    """For each school (``lat``, ``lon``): the service reached soonest, and minutes best/median/worst
+    over departures from ``start`` to ``end`` every ``step`` s (the service is the one with the best
+    median; best/worst are that service's). Also ``vehicles`` and ``walk_minutes`` of the median-time
+    departure's journey, and ``two_plus`` (two or more vehicles).
+    """
+    egress = egress_matrix(tt, services)
+    departs = list(range(int(start), int(end) + 1, int(step)))
+    rows = []
+    for i, (idx, sc) in enumerate(schools.iterrows()):
+        mins = np.vstack([one_to_many(tt, (sc["lat"], sc["lon"]), services, t, egress)["minutes"].to_numpy()
+                          for t in departs])  # departures x services
+        med = np.nanmedian(np.where(np.isnan(mins), np.inf, mins), axis=0)
+        if np.all(np.isinf(med)):
+            rows.append({"school_index": idx, "service_index": None, "best": np.nan, "median": np.nan, "worst": np.nan,
+                         "vehicles": None, "walk_minutes": np.nan, "two_plus": False})
+        else:
+            j = int(np.argmin(med))
+            col = mins[:, j]
+            ok = col[~np.isnan(col)]
+            t_med = departs[int(np.nanargmin(np.abs(np.where(np.isnan(col), np.inf, col) - np.median(ok))))]
+            jr = journey(tt, (sc["lat"], sc["lon"]), (services.iloc[j]["lat"], services.iloc[j]["lon"]), t_med)
+            rows.append({"school_index": idx, "service_index": services.index[j], "best": float(ok.min()),
+                         "median": float(np.median(ok)) if len(ok) == len(col) else float(np.median(np.where(
+                             np.isnan(col), np.inf, col))), "worst": float(np.max(np.where(np.isnan(col), np.inf, col))),
+                         "vehicles": jr.vehicles, "walk_minutes": jr.walk_minutes, "two_plus": jr.vehicles >= 2})
+        if progress is not None:
+            progress((i + 1) / len(schools))
+    return pd.DataFrame(rows)

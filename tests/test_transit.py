@@ -1,0 +1,208 @@
+"""The journey planner on the real Chester feed: hand-checked journeys, walking, no-service days,
+the range variant, and an independent connection scan agreeing with RAPTOR on random pairs."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from civicdata.gtfs import load_feed, services_on
+from civicdata.transit import (MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, journey, journey_range,
+                               nearest_service, one_to_many, summarise_range, walk_seconds)
+from tests.conftest import DATA, run_cli
+
+FEED = DATA / "transport" / "chester_gtfs.zip"
+DAY = date(2023, 8, 16)  # a Wednesday inside the feed's calendar
+STAND_A = (53.193962, -2.888639)  # Chester Bus Interchange (Stand A), stops.txt
+ST_MARYS = (53.182755, -2.888438)  # St Mary's Church (0610CH1061)
+
+
+@pytest.fixture(scope="module")
+def feed():
+    return load_feed(FEED)
+
+
+@pytest.fixture(scope="module")
+def tt(feed):
+    return build_timetable(feed, DAY)
+
+
+def test_hand_checked_journey(tt):
+    # stop_times.txt: trip VJf860e2…649b (route 16, service 658 Mon-Fri) leaves Stand A at 08:19:00
+    # and reaches St Mary's Church (stop_sequence 5) at 08:28:00. Stand A to St Mary's is 1.25 km:
+    # too far to walk under the 800 m rule, so that bus is the journey.
+    j = journey(tt, STAND_A, ST_MARYS, 8 * 3600 + 18 * 60)
+    d = j.to_dict()
+    assert d["arrival"] == "08:28:00" and d["minutes"] == 10.0 and d["vehicles"] == 1
+    ride = [leg for leg in d["legs"] if leg["mode"] == "ride"]
+    assert ride == [{"mode": "ride", "from": "Chester Bus Interchange (Stand A)", "to": "St Mary's Church",
+                     "depart": "08:19:00", "arrive": "08:28:00", "minutes": 9.0, "route": "16",
+                     "trip_id": "VJf860e2c0730f792b0bddf0c8e711f295909a649b", "from_stop": "0610CH19052",
+                     "to_stop": "0610CH1061"}]
+
+
+def test_walk_only_when_within_800m(tt):
+    a = (53.1900, -2.8900)
+    b = (53.1940, -2.8900)  # ~445 m north: 578 m walking, under 800 m
+    dist = math.radians(b[0] - a[0]) * 6_371_000
+    j = journey(tt, a, b, 9 * 3600)
+    assert j.vehicles == 0 and [leg.mode for leg in j.legs] == ["walk"]
+    assert j.minutes == pytest.approx(math.ceil(walk_seconds(dist)) / 60, abs=0.02)
+    assert dist * WALK_FACTOR <= MAX_WALK_M
+
+
+def test_no_service_day(feed):
+    with pytest.raises(NoServiceError, match="no trips run on 2025-01-01"):
+        build_timetable(feed, date(2025, 1, 1))
+    assert services_on(feed, date(2023, 8, 19)) != services_on(feed, DAY)  # Saturday differs
+
+
+def test_range_variant(tt):
+    frame = journey_range(tt, STAND_A, ST_MARYS, 8 * 3600, 9 * 3600, 60)
+    assert len(frame) == 61
+    summary = summarise_range(frame)
+    assert summary["best"] <= summary["median"] <= summary["worst"]
+    # the 08:18 departure is the hand-checked 10 minutes
+    assert frame.set_index("depart").loc[8 * 3600 + 18 * 60, "minutes"] == 10.0
+    assert (frame["arrival"] >= frame["depart"]).all()
+
+
+def test_journeys_never_go_back_in_time(tt):
+    j = journey(tt, STAND_A, (53.277313, -2.902529), 8 * 3600)
+    t = j.departure
+    for leg in j.legs:
+        assert leg.depart >= t and leg.arrive >= leg.depart
+        t = leg.arrive
+    assert t == j.arrival
+
+
+# ------------------------------------------------------------------ independent connection scan
+
+def _csa(feed, day, origin, destination, depart):
+    """Earliest arrival by a plain connection scan with the same walking rules (independent code)."""
+    services = services_on(feed, day)
+    trips = set(feed.trips.loc[feed.trips["service_id"].isin(services), "trip_id"])
+    st = feed.stop_times[feed.stop_times["trip_id"].isin(trips)].sort_values(["trip_id", "stop_sequence"])
+    nxt = st.groupby("trip_id").shift(-1)
+    conn = pd.DataFrame({"trip": st["trip_id"], "from": st["stop_id"], "to": nxt["stop_id"],
+                         "dep": st["departure_s"], "arr": nxt["arrival_s"]}).dropna().sort_values("dep")
+    stops = feed.stops.set_index("stop_id")
+    lat0 = float(stops["stop_lat"].mean())
+
+    def dist(a_lat, a_lon, b_lat, b_lon):
+        x = np.radians(np.asarray(b_lon) - a_lon) * 6_371_000 * math.cos(math.radians(lat0))
+        y = np.radians(np.asarray(b_lat) - a_lat) * 6_371_000
+        return np.hypot(x, y)
+
+    walk = lambda d: np.ceil(d * 1.3 / 1.33)  # noqa: E731
+    any_arr: dict[str, float] = {}
+    d0 = dist(origin[0], origin[1], stops["stop_lat"].to_numpy(), stops["stop_lon"].to_numpy())
+    for sid, dd in zip(stops.index, d0):
+        if dd * 1.3 <= 800:
+            any_arr[sid] = depart + walk(dd)
+    lat, lon = stops["stop_lat"].to_numpy(), stops["stop_lon"].to_numpy()
+    ride_arr: dict[str, float] = {}
+    boarded: set[str] = set()
+    for c in conn.itertuples(index=False):
+        if c.trip in boarded or any_arr.get(c._1, math.inf) <= c.dep:
+            boarded.add(c.trip)
+            if c.arr < ride_arr.get(c.to, math.inf):
+                ride_arr[c.to] = c.arr
+                if c.arr < any_arr.get(c.to, math.inf):
+                    any_arr[c.to] = c.arr
+                s = stops.loc[c.to]
+                dd = dist(s["stop_lat"], s["stop_lon"], lat, lon)
+                for j in np.flatnonzero(dd * 1.3 <= 800):
+                    u = stops.index[j]
+                    if u != c.to:
+                        t = c.arr + walk(dd[j])
+                        if t < any_arr.get(u, math.inf):
+                            any_arr[u] = t
+                            ride_arr.setdefault(u, math.inf)
+                            ride_arr[u] = min(ride_arr[u], t)
+    best = math.inf
+    de = dist(destination[0], destination[1], lat, lon)
+    for j in np.flatnonzero(de * 1.3 <= 800):
+        t = ride_arr.get(stops.index[j], math.inf)
+        best = min(best, t + walk(de[j]))
+    direct = dist(origin[0], origin[1], destination[0], destination[1])
+    if direct * 1.3 <= 800:
+        best = min(best, depart + walk(direct))
+    return None if math.isinf(best) else best
+
+
+def test_connection_scan_agrees_with_raptor(feed, tt):
+    rng = np.random.default_rng(11)
+    served = feed.stop_times["stop_id"].unique()
+    stops = feed.stops.set_index("stop_id").loc[served]
+    chester = stops[(stops["stop_lat"].between(53.15, 53.24)) & (stops["stop_lon"].between(-2.95, -2.83))]
+    agree = 0
+    for _ in range(25):
+        a, b = chester.sample(2, random_state=int(rng.integers(1e9))).itertuples()
+        t = int(rng.integers(7 * 3600, 18 * 3600))
+        o, d = (a.stop_lat, a.stop_lon), (b.stop_lat, b.stop_lon)
+        expected = _csa(feed, DAY, o, d, t)
+        got = journey(tt, o, d, t).arrival
+        assert got == expected, (a.Index, b.Index, t, got, expected)
+        agree += 1
+    assert agree == 25
+
+
+def test_one_to_many_equals_single_queries(tt):
+    dests = pd.DataFrame({"lat": [ST_MARYS[0], 53.277313, 53.175701], "lon": [ST_MARYS[1], -2.902529, -2.896551]})
+    many = one_to_many(tt, STAND_A, dests, 8 * 3600)
+    for i, r in dests.iterrows():
+        single = journey(tt, STAND_A, (r["lat"], r["lon"]), 8 * 3600)
+        assert (pd.isna(many.at[i, "arrival"]) and single.arrival is None) or many.at[i, "arrival"] == single.arrival
+
+
+def test_nearest_service_flags_two_buses(tt):
+    schools = pd.DataFrame({"lat": [STAND_A[0]], "lon": [STAND_A[1]]})
+    services = pd.DataFrame({"lat": [53.277313, ST_MARYS[0]], "lon": [-2.902529, ST_MARYS[1]]})
+    res = nearest_service(tt, schools, services, 8 * 3600, 9 * 3600, 300)
+    row = res.iloc[0]
+    assert row["service_index"] == 1 and row["best"] <= row["median"] <= row["worst"]
+    assert row["two_plus"] == (row["vehicles"] >= 2)
+
+
+def test_bad_input_names_file_row_column(tmp_path):
+    import zipfile
+
+    src = zipfile.ZipFile(FEED)
+    out = tmp_path / "nocoord.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            data = src.read(n).decode()
+            if n == "stops.txt":
+                lines = data.split("\n")
+                cells = lines[2].split(",")
+                cells[3] = ""
+                lines[2] = ",".join(cells)
+                data = "\n".join(lines)
+            z.writestr(n, data)
+    from civicdata.gtfs import FeedError
+
+    with pytest.raises(FeedError, match=r"nocoord.zip/stops.txt, row 3, column 'stop_lat': stop '0610CH1003' has no valid coordinate"):
+        load_feed(out)
+
+
+def test_journey_cli_json():
+    res = run_cli("journey", "--feed", str(FEED), "--date", "20230816", "--depart", "08:18",
+                  "--from", f"{STAND_A[0]},{STAND_A[1]}", "--to", f"{ST_MARYS[0]},{ST_MARYS[1]}", "--json",
+                  "--window", "08:00-09:00")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["arrival"] == "08:28:00" and out["minutes"] == 10.0 and out["vehicles"] == 1
+    assert {"walk_minutes", "legs", "range"} <= set(out)
+    assert out["range"]["best"] <= out["range"]["median"] <= out["range"]["worst"]
+    none = run_cli("journey", "--feed", str(FEED), "--date", "20230816", "--depart", "23:50",
+                   "--from", f"{STAND_A[0]},{STAND_A[1]}", "--to", "53.277313,-2.902529", "--json")
+    assert json.loads(none.stdout)["arrival"] is None
+    bad = run_cli("journey", "--feed", str(FEED), "--date", "20250101", "--depart", "08:00",
+                  "--from", "53.19,-2.89", "--to", "53.18,-2.88")
+    assert bad.returncode == 1 and "no trips run on 2025-01-01" in bad.stderr
