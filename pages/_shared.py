@@ -200,3 +200,13 @@ def decode_weights(text: str | None, valid) -> dict[str, float] | None:
             return None
         out[k] = w
     return out or None
+
+
+# ----------------------------------------------------------------- school to clinic
+
+from civicdata import transit as _transit  # noqa: E402
+
+
+@st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
+def timetable(path: str, mtime: float, day) -> "_transit.Timetable":
+    return _transit.build_timetable(feed(path, mtime), day)

@@ -1,0 +1,148 @@
+"""School to clinic: the scheduled public-transport journey from each school to the nearest service."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import access, transit
+from civicdata.errors import ProblemsError
+from civicdata.layers import load_layer
+from civicdata.maps import PointLayer, build_area_map
+from civicdata.profile import load_schools
+from pages import _shared
+
+st.title("School to clinic")
+st.caption("How far is the nearest clinic, GP or hospital from each school by scheduled bus? "
+           f"Walking rules: straight-line distance × {transit.WALK_FACTOR} at {transit.WALK_SPEED} m/s; at most "
+           f"{transit.MAX_WALK_M:.0f} m of walking to the first stop, from the last stop, and for each change; a "
+           "change needs no buffer beyond its walk; walking all the way is allowed within 800 m.")
+cat = _shared.catalogue()
+ss = st.session_state
+points = [d for d in cat if d.geography == "point"]
+point_ids = [d.id for d in points]
+places = {k: v for k, v in _shared.place_options().items() if k not in (_shared.ENGLAND, "E47000001")}
+WINDOWS = {"morning": ("08:00", "09:00"), "after school": ("15:15", "16:15")}
+
+if "sc_place" not in ss:
+    ss.sc_place = _shared.param("place", "E06000050", places)  # Cheshire West and Chester
+    ss.sc_service = _shared.param("service", "nhs2014_clinics", point_ids)
+    ss.sc_window = _shared.param("window", "morning", WINDOWS)
+    d = st.query_params.get("date", "20230913")
+    try:
+        ss.sc_date = date(int(d[:4]), int(d[4:6]), int(d[6:8]))
+    except ValueError:
+        st.toast(f"Link parameter date={d!r} is not a date; showing 13 Sep 2023.")
+        ss.sc_date = date(2023, 9, 13)
+
+with st.sidebar:
+    up = st.file_uploader("GTFS feed (default: bundled Chester, Aug 2023)", type=["zip"])
+    st.selectbox("Schools in", list(places), key="sc_place", format_func=places.get)
+    st.selectbox("Service", point_ids, key="sc_service", format_func=lambda i: cat.get(i).title)
+    st.date_input("Date", key="sc_date")
+    st.radio("Window", list(WINDOWS), key="sc_window",
+             format_func=lambda w: f"{w} ({WINDOWS[w][0]}–{WINDOWS[w][1]})")
+    step_min = st.select_slider("Departures sampled every", [1, 5, 10, 15], value=5, format_func=lambda m: f"{m} min")
+
+if up is not None:
+    path = Path(tempfile.gettempdir()) / f"lne_gtfs_{abs(hash(up.getvalue())) % 10**12}.zip"
+    path.write_bytes(up.getvalue())
+else:
+    path = _shared.default_feed_path()
+st.query_params.update({"place": ss.sc_place, "service": ss.sc_service, "window": ss.sc_window,
+                        "date": ss.sc_date.strftime("%Y%m%d")})
+try:
+    tt = _shared.timetable(str(path), path.stat().st_mtime, ss.sc_date)
+except ProblemsError as exc:
+    st.error(str(exc))
+    _shared.footer()
+    st.stop()
+
+st.info(f"Feed: {tt.feed_name}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}. The bundled feed is a subset "
+        "of routes: “no journey found in this feed” is not “no bus”.")
+bounds = access.feed_bounds(tt)
+schools = load_schools()
+codes = set(_shared.choropleth.areas_in_place(ss.sc_place, "lsoa21")["code"])
+schools = access.in_bounds(schools[schools["lsoa21_code"].isin(codes)], bounds)
+services = access.in_bounds(load_layer(cat.get(ss.sc_service)), bounds)
+if schools.empty or services.empty:
+    st.warning(f"No {'schools' if schools.empty else 'services'} of this choice lie within the feed's area.")
+    _shared.footer()
+    st.stop()
+start, end = (transit.parse_hhmm(t) for t in WINDOWS[ss.sc_window])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def run(feed_key: tuple, place: str, service: str, window: str, step: int, host: str = "") -> pd.DataFrame:
+    svc = services
+    if host:
+        h = schools[schools["urn"].astype(str) == host].iloc[0]
+        svc = pd.concat([services, pd.DataFrame([{"name": f"Clinic hosted at {h['name']}", "lat": h["lat"],
+                                                  "lon": h["lon"]}])], ignore_index=True)
+    bar = st.progress(0.0, text="Routing every school…")
+    out = access.school_access(tt, schools, svc, start, end, step, progress=lambda f: bar.progress(f))
+    bar.empty()
+    return out
+
+
+feed_key = (str(path), path.stat().st_mtime, ss.sc_date.isoformat())
+table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60)
+two = int(table["two_plus"].sum())
+unreached = int((~table["reached"]).sum())
+st.markdown(f"### {two} of {len(table)} schools are two or more buses from the nearest "
+            f"{cat.get(ss.sc_service).title.split(' (')[0].lower()}")
+if unreached:
+    st.caption(f"{unreached} schools have no journey in this feed within the window.")
+
+show = table[["urn", "name", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]]
+only_two = st.toggle("Only schools two or more buses away")
+st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")})
+st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
+                   "text/csv")
+
+# map: schools coloured by median minutes, services, and the chosen school's journey
+names = dict(zip(table["urn"].astype(str), table["name"]))
+pick = st.selectbox("Draw the journey from", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
+                    key="sc_pick")
+sch_layer = table.assign(minutes=table["median"].where(table["reached"]))
+pts = [PointLayer("Schools (median minutes)", sch_layer, hover=["urn", "service", "median", "vehicles"],
+                  colour_by="minutes", colour_title="minutes", size_by="pupils"),
+       PointLayer(cat.get(ss.sc_service).title, services, hover=[c for c in ("postcode", "vintage") if c in services],
+                  colour="#000000")]
+legs_frame = None
+if pick:
+    row = table[table["urn"].astype(str) == pick].iloc[0]
+    if row["reached"]:
+        svc = services.loc[int(row["service_index"])]
+        j = transit.journey(tt, (row["lat"], row["lon"]), (svc["lat"], svc["lon"]),
+                            start + int((end - start) / 2), with_shapes=True)
+        legs_frame = pd.DataFrame([leg.to_dict() for leg in j.legs])
+        coords = []
+        for leg in j.legs:
+            coords += (leg.shape or [(leg.from_lat, leg.from_lon), (leg.to_lat, leg.to_lon)])
+        pts.append(PointLayer("Journey", pd.DataFrame({"lat": [c[0] for c in coords], "lon": [c[1] for c in coords],
+                                                       "name": ["journey"] * len(coords)}), colour="#e7298a"))
+fig = build_area_map(_shared.choropleth.boundaries_for("lad", ss.sc_place).assign(**{"class": float("nan")}), None,
+                     None, pts, height=560, bounds=bounds)
+st.plotly_chart(fig, key="sc_map", config={"displaylogo": False})
+if legs_frame is not None:
+    st.markdown(f"**Journey from {names[pick]}, leaving {transit.hhmmss(start + int((end - start) / 2))}**")
+    st.dataframe(legs_frame, hide_index=True, width="stretch")
+
+st.subheader("What if a clinic were hosted in a school?")
+host = st.selectbox("Host a clinic at", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
+                    key="sc_host")
+if host:
+    after = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, host)
+    gain, summary = access.compare_hosting(table, after)
+    pw = summary["pupil_weighted_minutes_saved"]
+    st.markdown(f"**{summary['schools']} schools ({summary['pupils']:,} pupils) gain**"
+                + (f"; pupil-weighted, {pw:.1f} minutes shorter" if pw is not None else "")
+                + (f"; {summary['newly_reached']} newly reachable" if summary["newly_reached"] else "") + ".")
+    st.dataframe(gain, hide_index=True, width="stretch")
+_shared.footer()

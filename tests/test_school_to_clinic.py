@@ -1,0 +1,79 @@
+"""School to clinic: the batch, the what-if, and the page (AppTest), on the Chester feed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from civicdata import access
+from civicdata.catalogue import load_catalogue
+from civicdata.choropleth import areas_in_place
+from civicdata.gtfs import load_feed
+from civicdata.layers import load_layer
+from civicdata.profile import load_schools
+from civicdata.transit import build_timetable, journey
+from tests.conftest import DATA
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+DAY = date(2023, 9, 13)
+
+
+@pytest.fixture(scope="module")
+def setup():
+    tt = build_timetable(load_feed(DATA / "transport" / "chester_gtfs.zip"), DAY)
+    b = access.feed_bounds(tt)
+    codes = set(areas_in_place("E06000050", "lsoa21")["code"])
+    s = load_schools()
+    schools = access.in_bounds(s[s["lsoa21_code"].isin(codes)], b).head(25)
+    services = access.in_bounds(load_layer(load_catalogue().get("nhs2014_clinics")), b)
+    return tt, schools, services
+
+
+def test_school_access_matches_single_journeys(setup):
+    tt, schools, services = setup
+    t = access.school_access(tt, schools, services, 8 * 3600, 9 * 3600, 900)
+    assert len(t) == len(schools)
+    reached = t[t["reached"]]
+    assert len(reached) > 0
+    for r in reached.head(5).itertuples():
+        svc = services.loc[int(r.service_index)]
+        mins = [journey(tt, (r.lat, r.lon), (svc["lat"], svc["lon"]), d).minutes for d in range(8 * 3600, 9 * 3600 + 1, 900)]
+        mins = [m for m in mins if m is not None]
+        assert r.best == pytest.approx(min(mins)) and r.worst >= r.median >= r.best
+    assert (t["two_plus"] == (t["vehicles"].fillna(0) >= 2)).all()
+
+
+def test_hosting_a_clinic_at_a_school(setup):
+    tt, schools, services = setup
+    before = access.school_access(tt, schools, services, 8 * 3600, 9 * 3600, 900)
+    host = before.sort_values("median", ascending=False, na_position="first").iloc[0]
+    extra = pd.DataFrame([{"name": "hosted", "lat": host["lat"], "lon": host["lon"]}])
+    after = access.school_access(tt, schools, pd.concat([services, extra], ignore_index=True), 8 * 3600, 9 * 3600, 900)
+    gain, summary = access.compare_hosting(before, after)
+    assert host["urn"] in set(gain["urn"])
+    assert after.set_index("urn").loc[host["urn"], "median"] == 0.0  # the clinic is in the school
+    finite = gain["minutes_saved"].notna()
+    w = gain.loc[finite, "pupils"].fillna(0)
+    if w.sum() > 0:
+        expected = float((gain.loc[finite, "minutes_saved"] * w).sum() / w.sum())
+        assert summary["pupil_weighted_minutes_saved"] == pytest.approx(expected)
+    assert (gain.loc[finite, "minutes_saved"] > 0).all()
+
+
+def test_page_runs_and_hosts_a_clinic():
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.switch_page("pages/school_to_clinic.py").run()
+    assert not at.exception, at.exception
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    table = at.dataframe[0].value
+    assert head.startswith(f"### {int(table['two_plus'].sum())} of {len(table)} schools are two or more buses")
+    assert at.query_params["place"] in ("E06000050", ["E06000050"])
+    urn = str(table.sort_values("median", ascending=False).iloc[0]["urn"])
+    at.selectbox(key="sc_host").set_value(urn).run()
+    assert not at.exception
+    assert any("schools (" in m.value and "gain" in m.value for m in at.markdown)
