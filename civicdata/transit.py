@@ -219,19 +219,32 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
             pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
             stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
             egress_stops, egress_times, prune):
-    """Earliest arrival per round. Returns (tau[k, s], best[s], parent arrays)."""
+    """Earliest arrival per round. Returns (tau[k, s], best[s], parent arrays).
+
+    Marked stops are kept in a list (not a scan of every stop), and only the patterns
+    through them are scanned, from their earliest marked position.
+    """
     K = max_rounds + 1
     tau = np.full((K, n_stops), INF, np.int64)
     best = np.full(n_stops, INF, np.int64)
     p_kind = np.zeros((K, n_stops), np.int8)
-    p_from = np.full((K, n_stops), -1, np.int64)
-    p_pat = np.full((K, n_stops), -1, np.int64)
-    p_trip = np.full((K, n_stops), -1, np.int64)
-    p_bpos = np.full((K, n_stops), -1, np.int64)
-    p_apos = np.full((K, n_stops), -1, np.int64)
-    marked = np.zeros(n_stops, np.bool_)
+    # parents are read only where p_kind says they were written: no need to fill them
+    p_from = np.empty((K, n_stops), np.int32)
+    p_pat = np.empty((K, n_stops), np.int32)
+    p_trip = np.empty((K, n_stops), np.int32)
+    p_bpos = np.empty((K, n_stops), np.int32)
+    p_apos = np.empty((K, n_stops), np.int32)
+    is_marked = np.zeros(n_stops, np.bool_)
+    marked = np.empty(n_stops, np.int64)
+    n_marked = 0
     n_pat = len(pat_ntrips)
+    first_pos = np.full(n_pat, -1, np.int64)
+    queue = np.empty(n_pat, np.int64)
+    rode = np.empty(n_stops, np.int64)
+    is_egress = np.zeros(n_stops, np.bool_)
     target = INF
+    for i in range(len(egress_stops)):
+        is_egress[egress_stops[i]] = True
     for i in range(len(access_stops)):
         s = access_stops[i]
         t = dep_time + access_times[i]
@@ -239,29 +252,32 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
             tau[0, s] = t
             best[s] = t
             p_kind[0, s] = 1
-            marked[s] = True
-    # the target bound starts unknown: reaching an egress stop on foot (round 0) is not a journey
-    first_pos = np.full(n_pat, -1, np.int64)
+            if not is_marked[s]:
+                is_marked[s] = True
+                marked[n_marked] = s
+                n_marked += 1
     for k in range(1, K):
-        # patterns to scan, from the earliest marked position
-        for p in range(n_pat):
-            first_pos[p] = -1
-        any_marked = False
-        for s in range(n_stops):
-            if marked[s]:
-                any_marked = True
-                for j in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
-                    p = stop_pat[j]
-                    pos = stop_pat_pos[j]
-                    if first_pos[p] == -1 or pos < first_pos[p]:
-                        first_pos[p] = pos
-                marked[s] = False
-        if not any_marked:
+        if n_marked == 0:
             break
-        for p in range(n_pat):
+        n_queue = 0
+        for m in range(n_marked):
+            s = marked[m]
+            is_marked[s] = False
+            for j in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
+                p = stop_pat[j]
+                pos = stop_pat_pos[j]
+                if first_pos[p] == -1:
+                    queue[n_queue] = p
+                    n_queue += 1
+                    first_pos[p] = pos
+                elif pos < first_pos[p]:
+                    first_pos[p] = pos
+        n_marked = 0
+        n_rode = 0
+        for q in range(n_queue):
+            p = queue[q]
             start = first_pos[p]
-            if start < 0:
-                continue
+            first_pos[p] = -1
             s0 = pat_stops_ptr[p]
             nstop = pat_stops_ptr[p + 1] - s0
             ntrip = pat_ntrips[p]
@@ -285,10 +301,14 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                         p_trip[k, s] = trip
                         p_bpos[k, s] = board_pos
                         p_apos[k, s] = pos
-                        marked[s] = True
+                        if not is_marked[s]:
+                            is_marked[s] = True
+                            marked[n_marked] = s
+                            n_marked += 1
+                            rode[n_rode] = s
+                            n_rode += 1
                 prev = tau[k - 1, s]
                 if prev < INF and (trip < 0 or prev <= dep[base + trip * nstop + pos]):
-                    # earliest trip departing at or after prev (columns are sorted: FIFO patterns)
                     lo = 0
                     hi = ntrip if trip < 0 else trip + 1
                     while lo < hi:
@@ -302,26 +322,31 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                         board_stop = s
                         board_pos = pos
         # walking changes from stops reached by a vehicle in this round
-        for s in range(n_stops):
-            if marked[s] and p_kind[k, s] == 2:
-                ts = tau[k, s]
-                for j in range(tr_ptr[s], tr_ptr[s + 1]):
-                    u = tr_to[j]
-                    t = ts + tr_time[j]
-                    lim = best[u]
-                    if prune and target < lim:
-                        lim = target
-                    if t < lim:
-                        tau[k, u] = t
-                        best[u] = t
-                        p_kind[k, u] = 3
-                        p_from[k, u] = s
-                        marked[u] = True
+        for r in range(n_rode):
+            s = rode[r]
+            if p_kind[k, s] != 2:
+                continue
+            ts = tau[k, s]
+            for j in range(tr_ptr[s], tr_ptr[s + 1]):
+                u = tr_to[j]
+                t = ts + tr_time[j]
+                lim = best[u]
+                if prune and target < lim:
+                    lim = target
+                if t < lim:
+                    tau[k, u] = t
+                    best[u] = t
+                    p_kind[k, u] = 3
+                    p_from[k, u] = s
+                    if not is_marked[u]:
+                        is_marked[u] = True
+                        marked[n_marked] = u
+                        n_marked += 1
         if prune:
             for i in range(len(egress_stops)):
                 s = egress_stops[i]
-                if best[s] + egress_times[i] < target:
-                    target = best[s] + egress_times[i]
+                if tau[k, s] < INF and tau[k, s] + egress_times[i] < target:
+                    target = tau[k, s] + egress_times[i]
     return tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos
 
 
@@ -395,18 +420,37 @@ def parse_hhmm(text: str) -> int:
     return h * 3600 + m * 60 + s
 
 
+@nb.njit(cache=True)
+def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed):
+    n = 0
+    idx = np.empty(len(stop_x), np.int64)
+    secs = np.empty(len(stop_x), np.int64)
+    for i in range(len(stop_x)):
+        dx = stop_x[i] - x
+        dy = stop_y[i] - y
+        d = math.sqrt(dx * dx + dy * dy)
+        if d <= max_straight:
+            idx[n] = i
+            secs[n] = math.ceil(d * factor / speed)
+            n += 1
+    return idx[:n], secs[:n]
+
+
+def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
+    return (math.radians(lon) * 6_371_000 * math.cos(math.radians(lat0)), math.radians(lat) * 6_371_000)
+
+
 def nearby_stops(tt: Timetable, lat: float, lon: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Stops within walking range of a point: (stop indices, walk seconds), and the point's x."""
-    x, y = _project(np.array([lat]), np.array([lon]), tt.lat0)
-    d = np.hypot(tt.stop_x - x[0], tt.stop_y - y[0])
-    idx = np.flatnonzero(d * WALK_FACTOR <= MAX_WALK_M)
-    return idx.astype(np.int64), np.ceil(walk_seconds(d[idx])).astype(np.int64), float(x[0])
+    x, y = _xy(lat, lon, tt.lat0)
+    idx, secs = _nearby(tt.stop_x, tt.stop_y, x, y, MAX_WALK_M / WALK_FACTOR, WALK_FACTOR, WALK_SPEED)
+    return idx, secs, x
 
 
 def _point_distance(tt: Timetable, a: tuple[float, float], b: tuple[float, float]) -> float:
-    xa, ya = _project(np.array([a[0]]), np.array([a[1]]), tt.lat0)
-    xb, yb = _project(np.array([b[0]]), np.array([b[1]]), tt.lat0)
-    return float(np.hypot(xa[0] - xb[0], ya[0] - yb[0]))
+    xa, ya = _xy(a[0], a[1], tt.lat0)
+    xb, yb = _xy(b[0], b[1], tt.lat0)
+    return math.hypot(xa - xb, ya - yb)
 
 
 def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool):
@@ -430,15 +474,10 @@ def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float
 
 
 def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes) -> Journey:
-    tau = res[0]
+    t, k, s, e = _pick(res[0], egr_s, egr_t)
     best_t, best_k, best_s, best_e = walk_only, 0, -1, 0
-    for k in range(1, tau.shape[0]):
-        if len(egr_s) == 0:
-            break
-        cand = tau[k, egr_s] + egr_t
-        i = int(np.argmin(cand))
-        if cand[i] < INF and (best_t is None or cand[i] < best_t):
-            best_t, best_k, best_s, best_e = int(cand[i]), k, int(egr_s[i]), int(egr_t[i])
+    if t < INF and (walk_only is None or t < walk_only):
+        best_t, best_k, best_s, best_e = int(t), int(k), int(s), int(e)
     if best_t is None:
         return Journey(depart, None, 0, 0.0, [])
     if best_s < 0:
@@ -454,6 +493,18 @@ def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only,
     walk = sum(leg.arrive - leg.depart for leg in legs if leg.mode == "walk")
     vehicles = sum(1 for leg in legs if leg.mode == "ride")
     return Journey(depart, best_t, vehicles, float(walk), legs)
+
+
+@nb.njit(cache=True)
+def _pick(tau, egr_s, egr_t):
+    """Earliest arrival at the destination over rounds >= 1 (fewest rounds on ties)."""
+    best, bk, bs, be = INF, 0, -1, 0
+    for k in range(1, tau.shape[0]):
+        for i in range(len(egr_s)):
+            a = tau[k, egr_s[i]]
+            if a < INF and a + egr_t[i] < best:
+                best, bk, bs, be = a + egr_t[i], k, egr_s[i], egr_t[i]
+    return best, bk, bs, be
 
 
 def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_shapes: bool) -> list[Leg]:
@@ -491,6 +542,19 @@ def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_s
         break
     legs.reverse()
     return legs
+
+
+def earliest_arrival(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float],
+                     depart: int) -> tuple[int | None, int]:
+    """Arrival time (s, None when unreachable) and vehicles, without building the legs (fast path)."""
+    acc_s, acc_t, _ = nearby_stops(tt, *origin)
+    egr_s, egr_t, _ = nearby_stops(tt, *destination)
+    direct = _point_distance(tt, origin, destination)
+    walk_only = depart + math.ceil(walk_seconds(direct)) if direct * WALK_FACTOR <= MAX_WALK_M else None
+    t, k, _s, _e = _pick(_run(tt, acc_s, acc_t, depart, egr_s, egr_t, True)[0], egr_s, egr_t)
+    if t < INF and (walk_only is None or t < walk_only):
+        return int(t), int(k)
+    return walk_only, 0
 
 
 def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60) -> pd.DataFrame:
@@ -533,35 +597,44 @@ def egress_matrix(tt: Timetable, points: pd.DataFrame) -> tuple[np.ndarray, np.n
     return np.concatenate(ds).astype(np.int64), np.concatenate(ss).astype(np.int64), np.concatenate(ws)
 
 
+@nb.njit(cache=True)
+def _destinations(tau, ds, ss, ws, n):
+    """Earliest arrival (s, inf when unreachable) at each destination over rounds >= 1, and its round."""
+    arrival = np.full(n, np.inf)
+    vehicles = np.zeros(n, np.int64)
+    for k in range(1, tau.shape[0]):
+        for i in range(len(ds)):
+            a = tau[k, ss[i]]
+            if a < INF and a + ws[i] < arrival[ds[i]]:
+                arrival[ds[i]] = a + ws[i]
+                vehicles[ds[i]] = k
+    return arrival, vehicles
+
+
+def _one_to_many_arrays(tt: Timetable, origin, dest_x, dest_y, depart: int, egress) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival (s, inf unreachable) and vehicles per destination, as arrays."""
+    acc_s, acc_t, ox = nearby_stops(tt, *origin)
+    oy = math.radians(origin[0]) * 6_371_000
+    ds, ss, ws = egress
+    res = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
+    arrival, vehicles = _destinations(res[0], ds, ss, ws, len(dest_x))
+    direct = np.hypot(dest_x - ox, dest_y - oy)
+    walk_arr = depart + np.ceil(walk_seconds(direct))
+    use_walk = (direct * WALK_FACTOR <= MAX_WALK_M) & (walk_arr <= arrival)
+    arrival[use_walk] = walk_arr[use_walk]
+    vehicles[use_walk] = 0
+    return arrival, vehicles
+
+
 def one_to_many(tt: Timetable, origin: tuple[float, float], destinations: pd.DataFrame, depart: int,
                 egress=None) -> pd.DataFrame:
     """Earliest arrival from one origin to every destination (one RAPTOR run, no target pruning).
 
     Columns: ``arrival`` (s, NaN unreachable), ``minutes``, ``vehicles`` (rounds used by the best).
     """
-    acc_s, acc_t, _ = nearby_stops(tt, *origin)
-    ds, ss, ws = egress if egress is not None else egress_matrix(tt, destinations)
-    res = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
-    tau = res[0]
-    n = len(destinations)
-    arrival = np.full(n, np.inf)
-    vehicles = np.zeros(n, np.int64)
-    for k in range(1, tau.shape[0]):
-        cand = tau[k, ss].astype(float) + ws
-        cand[tau[k, ss] >= INF] = np.inf
-        best = np.full(n, np.inf)
-        np.minimum.at(best, ds, cand)
-        better = best < arrival
-        arrival[better] = best[better]
-        vehicles[better] = k
-    ox, oy = _project(np.array([origin[0]]), np.array([origin[1]]), tt.lat0)
+    egress = egress if egress is not None else egress_matrix(tt, destinations)
     dx, dy = _project(destinations["lat"].to_numpy(float), destinations["lon"].to_numpy(float), tt.lat0)
-    direct = np.hypot(dx - ox[0], dy - oy[0])
-    walk_ok = direct * WALK_FACTOR <= MAX_WALK_M
-    walk_arr = depart + np.ceil(walk_seconds(direct))
-    use_walk = walk_ok & (walk_arr <= arrival)
-    arrival[use_walk] = walk_arr[use_walk]
-    vehicles[use_walk] = 0
+    arrival, vehicles = _one_to_many_arrays(tt, origin, dx, dy, depart, egress)
     out = pd.DataFrame({"arrival": np.where(np.isinf(arrival), np.nan, arrival)}, index=destinations.index)
     out["minutes"] = (out["arrival"] - depart) / 60
     out["vehicles"] = np.where(np.isinf(arrival), 0, vehicles)
@@ -576,11 +649,13 @@ def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame
     departure's journey, and ``two_plus`` (two or more vehicles).
     """
     egress = egress_matrix(tt, services)
+    dx, dy = _project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
     departs = list(range(int(start), int(end) + 1, int(step)))
     rows = []
     for i, (idx, sc) in enumerate(schools.iterrows()):
-        mins = np.vstack([one_to_many(tt, (sc["lat"], sc["lon"]), services, t, egress)["minutes"].to_numpy()
-                          for t in departs])  # departures x services
+        mins = np.vstack([(_one_to_many_arrays(tt, (sc["lat"], sc["lon"]), dx, dy, t, egress)[0] - t) / 60
+                          for t in departs])  # departures x services (inf: unreachable)
+        mins[np.isinf(mins)] = np.nan
         med = np.nanmedian(np.where(np.isnan(mins), np.inf, mins), axis=0)
         if np.all(np.isinf(med)):
             rows.append({"school_index": idx, "service_index": None, "best": np.nan, "median": np.nan, "worst": np.nan,
