@@ -210,3 +210,98 @@ from civicdata import transit as _transit  # noqa: E402
 @st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
 def timetable(path: str, mtime: float, day) -> "_transit.Timetable":
     return _transit.build_timetable(feed(path, mtime), day)
+
+
+# ----------------------------------------------------------------- workshops: presentation mode, slides, links
+
+PRESENT_CSS = """
+<style>
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+[data-testid="stMain"] .stSelectbox, [data-testid="stMain"] .stMultiSelect, [data-testid="stMain"] .stTextInput,
+[data-testid="stMain"] .stRadio, [data-testid="stMain"] .stSlider, [data-testid="stMain"] .stCheckbox,
+[data-testid="stMain"] .stFileUploader, [data-testid="stMain"] .stDownloadButton, [data-testid="stMain"] .stButton,
+[data-testid="stMain"] [data-testid="stExpander"] { display: none !important; }
+html, body, [data-testid="stApp"] { background: #ffffff !important; color: #000000 !important; }
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] td, [data-testid="stMain"] th,
+[data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] label { font-size: 24px !important; color: #000 !important; }
+[data-testid="stMain"] h1 { font-size: 48px !important; }
+[data-testid="stMain"] h3 { font-size: 42px !important; line-height: 1.2 !important; color: #000 !important; }
+</style>
+"""
+
+KEYS_JS = """
+<script>
+const doc = window.parent.document;
+if (!doc.__lneKeys) {
+  doc.__lneKeys = true;
+  doc.addEventListener('keydown', (e) => {
+    const label = {ArrowRight: 'Next slide', ArrowLeft: 'Previous slide', Escape: 'Leave presentation'}[e.key];
+    if (!label) return;
+    const btn = Array.from(doc.querySelectorAll('button')).find(b => b.innerText.trim() === label);
+    if (btn) { btn.click(); e.preventDefault(); }
+  });
+}
+</script>
+"""
+
+
+def presentation(page_path: str) -> bool:
+    """Presentation mode (toggle or ``?present=1``): sidebar and controls hidden, large high-contrast
+    type; arrow keys step through the session's saved views (slides), Esc leaves the mode."""
+    import streamlit.components.v1 as components
+
+    ss = st.session_state
+    ss.setdefault("slides", [])
+    if "present" not in ss:
+        ss.present = st.query_params.get("present") == "1"
+    with st.sidebar:
+        st.divider()
+        st.toggle("Presentation mode", key="present")
+        if st.button("Save this view as a slide"):
+            params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+            ss.slides.append({"page": page_path, "params": params})
+            st.toast(f"Saved slide {len(ss.slides)}.")
+        if ss.slides:
+            st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
+        with st.expander("Share this view"):
+            st.code(link_for_current_view(), language=None)
+            st.caption("Anyone opening this link sees the same view.")
+    if ss.present:
+        st.query_params["present"] = "1"
+        st.html(PRESENT_CSS)
+        components.html(KEYS_JS, height=0)
+        c1, c2, c3 = st.columns(3)
+        if c1.button("Previous slide"):
+            _go(-1)
+        if c2.button("Next slide"):
+            _go(+1)
+        c3.button("Leave presentation", on_click=_leave)
+    elif "present" in st.query_params:
+        del st.query_params["present"]
+    return bool(ss.present)
+
+
+def _leave() -> None:
+    st.session_state.present = False
+    st.query_params.pop("present", None)
+
+
+def _go(step: int) -> None:
+    ss = st.session_state
+    if not ss.slides:
+        st.toast("No slides saved: use “Save this view as a slide” first.")
+        return
+    ss.slide_index = (ss.get("slide_index", -1) + step) % len(ss.slides)
+    slide = ss.slides[ss.slide_index]
+    for key in [k for k in ss.keys() if isinstance(k, str) and k[:3] in ("am_", "ml_", "fo_", "sc_")]:
+        del ss[key]  # let the target page read its state from the slide's link
+    st.switch_page(slide["page"], query_params={**slide["params"], "present": "1"})
+
+
+def link_for_current_view() -> str:
+    """The URL of this page with the current view's parameters."""
+    from urllib.parse import urlencode
+
+    base = str(getattr(st.context, "url", "") or "").split("?")[0]
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+    return base + ("?" + urlencode(params) if params else "")

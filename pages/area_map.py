@@ -15,6 +15,8 @@ from civicdata.geography import read_boundary_file, search_areas, suggest_names,
 from civicdata.maps import PointLayer, build_area_map, figure_html
 from pages import _shared
 
+presenting = _shared.presentation("pages/area_map.py")
+
 st.title("Area map")
 
 cat = _shared.catalogue()
@@ -72,7 +74,7 @@ with st.sidebar:
     services = st.multiselect("Health services and other points", svc_ids, key="am_services",
                               format_func=lambda i: cat.get(i).title)
     st.header("View")
-    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
     tiles = st.toggle("Base map tiles (needs internet)", value=False)
     with st.expander("Load a finer boundary file"):
         up = st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",

@@ -18,6 +18,8 @@ from civicdata.gtfs import FeedError
 from civicdata.maps import build_line_map
 from pages import _shared
 
+presenting = _shared.presentation("pages/metro_line.py")
+
 st.title("Metro line")
 st.caption("Life expectancy at birth at each stop, as in “Lives on the Line”: the years lost between stops a few "
            "minutes apart.")
@@ -39,7 +41,7 @@ with st.sidebar:
                        format_func=lambda v: "evenly" if v == "even" else "by travel time")
     iod = st.radio("IMD band", ["2025", "2019"], horizontal=True,
                    format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
-    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
 
 line = None
 kind, key = ss.ml_source, ""

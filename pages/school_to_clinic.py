@@ -16,6 +16,8 @@ from civicdata.maps import PointLayer, build_area_map
 from civicdata.profile import load_schools
 from pages import _shared
 
+presenting = _shared.presentation("pages/school_to_clinic.py")
+
 st.title("School to clinic")
 st.caption("How far is the nearest clinic, GP or hospital from each school by scheduled bus? "
            f"Walking rules: straight-line distance × {transit.WALK_FACTOR} at {transit.WALK_SPEED} m/s; at most "

@@ -9,6 +9,8 @@ from civicdata.charts import build_contribution_chart
 from civicdata.focus import UNIT_LABELS, UNITS, build_brief_html
 from pages import _shared
 
+presenting = _shared.presentation("pages/strategic_focus.py")
+
 st.title("Strategic focus")
 st.markdown("Of all the pressures on children and communities, pick one or two to work on together: *focus on "
             "doing fewer things but do these things well.*")
@@ -40,7 +42,7 @@ with st.sidebar:
         weights[lid] = st.slider(cat.get(lid).title, 0.0, 5.0, float(ss.fo_weights.get(lid, 1.0)), 0.5,
                                  key=f"fo_w_{lid}")
     top_n = st.number_input("Top N for stability", 1, 50, 10, key="fo_top")
-    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
 
 if not weights or sum(weights.values()) <= 0:
     st.info("Choose at least one indicator with a weight above zero.")

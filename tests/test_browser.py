@@ -170,3 +170,69 @@ def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
     assert dialogs == []  # and never ran
     page.screenshot(path=str(ARTIFACTS / "hostile_tooltip.png"))
     page.close()
+
+
+@pytest.mark.parametrize("path,check", [
+    ("/school_to_clinic", "two or more buses"),
+    ("/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:2,le_male:1", "ranks first"),
+])
+def test_other_pages_render(server, browser, path, check):
+    page = _open(browser, server + path)
+    _no_exception(page)
+    assert page.locator("h3", has_text=check).count() >= 1
+    assert page.locator(".js-plotly-plot").count() >= 1
+    name = path.strip("/").split("?")[0]
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.close()
+
+
+def test_presentation_mode_hides_controls_and_esc_leaves(server, browser):
+    page = _open(browser, f"{server}/?place=E08000009&present=1")
+    _no_exception(page)
+    sidebar = page.locator('section[data-testid="stSidebar"]')
+    assert not sidebar.is_visible()
+    size = page.locator("h3").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert size >= 40
+    page.screenshot(path=str(ARTIFACTS / "presentation_mode.png"))
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(1500)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    assert sidebar.is_visible()
+    assert "present=1" not in page.url
+    page.close()
+
+
+def test_workshop_load_twenty_browsers(server):
+    """20 browser contexts open the Area map at once: all render without error; p50/p95 printed."""
+    import asyncio
+    import statistics
+
+    from playwright.async_api import async_playwright
+
+    async def one(browser, i):
+        ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
+        page = await ctx.new_page()
+        t = time.perf_counter()
+        await page.goto(f"{server}/?place=E08000009", timeout=240_000, wait_until="commit")
+        await page.wait_for_selector(".js-plotly-plot canvas", timeout=240_000)
+        await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=240_000)
+        elapsed = time.perf_counter() - t
+        n = await page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].locations.length")
+        errors = await page.locator('[data-testid="stException"]').count()
+        await ctx.close()
+        return elapsed, n, errors
+
+    async def main():
+        async with async_playwright() as p:
+            b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                return await asyncio.gather(*(one(b, i) for i in range(20)))
+            finally:
+                await b.close()
+
+    results = asyncio.run(main())
+    times = sorted(r[0] for r in results)
+    assert all(r[1] == 139 and r[2] == 0 for r in results)
+    p50 = statistics.median(times)
+    p95 = times[int(0.95 * (len(times) - 1))]
+    print(f"\nworkshop load: 20 browsers, time to first rendered map p50 {p50:.1f} s, p95 {p95:.1f} s")
