@@ -433,7 +433,7 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
         p = pts(layer)
         n = int(p.within(shape).sum())
         out.append({"role": f"{label} in the place", "name": str(n), "code": "", "detail": "old vintage: may have "
-                    "moved or closed", "source": f"NHS Choices service directory, Feb 2014"})
+                    "moved or closed", "source": "NHS Choices service directory, Feb 2014"})
     ph = pd.read_parquet(d / "services" / "gm_pharmacies_by_ward.parquet")
     ph = ph[ph["ward_code"].isin(set(rows["ward24_code"]))]
     if len(ph):

@@ -24,7 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
 from civicdata import settings
 from civicdata.errors import ProblemsError, Problem

@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -107,8 +106,6 @@ def _grid_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray
     src, dst, dist = [], [], []
     for k, s, e in zip(uniq, start, end):
         members = order[s:e]
-        cx, cy = divmod(int(k), 10_000_019) if k >= 0 else (None, None)
-        del cx, cy
         gxi, gyi = gx[members[0]], gy[members[0]]
         neigh = []
         for dx in (-1, 0, 1):
@@ -143,7 +140,6 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     seq = g["s"].agg(tuple)
     seq = seq[seq.map(len) >= 2]
     trip_ids = np.array(seq.index)
-    trip_pos = pd.Series(np.arange(len(trip_ids)), index=trip_ids)
     arr_by_trip = g["arrival_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
     dep_by_trip = g["departure_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
     tinfo = trips.set_index("trip_id").reindex(trip_ids)
@@ -205,7 +201,6 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     np.add.at(tr_ptr, src + 1, 1)
     tr_ptr = np.cumsum(tr_ptr)
     tr_time = np.ceil(walk_seconds(dist)).astype(np.int64)
-    del trip_pos
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
                      pat_trips, stop_pat_ptr, sp_arr[:, 1].copy(), sp_arr[:, 2].copy(), tr_ptr, dst.astype(np.int64),

@@ -37,3 +37,17 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "civicdata", *args], capture_output=True, text=True,
                           cwd=REPO, env=full_env, timeout=300)
+
+
+def open_page(page: str | None = None, timeout: int = 120, **params):
+    """Run the app in AppTest on ``page`` (default: the Area map) with link parameters; no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+    for k, v in params.items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at

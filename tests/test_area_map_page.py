@@ -9,18 +9,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_page
+
 from civicdata.sources import SOURCES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _run(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(None, **params)
 
 
 def _map_spec(at: AppTest) -> dict:

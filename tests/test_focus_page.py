@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_page
+
 from civicdata.catalogue import load_catalogue
 from civicdata.focus import compute_focus
 
@@ -13,12 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/strategic_focus.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/strategic_focus.py", **params)
 
 
 def test_link_reproduces_ranking_and_shortlist():

@@ -7,18 +7,15 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_page
+
 from civicdata.metro import compute_gaps, metrolink_line, stop_profile
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _page(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/metro_line.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/metro_line.py", **params)
 
 
 def test_default_is_the_pink_line_with_computed_headline():

@@ -14,7 +14,7 @@ from civicdata.catalogue import load_catalogue
 from civicdata.errors import DescriptorError, UnknownLayerError
 from civicdata.layers import lookup_value
 from civicdata.userlayers import (LayerExistsError, LayerValidationError, SheetChoiceError, add_layer,
-                                  parse_descriptor, remove_layer)
+                                  parse_descriptor)
 from civicdata.sources import SOURCES
 from tests.conftest import run_cli
 
