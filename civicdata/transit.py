@@ -490,6 +490,23 @@ def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only,
     return Journey(depart, best_t, vehicles, float(walk), legs)
 
 
+def _leg_shape(tt: Timetable, gtrip: int, board: int, alight: int) -> list[tuple[float, float]] | None:
+    """The part of the trip's shape (shapes.txt) between the boarding and alighting stops, or None."""
+    shape_id = tt.trip_shape[gtrip]
+    if tt.shapes is None or not shape_id:
+        return None
+    pts = tt.shapes[tt.shapes["shape_id"] == shape_id].sort_values("shape_pt_sequence")
+    if len(pts) < 2:
+        return None
+    lat, lon = pts["shape_pt_lat"].to_numpy(float), pts["shape_pt_lon"].to_numpy(float)
+    x, y = _project(lat, lon, tt.lat0)
+    i = int(np.argmin(np.hypot(x - tt.stop_x[board], y - tt.stop_y[board])))
+    j = int(np.argmin(np.hypot(x - tt.stop_x[alight], y - tt.stop_y[alight])))
+    if j <= i:
+        return None
+    return list(zip(lat[i:j + 1].tolist(), lon[i:j + 1].tolist()))
+
+
 @nb.njit(cache=True)
 def _pick(tau, egr_s, egr_t):
     """Earliest arrival at the destination over rounds >= 1 (fewest rounds on ties)."""
@@ -528,8 +545,10 @@ def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_s
                       trip_id=str(tt.trip_ids[gtrip]), from_stop=str(tt.stop_ids[b]), to_stop=str(tt.stop_ids[s]),
                       from_lat=tt.stop_lat[b], from_lon=tt.stop_lon[b], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s])
             if with_shapes:
-                pos = tt.pat_stops[tt.pat_stops_ptr[p] + bpos: tt.pat_stops_ptr[p] + apos + 1]
-                leg.shape = list(zip(tt.stop_lat[pos].tolist(), tt.stop_lon[pos].tolist()))
+                leg.shape = _leg_shape(tt, gtrip, b, s)
+                if leg.shape is None:  # no shapes.txt for this trip: the line through its stops
+                    pos = tt.pat_stops[tt.pat_stops_ptr[p] + bpos: tt.pat_stops_ptr[p] + apos + 1]
+                    leg.shape = list(zip(tt.stop_lat[pos].tolist(), tt.stop_lon[pos].tolist()))
             legs.append(leg)
             s = b
             k -= 1

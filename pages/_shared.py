@@ -305,3 +305,10 @@ def link_for_current_view() -> str:
     base = str(getattr(st.context, "url", "") or "").split("?")[0]
     params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
     return base + ("?" + urlencode(params) if params else "")
+
+
+@st.cache_resource(show_spinner="Building the street-accurate model (ferrobus)…", max_entries=2)
+def ferrobus_engine(gtfs_path: str, osm_path: str, day):
+    from civicdata.engines import FerrobusEngine
+
+    return FerrobusEngine(Path(gtfs_path), Path(osm_path), day)

@@ -206,3 +206,14 @@ def test_journey_cli_json():
     bad = run_cli("journey", "--feed", str(FEED), "--date", "20250101", "--depart", "08:00",
                   "--from", "53.19,-2.89", "--to", "53.18,-2.88")
     assert bad.returncode == 1 and "no trips run on 2025-01-01" in bad.stderr
+
+
+def test_legs_follow_the_feed_shapes(feed, tt):
+    j = journey(tt, STAND_A, ST_MARYS, 8 * 3600 + 18 * 60, with_shapes=True)
+    ride = next(leg for leg in j.legs if leg.mode == "ride")
+    shape_id = feed.trips.set_index("trip_id").loc[ride.trip_id, "shape_id"]
+    pts = feed.shapes[feed.shapes["shape_id"] == shape_id]
+    assert len(ride.shape) >= 2
+    shape_pts = set(zip(pts["shape_pt_lat"].round(6), pts["shape_pt_lon"].round(6)))
+    assert all((round(a, 6), round(b, 6)) in shape_pts for a, b in ride.shape)
+    assert abs(ride.shape[0][0] - STAND_A[0]) < 0.002 and abs(ride.shape[-1][0] - ST_MARYS[0]) < 0.002
