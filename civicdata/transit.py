@@ -558,17 +558,33 @@ def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_s
     return legs
 
 
+@nb.njit(cache=True)
+def _query(stop_x, stop_y, ox, oy, dx, dy, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
+           arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time):
+    """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles)."""
+    reach = MAX_WALK_M / WALK_FACTOR
+    acc_s, acc_t = _nearby(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED)
+    egr_s, egr_t = _nearby(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED)
+    res = _raptor(len(stop_x), acc_s, acc_t, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
+                  arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time, egr_s, egr_t, True)
+    t, k, _s, _e = _pick(res[0], egr_s, egr_t)
+    direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
+    if direct * WALK_FACTOR <= MAX_WALK_M:
+        w = depart + math.ceil(direct * WALK_FACTOR / WALK_SPEED)
+        if w <= t:
+            return w, 0
+    return t, k
+
+
 def earliest_arrival(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float],
                      depart: int) -> tuple[int | None, int]:
     """Arrival time (s, None when unreachable) and vehicles, without building the legs (fast path)."""
-    acc_s, acc_t, _ = nearby_stops(tt, *origin)
-    egr_s, egr_t, _ = nearby_stops(tt, *destination)
-    direct = _point_distance(tt, origin, destination)
-    walk_only = depart + math.ceil(walk_seconds(direct)) if direct * WALK_FACTOR <= MAX_WALK_M else None
-    t, k, _s, _e = _pick(_run(tt, acc_s, acc_t, depart, egr_s, egr_t, True)[0], egr_s, egr_t)
-    if t < INF and (walk_only is None or t < walk_only):
-        return int(t), int(k)
-    return walk_only, 0
+    ox, oy = _xy(origin[0], origin[1], tt.lat0)
+    dx, dy = _xy(destination[0], destination[1], tt.lat0)
+    t, k = _query(tt.stop_x, tt.stop_y, ox, oy, dx, dy, int(depart), MAX_ROUNDS, tt.pat_stops_ptr, tt.pat_stops,
+                  tt.pat_ntrips, tt.pat_st_ptr, tt.arr, tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos,
+                  tt.tr_ptr, tt.tr_to, tt.tr_time)
+    return (None if t >= INF else int(t)), int(k)
 
 
 def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60) -> pd.DataFrame:
