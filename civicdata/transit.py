@@ -220,9 +220,12 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
     through them are scanned, from their earliest marked position.
     """
     K = max_rounds + 1
-    tau = np.full((K, n_stops), INF, np.int64)
+    # rows are initialised round by round; only the rounds run are returned
+    tau = np.empty((K, n_stops), np.int64)
+    tau[0, :] = INF
     best = np.full(n_stops, INF, np.int64)
-    p_kind = np.zeros((K, n_stops), np.int8)
+    p_kind = np.empty((K, n_stops), np.int8)
+    p_kind[0, :] = 0
     # parents are read only where p_kind says they were written: no need to fill them
     p_from = np.empty((K, n_stops), np.int32)
     p_pat = np.empty((K, n_stops), np.int32)
@@ -251,9 +254,13 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                 is_marked[s] = True
                 marked[n_marked] = s
                 n_marked += 1
+    rounds = 1
     for k in range(1, K):
         if n_marked == 0:
             break
+        tau[k, :] = INF
+        p_kind[k, :] = 0
+        rounds = k + 1
         n_queue = 0
         for m in range(n_marked):
             s = marked[m]
@@ -342,7 +349,8 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                 s = egress_stops[i]
                 if tau[k, s] < INF and tau[k, s] + egress_times[i] < target:
                     target = tau[k, s] + egress_times[i]
-    return tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos
+    return (tau[:rounds], best, p_kind[:rounds], p_from[:rounds], p_pat[:rounds], p_trip[:rounds],
+            p_bpos[:rounds], p_apos[:rounds])
 
 
 # --------------------------------------------------------------------------- queries
