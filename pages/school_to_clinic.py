@@ -102,10 +102,14 @@ st.markdown(f"### {two} of {len(table)} schools are two or more buses from the n
 if unreached:
     st.caption(f"{unreached} schools have no journey in this feed within the window.")
 
-show = table[["urn", "name", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]]
+show = table[["urn", "name", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]].copy()
+show["service"] = show["service"].fillna("no journey found in this feed")
 only_two = st.toggle("Only schools two or more buses away")
 st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")})
+             column_config={**{c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")},
+                            "walk_minutes": st.column_config.NumberColumn("walking", format="%.1f min"),
+                            "vehicles": st.column_config.NumberColumn("buses", format="%d"),
+                            "two_plus": st.column_config.CheckboxColumn("2+ buses")})
 st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
                    "text/csv")
 
