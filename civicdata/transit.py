@@ -693,20 +693,18 @@ def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame
     for i, (idx, sc) in enumerate(schools.iterrows()):
         mins = np.vstack([(_one_to_many_arrays(tt, (sc["lat"], sc["lon"]), dx, dy, t, egress)[0] - t) / 60
                           for t in departs])  # departures x services (inf: unreachable)
-        mins[np.isinf(mins)] = np.nan
-        med = np.nanmedian(np.where(np.isnan(mins), np.inf, mins), axis=0)
+        med = np.median(mins, axis=0)  # an unreachable departure counts as the longest
         if np.all(np.isinf(med)):
             rows.append({"school_index": idx, "service_index": None, "best": np.nan, "median": np.nan, "worst": np.nan,
                          "vehicles": None, "walk_minutes": np.nan, "two_plus": False})
         else:
             j = int(np.argmin(med))
             col = mins[:, j]
-            ok = col[~np.isnan(col)]
-            t_med = departs[int(np.nanargmin(np.abs(np.where(np.isnan(col), np.inf, col) - np.median(ok))))]
+            ok = col[np.isfinite(col)]
+            t_med = departs[int(np.argmin(np.abs(col - np.median(ok))))]
             jr = journey(tt, (sc["lat"], sc["lon"]), (services.iloc[j]["lat"], services.iloc[j]["lon"]), t_med)
             rows.append({"school_index": idx, "service_index": services.index[j], "best": float(ok.min()),
-                         "median": float(np.median(ok)) if len(ok) == len(col) else float(np.median(np.where(
-                             np.isnan(col), np.inf, col))), "worst": float(np.max(np.where(np.isnan(col), np.inf, col))),
+                         "median": float(med[j]), "worst": float(col.max()),
                          "vehicles": jr.vehicles, "walk_minutes": jr.walk_minutes, "two_plus": jr.vehicles >= 2})
         if progress is not None:
             progress((i + 1) / len(schools))
