@@ -12,7 +12,7 @@ from datetime import date
 
 from civicdata import access
 from civicdata.catalogue import load_catalogue
-from civicdata.choropleth import areas_in_place
+from civicdata.geography import areas_in_place
 from civicdata.gtfs import load_feed
 from civicdata.layers import load_layer
 from civicdata.profile import load_schools

@@ -109,9 +109,6 @@ IOD2025_UNDERLYING: dict[str, tuple[str, str, str, str]] = {
 
 NHS_CHOICES_SEP = "\u00ac"  # the ¬ character (0xAC in latin-1)
 
-#: the bundled default place's region for detailed boundaries
-GM_LAD_CODES = tuple(f"E080000{n:02d}" for n in range(1, 11))
-
 
 @dataclass
 class Bundle:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.catalogue import LayerDescriptor
-from civicdata.geography import areas_within, is_gm, load_boundaries, load_lookup
+from civicdata.geography import areas_in_place, areas_within, is_gm, load_boundaries, load_lookup
 from civicdata.layers import load_layer
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
@@ -151,7 +151,7 @@ def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
         raise ValueError(f"no polygons for geography '{geography}'")
     gm = is_gm(lad_code) or lad_code == settings.GM_CAUTH_CODE
     if lad_code == settings.GM_CAUTH_CODE and geography in ("lad", "ward"):
-        parts = [boundaries_for(geography, c, data_dir) for c in GM_LADS]
+        parts = [boundaries_for(geography, c, data_dir) for c in settings.GM_LAD_CODES]
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
     if geography == "lad":
         b = load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir)
@@ -178,16 +178,6 @@ def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
         b = pd.concat([b[~b["code"].isin(set(o["code"]))], o[["code", "name", "geometry"]]], ignore_index=True)
         b = gpd.GeoDataFrame(b, geometry="geometry", crs="EPSG:4326")
     return b.sort_values("code").reset_index(drop=True)
-
-
-GM_LADS = tuple(f"E080000{n:02d}" for n in range(1, 11))
-
-
-def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """Areas at ``level`` in a district, or in all ten GM boroughs for the GM combined authority code."""
-    if place_code == settings.GM_CAUTH_CODE:
-        return pd.concat([areas_within(c, level, data_dir) for c in GM_LADS], ignore_index=True).drop_duplicates("code")
-    return areas_within(place_code, level, data_dir)
 
 
 def place_frame(desc: LayerDescriptor, lad_code: str, data_dir: Path | None = None,

@@ -114,7 +114,7 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None) -> Units
     if unit not in UNITS:
         raise ValueError(f"unknown unit '{unit}'; use one of {', '.join(UNITS)}")
     if area_code == settings.GM_CAUTH_CODE:
-        lads = [f"E080000{n:02d}" for n in range(1, 11)]
+        lads = list(settings.GM_LAD_CODES)
         area_name = "Greater Manchester"
     else:
         area = resolve_lad(area_code, data_dir)

@@ -183,7 +183,7 @@ def resolve_lad(text: str, data_dir: Path | None = None) -> Area:
 
 def is_gm(lad_code: str) -> bool:
     """True for the ten Greater Manchester boroughs (E08000001..E08000010)."""
-    return bool(re.fullmatch(r"E080000(0[1-9]|10)", lad_code))
+    return lad_code in settings.GM_LAD_CODES
 
 
 def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
@@ -205,6 +205,28 @@ def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.
     col = {"lsoa11": "lsoa11", "msoa11": "msoa11", "lsoa21": "lsoa21", "msoa21": "msoa21", "ward": "ward24"}[level]
     out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
     return out.sort_values("code").reset_index(drop=True)
+
+
+def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """Areas at ``level`` in a district, or in all ten GM boroughs for the GM combined authority code."""
+    if place_code == settings.GM_CAUTH_CODE:
+        parts = [areas_within(c, level, data_dir) for c in settings.GM_LAD_CODES]
+        return pd.concat(parts, ignore_index=True).drop_duplicates("code")
+    return areas_within(place_code, level, data_dir)
+
+
+def lad_of_area(code: str, level: str, data_dir: Path | None = None) -> str:
+    """The LAD 2024 holding an area (the most common one among its LSOAs for wards and MSOAs)."""
+    if level == "lad":
+        return code
+    vintage = "lsoa21" if level in ("lsoa21", "msoa21", "ward") else "lsoa11"
+    col = {"lsoa11": "lsoa11_code", "msoa11": "msoa11_code", "lsoa21": "lsoa21_code", "msoa21": "msoa21_code",
+           "ward": "ward24_code"}[level]
+    lk = load_lookup(vintage, data_dir)
+    hit = lk.loc[lk[col] == code, "lad24_code"]
+    if hit.empty:
+        raise UnknownAreaError(f"unknown {LEVEL_LABELS.get(level, level)} code '{code}'")
+    return str(hit.mode().iloc[0])
 
 
 @dataclass

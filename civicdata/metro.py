@@ -264,7 +264,17 @@ def line_from_files(line_path: Path, stops_path: Path, from_name: str, to_name: 
 def _england_polygons(level: str, region: str, data_dir) -> gpd.GeoDataFrame:
     b = load_boundaries(level, region, data_dir)
     code = next(c for c in b.columns if c.endswith("_code"))
-    return b[[code, "geometry"]].rename(columns={code: "code"})
+    name = next(c for c in b.columns if c.endswith("_name"))
+    return b[[code, name, "geometry"]].rename(columns={code: "code", name: "name"})
+
+
+def stop_msoa_boundaries(profile: pd.DataFrame, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The MSOA 2011 polygons the stops fall in (``code``, ``name``, ``geometry``), detailed in GM."""
+    codes = set(profile["msoa"].dropna())
+    gm = _england_polygons("msoa11", "gm", _data(data_dir))
+    eng = _england_polygons("msoa11", "england", _data(data_dir))
+    out = pd.concat([gm[gm["code"].isin(codes)], eng[eng["code"].isin(codes - set(gm["code"]))]], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.WGS84)
 
 
 def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
@@ -274,7 +284,8 @@ def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
         todo = out["code"].isna()
         if not todo.any():
             break
-        hit = gpd.sjoin(points[todo], _england_polygons(level, region, data_dir), predicate="within", how="left")
+        hit = gpd.sjoin(points[todo], _england_polygons(level, region, data_dir)[["code", "geometry"]],
+                        predicate="within", how="left")
         hit = hit[~hit.index.duplicated()]
         found = hit["code"].notna()
         out.loc[hit.index[found], "code"] = hit.loc[found, "code"]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.build import DOMAINS
-from civicdata.geography import areas_within, resolve_lad
+from civicdata.geography import areas_in_place, areas_within, resolve_lad
 
 DOMAIN_TITLES = {key: title for key, _, _, title in DOMAINS}
 
@@ -32,14 +32,15 @@ def load_iod(iod: str, data_dir: Path | None = None) -> pd.DataFrame:
 
 
 def compute_decile_shares(lad_code: str, iod: str = "2025", data_dir: Path | None = None) -> pd.DataFrame:
-    """Share (%) of the district's LSOAs in each national decile, IMD and each domain.
+    """Share (%) of the district's LSOAs (or all of GM's, for ``E47000001``) in each national decile,
+    IMD and each domain.
 
     Index: decile 1..10 (1 = most deprived 10% of England). Columns: one per domain key
     (``imd``, ``income`` …) plus ``count_imd`` (number of LSOAs in each IMD decile) and
     ``england`` (the 10% reference).
     """
     level = "lsoa11" if iod == "2019" else "lsoa21"
-    codes = set(areas_within(lad_code, level, data_dir)["code"])
+    codes = set(areas_in_place(lad_code, level, data_dir)["code"])
     t = load_iod(iod, data_dir)
     t = t[t[f"{level}_code"].isin(codes)]
     out = pd.DataFrame(index=pd.RangeIndex(1, 11, name="decile"))

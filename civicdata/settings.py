@@ -14,6 +14,7 @@ COORD_DECIMALS         ``6``                                       decimals kept
                                                                    (~0.1 m)
 DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
 GM_CAUTH_CODE          ``"E47000001"``                             Greater Manchester CA
+GM_LAD_CODES           ``E08000001`` .. ``E08000010``              the ten GM boroughs
 =====================  ==========================================  ==========================
 """
 
@@ -30,6 +31,8 @@ GM_SIMPLIFY_METRES: float = 10.0
 COORD_DECIMALS: int = 6
 DEFAULT_LAD: str = "E08000009"
 GM_CAUTH_CODE: str = "E47000001"
+#: the ten Greater Manchester boroughs (LAD codes, unchanged 2011-2024)
+GM_LAD_CODES: tuple[str, ...] = tuple(f"E080000{n:02d}" for n in range(1, 11))
 
 
 def data_dir() -> Path:

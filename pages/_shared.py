@@ -94,14 +94,6 @@ def schools() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def decile_shares(place: str, iod: str) -> pd.DataFrame:
-    if place == settings.GM_CAUTH_CODE:
-        parts = [profile.compute_decile_shares(c, iod) for c in choropleth.GM_LADS]
-        counts = sum(p["count_imd"] for p in parts)
-        out = sum(p.drop(columns=["count_imd", "england"]).mul(p["count_imd"].sum()) for p in parts) / counts.sum()
-        out = out.round(1)
-        out["count_imd"] = counts
-        out["england"] = 10.0
-        return out
     return profile.compute_decile_shares(place, iod)
 
 

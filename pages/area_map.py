@@ -11,7 +11,7 @@ import streamlit as st
 from civicdata import choropleth, profile, settings
 from civicdata.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
-from civicdata.geography import read_boundary_file, search_areas, suggest_names, load_lookup
+from civicdata.geography import areas_in_place, lad_of_area, read_boundary_file, search_areas, suggest_names
 from civicdata.maps import PointLayer, build_area_map, figure_html
 from pages import _shared
 
@@ -121,12 +121,7 @@ if query:
             elif level == "lad":
                 target, ss.am_highlight = code, None
             else:
-                lk = load_lookup("lsoa21" if level in ("lsoa21", "msoa21", "ward") else "lsoa11")
-                col = {"lsoa11": "lsoa11_code", "msoa11": "msoa11_code", "lsoa21": "lsoa21_code",
-                       "msoa21": "msoa21_code", "ward": "ward24_code"}[level]
-                lad_col = "lad24_code"
-                target = lk.loc[lk[col] == code, lad_col].mode().iloc[0]
-                ss.am_highlight = ("area", code)
+                target, ss.am_highlight = lad_of_area(code, level), ("area", code)
             if target in places:
                 ss.am_next_place = target
                 st.rerun()
@@ -155,7 +150,7 @@ else:
 
 if show_schools and not national:
     sch = _shared.schools()
-    codes = set(choropleth.areas_in_place(place, "lsoa21")["code"])
+    codes = set(areas_in_place(place, "lsoa21")["code"])
     sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
     value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
     sch["urn:"] = "urn:" + sch["urn"].astype(str)

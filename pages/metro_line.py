@@ -6,14 +6,11 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import streamlit as st
 
 from civicdata import metro
 from civicdata.charts import build_metro_chart, build_metro_png
-from civicdata.choropleth import _code_name
 from civicdata.errors import ProblemsError
-from civicdata.geography import load_boundaries
 from civicdata.gtfs import FeedError
 from civicdata.maps import build_line_map
 from pages import _shared
@@ -119,12 +116,8 @@ if line is not None:
                    f"stop's LSOA, IoD{iod}, 1 = most deprived (same colours as the Area map). “No estimate”: ONS "
                    f"publishes none for that MSOA. * approximate area (nearest LSOA centre). Line: {line.source}.")
     with map_col:
-        codes = set(profile["msoa"].dropna())
-        gm = load_boundaries("msoa11", "gm").pipe(_code_name)
-        eng = load_boundaries("msoa11", "england").pipe(_code_name)
-        msoas = pd.concat([gm[gm["code"].isin(codes)], eng[eng["code"].isin(codes - set(gm["code"]))]])
-        st.plotly_chart(build_line_map(profile, gpd.GeoDataFrame(msoas, geometry="geometry", crs="EPSG:4326"),
-                                       line.geometry, large), key="metro_map", config={"displaylogo": False})
+        st.plotly_chart(build_line_map(profile, metro.stop_msoa_boundaries(profile), line.geometry, large),
+                        key="metro_map", config={"displaylogo": False})
     table = profile.rename(columns={"msoa": "msoa11_code", "lsoa": f"lsoa{'21' if iod == '2025' else '11'}_code"})
     st.dataframe(table, hide_index=True, width="stretch")
     d1, d2, d3 = st.columns(3)

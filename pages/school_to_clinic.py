@@ -12,6 +12,7 @@ import streamlit as st
 from civicdata import access, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
+from civicdata.geography import areas_in_place
 from civicdata.layers import load_layer
 from civicdata.maps import PointLayer, build_area_map
 from civicdata.profile import load_schools
@@ -70,7 +71,7 @@ st.info(f"Feed: {tt.feed_name}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b
         "of routes: “no journey found in this feed” is not “no bus”.")
 bounds = access.feed_bounds(tt)
 schools = load_schools()
-codes = set(_shared.choropleth.areas_in_place(ss.sc_place, "lsoa21")["code"])
+codes = set(areas_in_place(ss.sc_place, "lsoa21")["code"])
 schools = access.in_bounds(schools[schools["lsoa21_code"].isin(codes)], bounds)
 services = access.in_bounds(load_layer(cat.get(ss.sc_service)), bounds)
 if schools.empty or services.empty:

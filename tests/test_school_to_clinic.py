@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from civicdata import access
 from civicdata.catalogue import load_catalogue
-from civicdata.choropleth import areas_in_place
+from civicdata.geography import areas_in_place
 from civicdata.gtfs import load_feed
 from civicdata.layers import load_layer
 from civicdata.profile import load_schools
