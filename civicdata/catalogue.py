@@ -295,9 +295,6 @@ class Catalogue:
         rank = {t: i for i, t in enumerate(THEME_ORDER)}
         return dict(sorted(out.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 
-    def with_geography(self, *geographies: str) -> list[LayerDescriptor]:
-        return [d for d in self.layers.values() if d.geography in geographies]
-
 
 THEME_ORDER = ("deprivation", "health", "schools", "services", "population", "education", "crime",
                "housing", "access", "environment")

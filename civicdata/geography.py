@@ -111,12 +111,6 @@ def areas_table(data_dir: Path | None = None) -> pd.DataFrame:
     return _areas_table(str(_dir(data_dir)))
 
 
-def code_levels(code: str, data_dir: Path | None = None) -> list[str]:
-    """The levels (with vintage) at which ``code`` exists, e.g. ``["lsoa11", "lsoa21"]``."""
-    t = areas_table(data_dir)
-    return t.loc[t["code"] == code.strip().upper(), "level"].tolist()
-
-
 def check_area_code(code: str, level: str, data_dir: Path | None = None) -> Area:
     """Return the area for ``code`` at ``level``, or raise a helpful error.
 

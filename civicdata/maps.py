@@ -68,7 +68,6 @@ class PointLayer:
     colour_by: str | None = None  # a numeric column -> continuous colour scale
     colour_title: str = ""
     size_by: str | None = None  # a numeric column -> marker area
-    symbol: str = "circle"
     key_column: str | None = None  # returned in customdata[0] for click-through
 
 
