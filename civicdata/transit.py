@@ -18,6 +18,7 @@ each other are split into separate patterns so that every pattern is FIFO.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -83,12 +84,103 @@ class Timetable:
     trip_ids: np.ndarray
     trip_route_label: np.ndarray
     trip_shape: np.ndarray
+    grid: StopGrid | None = field(default=None, repr=False)
     n_trips_day: int = 0
     shapes: pd.DataFrame | None = field(default=None, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @property
     def n_stops(self) -> int:
         return len(self.stop_ids)
+
+    def workspace(self, rounds: int) -> Workspace:
+        """This thread's RAPTOR work arrays for up to ``rounds`` rounds, allocated once and reused."""
+        ws = getattr(self._local, "ws", None)
+        if ws is None or ws.tau.shape[0] < rounds + 1:
+            ws = Workspace.allocate(self.n_stops, len(self.pat_ntrips), rounds + 1)
+            self._local.ws = ws
+            self._local.query_arrays = None
+        return ws
+
+    def query_arrays(self, rounds: int) -> tuple:
+        """The arrays the compiled one-pair query takes after its first six arguments (kept per thread)."""
+        ws = self.workspace(rounds)
+        args = getattr(self._local, "query_arrays", None)
+        if args is None:
+            g = self.grid
+            args = (self.stop_x, self.stop_y, self.pat_stops_ptr, self.pat_stops, self.pat_ntrips, self.pat_st_ptr,
+                    self.arr, self.dep, self.stop_pat_ptr, self.stop_pat, self.stop_pat_pos, self.tr_ptr, self.tr_to,
+                    self.tr_time, g.x0, g.y0, g.cell, g.nx, g.ny, g.ptr, g.stops, *ws.arrays())
+            self._local.query_arrays = args
+        return args
+
+
+@dataclass
+class StopGrid:
+    """Stops bucketed in square cells (projected metres) to find those within walking range fast."""
+
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+    ptr: np.ndarray  # cell c holds stops[ptr[c]:ptr[c + 1]], c = ix * ny + iy
+    stops: np.ndarray
+
+    MAX_CELLS = 4_000_000
+
+    @classmethod
+    def build(cls, x: np.ndarray, y: np.ndarray, reach: float) -> StopGrid:
+        """Cells of ``reach`` metres (larger when the feed spans a very wide area)."""
+        if len(x) == 0:
+            return cls(0.0, 0.0, reach, 1, 1, np.zeros(2, np.int64), np.zeros(0, np.int64))
+        x0, y0 = float(x.min()), float(y.min())
+        width, height = float(x.max()) - x0, float(y.max()) - y0
+        cell = max(reach, math.sqrt(width * height / cls.MAX_CELLS))
+        nx, ny = int(width // cell) + 1, int(height // cell) + 1
+        cid = ((x - x0) // cell).astype(np.int64) * ny + ((y - y0) // cell).astype(np.int64)
+        order = np.argsort(cid, kind="stable")
+        ptr = np.zeros(nx * ny + 1, np.int64)
+        ptr[1:] = np.cumsum(np.bincount(cid, minlength=nx * ny))
+        return cls(x0, y0, cell, nx, ny, ptr, order.astype(np.int64))
+
+
+@dataclass
+class Workspace:
+    """RAPTOR work arrays, kept between queries. Every entry a query writes is listed in ``touched``
+    and reset at the start of the next query, so no query pays for clearing the whole network."""
+
+    tau: np.ndarray  # [round, stop] arrival (s), INF when not reached in that round
+    best: np.ndarray  # [stop] best arrival over all rounds
+    p_kind: np.ndarray  # [round, stop] how the arrival was made: KIND_*
+    p_from: np.ndarray
+    p_pat: np.ndarray
+    p_trip: np.ndarray
+    p_bpos: np.ndarray
+    p_apos: np.ndarray
+    is_marked: np.ndarray
+    marked: np.ndarray
+    rode: np.ndarray
+    first_pos: np.ndarray  # [pattern] earliest marked position, -1 when not queued
+    queue: np.ndarray
+    touched: np.ndarray  # stops written by the last query
+    is_touched: np.ndarray
+    egress_walk: np.ndarray  # [stop] walking seconds to the destination, -1 when out of range
+    state: np.ndarray  # [number touched, rounds used] by the last query
+
+    @classmethod
+    def allocate(cls, n_stops: int, n_patterns: int, rounds: int) -> Workspace:
+        i32 = lambda: np.zeros((rounds, n_stops), np.int32)  # noqa: E731
+        return cls(np.full((rounds, n_stops), INF, np.int64), np.full(n_stops, INF, np.int64),
+                   np.zeros((rounds, n_stops), np.int8), i32(), i32(), i32(), i32(), i32(),
+                   np.zeros(n_stops, np.bool_), np.zeros(n_stops, np.int64), np.zeros(n_stops, np.int64),
+                   np.full(n_patterns, -1, np.int64), np.zeros(n_patterns, np.int64), np.zeros(n_stops, np.int64),
+                   np.zeros(n_stops, np.bool_), np.full(n_stops, -1, np.int64), np.zeros(2, np.int64))
+
+    def arrays(self) -> tuple:
+        return (self.tau, self.best, self.p_kind, self.p_from, self.p_pat, self.p_trip, self.p_bpos, self.p_apos,
+                self.is_marked, self.marked, self.rode, self.first_pos, self.queue, self.touched, self.is_touched,
+                self.egress_walk, self.state)
 
 
 # --------------------------------------------------------------------------- building
@@ -195,7 +287,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     lat0 = float(np.mean(lat))
     x, y = _project(lat, lon, lat0)
     src, dst, dist = _grid_pairs(x, y, MAX_WALK_M / WALK_FACTOR)
-    o = np.lexsort((dst, src))
+    o = np.lexsort((dst, dist, src))  # each stop's walks nearest first
     src, dst, dist = src[o], dst[o], dist[o]
     tr_ptr = np.zeros(len(stops) + 1, np.int64)
     np.add.at(tr_ptr, src + 1, 1)
@@ -204,45 +296,52 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
                      pat_trips, stop_pat_ptr, sp_arr[:, 1].copy(), sp_arr[:, 2].copy(), tr_ptr, dst.astype(np.int64),
-                     tr_time, trip_ids, trip_route_label, trip_shape, len(trip_ids), feed.shapes)
+                     tr_time, trip_ids, trip_route_label, trip_shape, StopGrid.build(x, y, MAX_WALK_M / WALK_FACTOR),
+                     len(trip_ids), feed.shapes)
 
 
 # --------------------------------------------------------------------------- the algorithm
 
+@nb.njit(cache=True, inline="always")
+def _touch(s, touched, is_touched, state):
+    if not is_touched[s]:
+        is_touched[s] = True
+        touched[state[0]] = s
+        state[0] += 1
+
+
 @nb.njit(cache=True)
-def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
+def _raptor(access_stops, access_times, dep_time, max_rounds,
             pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
             stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
-            egress_stops, egress_times, prune):
-    """Earliest arrival per round. Returns (tau[k, s], best[s], parent arrays).
+            egress_stops, egress_times, prune,
+            tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
+            is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state):
+    """Earliest arrival per round into the workspace arrays (``tau[k, s]``, ``best[s]``, parents);
+    returns the number of rounds used (round 0 = walking from the origin).
 
-    Marked stops are kept in a list (not a scan of every stop), and only the patterns
-    through them are scanned, from their earliest marked position.
+    The entries the previous query wrote (``touched``) are reset first. Marked stops are kept in
+    a list (not a scan of every stop), and only the patterns through them are scanned, from their
+    earliest marked position. With ``prune``, arrivals later than the best arrival found so far at
+    the destination (through ``egress_stops``) are not kept.
     """
+    for i in range(state[0]):
+        s = touched[i]
+        best[s] = INF
+        is_touched[s] = False
+        for k in range(state[1]):
+            tau[k, s] = INF
+            p_kind[k, s] = 0
+    state[0] = 0
+    state[1] = 0
     K = max_rounds + 1
-    # rows are initialised round by round; only the rounds run are returned
-    tau = np.empty((K, n_stops), np.int64)
-    tau[0, :] = INF
-    best = np.full(n_stops, INF, np.int64)
-    p_kind = np.empty((K, n_stops), np.int8)
-    p_kind[0, :] = 0
-    # parents are read only where p_kind says they were written: no need to fill them
-    p_from = np.empty((K, n_stops), np.int32)
-    p_pat = np.empty((K, n_stops), np.int32)
-    p_trip = np.empty((K, n_stops), np.int32)
-    p_bpos = np.empty((K, n_stops), np.int32)
-    p_apos = np.empty((K, n_stops), np.int32)
-    is_marked = np.zeros(n_stops, np.bool_)
-    marked = np.empty(n_stops, np.int64)
     n_marked = 0
-    n_pat = len(pat_ntrips)
-    first_pos = np.full(n_pat, -1, np.int64)
-    queue = np.empty(n_pat, np.int64)
-    rode = np.empty(n_stops, np.int64)
-    is_egress = np.zeros(n_stops, np.bool_)
     target = INF
-    for i in range(len(egress_stops)):
-        is_egress[egress_stops[i]] = True
+    if prune:
+        for i in range(len(egress_stops)):
+            s = egress_stops[i]
+            if egress_walk[s] < 0 or egress_times[i] < egress_walk[s]:
+                egress_walk[s] = egress_times[i]
     for i in range(len(access_stops)):
         s = access_stops[i]
         t = dep_time + access_times[i]
@@ -250,6 +349,7 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
             tau[0, s] = t
             best[s] = t
             p_kind[0, s] = 1
+            _touch(s, touched, is_touched, state)
             if not is_marked[s]:
                 is_marked[s] = True
                 marked[n_marked] = s
@@ -258,9 +358,8 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
     for k in range(1, K):
         if n_marked == 0:
             break
-        tau[k, :] = INF
-        p_kind[k, :] = 0
         rounds = k + 1
+        state[1] = rounds
         n_queue = 0
         for m in range(n_marked):
             s = marked[m]
@@ -288,6 +387,8 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
             board_stop = -1
             board_pos = -1
             for pos in range(start, nstop):
+                if prune and arr[base + pos] >= target:
+                    break  # even the pattern's first trip arrives here (and further on) no sooner than the target
                 s = pat_stops[s0 + pos]
                 if trip >= 0:
                     a = arr[base + trip * nstop + pos]
@@ -303,6 +404,9 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                         p_trip[k, s] = trip
                         p_bpos[k, s] = board_pos
                         p_apos[k, s] = pos
+                        _touch(s, touched, is_touched, state)
+                        if prune and egress_walk[s] >= 0 and a + egress_walk[s] < target:
+                            target = a + egress_walk[s]
                         if not is_marked[s]:
                             is_marked[s] = True
                             marked[n_marked] = s
@@ -332,6 +436,8 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
             for j in range(tr_ptr[s], tr_ptr[s + 1]):
                 u = tr_to[j]
                 t = ts + tr_time[j]
+                if prune and t >= target:
+                    break  # the remaining walks from s are longer
                 lim = best[u]
                 if prune and target < lim:
                     lim = target
@@ -340,17 +446,18 @@ def _raptor(n_stops, access_stops, access_times, dep_time, max_rounds,
                     best[u] = t
                     p_kind[k, u] = 3
                     p_from[k, u] = s
+                    _touch(u, touched, is_touched, state)
+                    if prune and egress_walk[u] >= 0 and t + egress_walk[u] < target:
+                        target = t + egress_walk[u]
                     if not is_marked[u]:
                         is_marked[u] = True
                         marked[n_marked] = u
                         n_marked += 1
-        if prune:
-            for i in range(len(egress_stops)):
-                s = egress_stops[i]
-                if tau[k, s] < INF and tau[k, s] + egress_times[i] < target:
-                    target = tau[k, s] + egress_times[i]
-    return (tau[:rounds], best, p_kind[:rounds], p_from[:rounds], p_pat[:rounds], p_trip[:rounds],
-            p_bpos[:rounds], p_apos[:rounds])
+    for m in range(n_marked):  # stops marked in the last round allowed
+        is_marked[marked[m]] = False
+    for i in range(len(egress_stops)):
+        egress_walk[egress_stops[i]] = -1
+    return rounds
 
 
 # --------------------------------------------------------------------------- queries
@@ -424,19 +531,33 @@ def parse_hhmm(text: str) -> int:
 
 
 @nb.njit(cache=True)
-def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed):
+def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops):
+    """Stops within ``max_straight`` metres of (x, y), in stop order, and their walking seconds.
+    Only the grid cells overlapping the walking range are looked at."""
+    ix0 = max(0, int(math.floor((x - max_straight - g_x0) / g_cell)))
+    ix1 = min(g_nx - 1, int(math.floor((x + max_straight - g_x0) / g_cell)))
+    iy0 = max(0, int(math.floor((y - max_straight - g_y0) / g_cell)))
+    iy1 = min(g_ny - 1, int(math.floor((y + max_straight - g_y0) / g_cell)))
     n = 0
-    idx = np.empty(len(stop_x), np.int64)
-    secs = np.empty(len(stop_x), np.int64)
-    for i in range(len(stop_x)):
-        dx = stop_x[i] - x
-        dy = stop_y[i] - y
-        d = math.sqrt(dx * dx + dy * dy)
-        if d <= max_straight:
-            idx[n] = i
-            secs[n] = math.ceil(d * factor / speed)
-            n += 1
-    return idx[:n], secs[:n]
+    for ix in range(ix0, ix1 + 1):
+        n += g_ptr[ix * g_ny + iy1 + 1] - g_ptr[ix * g_ny + iy0] if iy1 >= iy0 else 0
+    idx = np.empty(n, np.int64)
+    secs = np.empty(n, np.int64)
+    n = 0
+    for ix in range(ix0, ix1 + 1):
+        if iy1 < iy0:
+            break
+        for j in range(g_ptr[ix * g_ny + iy0], g_ptr[ix * g_ny + iy1 + 1]):
+            i = g_stops[j]
+            dx = stop_x[i] - x
+            dy = stop_y[i] - y
+            d = math.sqrt(dx * dx + dy * dy)
+            if d <= max_straight:
+                idx[n] = i
+                secs[n] = math.ceil(d * factor / speed)
+                n += 1
+    order = np.argsort(idx[:n])
+    return idx[:n][order], secs[:n][order]
 
 
 def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
@@ -446,7 +567,7 @@ def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
 def nearby_stops(tt: Timetable, lat: float, lon: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Stops within walking range of a point: (stop indices, walk seconds), and the point's x."""
     x, y = _xy(lat, lon, tt.lat0)
-    idx, secs = _nearby(tt.stop_x, tt.stop_y, x, y, MAX_WALK_M / WALK_FACTOR, WALK_FACTOR, WALK_SPEED)
+    idx, secs = _nearby(tt.stop_x, tt.stop_y, x, y, MAX_WALK_M / WALK_FACTOR, WALK_FACTOR, WALK_SPEED, *_grid_args(tt))
     return idx, secs, x
 
 
@@ -456,10 +577,21 @@ def _point_distance(tt: Timetable, a: tuple[float, float], b: tuple[float, float
     return math.hypot(xa - xb, ya - yb)
 
 
-def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool):
-    return _raptor(tt.n_stops, acc_s, acc_t, int(dep_time), MAX_ROUNDS, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips,
+def _grid_args(tt: Timetable) -> tuple:
+    g = tt.grid
+    return g.x0, g.y0, g.cell, g.nx, g.ny, g.ptr, g.stops
+
+
+def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, rounds: int | None = None):
+    """RAPTOR from access stops; returns (tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos) as
+    views of this thread's workspace, valid until its next query."""
+    rounds = MAX_ROUNDS if rounds is None else rounds
+    ws = tt.workspace(rounds)
+    used = _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips,
                    tt.pat_st_ptr, tt.arr, tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_to,
-                   tt.tr_time, egr_s, egr_t, prune)
+                   tt.tr_time, egr_s, egr_t, prune, *ws.arrays())
+    return (ws.tau[:used], ws.best, ws.p_kind[:used], ws.p_from[:used], ws.p_pat[:used], ws.p_trip[:used],
+            ws.p_bpos[:used], ws.p_apos[:used])
 
 
 def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
@@ -567,32 +699,56 @@ def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_s
 
 
 @nb.njit(cache=True)
-def _query(stop_x, stop_y, ox, oy, dx, dy, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
-           arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time):
-    """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles)."""
+def _query(ox, oy, dx, dy, depart, max_rounds, stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
+           arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
+           g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
+           tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
+           is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state):
+    """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles, walking s)."""
     reach = MAX_WALK_M / WALK_FACTOR
-    acc_s, acc_t = _nearby(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED)
-    egr_s, egr_t = _nearby(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED)
-    res = _raptor(len(stop_x), acc_s, acc_t, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
-                  arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time, egr_s, egr_t, True)
-    t, k, _s, _e = _pick(res[0], egr_s, egr_t)
+    acc_s, acc_t = _nearby(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED,
+                           g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
+    egr_s, egr_t = _nearby(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED,
+                           g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
+    used = _raptor(acc_s, acc_t, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
+                   arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time, egr_s, egr_t, True,
+                   tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
+                   is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state)
+    t, k, s, e = _pick(tau[:used], egr_s, egr_t)
     direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
     if direct * WALK_FACTOR <= MAX_WALK_M:
         w = depart + math.ceil(direct * WALK_FACTOR / WALK_SPEED)
         if w <= t:
-            return w, 0
-    return t, k
+            return w, 0, w - depart
+    if t >= INF:
+        return t, 0, 0
+    vehicles = k
+    walk = e  # to the destination, then back along the parents
+    while True:
+        kind = p_kind[k, s]
+        if kind == KIND_ACCESS:
+            walk += tau[0, s] - depart
+            break
+        if kind == KIND_WALK:
+            f = p_from[k, s]
+            walk += tau[k, s] - tau[k, f]
+            s = f
+        elif kind == KIND_RIDE:
+            s = p_from[k, s]
+            k -= 1
+        else:
+            break
+    return t, vehicles, walk
 
 
 def earliest_arrival(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float],
-                     depart: int) -> tuple[int | None, int]:
-    """Arrival time (s, None when unreachable) and vehicles, without building the legs (fast path)."""
+                     depart: int) -> tuple[int | None, int, int]:
+    """Arrival time (s, None when unreachable), vehicles and walking seconds of the journey that
+    :func:`journey` returns, without building its legs (fast path)."""
     ox, oy = _xy(origin[0], origin[1], tt.lat0)
     dx, dy = _xy(destination[0], destination[1], tt.lat0)
-    t, k = _query(tt.stop_x, tt.stop_y, ox, oy, dx, dy, int(depart), MAX_ROUNDS, tt.pat_stops_ptr, tt.pat_stops,
-                  tt.pat_ntrips, tt.pat_st_ptr, tt.arr, tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos,
-                  tt.tr_ptr, tt.tr_to, tt.tr_time)
-    return (None if t >= INF else int(t)), int(k)
+    t, k, walk = _query(ox, oy, dx, dy, int(depart), MAX_ROUNDS, *tt.query_arrays(MAX_ROUNDS))
+    return (None if t >= INF else int(t)), int(k), int(walk)
 
 
 def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60) -> pd.DataFrame:
