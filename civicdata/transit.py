@@ -5,14 +5,18 @@ Walking rules (shown in the UI):
 * walking distance = straight-line distance x 1.3, at 1.33 m/s;
 * walking from the origin to a stop, from a stop to the destination, and between two stops
   to change is at most 800 m (walking distance) each;
+* walks are never chained: a change walk, and the walk to the destination, start at the stop
+  where a vehicle was left;
 * a change needs no buffer beyond its walk (boarding at the stop you alighted is allowed
   when the next departure is at or after the arrival);
 * walking all the way is allowed when it is within 800 m.
 
 Rounds are vehicles boarded: round k arrivals use at most k vehicles. Times are seconds
 after midnight of the service day (past 24:00:00 allowed). A timetable is built for one
-service day from a :class:`~civicdata.gtfs.Feed`; trips of one stop sequence that overtake
-each other are split into separate patterns so that every pattern is FIFO.
+service day from a :class:`~civicdata.gtfs.Feed`, with the stops vehicles call at that day;
+trips of one stop sequence that overtake each other are split into separate patterns so that
+every pattern is FIFO. Points are placed on an equirectangular projection around the feed's
+mean latitude (distance error under 3% within about 1 degree of latitude of it).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from datetime import date
 import numba as nb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from civicdata.errors import Problem, ProblemsError
 from civicdata.gtfs import Feed, services_on
@@ -35,7 +41,7 @@ MAX_WALK_M = 800.0  # walking distance (after the factor)
 MAX_ROUNDS = 8
 INF = np.int64(2**40)
 
-KIND_NONE, KIND_ACCESS, KIND_RIDE, KIND_WALK = 0, 1, 2, 3
+KIND_NONE, KIND_ACCESS, KIND_RIDE, KIND_WALK = 0, 1, 2, 3  # how a stop's arrival was made
 
 
 class NoServiceError(ProblemsError):
@@ -147,21 +153,27 @@ class StopGrid:
 
 @dataclass
 class Workspace:
-    """RAPTOR work arrays, kept between queries. Every entry a query writes is listed in ``touched``
-    and reset at the start of the next query, so no query pays for clearing the whole network."""
+    """RAPTOR work arrays, kept between queries. Every stop a query writes is listed in ``touched``
+    and reset at the start of the next query, so no query pays for clearing the whole network.
 
-    tau: np.ndarray  # [round, stop] arrival (s), INF when not reached in that round
-    best: np.ndarray  # [stop] best arrival over all rounds
-    p_kind: np.ndarray  # [round, stop] how the arrival was made: KIND_*
-    p_from: np.ndarray
-    p_pat: np.ndarray
-    p_trip: np.ndarray
-    p_bpos: np.ndarray
-    p_apos: np.ndarray
+    Two labels per round and stop: ``tau`` is the earliest arrival by any means (where the next
+    vehicle can be boarded), ``ride`` the earliest arrival by getting off a vehicle there (where a
+    change walk or the walk to the destination may start).
+    """
+
+    tau: np.ndarray  # [round, stop] arrival (s), INF when not improved in that round
+    best: np.ndarray  # [stop] best ``tau`` over all rounds
+    kind: np.ndarray  # [round, stop] how ``tau`` was reached: KIND_ACCESS, KIND_RIDE or KIND_WALK
+    walk_from: np.ndarray  # [round, stop] for KIND_WALK: the stop whose ``ride`` label the walk starts from
+    ride: np.ndarray  # [round, stop] arrival (s) getting off a vehicle, INF when not improved in that round
+    best_ride: np.ndarray  # [stop] best ``ride`` over all rounds
+    ride_from: np.ndarray  # [round, stop, 5] boarding stop, pattern, trip (in pattern), boarding and alighting position
     is_marked: np.ndarray
     marked: np.ndarray
+    is_rode: np.ndarray
     rode: np.ndarray
     first_pos: np.ndarray  # [pattern] earliest marked position, -1 when not queued
+    last_pos: np.ndarray  # [pattern] latest marked position
     queue: np.ndarray
     touched: np.ndarray  # stops written by the last query
     is_touched: np.ndarray
@@ -170,17 +182,25 @@ class Workspace:
 
     @classmethod
     def allocate(cls, n_stops: int, n_patterns: int, rounds: int) -> Workspace:
-        i32 = lambda: np.zeros((rounds, n_stops), np.int32)  # noqa: E731
-        return cls(np.full((rounds, n_stops), INF, np.int64), np.full(n_stops, INF, np.int64),
-                   np.zeros((rounds, n_stops), np.int8), i32(), i32(), i32(), i32(), i32(),
-                   np.zeros(n_stops, np.bool_), np.zeros(n_stops, np.int64), np.zeros(n_stops, np.int64),
-                   np.full(n_patterns, -1, np.int64), np.zeros(n_patterns, np.int64), np.zeros(n_stops, np.int64),
-                   np.zeros(n_stops, np.bool_), np.full(n_stops, -1, np.int64), np.zeros(2, np.int64))
+        inf = lambda: np.full((rounds, n_stops), INF, np.int64)  # noqa: E731
+        flags = lambda: np.zeros(n_stops, np.bool_)  # noqa: E731
+        ids = lambda: np.zeros(n_stops, np.int64)  # noqa: E731
+        return cls(inf(), np.full(n_stops, INF, np.int64), np.zeros((rounds, n_stops), np.int8),
+                   np.zeros((rounds, n_stops), np.int32), inf(), np.full(n_stops, INF, np.int64),
+                   np.zeros((rounds, n_stops, 5), np.int32), flags(), ids(), flags(), ids(),
+                   np.full(n_patterns, -1, np.int64), np.zeros(n_patterns, np.int64), np.zeros(n_patterns, np.int64),
+                   ids(), flags(),
+                   np.full(n_stops, -1, np.int64), np.zeros(2, np.int64))
 
     def arrays(self) -> tuple:
-        return (self.tau, self.best, self.p_kind, self.p_from, self.p_pat, self.p_trip, self.p_bpos, self.p_apos,
-                self.is_marked, self.marked, self.rode, self.first_pos, self.queue, self.touched, self.is_touched,
-                self.egress_walk, self.state)
+        return (self.tau, self.best, self.kind, self.walk_from, self.ride, self.best_ride, self.ride_from,
+                self.is_marked, self.marked, self.is_rode, self.rode, self.first_pos, self.last_pos, self.queue,
+                self.touched, self.is_touched, self.egress_walk, self.state)
+
+    @property
+    def rounds(self) -> int:
+        """Rounds the last query used (round 0 = walking from the origin)."""
+        return int(self.state[1])
 
 
 # --------------------------------------------------------------------------- building
@@ -216,6 +236,40 @@ def _grid_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray
     return np.concatenate(src), np.concatenate(dst), np.concatenate(dist)
 
 
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """Boolean mask: which ``values`` are among ``allowed`` (hashed by Arrow; ids are strings)."""
+    mask = pc.is_in(pa.array(values.astype(str), type=pa.string()),
+                    value_set=pa.array(allowed.astype(str), type=pa.string()).unique())
+    return np.asarray(mask.fill_null(False))
+
+
+def _route_labels(routes: pd.DataFrame) -> pd.Series:
+    """``route_short_name route_long_name`` (either when the other is blank, else the route_id), by route_id."""
+    r = routes.drop_duplicates("route_id")
+    short = r["route_short_name"].fillna("") if "route_short_name" in r.columns else pd.Series("", index=r.index)
+    long = r["route_long_name"].fillna("") if "route_long_name" in r.columns else pd.Series("", index=r.index)
+    label = (short + " " + long).str.strip()
+    label = label.where(label != "", r["route_id"])
+    return pd.Series(label.to_numpy(dtype=object), index=r["route_id"].to_numpy(dtype=object))
+
+
+def _fifo_groups(dep: np.ndarray, arr: np.ndarray) -> list[np.ndarray]:
+    """Split trips (rows, already ordered by first departure) of one stop sequence into groups in
+    which no trip overtakes another: each trip goes to the first group whose last trip it follows."""
+    if len(dep) == 1 or (np.all(dep[1:] >= dep[:-1]) and np.all(arr[1:] >= arr[:-1])):
+        return [np.arange(len(dep))]
+    groups: list[list[int]] = []
+    for t in range(len(dep)):
+        for grp in groups:
+            last = grp[-1]
+            if np.all(dep[t] >= dep[last]) and np.all(arr[t] >= arr[last]):
+                grp.append(t)
+                break
+        else:
+            groups.append([t])
+    return [np.asarray(g) for g in groups]
+
+
 def build_timetable(feed: Feed, day: date) -> Timetable:
     """RAPTOR arrays for the trips running on ``day``. Raises :class:`NoServiceError` on an empty day."""
     services = services_on(feed, day)
@@ -223,143 +277,145 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     if trips.empty:
         raise NoServiceError([Problem(feed.name, f"no trips run on {day.isoformat()} (calendar.txt/calendar_dates.txt)")],
                              "empty service day")
-    st = feed.stop_times[feed.stop_times["trip_id"].isin(set(trips["trip_id"]))]
-    stops = feed.stops[feed.stops["stop_lat"].notna() & feed.stops["stop_lon"].notna()].reset_index(drop=True)
+    st = feed.stop_times[_isin(feed.stop_times["trip_id"], trips["trip_id"])]
+    located = feed.stops["stop_lat"].notna() & feed.stops["stop_lon"].notna()
+    st = st[_isin(st["stop_id"], feed.stops.loc[located, "stop_id"])]
+    st = st[st.groupby("trip_id", observed=True)["trip_id"].transform("size").to_numpy() >= 2]
+    # Only stops a vehicle calls at today: walks lead to a stop to board there, and start where a vehicle was left.
+    stops = feed.stops[located & _isin(feed.stops["stop_id"], st["stop_id"])].reset_index(drop=True)
     stop_index = pd.Series(np.arange(len(stops)), index=stops["stop_id"])
-    st = st[st["stop_id"].isin(stop_index.index)].sort_values(["trip_id", "stop_sequence"], kind="stable")
-    st = st.assign(s=st["stop_id"].map(stop_index).to_numpy())
-    g = st.groupby("trip_id", sort=True)
-    seq = g["s"].agg(tuple)
-    seq = seq[seq.map(len) >= 2]
-    trip_ids = np.array(seq.index)
-    arr_by_trip = g["arrival_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
-    dep_by_trip = g["departure_s"].agg(lambda s: s.to_numpy(np.int64)).reindex(trip_ids)
-    tinfo = trips.set_index("trip_id").reindex(trip_ids)
-    route_label = {r: feed.route_label(r) for r in feed.routes["route_id"]}
-    trip_route_label = tinfo["route_id"].map(route_label).fillna(tinfo["route_id"]).to_numpy(dtype=object)
-    trip_shape = (tinfo["shape_id"] if "shape_id" in tinfo.columns else pd.Series("", index=tinfo.index)).fillna("").to_numpy(dtype=object)
+
+    # one row per call, trips numbered in trip_id order, calls in stop_sequence order
+    tcode, trip_ids = pd.factorize(st["trip_id"].astype(object), sort=True)
+    order = np.lexsort((st["stop_sequence"].to_numpy(), tcode))
+    tcode = tcode[order]
+    call_stop = st["stop_id"].map(stop_index).to_numpy(np.int64)[order]
+    call_arr = st["arrival_s"].to_numpy(np.int64)[order]
+    call_dep = st["departure_s"].to_numpy(np.int64)[order]
+    trip_ids = np.asarray(trip_ids, dtype=object)
+    start = np.flatnonzero(np.r_[True, tcode[1:] != tcode[:-1]])
+    length = np.diff(np.r_[start, len(tcode)])
+
+    tinfo = trips.drop_duplicates("trip_id").set_index("trip_id").reindex(trip_ids)
+    route_label = tinfo["route_id"].map(_route_labels(feed.routes)).fillna(tinfo["route_id"])
+    trip_route_label = route_label.to_numpy(dtype=object)
+    shape = tinfo["shape_id"] if "shape_id" in tinfo.columns else pd.Series("", index=tinfo.index)
+    trip_shape = shape.fillna("").to_numpy(dtype=object)
 
     # group trips by stop sequence, then split into FIFO sub-patterns
-    patterns: list[tuple[tuple, list[int]]] = []
-    by_seq: dict[tuple, list[int]] = {}
-    for t, s in enumerate(seq.to_numpy()):
-        by_seq.setdefault(s, []).append(t)
-    for s in sorted(by_seq, key=lambda k: (len(k), k)):
-        ts = sorted(by_seq[s], key=lambda t: (dep_by_trip.iat[t][0], trip_ids[t]))
-        groups: list[list[int]] = []
-        for t in ts:
-            for grp in groups:
-                last = grp[-1]
-                if np.all(dep_by_trip.iat[t] >= dep_by_trip.iat[last]) and np.all(arr_by_trip.iat[t] >= arr_by_trip.iat[last]):
-                    grp.append(t)
-                    break
-            else:
-                groups.append([t])
-        for grp in groups:
-            patterns.append((s, grp))
+    by_seq: dict[bytes, list[int]] = {}
+    for t in range(len(start)):
+        by_seq.setdefault(call_stop[start[t]:start[t] + length[t]].tobytes(), []).append(t)
+    keys = sorted(by_seq, key=lambda k: (len(k), tuple(np.frombuffer(k, np.int64))))
+    pat_seqs: list[np.ndarray] = []
+    pat_groups: list[np.ndarray] = []
+    for key in keys:
+        ts = np.asarray(by_seq[key])
+        n = len(key) // 8
+        ts = ts[np.lexsort((ts, call_dep[start[ts]]))]  # by first departure, then trip_id
+        rows = start[ts][:, None] + np.arange(n)[None, :]
+        for grp in _fifo_groups(call_dep[rows], call_arr[rows]):
+            pat_seqs.append(np.frombuffer(key, np.int64))
+            pat_groups.append(ts[grp])
 
-    n_pat = len(patterns)
-    pat_stops_ptr = np.zeros(n_pat + 1, np.int64)
-    pat_ntrips = np.zeros(n_pat, np.int64)
-    pat_st_ptr = np.zeros(n_pat + 1, np.int64)
-    pat_trip_ptr = np.zeros(n_pat + 1, np.int64)
-    for p, (s, grp) in enumerate(patterns):
-        pat_stops_ptr[p + 1] = pat_stops_ptr[p] + len(s)
-        pat_ntrips[p] = len(grp)
-        pat_st_ptr[p + 1] = pat_st_ptr[p] + len(s) * len(grp)
-        pat_trip_ptr[p + 1] = pat_trip_ptr[p] + len(grp)
-    pat_stops = np.concatenate([np.asarray(s, np.int64) for s, _ in patterns])
-    pat_trips = np.concatenate([np.asarray(grp, np.int64) for _, grp in patterns])
-    arr = np.concatenate([np.stack([arr_by_trip.iat[t] for t in grp]).ravel() for _, grp in patterns])
-    dep = np.concatenate([np.stack([dep_by_trip.iat[t] for t in grp]).ravel() for _, grp in patterns])
+    n_pat = len(pat_seqs)
+    seq_len = np.array([len(s) for s in pat_seqs], np.int64)
+    pat_ntrips = np.array([len(g) for g in pat_groups], np.int64)
+    pat_stops_ptr = np.r_[0, np.cumsum(seq_len)].astype(np.int64)
+    pat_st_ptr = np.r_[0, np.cumsum(seq_len * pat_ntrips)].astype(np.int64)
+    pat_trip_ptr = np.r_[0, np.cumsum(pat_ntrips)].astype(np.int64)
+    pat_stops = np.concatenate(pat_seqs).astype(np.int64)
+    pat_trips = np.concatenate(pat_groups).astype(np.int64)
+    rows = np.concatenate([(start[g][:, None] + np.arange(len(s))[None, :]).ravel()
+                           for s, g in zip(pat_seqs, pat_groups)])
+    arr, dep = call_arr[rows], call_dep[rows]
 
-    # stop -> (pattern, position)
-    sp = [(s, p, i) for p, (seqs, _) in enumerate(patterns) for i, s in enumerate(seqs)]
-    sp_arr = np.array(sp, np.int64)
-    order = np.lexsort((sp_arr[:, 2], sp_arr[:, 1], sp_arr[:, 0]))
-    sp_arr = sp_arr[order]
-    stop_pat_ptr = np.zeros(len(stops) + 1, np.int64)
-    np.add.at(stop_pat_ptr, sp_arr[:, 0] + 1, 1)
-    stop_pat_ptr = np.cumsum(stop_pat_ptr)
+    # stop -> (pattern, position), by stop, then pattern, then position
+    sp_pat = np.repeat(np.arange(n_pat, dtype=np.int64), seq_len)
+    sp_pos = np.arange(len(pat_stops), dtype=np.int64) - np.repeat(pat_stops_ptr[:-1], seq_len)
+    o = np.lexsort((sp_pos, sp_pat, pat_stops))
+    stop_pat_ptr = np.r_[0, np.cumsum(np.bincount(pat_stops, minlength=len(stops)))].astype(np.int64)
 
     lat = stops["stop_lat"].to_numpy(float)
     lon = stops["stop_lon"].to_numpy(float)
-    lat0 = float(np.mean(lat))
+    lat0 = float(feed.stops.loc[located, "stop_lat"].mean())  # the feed's, not the day's: same distances every day
     x, y = _project(lat, lon, lat0)
     src, dst, dist = _grid_pairs(x, y, MAX_WALK_M / WALK_FACTOR)
-    o = np.lexsort((dst, dist, src))  # each stop's walks nearest first
-    src, dst, dist = src[o], dst[o], dist[o]
-    tr_ptr = np.zeros(len(stops) + 1, np.int64)
-    np.add.at(tr_ptr, src + 1, 1)
-    tr_ptr = np.cumsum(tr_ptr)
+    o2 = np.lexsort((dst, dist, src))  # each stop's walks nearest first
+    src, dst, dist = src[o2], dst[o2], dist[o2]
+    tr_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=len(stops)))].astype(np.int64)
     tr_time = np.ceil(walk_seconds(dist)).astype(np.int64)
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
-                     pat_trips, stop_pat_ptr, sp_arr[:, 1].copy(), sp_arr[:, 2].copy(), tr_ptr, dst.astype(np.int64),
+                     pat_trips, stop_pat_ptr, sp_pat[o], sp_pos[o], tr_ptr, dst.astype(np.int64),
                      tr_time, trip_ids, trip_route_label, trip_shape, StopGrid.build(x, y, MAX_WALK_M / WALK_FACTOR),
                      len(trip_ids), feed.shapes)
 
 
 # --------------------------------------------------------------------------- the algorithm
 
-@nb.njit(cache=True, inline="always")
-def _touch(s, touched, is_touched, state):
-    if not is_touched[s]:
-        is_touched[s] = True
-        touched[state[0]] = s
-        state[0] += 1
-
-
 @nb.njit(cache=True)
 def _raptor(access_stops, access_times, dep_time, max_rounds,
             pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
             stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
             egress_stops, egress_times, prune,
-            tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
-            is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state):
-    """Earliest arrival per round into the workspace arrays (``tau[k, s]``, ``best[s]``, parents);
-    returns the number of rounds used (round 0 = walking from the origin).
+            tau, best, kind, walk_from, ride, best_ride, ride_from,
+            is_marked, marked, is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state):
+    """Earliest arrivals per round into the workspace arrays (see :class:`Workspace`); the rounds
+    used end up in ``state[1]`` (round 0 = walking from the origin).
 
-    The entries the previous query wrote (``touched``) are reset first. Marked stops are kept in
-    a list (not a scan of every stop), and only the patterns through them are scanned, from their
-    earliest marked position. With ``prune``, arrivals later than the best arrival found so far at
-    the destination (through ``egress_stops``) are not kept.
+    The stops the previous query wrote (``touched``) are reset first. (Flags and lists are updated
+    inline rather than through helper functions: numba reference-counts arrays passed to a helper,
+    which cost a fifth of the time.) Marked stops are kept in a
+    list (not a scan of every stop), and only the patterns through them are scanned, from their
+    earliest marked position. Change walks start where a vehicle was left (``ride``), never after
+    another walk. With ``prune``, nothing at or after the best arrival found so far at the
+    destination (getting off at one of ``egress_stops``, then walking ``egress_times``) is kept.
     """
-    for i in range(state[0]):
+    for i in range(state[0]):  # (kind, walk_from and ride_from are read only where tau or ride is set)
         s = touched[i]
         best[s] = INF
+        best_ride[s] = INF
         is_touched[s] = False
         for k in range(state[1]):
             tau[k, s] = INF
-            p_kind[k, s] = 0
+            ride[k, s] = INF
+    n_touched = 0
     state[0] = 0
-    state[1] = 0
-    K = max_rounds + 1
-    n_marked = 0
-    target = INF
+    state[1] = 1
+    target = INF  # best arrival at the destination so far
+    bound = INF  # arrivals at stops from here on are kept only if earlier: target minus the shortest walk to it
+    min_egress = INF
     if prune:
+        if len(egress_stops) == 0:
+            return  # no stop within walking range of the destination: no journey by vehicle
         for i in range(len(egress_stops)):
             s = egress_stops[i]
             if egress_walk[s] < 0 or egress_times[i] < egress_walk[s]:
                 egress_walk[s] = egress_times[i]
+            min_egress = min(min_egress, egress_times[i])
+    n_marked = 0
     for i in range(len(access_stops)):
         s = access_stops[i]
         t = dep_time + access_times[i]
         if t < tau[0, s]:
             tau[0, s] = t
             best[s] = t
-            p_kind[0, s] = 1
-            _touch(s, touched, is_touched, state)
+            kind[0, s] = KIND_ACCESS
+            if not is_touched[s]:
+                is_touched[s] = True
+                touched[n_touched] = s
+                n_touched += 1
             if not is_marked[s]:
                 is_marked[s] = True
                 marked[n_marked] = s
                 n_marked += 1
     rounds = 1
-    for k in range(1, K):
+    for k in range(1, max_rounds + 1):
         if n_marked == 0:
             break
         rounds = k + 1
-        state[1] = rounds
+        # the patterns through the stops improved in the previous round, from their first such stop
         n_queue = 0
         for m in range(n_marked):
             s = marked[m]
@@ -371,13 +427,17 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
                     queue[n_queue] = p
                     n_queue += 1
                     first_pos[p] = pos
+                    last_pos[p] = pos
                 elif pos < first_pos[p]:
                     first_pos[p] = pos
+                elif pos > last_pos[p]:
+                    last_pos[p] = pos
         n_marked = 0
         n_rode = 0
         for q in range(n_queue):
             p = queue[q]
             start = first_pos[p]
+            last = last_pos[p]  # no boarding after the last stop improved in the previous round
             first_pos[p] = -1
             s0 = pat_stops_ptr[p]
             nstop = pat_stops_ptr[p + 1] - s0
@@ -387,38 +447,48 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
             board_stop = -1
             board_pos = -1
             for pos in range(start, nstop):
-                if prune and arr[base + pos] >= target:
-                    break  # even the pattern's first trip arrives here (and further on) no sooner than the target
+                if trip < 0 and pos > last:
+                    break
+                if arr[base + pos] >= bound:
+                    break  # even the pattern's first trip arrives here (and further on) too late
                 s = pat_stops[s0 + pos]
                 if trip >= 0:
                     a = arr[base + trip * nstop + pos]
-                    lim = best[s]
-                    if prune and target < lim:
-                        lim = target
-                    if a < lim:
-                        tau[k, s] = a
-                        best[s] = a
-                        p_kind[k, s] = 2
-                        p_from[k, s] = board_stop
-                        p_pat[k, s] = p
-                        p_trip[k, s] = trip
-                        p_bpos[k, s] = board_pos
-                        p_apos[k, s] = pos
-                        _touch(s, touched, is_touched, state)
-                        if prune and egress_walk[s] >= 0 and a + egress_walk[s] < target:
-                            target = a + egress_walk[s]
-                        if not is_marked[s]:
-                            is_marked[s] = True
-                            marked[n_marked] = s
-                            n_marked += 1
+                    if pos > last and a >= bound:
+                        break  # the trip ridden arrives too late from here on, and no other can be boarded
+                    if a < best_ride[s] and a < bound:
+                        ride[k, s] = a
+                        best_ride[s] = a
+                        ride_from[k, s, 0] = board_stop
+                        ride_from[k, s, 1] = p
+                        ride_from[k, s, 2] = trip
+                        ride_from[k, s, 3] = board_pos
+                        ride_from[k, s, 4] = pos
+                        if not is_touched[s]:
+                            is_touched[s] = True
+                            touched[n_touched] = s
+                            n_touched += 1
+                        if not is_rode[s]:
+                            is_rode[s] = True
                             rode[n_rode] = s
                             n_rode += 1
+                        if egress_walk[s] >= 0 and a + egress_walk[s] < target:
+                            target = a + egress_walk[s]
+                            bound = target - min_egress
+                        if a < best[s]:
+                            tau[k, s] = a
+                            best[s] = a
+                            kind[k, s] = KIND_RIDE
+                            if not is_marked[s]:
+                                is_marked[s] = True
+                                marked[n_marked] = s
+                                n_marked += 1
                 prev = tau[k - 1, s]
                 if prev < INF and (trip < 0 or prev <= dep[base + trip * nstop + pos]):
                     lo = 0
                     hi = ntrip if trip < 0 else trip + 1
                     while lo < hi:
-                        mid = (lo + hi) // 2
+                        mid = (lo + hi) >> 1
                         if dep[base + mid * nstop + pos] >= prev:
                             hi = mid
                         else:
@@ -427,37 +497,48 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
                         trip = lo
                         board_stop = s
                         board_pos = pos
-        # walking changes from stops reached by a vehicle in this round
+        # change walks from the stops where a vehicle was left this round (walks nearest first)
         for r in range(n_rode):
             s = rode[r]
-            if p_kind[k, s] != 2:
-                continue
-            ts = tau[k, s]
+            is_rode[s] = False
+            ts = ride[k, s]
             for j in range(tr_ptr[s], tr_ptr[s + 1]):
-                u = tr_to[j]
                 t = ts + tr_time[j]
-                if prune and t >= target:
-                    break  # the remaining walks from s are longer
-                lim = best[u]
-                if prune and target < lim:
-                    lim = target
-                if t < lim:
+                if t >= bound:
+                    break
+                u = tr_to[j]
+                if t < best[u]:
                     tau[k, u] = t
                     best[u] = t
-                    p_kind[k, u] = 3
-                    p_from[k, u] = s
-                    _touch(u, touched, is_touched, state)
-                    if prune and egress_walk[u] >= 0 and t + egress_walk[u] < target:
-                        target = t + egress_walk[u]
+                    kind[k, u] = KIND_WALK
+                    walk_from[k, u] = s
+                    if not is_touched[u]:
+                        is_touched[u] = True
+                        touched[n_touched] = u
+                        n_touched += 1
                     if not is_marked[u]:
                         is_marked[u] = True
                         marked[n_marked] = u
                         n_marked += 1
-    for m in range(n_marked):  # stops marked in the last round allowed
+    for m in range(n_marked):  # stops improved in the last round allowed
         is_marked[marked[m]] = False
     for i in range(len(egress_stops)):
         egress_walk[egress_stops[i]] = -1
-    return rounds
+    state[0] = n_touched
+    state[1] = rounds
+
+
+@nb.njit(cache=True)
+def _pick(ride, rounds, egr_s, egr_t):
+    """Earliest arrival at the destination (getting off at an egress stop, then walking), over
+    rounds 1..rounds-1, fewest rounds on ties: (arrival or INF, round, stop, walk seconds)."""
+    best, bk, bs, be = INF, 0, -1, 0
+    for k in range(1, rounds):
+        for i in range(len(egr_s)):
+            a = ride[k, egr_s[i]]
+            if a < INF and a + egr_t[i] < best:
+                best, bk, bs, be = a + egr_t[i], k, egr_s[i], egr_t[i]
+    return best, bk, bs, be
 
 
 # --------------------------------------------------------------------------- queries
@@ -582,16 +663,14 @@ def _grid_args(tt: Timetable) -> tuple:
     return g.x0, g.y0, g.cell, g.nx, g.ny, g.ptr, g.stops
 
 
-def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, rounds: int | None = None):
-    """RAPTOR from access stops; returns (tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos) as
-    views of this thread's workspace, valid until its next query."""
+def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, rounds: int | None = None) -> Workspace:
+    """RAPTOR from access stops into this thread's workspace (valid until its next query)."""
     rounds = MAX_ROUNDS if rounds is None else rounds
     ws = tt.workspace(rounds)
-    used = _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips,
-                   tt.pat_st_ptr, tt.arr, tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_to,
-                   tt.tr_time, egr_s, egr_t, prune, *ws.arrays())
-    return (ws.tau[:used], ws.best, ws.p_kind[:used], ws.p_from[:used], ws.p_pat[:used], ws.p_trip[:used],
-            ws.p_bpos[:used], ws.p_apos[:used])
+    _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips, tt.pat_st_ptr, tt.arr,
+            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_to, tt.tr_time, egr_s, egr_t, prune,
+            *ws.arrays())
+    return ws
 
 
 def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
@@ -604,12 +683,12 @@ def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float
     egr_s, egr_t, _ = nearby_stops(tt, *destination)
     direct = _point_distance(tt, origin, destination)
     walk_only = depart + math.ceil(walk_seconds(direct)) if direct * WALK_FACTOR <= MAX_WALK_M else None
-    res = _run(tt, acc_s, acc_t, depart, egr_s, egr_t, True)
-    return _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes)
+    ws = _run(tt, acc_s, acc_t, depart, egr_s, egr_t, True)
+    return _best_journey(tt, ws, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes)
 
 
-def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes) -> Journey:
-    t, k, s, e = _pick(res[0], egr_s, egr_t)
+def _best_journey(tt, ws: Workspace, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes) -> Journey:
+    t, k, s, e = _pick(ws.ride, ws.rounds, egr_s, egr_t)
     best_t, best_k, best_s, best_e = walk_only, 0, -1, 0
     if t < INF and (walk_only is None or t < walk_only):
         best_t, best_k, best_s, best_e = int(t), int(k), int(s), int(e)
@@ -619,7 +698,7 @@ def _best_journey(tt, res, depart, origin, destination, egr_s, egr_t, walk_only,
         leg = Leg("walk", "origin", "destination", depart, best_t, from_lat=origin[0], from_lon=origin[1],
                   to_lat=destination[0], to_lon=destination[1])
         return Journey(depart, best_t, 0, float(best_t - depart), [leg])
-    legs = _reconstruct(tt, res, best_k, best_s, origin, depart, with_shapes)
+    legs = _reconstruct(tt, ws, best_k, best_s, origin, depart, with_shapes)
     last = legs[-1].arrive if legs else depart
     legs.append(Leg("walk", tt.stop_names[best_s], "destination", last, last + best_e,
                     from_lat=tt.stop_lat[best_s], from_lon=tt.stop_lon[best_s], to_lat=destination[0], to_lon=destination[1]))
@@ -647,53 +726,43 @@ def _leg_shape(tt: Timetable, gtrip: int, board: int, alight: int) -> list[tuple
     return list(zip(lat[i:j + 1].tolist(), lon[i:j + 1].tolist()))
 
 
-@nb.njit(cache=True)
-def _pick(tau, egr_s, egr_t):
-    """Earliest arrival at the destination over rounds >= 1 (fewest rounds on ties)."""
-    best, bk, bs, be = INF, 0, -1, 0
-    for k in range(1, tau.shape[0]):
-        for i in range(len(egr_s)):
-            a = tau[k, egr_s[i]]
-            if a < INF and a + egr_t[i] < best:
-                best, bk, bs, be = a + egr_t[i], k, egr_s[i], egr_t[i]
-    return best, bk, bs, be
+def _ride_leg(tt: Timetable, ws: Workspace, k: int, s: int, with_shapes: bool) -> tuple[Leg, int]:
+    """The vehicle leg that ends at stop ``s`` in round ``k`` (its ``ride`` label), and its boarding stop."""
+    b, p, trip, bpos, apos = (int(v) for v in ws.ride_from[k, s])
+    nstop = tt.pat_stops_ptr[p + 1] - tt.pat_stops_ptr[p]
+    base = tt.pat_st_ptr[p]
+    gtrip = int(tt.pat_trips[tt.pat_trip_ptr[p] + trip])
+    leg = Leg("ride", tt.stop_names[b], tt.stop_names[s], int(tt.dep[base + trip * nstop + bpos]),
+              int(tt.arr[base + trip * nstop + apos]), route=str(tt.trip_route_label[gtrip]),
+              trip_id=str(tt.trip_ids[gtrip]), from_stop=str(tt.stop_ids[b]), to_stop=str(tt.stop_ids[s]),
+              from_lat=tt.stop_lat[b], from_lon=tt.stop_lon[b], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s])
+    if with_shapes:
+        leg.shape = _leg_shape(tt, gtrip, b, s)
+        if leg.shape is None:  # no shapes.txt for this trip: the line through its stops
+            pos = tt.pat_stops[tt.pat_stops_ptr[p] + bpos: tt.pat_stops_ptr[p] + apos + 1]
+            leg.shape = list(zip(tt.stop_lat[pos].tolist(), tt.stop_lon[pos].tolist()))
+    return leg, b
 
 
-def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_shapes: bool) -> list[Leg]:
-    tau, _best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos = res
+def _reconstruct(tt: Timetable, ws: Workspace, k: int, s: int, origin, depart: int, with_shapes: bool) -> list[Leg]:
+    """Legs from the origin to getting off at stop ``s`` in round ``k``, read back along the labels."""
     legs: list[Leg] = []
-    while k >= 0:
-        kind = p_kind[k, s]
-        if kind == KIND_ACCESS:
-            legs.append(Leg("walk", "origin", tt.stop_names[s], depart, int(tau[0, s]), from_lat=origin[0],
-                            from_lon=origin[1], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s]))
+    while k >= 1:
+        leg, b = _ride_leg(tt, ws, k, s, with_shapes)
+        legs.append(leg)
+        k -= 1
+        how = ws.kind[k, b]  # how the boarding stop was reached, one round earlier
+        if how == KIND_ACCESS:
+            legs.append(Leg("walk", "origin", tt.stop_names[b], depart, int(ws.tau[0, b]), from_lat=origin[0],
+                            from_lon=origin[1], to_lat=tt.stop_lat[b], to_lon=tt.stop_lon[b]))
             break
-        if kind == KIND_WALK:
-            f = int(p_from[k, s])
-            legs.append(Leg("walk", tt.stop_names[f], tt.stop_names[s], int(tau[k, f]), int(tau[k, s]),
-                            from_lat=tt.stop_lat[f], from_lon=tt.stop_lon[f], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s]))
+        if how == KIND_WALK:
+            f = int(ws.walk_from[k, b])
+            legs.append(Leg("walk", tt.stop_names[f], tt.stop_names[b], int(ws.ride[k, f]), int(ws.tau[k, b]),
+                            from_lat=tt.stop_lat[f], from_lon=tt.stop_lon[f], to_lat=tt.stop_lat[b], to_lon=tt.stop_lon[b]))
             s = f
-            continue
-        if kind == KIND_RIDE:
-            p, trip, bpos, apos = int(p_pat[k, s]), int(p_trip[k, s]), int(p_bpos[k, s]), int(p_apos[k, s])
-            nstop = tt.pat_stops_ptr[p + 1] - tt.pat_stops_ptr[p]
-            base = tt.pat_st_ptr[p]
-            b = int(p_from[k, s])
-            gtrip = int(tt.pat_trips[tt.pat_trip_ptr[p] + trip])
-            leg = Leg("ride", tt.stop_names[b], tt.stop_names[s], int(tt.dep[base + trip * nstop + bpos]),
-                      int(tt.arr[base + trip * nstop + apos]), route=str(tt.trip_route_label[gtrip]),
-                      trip_id=str(tt.trip_ids[gtrip]), from_stop=str(tt.stop_ids[b]), to_stop=str(tt.stop_ids[s]),
-                      from_lat=tt.stop_lat[b], from_lon=tt.stop_lon[b], to_lat=tt.stop_lat[s], to_lon=tt.stop_lon[s])
-            if with_shapes:
-                leg.shape = _leg_shape(tt, gtrip, b, s)
-                if leg.shape is None:  # no shapes.txt for this trip: the line through its stops
-                    pos = tt.pat_stops[tt.pat_stops_ptr[p] + bpos: tt.pat_stops_ptr[p] + apos + 1]
-                    leg.shape = list(zip(tt.stop_lat[pos].tolist(), tt.stop_lon[pos].tolist()))
-            legs.append(leg)
+        else:  # KIND_RIDE: stayed at the stop where the previous vehicle was left
             s = b
-            k -= 1
-            continue
-        break
     legs.reverse()
     return legs
 
@@ -702,19 +771,19 @@ def _reconstruct(tt: Timetable, res, k: int, s: int, origin, depart: int, with_s
 def _query(ox, oy, dx, dy, depart, max_rounds, stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
            arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
            g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
-           tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
-           is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state):
+           tau, best, kind, walk_from, ride, best_ride, ride_from,
+           is_marked, marked, is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state):
     """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles, walking s)."""
     reach = MAX_WALK_M / WALK_FACTOR
     acc_s, acc_t = _nearby(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED,
                            g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
     egr_s, egr_t = _nearby(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED,
                            g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
-    used = _raptor(acc_s, acc_t, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
-                   arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time, egr_s, egr_t, True,
-                   tau, best, p_kind, p_from, p_pat, p_trip, p_bpos, p_apos,
-                   is_marked, marked, rode, first_pos, queue, touched, is_touched, egress_walk, state)
-    t, k, s, e = _pick(tau[:used], egr_s, egr_t)
+    _raptor(acc_s, acc_t, depart, max_rounds, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr,
+            arr, dep, stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time, egr_s, egr_t, True,
+            tau, best, kind, walk_from, ride, best_ride, ride_from,
+            is_marked, marked, is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state)
+    t, k, s, e = _pick(ride, state[1], egr_s, egr_t)
     direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
     if direct * WALK_FACTOR <= MAX_WALK_M:
         w = depart + math.ceil(direct * WALK_FACTOR / WALK_SPEED)
@@ -723,21 +792,19 @@ def _query(ox, oy, dx, dy, depart, max_rounds, stop_x, stop_y, pat_stops_ptr, pa
     if t >= INF:
         return t, 0, 0
     vehicles = k
-    walk = e  # to the destination, then back along the parents
-    while True:
-        kind = p_kind[k, s]
-        if kind == KIND_ACCESS:
-            walk += tau[0, s] - depart
+    walk = e  # to the destination, then back along the labels as _reconstruct does
+    while k >= 1:
+        b = ride_from[k, s, 0]
+        k -= 1
+        how = kind[k, b]
+        if how == KIND_ACCESS:
+            walk += tau[0, b] - depart
             break
-        if kind == KIND_WALK:
-            f = p_from[k, s]
-            walk += tau[k, s] - tau[k, f]
-            s = f
-        elif kind == KIND_RIDE:
-            s = p_from[k, s]
-            k -= 1
+        if how == KIND_WALK:
+            s = walk_from[k, b]
+            walk += tau[k, b] - ride[k, s]
         else:
-            break
+            s = b
     return t, vehicles, walk
 
 
@@ -792,13 +859,14 @@ def egress_matrix(tt: Timetable, points: pd.DataFrame) -> tuple[np.ndarray, np.n
 
 
 @nb.njit(cache=True)
-def _destinations(tau, ds, ss, ws, n):
-    """Earliest arrival (s, inf when unreachable) at each destination over rounds >= 1, and its round."""
+def _destinations(ride, rounds, ds, ss, ws, n):
+    """Earliest arrival (s, inf when unreachable) at each destination over rounds >= 1 (getting off
+    at a stop within walking range, then walking), and its round."""
     arrival = np.full(n, np.inf)
     vehicles = np.zeros(n, np.int64)
-    for k in range(1, tau.shape[0]):
+    for k in range(1, rounds):
         for i in range(len(ds)):
-            a = tau[k, ss[i]]
+            a = ride[k, ss[i]]
             if a < INF and a + ws[i] < arrival[ds[i]]:
                 arrival[ds[i]] = a + ws[i]
                 vehicles[ds[i]] = k
@@ -810,8 +878,8 @@ def _one_to_many_arrays(tt: Timetable, origin, dest_x, dest_y, depart: int, egre
     acc_s, acc_t, ox = nearby_stops(tt, *origin)
     oy = math.radians(origin[0]) * 6_371_000
     ds, ss, ws = egress
-    res = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
-    arrival, vehicles = _destinations(res[0], ds, ss, ws, len(dest_x))
+    work = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
+    arrival, vehicles = _destinations(work.ride, work.rounds, ds, ss, ws, len(dest_x))
     direct = np.hypot(dest_x - ox, dest_y - oy)
     walk_arr = depart + np.ceil(walk_seconds(direct))
     use_walk = (direct * WALK_FACTOR <= MAX_WALK_M) & (walk_arr <= arrival)

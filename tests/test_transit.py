@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from civicdata.gtfs import load_feed, services_on
-from civicdata.transit import (MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, journey, journey_range,
-                               nearest_service, one_to_many, summarise_range, walk_seconds)
+from civicdata.transit import (MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, earliest_arrival, journey,
+                               journey_range, nearest_service, one_to_many, summarise_range, walk_seconds)
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"
@@ -81,6 +81,69 @@ def test_journeys_never_go_back_in_time(tt):
     assert t == j.arrival
 
 
+def test_rides_to_a_stop_it_could_also_walk_to(tt):
+    # Wrexham, 20:57:22. Walking all the way is 941 m (over 800 m). stop_times.txt: trip VJ081eec…43f8
+    # (route 1) calls at Garden Court (5140AWD70635, sequence 36) at 21:11:11 and Acton Park Hotel
+    # (5140AWD70634, sequence 37) at 21:11:33; both stops are within 800 m of the origin, and Acton Park
+    # Hotel within 800 m of the destination. Arriving there by bus must count even though it can also
+    # be reached on foot (an engine keeping one arrival per stop found no journey at all here).
+    origin, destination = (53.058723, -2.988084), (53.062316, -2.997094)
+    j = journey(tt, origin, destination, 20 * 3600 + 57 * 60 + 22)
+    assert [leg.mode for leg in j.legs] == ["walk", "ride", "walk"]
+    ride = j.legs[1]
+    assert (ride.from_stop, ride.to_stop, ride.depart, ride.arrive, ride.route) == (
+        "5140AWD70635", "5140AWD70634", 21 * 3600 + 11 * 60 + 11, 21 * 3600 + 11 * 60 + 33, "1")
+    lat0 = math.radians(float(tt.lat0))
+    dx = math.radians(destination[1] - ride.to_lon) * 6_371_000 * math.cos(lat0)
+    dy = math.radians(destination[0] - ride.to_lat) * 6_371_000
+    assert j.arrival == ride.arrive + math.ceil(walk_seconds(math.hypot(dx, dy)))
+
+
+def _walk_m(leg) -> float:
+    lat0 = math.radians((leg.from_lat + leg.to_lat) / 2)
+    dx = math.radians(leg.to_lon - leg.from_lon) * 6_371_000 * math.cos(lat0)
+    dy = math.radians(leg.to_lat - leg.from_lat) * 6_371_000
+    return math.hypot(dx, dy) * WALK_FACTOR
+
+
+def test_walking_rules_hold_on_random_journeys(tt):
+    """Invariants on 300 random journeys around the feed's stops: legs follow on in time, no walk
+    follows another walk (a change walk starts where a vehicle was left, and so does the walk to the
+    destination), every walk is at most 800 m, and the fast path answers what journey() answers."""
+    rng = np.random.default_rng(2024)
+    served = np.unique(tt.pat_stops)
+    pick = rng.choice(served, size=(300, 2))
+    lat = tt.stop_lat[pick] + rng.uniform(-0.004, 0.004, (300, 2))
+    lon = tt.stop_lon[pick] + rng.uniform(-0.006, 0.006, (300, 2))
+    departs = rng.integers(6 * 3600, 21 * 3600, 300)
+    reached = changes = 0
+    for i in range(300):
+        o, d, t = (lat[i, 0], lon[i, 0]), (lat[i, 1], lon[i, 1]), int(departs[i])
+        j = journey(tt, o, d, t)
+        assert earliest_arrival(tt, o, d, t) == (j.arrival, j.vehicles, j.walk_seconds)
+        if j.arrival is None:
+            continue
+        reached += 1
+        changes += max(0, j.vehicles - 1)
+        at = t
+        for a, b in zip(j.legs, j.legs[1:]):
+            assert not (a.mode == "walk" and b.mode == "walk"), j.to_dict()
+        for leg in j.legs:
+            assert leg.depart >= at and leg.arrive >= leg.depart
+            at = leg.arrive
+            if leg.mode == "walk":
+                assert _walk_m(leg) <= MAX_WALK_M + 1, j.to_dict()
+        assert at == j.arrival
+    assert reached > 150 and changes > 20  # the sample exercises changes, not only direct buses
+
+
+def test_timetable_holds_only_stops_served_that_day(tt, feed):
+    assert set(np.unique(tt.pat_stops)) == set(range(tt.n_stops))
+    running = feed.trips.loc[feed.trips["service_id"].isin(services_on(feed, DAY)), "trip_id"]
+    called = set(feed.stop_times.loc[feed.stop_times["trip_id"].isin(set(running)), "stop_id"])
+    assert set(tt.stop_ids) <= called and len(tt.stop_ids) < len(feed.stops)
+
+
 # ------------------------------------------------------------------ independent connection scan
 
 def _csa(feed, day, origin, destination, depart):
@@ -122,9 +185,7 @@ def _csa(feed, day, origin, destination, depart):
                     if u != c.to:
                         t = c.arr + walk(dd[j])
                         if t < any_arr.get(u, math.inf):
-                            any_arr[u] = t
-                            ride_arr.setdefault(u, math.inf)
-                            ride_arr[u] = min(ride_arr[u], t)
+                            any_arr[u] = t  # a change walk: the next vehicle may be boarded at u
     best = math.inf
     de = dist(destination[0], destination[1], lat, lon)
     for j in np.flatnonzero(de * 1.3 <= 800):
@@ -217,3 +278,15 @@ def test_legs_follow_the_feed_shapes(feed, tt):
     shape_pts = set(zip(pts["shape_pt_lat"].round(6), pts["shape_pt_lon"].round(6)))
     assert all((round(a, 6), round(b, 6)) in shape_pts for a, b in ride.shape)
     assert abs(ride.shape[0][0] - STAND_A[0]) < 0.002 and abs(ride.shape[-1][0] - ST_MARYS[0]) < 0.002
+
+
+def test_times_parse_past_midnight_blank_and_padded():
+    from civicdata.errors import Problem
+    from civicdata.gtfs import parse_gtfs_time
+
+    problems: list[Problem] = []
+    got = parse_gtfs_time(pd.Series(["08:00:00", " 7:05:09", "25:10:00", "", "8:60:00"]), "f.txt", "arrival_time",
+                          problems)
+    assert got[:3].tolist() == [28800, 25509, 90600] and np.isnan(got[3]) and np.isnan(got[4])
+    assert [(p.row, p.column) for p in problems] == [(6, "arrival_time")]
+    assert "malformed time '8:60:00'" in problems[0].message
