@@ -1,12 +1,22 @@
 """School-to-service access: for every school, the nearest service by scheduled public transport,
-and what changes if a clinic is hosted in a school. Pure functions over frames (see transit)."""
+what changes if a clinic is hosted in a school, and the minutes as a layer keyed on URN (so that
+Strategic focus and the maps can use them). Pure functions over frames (see transit)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from civicdata.transit import Timetable, nearest_service
+from pathlib import Path
+
+from civicdata import transit
+from civicdata.catalogue import Catalogue, LayerDescriptor
+from civicdata.geography import areas_in_place
+from civicdata.layers import load_layer
+from civicdata.profile import load_schools
+from civicdata.transit import Timetable, hhmmss, nearest_service
 
 DEFAULT_STEP = 300  # seconds between departures sampled in the window
 
@@ -21,6 +31,20 @@ def feed_bounds(tt: Timetable, margin_deg: float = 0.01) -> tuple[float, float, 
 def in_bounds(frame: pd.DataFrame, bounds) -> pd.DataFrame:
     minx, miny, maxx, maxy = bounds
     return frame[frame["lon"].between(minx, maxx) & frame["lat"].between(miny, maxy)].reset_index(drop=True)
+
+
+def schools_and_services(catalogue: Catalogue, place: str, service_id: str, tt: Timetable,
+                         data_dir: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The GIAS schools of a place (LAD code; LSOA 2021 location) and the points of a service layer,
+    both kept only within the feed's area (:func:`feed_bounds`)."""
+    bounds = feed_bounds(tt)
+    schools = load_schools(data_dir)
+    codes = set(areas_in_place(place, "lsoa21", data_dir)["code"])
+    schools = in_bounds(schools[schools["lsoa21_code"].isin(codes)], bounds)
+    desc = catalogue.get(service_id)
+    if desc.geography != "point":
+        raise ValueError(f"layer {service_id} is not a point layer: choose a service (GP practices, clinics, ...)")
+    return schools, in_bounds(load_layer(desc), bounds)
 
 
 def school_access(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
@@ -63,3 +87,32 @@ def compare_hosting(before: pd.DataFrame, after: pd.DataFrame) -> tuple[pd.DataF
     pw = float((gain.loc[finite, "minutes_saved"] * w[finite]).sum() / w[finite].sum()) if w[finite].sum() > 0 else None
     return gain, {"schools": int(len(gain)), "pupils": int(w.sum()), "pupil_weighted_minutes_saved": pw,
                   "newly_reached": int((~finite).sum())}
+
+
+def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: str, day: date, start: int, end: int,
+                  layer_id: str | None = None) -> tuple[bytes, dict]:
+    """The median minutes of :func:`school_access` as a layer keyed on school URN, ready for
+    :func:`civicdata.userlayers.add_layer`: (CSV bytes, raw descriptor).
+
+    Schools with no journey in the feed are left out (missing, never zero), so Strategic focus ranks
+    them on their other indicators and counts the missing one. Units: minutes, door to door, median
+    over departures every few minutes in the window; higher is worse.
+    """
+    window = f"{hhmmss(start)[:5]}-{hhmmss(end)[:5]}"
+    layer_id = layer_id or f"journey_{service.id}_{window.replace(':', '').replace('-', '_')}"[:64]
+    rows = table[table["reached"]]
+    csv = pd.DataFrame({"urn": rows["urn"].astype(str), "minutes": rows["median"].astype(float).round(2),
+                        "nearest": rows["service"]}).to_csv(index=False).encode("utf-8")
+    name = service.title.split(" (")[0]
+    raw = {"id": layer_id, "title": f"Minutes by public transport to {name} (nearest)",
+           "description": (f"Median door-to-door minutes from each school to the nearest of '{service.title}' over "
+                           f"departures {window} on {day:%a %d %b %Y} in the GTFS feed {feed_name}; walking "
+                           f"{transit.WALK_FACTOR} x straight line at {transit.WALK_SPEED} m/s, at most "
+                           f"{transit.MAX_WALK_M:.0f} m each walk. Schools with no journey in the feed are missing."),
+           "unit": "minutes", "polarity": "higher_is_worse", "geography": "urn", "file": "data.csv",
+           "key_column": "urn", "value_column": "minutes", "name_column": "nearest",
+           "source": f"Local Need Explorer journey planner on GTFS {feed_name}, {service.source}, DfE GIAS",
+           "licence": f"derived: GTFS feed {feed_name} (its own licence); {service.licence}; GIAS: Open Government "
+                      "Licence v3.0",
+           "vintage": f"timetable of {day.isoformat()}, {window}", "theme": "access", "valid_min": 0}
+    return csv, raw

@@ -207,6 +207,45 @@ def cmd_journey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_journey_layer(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from civicdata import access, transit
+    from civicdata.catalogue import load_catalogue
+    from civicdata.geography import resolve_lad
+    from civicdata.gtfs import load_feed
+    from civicdata.userlayers import add_layer
+
+    try:
+        day = datetime.strptime(args.date, "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"--date {args.date}: use YYYYMMDD") from None
+    a, sep, b = args.window.partition("-")
+    if not sep:
+        raise ValueError("--window HH:MM-HH:MM")
+    start, end = transit.parse_hhmm(a), transit.parse_hhmm(b)
+    cat = load_catalogue()
+    place = resolve_lad(args.within).code
+    tt = transit.build_timetable(load_feed(args.feed), day)
+    schools, services = access.schools_and_services(cat, place, args.service, tt)
+    if schools.empty or services.empty:
+        raise ValueError(f"no {'schools' if schools.empty else 'services'} of this choice lie within the feed's area")
+    table = access.school_access(tt, schools, services, start, end, args.every * 60)
+    csv, raw = access.journey_layer(table, service=cat.get(args.service), feed_name=tt.feed_name, day=day,
+                                    start=start, end=end, layer_id=args.id)
+    desc, report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=args.replace)
+    reached = table[table["reached"]]
+    out = {"layer": desc.id, "title": desc.title, "schools": int(len(table)), "reached": int(len(reached)),
+           "two_plus": int(table["two_plus"].sum()),
+           "median_minutes": None if reached.empty else round(float(reached["median"].median()), 2)}
+    if args.json:
+        _print_json(out)
+    else:
+        print(f"added layer {out['layer']}: {out['reached']} of {out['schools']} schools reach a service "
+              f"(median {out['median_minutes']} min; {out['two_plus']} two or more vehicles away)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -272,6 +311,17 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--window", metavar="HH:MM-HH:MM", help="add best/median/worst over every minute of a window")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=cmd_journey)
+    jl = sub.add_parser("journey-layer", help="save each school's minutes to the nearest service as a layer")
+    jl.add_argument("--feed", required=True)
+    jl.add_argument("--date", required=True, help="YYYYMMDD")
+    jl.add_argument("--within", required=True, help="LAD code or name: its schools (within the feed's area)")
+    jl.add_argument("--service", required=True, metavar="POINT_LAYER_ID", help="e.g. nhs2014_clinics")
+    jl.add_argument("--window", default="08:00-09:00", metavar="HH:MM-HH:MM")
+    jl.add_argument("--every", type=int, default=5, metavar="MIN", help="minutes between departures sampled")
+    jl.add_argument("--id", help="layer id (default journey_<service>_<window>)")
+    jl.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
+    jl.add_argument("--json", action="store_true")
+    jl.set_defaults(func=cmd_journey_layer)
     return p
 
 

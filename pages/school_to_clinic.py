@@ -12,10 +12,8 @@ import streamlit as st
 from civicdata import access, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
-from civicdata.geography import areas_in_place
-from civicdata.layers import load_layer
 from civicdata.maps import PointLayer, build_area_map
-from civicdata.profile import load_schools
+from civicdata.userlayers import LayerExistsError, add_layer
 from pages import _shared
 
 presenting = _shared.presentation("pages/school_to_clinic.py")
@@ -71,10 +69,7 @@ except ProblemsError as exc:
 st.info(f"Feed: {tt.feed_name}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}. The bundled feed is a subset "
         "of routes: “no journey found in this feed” is not “no bus”.")
 bounds = access.feed_bounds(tt)
-schools = load_schools()
-codes = set(areas_in_place(ss.sc_place, "lsoa21")["code"])
-schools = access.in_bounds(schools[schools["lsoa21_code"].isin(codes)], bounds)
-services = access.in_bounds(load_layer(cat.get(ss.sc_service)), bounds)
+schools, services = access.schools_and_services(cat, ss.sc_place, ss.sc_service, tt)
 if schools.empty or services.empty:
     st.warning(f"No {'schools' if schools.empty else 'services'} of this choice lie within the feed's area.")
     _shared.footer()
@@ -114,6 +109,22 @@ st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, widt
                             "two_plus": st.column_config.CheckboxColumn("2+ buses")})
 st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
                    "text/csv")
+with st.expander("Use these minutes in Strategic focus and on the maps"):
+    csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=tt.feed_name, day=ss.sc_date,
+                                    start=start, end=end)
+    st.caption(f"Saves the median minutes of the {int(table['reached'].sum())} schools with a journey as your layer "
+               f"“{raw['title']}” (keyed on URN; schools without a journey stay missing, never zero).")
+    replace_it = st.checkbox("Replace my layer of the same id if it exists", key="sc_replace")
+    if st.button("Save as a layer", key="sc_save"):
+        try:
+            desc, report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=replace_it)
+        except LayerExistsError as exc:
+            st.warning(str(exc))
+        except ProblemsError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Saved layer {desc.id} ({report.ok} schools). It is now an indicator in Strategic focus "
+                       "(schools, or carried to wards and LSOAs by pupil-weighted mean).")
 
 # map: schools coloured by median minutes, services, and the chosen school's journey
 names = dict(zip(table["urn"].astype(str), table["name"]))

@@ -76,3 +76,57 @@ def test_page_runs_and_hosts_a_clinic():
     at.selectbox(key="sc_host").set_value(urn).run()
     assert not at.exception
     assert any("schools (" in m.value and "gain" in m.value for m in at.markdown)
+    at.button(key="sc_save").click().run()
+    assert not at.exception
+    assert any("Saved layer journey_nhs2014_clinics_0800_0900" in m.value for m in at.success)
+    saved = load_layer(load_catalogue().get("journey_nhs2014_clinics_0800_0900"))
+    assert len(saved) == int(table["median"].notna().sum())
+
+
+def test_journey_minutes_become_a_strategic_focus_indicator(setup):
+    from civicdata.focus import compute_focus
+    from civicdata.userlayers import add_layer
+
+    tt, schools, services = setup
+    table = access.school_access(tt, schools, services, 8 * 3600, 9 * 3600, 900)
+    cat = load_catalogue()
+    csv, raw = access.journey_layer(table, service=cat.get("nhs2014_clinics"), feed_name=tt.feed_name, day=DAY,
+                                    start=8 * 3600, end=9 * 3600)
+    desc, report = add_layer(csv, "journey_minutes.csv", raw)
+    assert desc.id == "journey_nhs2014_clinics_0800_0900" and desc.geography == "urn"
+    assert desc.polarity == "higher_is_worse" and report.ok == int(table["reached"].sum())
+    res = compute_focus(load_catalogue(), "school", "E06000050", {desc.id: 1.0, "imd2025_decile": 1.0})
+    got = res.table.set_index("code")
+    for r in table.itertuples():
+        v = got.loc[str(r.urn), f"v_{desc.id}"]
+        if r.reached:  # the school's median minutes, as computed
+            assert v == pytest.approx(round(float(r.median), 2))
+        else:  # no journey in this feed: missing, never zero
+            assert pd.isna(v) and got.loc[str(r.urn), "missing"] >= 1
+    # longer journeys mean more need
+    reached = got[got[f"v_{desc.id}"].notna()]
+    top = reached[f"v_{desc.id}"].idxmax()
+    assert reached.loc[top, f"n_{desc.id}"] == 100.0
+    # carried to wards as the pupil-weighted mean of their schools
+    wards = compute_focus(load_catalogue(), "ward", "E06000050", {desc.id: 1.0})
+    assert wards.table[f"v_{desc.id}"].notna().sum() > 0
+
+
+def test_journey_layer_cli(tmp_path):
+    import json
+
+    from tests.conftest import run_cli
+
+    res = run_cli("journey-layer", "--feed", str(DATA / "transport" / "chester_gtfs.zip"), "--date", "20230913",
+                  "--within", "E06000050", "--service", "nhs2014_gp_practices", "--every", "15", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["layer"] == "journey_nhs2014_gp_practices_0800_0900" and 0 < out["reached"] <= out["schools"]
+    listed = json.loads(run_cli("layers", "--json").stdout)
+    assert any(d["id"] == out["layer"] and d["user"] for d in listed)
+    again = run_cli("journey-layer", "--feed", str(DATA / "transport" / "chester_gtfs.zip"), "--date", "20230913",
+                    "--within", "E06000050", "--service", "nhs2014_gp_practices", "--every", "15")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = run_cli("journey-layer", "--feed", str(DATA / "transport" / "chester_gtfs.zip"), "--date", "20230913",
+                  "--within", "E06000050", "--service", "imd2025_decile")
+    assert bad.returncode == 1 and "not a point layer" in bad.stderr
