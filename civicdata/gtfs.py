@@ -7,6 +7,7 @@ and the journey planner.
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ class FeedError(ProblemsError):
 
 @dataclass
 class Feed:
-    """A loaded GTFS feed. ``stop_times`` carries ``arrival_s``/``departure_s`` (seconds, int32)."""
+    """A loaded GTFS feed. ``stop_times`` holds ``trip_id``, ``stop_id``, ``stop_sequence`` and
+    ``arrival_s``/``departure_s`` (seconds after midnight, float; the text times are dropped once
+    parsed), sorted by trip and stop_sequence."""
 
     name: str
     stops: pd.DataFrame
@@ -77,6 +80,17 @@ def _read_members(path: Path) -> dict[str, bytes]:
         raise FeedError([Problem(path.name, "not a zip file or folder of GTFS .txt files")], "cannot read the feed") from exc
 
 
+def _utf8_error(data: bytes, chunk: int = 1 << 24) -> int | None:
+    """Offset of the first byte that is not UTF-8 (a BOM allowed), or None; checked in chunks, not copied whole."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    for at in range(0, len(data), chunk):
+        try:
+            decoder.decode(data[at:at + chunk], final=at + chunk >= len(data))
+        except UnicodeDecodeError as exc:
+            return at + exc.start
+    return None
+
+
 _TIME = r"^(?P<h>\d{1,3}):(?P<m>[0-5]\d):(?P<s>[0-5]\d)$"
 
 
@@ -100,6 +114,23 @@ def parse_gtfs_time(values: pd.Series, file: str, column: str, problems: list[Pr
     return seconds.to_numpy(zero_copy_only=False)
 
 
+def _interpolate_within_trips(times: np.ndarray, trip: np.ndarray) -> np.ndarray:
+    """Blank (NaN) times between two known times of the same trip, linearly by call position
+    (rows sorted by trip, then stop_sequence); blanks before a trip's first or after its last
+    known time stay blank."""
+    out = times.astype(float).copy()
+    known = ~np.isnan(out)
+    pos = np.arange(len(out))
+    marks = pd.Series(np.where(known, pos, np.nan))
+    prev, nxt = marks.ffill().to_numpy(), marks.bfill().to_numpy()
+    fill = ~known & ~np.isnan(prev) & ~np.isnan(nxt)
+    p, n = prev[fill].astype(np.int64), nxt[fill].astype(np.int64)
+    same = (trip[p] == trip[pos[fill]]) & (trip[n] == trip[pos[fill]])
+    rows, p, n = pos[fill][same], p[same], n[same]
+    out[rows] = out[p] + (rows - p) / (n - p) * (out[n] - out[p])
+    return out
+
+
 def load_feed(path: str | Path) -> Feed:
     """Read a GTFS zip or folder. Raises :class:`FeedError` listing every problem found."""
     path = Path(path)
@@ -107,29 +138,34 @@ def load_feed(path: str | Path) -> Feed:
     if not path.exists():
         raise FeedError([Problem(label, "file or folder does not exist")], "cannot read the feed")
     members = _read_members(path)
+    present = set(members)
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name, cols in {**REQUIRED, **OPTIONAL}.items():
-        if name not in members:
+        if name not in present:
             if name in REQUIRED:
                 problems.append(Problem(f"{label}/{name}", "required file is missing"))
             continue
-        try:
-            text = members[name].decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            problems.append(Problem(f"{label}/{name}", f"not UTF-8 text (byte {exc.start})"))
+        data = members.pop(name)
+        bad_byte = _utf8_error(data)
+        if bad_byte is not None:
+            problems.append(Problem(f"{label}/{name}", f"not UTF-8 text (byte {bad_byte})"))
             continue
+        # stop_times.txt can hold millions of rows: read only the columns used
+        usecols = (lambda c: c.strip() in cols) if name == "stop_times.txt" else None
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             usecols=usecols)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             problems.append(Problem(f"{label}/{name}", f"cannot be parsed: {exc}"))
             continue
+        del data
         df.columns = [c.strip() for c in df.columns]
         for c in cols:
             if c not in df.columns:
                 problems.append(Problem(f"{label}/{name}", "required column is missing", row=1, column=c))
         frames[name] = df
-    if "calendar.txt" not in members and "calendar_dates.txt" not in members:
+    if "calendar.txt" not in present and "calendar_dates.txt" not in present:
         problems.append(Problem(f"{label}/calendar.txt", "the feed has neither calendar.txt nor calendar_dates.txt"))
     if problems:
         raise FeedError(problems, f"invalid GTFS feed {label}")
@@ -143,29 +179,46 @@ def load_feed(path: str | Path) -> Feed:
             problems.append(Problem(f"{label}/stops.txt", f"stop '{stops['stop_id'].iloc[i]}' has no valid coordinate",
                                     row=int(i) + 2, column=c))
         stops[c] = v
-    st = frames["stop_times.txt"].copy()
+    dup = stops["stop_id"].duplicated()
+    for i in np.flatnonzero(dup.to_numpy())[:MAX_LISTED]:
+        problems.append(Problem(f"{label}/stops.txt", f"stop_id '{stops['stop_id'].iloc[i]}' appears more than once",
+                                row=int(i) + 2, column="stop_id"))
+    st = frames["stop_times.txt"]
+    before = len(problems)
     arr = parse_gtfs_time(st["arrival_time"], f"{label}/stop_times.txt", "arrival_time", problems)
     dep = parse_gtfs_time(st["departure_time"], f"{label}/stop_times.txt", "departure_time", problems)
     seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
     for i in np.flatnonzero(seq.isna().to_numpy())[:MAX_LISTED]:
         problems.append(Problem(f"{label}/stop_times.txt", f"stop_sequence '{st['stop_sequence'].iloc[i]}' is not a number",
                                 row=int(i) + 2, column="stop_sequence"))
+    unreadable = len(problems) > before  # times or sequences: the trips cannot be ordered and interpolated
     unknown = ~st["stop_id"].isin(set(stops["stop_id"]))
     for i in np.flatnonzero(unknown.to_numpy())[:MAX_LISTED]:
         problems.append(Problem(f"{label}/stop_times.txt", f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt",
                                 row=int(i) + 2, column="stop_id"))
-    if problems:
+    if unreadable:
         raise FeedError(problems, f"invalid GTFS feed {label}")
     # Blank times (allowed between timepoints) are filled from the other column or interpolated per trip.
     arr = np.where(np.isnan(arr), dep, arr)
     dep = np.where(np.isnan(dep), arr, dep)
-    st["arrival_s"] = arr
-    st["departure_s"] = dep
-    st["stop_sequence"] = seq.astype(int)
-    st = st.sort_values(["trip_id", "stop_sequence"], kind="stable").reset_index(drop=True)
+    st = st.drop(columns=["arrival_time", "departure_time"]).assign(arrival_s=arr, departure_s=dep,
+                                                                     stop_sequence=seq.astype(int))
+    trip_code = pd.factorize(st["trip_id"], sort=True)[0]  # sorting codes, not millions of strings
+    order = np.lexsort((st["stop_sequence"].to_numpy(), trip_code))
+    st = st.take(order).reset_index(drop=True)
     if st["arrival_s"].isna().any():
-        st["arrival_s"] = st.groupby("trip_id")["arrival_s"].transform(lambda s: s.interpolate(limit_area="inside"))
+        st["arrival_s"] = _interpolate_within_trips(st["arrival_s"].to_numpy(), trip_code[order])
         st["departure_s"] = st["departure_s"].fillna(st["arrival_s"])
+        untimed = np.flatnonzero(st["arrival_s"].isna().to_numpy())  # before a trip's first or after its last time
+        for i in untimed[:MAX_LISTED]:
+            problems.append(Problem(f"{label}/stop_times.txt", f"trip '{st['trip_id'].iloc[i]}' has no time here and "
+                                    "none before or after it to interpolate from (a trip's first and last stops need "
+                                    "times)", row=int(order[i]) + 2, column="arrival_time"))
+        if len(untimed) > MAX_LISTED:
+            problems.append(Problem(f"{label}/stop_times.txt", f"... and {len(untimed) - MAX_LISTED} more calls "
+                                    "without a time", column="arrival_time"))
+    if problems:
+        raise FeedError(problems, f"invalid GTFS feed {label}")
     shapes = frames.get("shapes.txt")
     if shapes is not None:
         shapes = shapes.assign(shape_pt_lat=pd.to_numeric(shapes["shape_pt_lat"], errors="coerce"),

@@ -277,22 +277,29 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     if trips.empty:
         raise NoServiceError([Problem(feed.name, f"no trips run on {day.isoformat()} (calendar.txt/calendar_dates.txt)")],
                              "empty service day")
-    st = feed.stop_times[_isin(feed.stop_times["trip_id"], trips["trip_id"])]
+    # Work on codes and numbers, not on copies of stop_times (millions of rows in a regional feed).
+    all_st = feed.stop_times
+    trip_all, trip_uniques = pd.factorize(all_st["trip_id"], sort=True)
+    stop_all, stop_uniques = pd.factorize(all_st["stop_id"])
     located = feed.stops["stop_lat"].notna() & feed.stops["stop_lon"].notna()
-    st = st[_isin(st["stop_id"], feed.stops.loc[located, "stop_id"])]
-    st = st[st.groupby("trip_id", observed=True)["trip_id"].transform("size").to_numpy() >= 2]
+    runs = _isin(pd.Series(trip_uniques), trips["trip_id"])
+    has_place = _isin(pd.Series(stop_uniques), feed.stops.loc[located, "stop_id"])
+    keep = runs[trip_all] & has_place[stop_all]
+    keep &= np.bincount(trip_all[keep], minlength=len(trip_uniques))[trip_all] >= 2  # trips calling at 2+ stops
     # Only stops a vehicle calls at today: walks lead to a stop to board there, and start where a vehicle was left.
-    stops = feed.stops[located & _isin(feed.stops["stop_id"], st["stop_id"])].reset_index(drop=True)
-    stop_index = pd.Series(np.arange(len(stops)), index=stops["stop_id"])
+    called = np.zeros(len(stop_uniques), bool)
+    called[stop_all[keep]] = True
+    stops = feed.stops[located & _isin(feed.stops["stop_id"], pd.Series(stop_uniques[called]))].reset_index(drop=True)
+    stop_row = pd.Index(stops["stop_id"]).get_indexer(stop_uniques)  # stop code -> row of ``stops``
 
     # one row per call, trips numbered in trip_id order, calls in stop_sequence order
-    tcode, trip_ids = pd.factorize(st["trip_id"].astype(object), sort=True)
-    order = np.lexsort((st["stop_sequence"].to_numpy(), tcode))
+    used, tcode = np.unique(trip_all[keep], return_inverse=True)
+    trip_ids = np.asarray(trip_uniques[used], dtype=object)
+    order = np.lexsort((all_st["stop_sequence"].to_numpy()[keep], tcode))
     tcode = tcode[order]
-    call_stop = st["stop_id"].map(stop_index).to_numpy(np.int64)[order]
-    call_arr = st["arrival_s"].to_numpy(np.int64)[order]
-    call_dep = st["departure_s"].to_numpy(np.int64)[order]
-    trip_ids = np.asarray(trip_ids, dtype=object)
+    call_stop = stop_row[stop_all[keep][order]].astype(np.int64)
+    call_arr = all_st["arrival_s"].to_numpy(np.int64)[keep][order]
+    call_dep = all_st["departure_s"].to_numpy(np.int64)[keep][order]
     start = np.flatnonzero(np.r_[True, tcode[1:] != tcode[:-1]])
     length = np.diff(np.r_[start, len(tcode)])
 

@@ -98,3 +98,12 @@ def test_civicdata_never_imports_streamlit():
     for path in (REPO / "civicdata").rglob("*.py"):
         text = path.read_text()
         assert not re.search(r"^\s*(import|from)\s+streamlit", text, re.M), path
+
+
+def test_readme_documents_every_command():
+    from civicdata.cli import build_parser
+
+    readme = (REPO / "README.md").read_text()
+    sub = next(a for a in build_parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name in sub.choices:
+        assert re.search(rf"^\| `{re.escape(name)}[ `]", readme, re.M), f"README's command table lacks `{name}`"

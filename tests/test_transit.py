@@ -290,3 +290,84 @@ def test_times_parse_past_midnight_blank_and_padded():
     assert got[:3].tolist() == [28800, 25509, 90600] and np.isnan(got[3]) and np.isnan(got[4])
     assert [(p.row, p.column) for p in problems] == [(6, "arrival_time")]
     assert "malformed time '8:60:00'" in problems[0].message
+
+
+def test_bad_feed_files_are_named(tmp_path):
+    import zipfile
+
+    from civicdata.gtfs import FeedError
+
+    src = zipfile.ZipFile(FEED)
+    out = tmp_path / "latin1.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            if n in ("calendar.txt", "calendar_dates.txt"):
+                continue  # neither calendar file
+            data = src.read(n)
+            if n == "stops.txt":
+                head = data.index(b"\n", data.index(b"\n") + 1)  # after the first stop's row
+                data = data[:head] + "\nX1,x,Café,53.1,-2.8,0,,,".encode("latin-1") + data[head:]
+            z.writestr(n, data)
+    with pytest.raises(FeedError) as exc:
+        load_feed(out)
+    text = str(exc.value)
+    e_acute = head + len(b"\nX1,x,Caf")
+    assert f"latin1.zip/stops.txt: not UTF-8 text (byte {e_acute})" in text
+    assert "latin1.zip/calendar.txt: the feed has neither calendar.txt nor calendar_dates.txt" in text
+
+
+def test_blank_times_between_timepoints_are_interpolated(tmp_path):
+    import zipfile
+
+    src = zipfile.ZipFile(FEED)
+    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"  # route 16, the hand-checked trip
+    out = tmp_path / "blanks.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            data = src.read(n).decode()
+            if n == "stop_times.txt":
+                lines = data.split("\n")
+                rows = [i for i, line in enumerate(lines) if line.startswith(trip + ",")]
+                for i in rows[2:4]:  # blank the 3rd and 4th calls' times
+                    cells = lines[i].split(",")
+                    cells[1] = cells[2] = ""
+                    lines[i] = ",".join(cells)
+                data = "\n".join(lines)
+            z.writestr(n, data)
+    orig = load_feed(FEED).stop_times
+    got = load_feed(out).stop_times
+    a = orig[orig["trip_id"] == trip].reset_index(drop=True)
+    b = got[got["trip_id"] == trip].reset_index(drop=True)
+    step = (a.loc[4, "arrival_s"] - a.loc[1, "arrival_s"]) / 3  # equal steps by call position
+    assert b.loc[2, "arrival_s"] == pytest.approx(a.loc[1, "arrival_s"] + step)
+    assert b.loc[3, "arrival_s"] == pytest.approx(a.loc[1, "arrival_s"] + 2 * step)
+    assert (b.drop(index=[2, 3])["arrival_s"] == a.drop(index=[2, 3])["arrival_s"]).all()
+
+
+def test_untimed_trip_ends_and_duplicate_stops_are_named(tmp_path):
+    import zipfile
+
+    from civicdata.gtfs import FeedError
+
+    src = zipfile.ZipFile(FEED)
+    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"
+    out = tmp_path / "untimed.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            data = src.read(n).decode()
+            lines = data.split("\n")
+            if n == "stop_times.txt":
+                first = next(i for i, line in enumerate(lines) if line.startswith(trip + ","))
+                cells = lines[first].split(",")
+                cells[1] = cells[2] = ""  # the trip's first call without a time
+                lines[first] = ",".join(cells)
+            if n == "stops.txt":
+                lines.insert(3, lines[2])  # the second stop twice
+                dup_row = 4
+            z.writestr(n, "\n".join(lines))
+    with pytest.raises(FeedError) as exc:
+        load_feed(out)
+    text = str(exc.value)
+    assert f"untimed.zip/stops.txt, row {dup_row}, column 'stop_id': stop_id" in text and "appears more than once" in text
+    assert (f"untimed.zip/stop_times.txt, row {first + 1}, column 'arrival_time': trip '{trip}' has no time here"
+            in text)
