@@ -5,11 +5,10 @@ Strategic focus and the maps can use them). Pure functions over frames (see tran
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from pathlib import Path
 
 from civicdata import transit
 from civicdata.catalogue import Catalogue, LayerDescriptor
@@ -106,9 +105,8 @@ def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: s
     name = service.title.split(" (")[0]
     raw = {"id": layer_id, "title": f"Minutes by public transport to {name} (nearest)",
            "description": (f"Median door-to-door minutes from each school to the nearest of '{service.title}' over "
-                           f"departures {window} on {day:%a %d %b %Y} in the GTFS feed {feed_name}; walking "
-                           f"{transit.WALK_FACTOR} x straight line at {transit.WALK_SPEED} m/s, at most "
-                           f"{transit.MAX_WALK_M:.0f} m each walk. Schools with no journey in the feed are missing."),
+                           f"departures {window} on {day:%a %d %b %Y} in the GTFS feed {feed_name}; walking: "
+                           f"{transit.WALKING_RULES}. Schools with no journey in the feed are missing."),
            "unit": "minutes", "polarity": "higher_is_worse", "geography": "urn", "file": "data.csv",
            "key_column": "urn", "value_column": "minutes", "name_column": "nearest",
            "source": f"Local Need Explorer journey planner on GTFS {feed_name}, {service.source}, DfE GIAS",

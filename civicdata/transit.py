@@ -40,6 +40,9 @@ WALK_SPEED = 1.33  # m/s
 MAX_WALK_M = 800.0  # walking distance (after the factor)
 MAX_ROUNDS = 8
 INF = np.int64(2**40)
+WALKING_RULES = (f"straight-line distance × {WALK_FACTOR} at {WALK_SPEED} m/s; at most {MAX_WALK_M:.0f} m of walking "
+                 "to the first stop, from the last stop, and for each change; walks are never chained; a change needs "
+                 f"no buffer beyond its walk; walking all the way is allowed within {MAX_WALK_M:.0f} m")
 
 KIND_NONE, KIND_ACCESS, KIND_RIDE, KIND_WALK = 0, 1, 2, 3  # how a stop's arrival was made
 

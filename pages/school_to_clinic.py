@@ -20,10 +20,7 @@ presenting = _shared.presentation("pages/school_to_clinic.py")
 
 st.title("School to clinic")
 st.caption("How far is the nearest clinic, GP or hospital from each school by scheduled bus? "
-           f"Walking rules: straight-line distance × {transit.WALK_FACTOR} at {transit.WALK_SPEED} m/s; at most "
-           f"{transit.MAX_WALK_M:.0f} m of walking to the first stop, from the last stop, and for each change; walks "
-           "are never chained; a change needs no buffer beyond its walk; walking all the way is allowed within "
-           "800 m.")
+           f"Walking rules: {transit.WALKING_RULES}.")
 cat = _shared.catalogue()
 ss = st.session_state
 points = [d for d in cat if d.geography == "point"]

@@ -68,6 +68,8 @@ def test_page_runs_and_hosts_a_clinic():
     at = AppTest.from_file(APP, default_timeout=300)
     at.switch_page("pages/school_to_clinic.py").run()
     assert not at.exception, at.exception
+    assert any("Walking rules: straight-line distance × 1.3 at 1.33 m/s" in c.value and "never chained" in c.value
+               for c in at.caption)
     head = next(m.value for m in at.markdown if m.value.startswith("### "))
     table = at.dataframe[0].value
     assert head.startswith(f"### {int(table['two_plus'].sum())} of {len(table)} schools are two or more buses")
