@@ -217,6 +217,18 @@ def load_feed(path: str | Path) -> Feed:
         if len(untimed) > MAX_LISTED:
             problems.append(Problem(f"{label}/stop_times.txt", f"... and {len(untimed) - MAX_LISTED} more calls "
                                     "without a time", column="arrival_time"))
+    if not st["arrival_s"].isna().any():  # times must not go back along a trip (the router relies on it)
+        a, d = st["arrival_s"].to_numpy(), st["departure_s"].to_numpy()
+        same_trip = np.r_[False, trip_code[order][1:] == trip_code[order][:-1]]
+        back = np.flatnonzero((same_trip & (a < np.r_[-np.inf, d[:-1]])) | (d < a))
+        for i in back[:MAX_LISTED]:
+            column = "departure_time" if d[i] < a[i] else "arrival_time"
+            problems.append(Problem(f"{label}/stop_times.txt", f"trip '{st['trip_id'].iloc[i]}' goes back in time "
+                                    "here (earlier than the call before it, or departing before it arrives)",
+                                    row=int(order[i]) + 2, column=column))
+        if len(back) > MAX_LISTED:
+            problems.append(Problem(f"{label}/stop_times.txt", f"... and {len(back) - MAX_LISTED} more calls going "
+                                    "back in time", column="arrival_time"))
     if problems:
         raise FeedError(problems, f"invalid GTFS feed {label}")
     shapes = frames.get("shapes.txt")

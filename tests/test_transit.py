@@ -371,3 +371,28 @@ def test_untimed_trip_ends_and_duplicate_stops_are_named(tmp_path):
     assert f"untimed.zip/stops.txt, row {dup_row}, column 'stop_id': stop_id" in text and "appears more than once" in text
     assert (f"untimed.zip/stop_times.txt, row {first + 1}, column 'arrival_time': trip '{trip}' has no time here"
             in text)
+
+
+def test_a_trip_going_back_in_time_is_named(tmp_path):
+    import zipfile
+
+    from civicdata.gtfs import FeedError
+
+    src = zipfile.ZipFile(FEED)
+    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"  # 08:19:00 at Stand A, 08:28:00 at St Mary's
+    out = tmp_path / "back.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            data = src.read(n).decode()
+            if n == "stop_times.txt":
+                lines = data.split("\n")
+                third = [i for i, line in enumerate(lines) if line.startswith(trip + ",")][2]
+                cells = lines[third].split(",")
+                cells[1] = cells[2] = "08:00:00"  # before the calls ahead of it
+                lines[third] = ",".join(cells)
+                data = "\n".join(lines)
+            z.writestr(n, data)
+    with pytest.raises(FeedError) as exc:
+        load_feed(out)
+    assert (f"back.zip/stop_times.txt, row {third + 1}, column 'arrival_time': trip '{trip}' goes back in time"
+            in str(exc.value))
