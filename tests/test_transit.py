@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,7 @@ FEED = DATA / "transport" / "chester_gtfs.zip"
 DAY = date(2023, 8, 16)  # a Wednesday inside the feed's calendar
 STAND_A = (53.193962, -2.888639)  # Chester Bus Interchange (Stand A), stops.txt
 ST_MARYS = (53.182755, -2.888438)  # St Mary's Church (0610CH1061)
+ROUTE_16_TRIP = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"  # the hand-checked trip (route 16)
 
 
 @pytest.fixture(scope="module")
@@ -231,23 +234,40 @@ def test_nearest_service_flags_two_buses(tt):
     assert row["two_plus"] == (row["vehicles"] >= 2)
 
 
-def test_bad_input_names_file_row_column(tmp_path):
-    import zipfile
+def _feed_lines(name: str) -> list[str]:
+    """A member of the Chester feed, as text lines."""
+    with zipfile.ZipFile(FEED) as z:
+        return z.read(name).decode().split("\n")
 
-    src = zipfile.ZipFile(FEED)
-    out = tmp_path / "nocoord.zip"
-    with zipfile.ZipFile(out, "w") as z:
+
+def _set_cells(lines: list[str], row: int, cells: dict[int, str]) -> None:
+    """Overwrite cells (by column position) of one line of a CSV member."""
+    parts = lines[row].split(",")
+    for col, value in cells.items():
+        parts[col] = value
+    lines[row] = ",".join(parts)
+
+
+def _trip_lines(lines: list[str], trip: str) -> list[int]:
+    return [i for i, line in enumerate(lines) if line.startswith(trip + ",")]
+
+
+def _edited_feed(out: Path, replace: dict[str, str | bytes | None]) -> Path:
+    """The Chester feed written to ``out`` with some members replaced (None leaves a member out)."""
+    with zipfile.ZipFile(FEED) as src, zipfile.ZipFile(out, "w") as z:
         for n in src.namelist():
-            data = src.read(n).decode()
-            if n == "stops.txt":
-                lines = data.split("\n")
-                cells = lines[2].split(",")
-                cells[3] = ""
-                lines[2] = ",".join(cells)
-                data = "\n".join(lines)
-            z.writestr(n, data)
+            data = replace.get(n, src.read(n))
+            if data is not None:
+                z.writestr(n, data)
+    return out
+
+
+def test_bad_input_names_file_row_column(tmp_path):
     from civicdata.gtfs import FeedError
 
+    lines = _feed_lines("stops.txt")
+    _set_cells(lines, 2, {3: ""})
+    out = _edited_feed(tmp_path / "nocoord.zip", {"stops.txt": "\n".join(lines)})
     with pytest.raises(FeedError, match=r"nocoord.zip/stops.txt, row 3, column 'stop_lat': stop '0610CH1003' has no valid coordinate"):
         load_feed(out)
 
@@ -293,21 +313,14 @@ def test_times_parse_past_midnight_blank_and_padded():
 
 
 def test_bad_feed_files_are_named(tmp_path):
-    import zipfile
-
     from civicdata.gtfs import FeedError
 
-    src = zipfile.ZipFile(FEED)
-    out = tmp_path / "latin1.zip"
-    with zipfile.ZipFile(out, "w") as z:
-        for n in src.namelist():
-            if n in ("calendar.txt", "calendar_dates.txt"):
-                continue  # neither calendar file
-            data = src.read(n)
-            if n == "stops.txt":
-                head = data.index(b"\n", data.index(b"\n") + 1)  # after the first stop's row
-                data = data[:head] + "\nX1,x,Café,53.1,-2.8,0,,,".encode("latin-1") + data[head:]
-            z.writestr(n, data)
+    with zipfile.ZipFile(FEED) as z:
+        data = z.read("stops.txt")
+    head = data.index(b"\n", data.index(b"\n") + 1)  # after the first stop's row
+    data = data[:head] + "\nX1,x,Café,53.1,-2.8,0,,,".encode("latin-1") + data[head:]
+    out = _edited_feed(tmp_path / "latin1.zip", {"stops.txt": data, "calendar.txt": None,
+                                                 "calendar_dates.txt": None})  # neither calendar file
     with pytest.raises(FeedError) as exc:
         load_feed(out)
     text = str(exc.value)
@@ -317,27 +330,14 @@ def test_bad_feed_files_are_named(tmp_path):
 
 
 def test_blank_times_between_timepoints_are_interpolated(tmp_path):
-    import zipfile
-
-    src = zipfile.ZipFile(FEED)
-    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"  # route 16, the hand-checked trip
-    out = tmp_path / "blanks.zip"
-    with zipfile.ZipFile(out, "w") as z:
-        for n in src.namelist():
-            data = src.read(n).decode()
-            if n == "stop_times.txt":
-                lines = data.split("\n")
-                rows = [i for i, line in enumerate(lines) if line.startswith(trip + ",")]
-                for i in rows[2:4]:  # blank the 3rd and 4th calls' times
-                    cells = lines[i].split(",")
-                    cells[1] = cells[2] = ""
-                    lines[i] = ",".join(cells)
-                data = "\n".join(lines)
-            z.writestr(n, data)
+    lines = _feed_lines("stop_times.txt")
+    for i in _trip_lines(lines, ROUTE_16_TRIP)[2:4]:  # blank the 3rd and 4th calls' times
+        _set_cells(lines, i, {1: "", 2: ""})
+    out = _edited_feed(tmp_path / "blanks.zip", {"stop_times.txt": "\n".join(lines)})
     orig = load_feed(FEED).stop_times
     got = load_feed(out).stop_times
-    a = orig[orig["trip_id"] == trip].reset_index(drop=True)
-    b = got[got["trip_id"] == trip].reset_index(drop=True)
+    a = orig[orig["trip_id"] == ROUTE_16_TRIP].reset_index(drop=True)
+    b = got[got["trip_id"] == ROUTE_16_TRIP].reset_index(drop=True)
     step = (a.loc[4, "arrival_s"] - a.loc[1, "arrival_s"]) / 3  # equal steps by call position
     assert b.loc[2, "arrival_s"] == pytest.approx(a.loc[1, "arrival_s"] + step)
     assert b.loc[3, "arrival_s"] == pytest.approx(a.loc[1, "arrival_s"] + 2 * step)
@@ -345,54 +345,33 @@ def test_blank_times_between_timepoints_are_interpolated(tmp_path):
 
 
 def test_untimed_trip_ends_and_duplicate_stops_are_named(tmp_path):
-    import zipfile
-
     from civicdata.gtfs import FeedError
 
-    src = zipfile.ZipFile(FEED)
-    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"
-    out = tmp_path / "untimed.zip"
-    with zipfile.ZipFile(out, "w") as z:
-        for n in src.namelist():
-            data = src.read(n).decode()
-            lines = data.split("\n")
-            if n == "stop_times.txt":
-                first = next(i for i, line in enumerate(lines) if line.startswith(trip + ","))
-                cells = lines[first].split(",")
-                cells[1] = cells[2] = ""  # the trip's first call without a time
-                lines[first] = ",".join(cells)
-            if n == "stops.txt":
-                lines.insert(3, lines[2])  # the second stop twice
-                dup_row = 4
-            z.writestr(n, "\n".join(lines))
+    times = _feed_lines("stop_times.txt")
+    first = _trip_lines(times, ROUTE_16_TRIP)[0]
+    _set_cells(times, first, {1: "", 2: ""})  # the trip's first call without a time
+    stops = _feed_lines("stops.txt")
+    stops.insert(3, stops[2])  # the second stop twice
+    dup_row = 4
+    out = _edited_feed(tmp_path / "untimed.zip", {"stop_times.txt": "\n".join(times), "stops.txt": "\n".join(stops)})
     with pytest.raises(FeedError) as exc:
         load_feed(out)
     text = str(exc.value)
     assert f"untimed.zip/stops.txt, row {dup_row}, column 'stop_id': stop_id" in text and "appears more than once" in text
+    trip = ROUTE_16_TRIP
     assert (f"untimed.zip/stop_times.txt, row {first + 1}, column 'arrival_time': trip '{trip}' has no time here"
             in text)
 
 
 def test_a_trip_going_back_in_time_is_named(tmp_path):
-    import zipfile
-
     from civicdata.gtfs import FeedError
 
-    src = zipfile.ZipFile(FEED)
-    trip = "VJf860e2c0730f792b0bddf0c8e711f295909a649b"  # 08:19:00 at Stand A, 08:28:00 at St Mary's
-    out = tmp_path / "back.zip"
-    with zipfile.ZipFile(out, "w") as z:
-        for n in src.namelist():
-            data = src.read(n).decode()
-            if n == "stop_times.txt":
-                lines = data.split("\n")
-                third = [i for i, line in enumerate(lines) if line.startswith(trip + ",")][2]
-                cells = lines[third].split(",")
-                cells[1] = cells[2] = "08:00:00"  # before the calls ahead of it
-                lines[third] = ",".join(cells)
-                data = "\n".join(lines)
-            z.writestr(n, data)
+    lines = _feed_lines("stop_times.txt")  # the route 16 trip: 08:19:00 at Stand A, 08:28:00 at St Mary's
+    third = _trip_lines(lines, ROUTE_16_TRIP)[2]
+    _set_cells(lines, third, {1: "08:00:00", 2: "08:00:00"})  # before the calls ahead of it
+    out = _edited_feed(tmp_path / "back.zip", {"stop_times.txt": "\n".join(lines)})
     with pytest.raises(FeedError) as exc:
         load_feed(out)
+    trip = ROUTE_16_TRIP
     assert (f"back.zip/stop_times.txt, row {third + 1}, column 'arrival_time': trip '{trip}' goes back in time"
             in str(exc.value))
