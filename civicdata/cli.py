@@ -170,25 +170,35 @@ def _latlon(text: str) -> tuple[float, float]:
     return lat, lon
 
 
-def cmd_journey(args: argparse.Namespace) -> int:
+def _day(text: str):
+    """``--date YYYYMMDD`` as a date."""
     from datetime import datetime
 
+    try:
+        return datetime.strptime(text, "%Y%m%d").date()
+    except ValueError:
+        raise ValueError(f"--date {text}: use YYYYMMDD") from None
+
+
+def _window(text: str) -> tuple[int, int]:
+    """``--window HH:MM-HH:MM`` as (start, end) seconds after midnight."""
+    from civicdata.transit import parse_hhmm
+
+    a, sep, b = text.partition("-")
+    if not sep:
+        raise ValueError("--window HH:MM-HH:MM")
+    return parse_hhmm(a), parse_hhmm(b)
+
+
+def cmd_journey(args: argparse.Namespace) -> int:
     from civicdata import transit
     from civicdata.gtfs import load_feed
 
-    try:
-        day = datetime.strptime(args.date, "%Y%m%d").date()
-    except ValueError:
-        raise ValueError(f"--date {args.date}: use YYYYMMDD") from None
-    tt = transit.build_timetable(load_feed(args.feed), day)
+    tt = transit.build_timetable(load_feed(args.feed), _day(args.date))
     j = transit.journey(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(args.depart))
     out = j.to_dict()
     if args.window:
-        a, sep, b = args.window.partition("-")
-        if not sep:
-            raise ValueError("--window HH:MM-HH:MM")
-        frame = transit.journey_range(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(a),
-                                      transit.parse_hhmm(b))
+        frame = transit.journey_range(tt, _latlon(args.start), _latlon(args.end), *_window(args.window))
         out["range"] = transit.summarise_range(frame)
     if args.json:
         _print_json(out)
@@ -208,22 +218,14 @@ def cmd_journey(args: argparse.Namespace) -> int:
 
 
 def cmd_journey_layer(args: argparse.Namespace) -> int:
-    from datetime import datetime
-
     from civicdata import access, transit
     from civicdata.catalogue import load_catalogue
     from civicdata.geography import resolve_lad
     from civicdata.gtfs import load_feed
     from civicdata.userlayers import add_layer
 
-    try:
-        day = datetime.strptime(args.date, "%Y%m%d").date()
-    except ValueError:
-        raise ValueError(f"--date {args.date}: use YYYYMMDD") from None
-    a, sep, b = args.window.partition("-")
-    if not sep:
-        raise ValueError("--window HH:MM-HH:MM")
-    start, end = transit.parse_hhmm(a), transit.parse_hhmm(b)
+    day = _day(args.date)
+    start, end = _window(args.window)
     cat = load_catalogue()
     place = resolve_lad(args.within).code
     tt = transit.build_timetable(load_feed(args.feed), day)

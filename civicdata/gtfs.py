@@ -206,8 +206,9 @@ def load_feed(path: str | Path) -> Feed:
     trip_code = pd.factorize(st["trip_id"], sort=True)[0]  # sorting codes, not millions of strings
     order = np.lexsort((st["stop_sequence"].to_numpy(), trip_code))
     st = st.take(order).reset_index(drop=True)
+    trip_code = trip_code[order]
     if st["arrival_s"].isna().any():
-        st["arrival_s"] = _interpolate_within_trips(st["arrival_s"].to_numpy(), trip_code[order])
+        st["arrival_s"] = _interpolate_within_trips(st["arrival_s"].to_numpy(), trip_code)
         st["departure_s"] = st["departure_s"].fillna(st["arrival_s"])
         untimed = np.flatnonzero(st["arrival_s"].isna().to_numpy())  # before a trip's first or after its last time
         for i in untimed[:MAX_LISTED]:
@@ -219,7 +220,7 @@ def load_feed(path: str | Path) -> Feed:
                                     "without a time", column="arrival_time"))
     if not st["arrival_s"].isna().any():  # times must not go back along a trip (the router relies on it)
         a, d = st["arrival_s"].to_numpy(), st["departure_s"].to_numpy()
-        same_trip = np.r_[False, trip_code[order][1:] == trip_code[order][:-1]]
+        same_trip = np.r_[False, trip_code[1:] == trip_code[:-1]]
         back = np.flatnonzero((same_trip & (a < np.r_[-np.inf, d[:-1]])) | (d < a))
         for i in back[:MAX_LISTED]:
             column = "departure_time" if d[i] < a[i] else "arrival_time"

@@ -116,10 +116,9 @@ class Timetable:
         ws = self.workspace(rounds)
         args = getattr(self._local, "query_arrays", None)
         if args is None:
-            g = self.grid
             args = (self.stop_x, self.stop_y, self.pat_stops_ptr, self.pat_stops, self.pat_ntrips, self.pat_st_ptr,
                     self.arr, self.dep, self.stop_pat_ptr, self.stop_pat, self.stop_pat_pos, self.tr_ptr, self.tr_to,
-                    self.tr_time, g.x0, g.y0, g.cell, g.nx, g.ny, g.ptr, g.stops, *ws.arrays())
+                    self.tr_time, *_grid_args(self), *ws.arrays())
             self._local.query_arrays = args
         return args
 
