@@ -56,13 +56,19 @@ class Feed:
     calendar_dates: pd.DataFrame | None
     shapes: pd.DataFrame | None
 
+    def route_labels(self) -> pd.Series:
+        """Each route's ``route_short_name route_long_name`` (either alone when the other is blank, the
+        route_id when both are), indexed by route_id (first row of a repeated id)."""
+        r = self.routes.drop_duplicates("route_id")
+        blank = pd.Series("", index=r.index)
+        short = (r["route_short_name"] if "route_short_name" in r.columns else blank).fillna("")
+        long = (r["route_long_name"] if "route_long_name" in r.columns else blank).fillna("")
+        label = (short + " " + long).where((short != "") & (long != ""), short + long)
+        label = label.where(label != "", r["route_id"])
+        return pd.Series(label.to_numpy(dtype=object), index=r["route_id"].to_numpy(dtype=object))
+
     def route_label(self, route_id: str) -> str:
-        r = self.routes[self.routes["route_id"] == route_id]
-        if r.empty:
-            return route_id
-        short = r.iloc[0].get("route_short_name", "") or ""
-        long = r.iloc[0].get("route_long_name", "") or ""
-        return " ".join(x for x in (short, long) if x) or route_id
+        return self.route_labels().get(route_id, route_id)
 
 
 def _read_members(path: Path) -> dict[str, bytes]:

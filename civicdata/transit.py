@@ -245,16 +245,6 @@ def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     return np.asarray(mask.fill_null(False))
 
 
-def _route_labels(routes: pd.DataFrame) -> pd.Series:
-    """``route_short_name route_long_name`` (either when the other is blank, else the route_id), by route_id."""
-    r = routes.drop_duplicates("route_id")
-    short = r["route_short_name"].fillna("") if "route_short_name" in r.columns else pd.Series("", index=r.index)
-    long = r["route_long_name"].fillna("") if "route_long_name" in r.columns else pd.Series("", index=r.index)
-    label = (short + " " + long).str.strip()
-    label = label.where(label != "", r["route_id"])
-    return pd.Series(label.to_numpy(dtype=object), index=r["route_id"].to_numpy(dtype=object))
-
-
 def _fifo_groups(dep: np.ndarray, arr: np.ndarray) -> list[np.ndarray]:
     """Split trips (rows, already ordered by first departure) of one stop sequence into groups in
     which no trip overtakes another: each trip goes to the first group whose last trip it follows."""
@@ -306,7 +296,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     length = np.diff(np.r_[start, len(tcode)])
 
     tinfo = trips.drop_duplicates("trip_id").set_index("trip_id").reindex(trip_ids)
-    route_label = tinfo["route_id"].map(_route_labels(feed.routes)).fillna(tinfo["route_id"])
+    route_label = tinfo["route_id"].map(feed.route_labels()).fillna(tinfo["route_id"])
     trip_route_label = route_label.to_numpy(dtype=object)
     shape = tinfo["shape_id"] if "shape_id" in tinfo.columns else pd.Series("", index=tinfo.index)
     trip_shape = shape.fillna("").to_numpy(dtype=object)

@@ -57,7 +57,7 @@ try:
         else:
             path = _shared.default_feed_path()
         fd = _shared.feed(str(path), path.stat().st_mtime)
-        routes = fd.routes.assign(label=[fd.route_label(r) for r in fd.routes["route_id"]]).sort_values("label")
+        routes = fd.routes.assign(label=fd.routes["route_id"].map(fd.route_labels())).sort_values("label")
         rid = st.selectbox("Route", routes["route_id"].tolist(),
                            index=routes["route_id"].tolist().index(st.query_params.get("route"))
                            if st.query_params.get("route") in routes["route_id"].tolist() else 0,
