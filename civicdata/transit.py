@@ -60,6 +60,7 @@ class QueryArrays(structref.StructRefProxy):
 
     Passed as one argument, it is unboxed once per call: the 39 arrays passed one by one cost
     about 2.5 µs per query, more than a tenth of a typical journey query.
+    Fields: :data:`_QUERY_FIELDS` (the timetable's arrays, its stop grid, then the workspace's).
     """
 
 
@@ -67,7 +68,8 @@ _QUERY_FIELDS = ("stop_x", "stop_y", "pat_stops_ptr", "pat_stops", "pat_ntrips",
                  "stop_pat_ptr", "stop_pat", "stop_pat_pos", "tr_ptr", "tr_to", "tr_time",
                  "g_x0", "g_y0", "g_cell", "g_nx", "g_ny", "g_ptr", "g_stops",
                  "tau", "best", "kind", "walk_from", "ride", "best_ride", "ride_from", "is_marked", "marked",
-                 "is_rode", "rode", "first_pos", "last_pos", "queue", "touched", "is_touched", "egress_walk", "state")
+                 "is_rode", "rode", "first_pos", "last_pos", "queue", "touched", "is_touched", "egress_walk", "state",
+                 "near_s", "near_t")
 structref.define_proxy(QueryArrays, _QueryArraysType, list(_QUERY_FIELDS))
 
 
@@ -76,13 +78,15 @@ def _pack_query_arrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat
                        stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
-                       is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state):
+                       is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
+                       near_s, near_t):
     """(Built in compiled code, from the numba cache: the proxy's own constructor compiles at first use.)"""
     return QueryArrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
                        stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
-                       is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state)
+                       is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
+                       near_s, near_t)
 
 
 class NoServiceError(ProblemsError):
@@ -158,7 +162,7 @@ class Timetable:
             args = _pack_query_arrays(self.stop_x, self.stop_y, self.pat_stops_ptr, self.pat_stops, self.pat_ntrips,
                                       self.pat_st_ptr, self.arr, self.dep, self.stop_pat_ptr, self.stop_pat,
                                       self.stop_pat_pos, self.tr_ptr, self.tr_to, self.tr_time, *_grid_args(self),
-                                      *ws.arrays())
+                                      *ws.arrays(), ws.near_s, ws.near_t)
             self._local.query_arrays = args
         return args
 
@@ -221,6 +225,8 @@ class Workspace:
     is_touched: np.ndarray
     egress_walk: np.ndarray  # [stop] walking seconds to the destination, -1 when out of range
     state: np.ndarray  # [number touched, rounds used] by the last query
+    near_s: np.ndarray  # [2, stop] stops within walking range of the origin (row 0) and the destination (row 1)
+    near_t: np.ndarray  # [2, stop] their walking seconds
 
     @classmethod
     def allocate(cls, n_stops: int, n_patterns: int, rounds: int) -> Workspace:
@@ -232,9 +238,11 @@ class Workspace:
                    np.zeros((rounds, n_stops, 5), np.int32), flags(), ids(), flags(), ids(),
                    np.full(n_patterns, -1, np.int64), np.zeros(n_patterns, np.int64), np.zeros(n_patterns, np.int64),
                    ids(), flags(),
-                   np.full(n_stops, -1, np.int64), np.zeros(2, np.int64))
+                   np.full(n_stops, -1, np.int64), np.zeros(2, np.int64),
+                   np.zeros((2, n_stops), np.int64), np.zeros((2, n_stops), np.int64))
 
     def arrays(self) -> tuple:
+        """The arrays :func:`_raptor` takes, in its order."""
         return (self.tau, self.best, self.kind, self.walk_from, self.ride, self.best_ride, self.ride_from,
                 self.is_marked, self.marked, self.is_rode, self.rode, self.first_pos, self.last_pos, self.queue,
                 self.touched, self.is_touched, self.egress_walk, self.state)
@@ -655,33 +663,52 @@ def parse_hhmm(text: str) -> int:
 
 
 @nb.njit(cache=True)
-def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops):
-    """Stops within ``max_straight`` metres of (x, y), in stop order, and their walking seconds.
-    Only the grid cells overlapping the walking range are looked at."""
+def _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
+                 out_s, out_t):
+    """Stops within ``max_straight`` metres of (x, y) into ``out_s`` in stop order, their walking
+    seconds into ``out_t``; returns how many. Only the grid cells overlapping the walking range are
+    looked at. (No allocation: the one-pair query fills workspace rows.)"""
     ix0 = max(0, int(math.floor((x - max_straight - g_x0) / g_cell)))
     ix1 = min(g_nx - 1, int(math.floor((x + max_straight - g_x0) / g_cell)))
     iy0 = max(0, int(math.floor((y - max_straight - g_y0) / g_cell)))
     iy1 = min(g_ny - 1, int(math.floor((y + max_straight - g_y0) / g_cell)))
     n = 0
+    if iy1 < iy0:
+        return 0
     for ix in range(ix0, ix1 + 1):
-        n += g_ptr[ix * g_ny + iy1 + 1] - g_ptr[ix * g_ny + iy0] if iy1 >= iy0 else 0
-    idx = np.empty(n, np.int64)
-    secs = np.empty(n, np.int64)
-    n = 0
-    for ix in range(ix0, ix1 + 1):
-        if iy1 < iy0:
-            break
         for j in range(g_ptr[ix * g_ny + iy0], g_ptr[ix * g_ny + iy1 + 1]):
             i = g_stops[j]
             dx = stop_x[i] - x
             dy = stop_y[i] - y
             d = math.sqrt(dx * dx + dy * dy)
             if d <= max_straight:
-                idx[n] = i
-                secs[n] = math.ceil(d * factor / speed)
+                t = math.ceil(d * factor / speed)
+                m = n  # insertion into stop order (cells hold few stops, each run already in order)
+                while m > 0 and out_s[m - 1] > i:
+                    out_s[m] = out_s[m - 1]
+                    out_t[m] = out_t[m - 1]
+                    m -= 1
+                out_s[m] = i
+                out_t[m] = t
                 n += 1
-    order = np.argsort(idx[:n])
-    return idx[:n][order], secs[:n][order]
+    return n
+
+
+@nb.njit(cache=True)
+def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops):
+    """Stops within ``max_straight`` metres of (x, y), in stop order, and their walking seconds."""
+    ix0 = max(0, int(math.floor((x - max_straight - g_x0) / g_cell)))
+    ix1 = min(g_nx - 1, int(math.floor((x + max_straight - g_x0) / g_cell)))
+    iy0 = max(0, int(math.floor((y - max_straight - g_y0) / g_cell)))
+    iy1 = min(g_ny - 1, int(math.floor((y + max_straight - g_y0) / g_cell)))
+    size = 0
+    for ix in range(ix0, ix1 + 1):
+        size += g_ptr[ix * g_ny + iy1 + 1] - g_ptr[ix * g_ny + iy0] if iy1 >= iy0 else 0
+    idx = np.empty(size, np.int64)
+    secs = np.empty(size, np.int64)
+    n = _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
+                     idx, secs)
+    return idx[:n], secs[:n]
 
 
 def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
@@ -813,17 +840,23 @@ def _reconstruct(tt: Timetable, ws: Workspace, k: int, s: int, origin, depart: i
 
 
 @nb.njit(cache=True)
-def _query(ox, oy, dx, dy, depart, max_rounds, q):
+def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
     """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles, walking s).
-    ``q`` is the timetable's :class:`QueryArrays`."""
+    Points are projected as :func:`_xy` does; ``q`` is the timetable's :class:`QueryArrays`."""
     stop_x, stop_y, tau, kind, walk_from, ride, ride_from, state = (q.stop_x, q.stop_y, q.tau, q.kind, q.walk_from,
                                                                     q.ride, q.ride_from, q.state)
     g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops = q.g_x0, q.g_y0, q.g_cell, q.g_nx, q.g_ny, q.g_ptr, q.g_stops
+    ox = math.radians(o_lon) * 6_371_000 * math.cos(math.radians(lat0))
+    oy = math.radians(o_lat) * 6_371_000
+    dx = math.radians(d_lon) * 6_371_000 * math.cos(math.radians(lat0))
+    dy = math.radians(d_lat) * 6_371_000
     reach = MAX_WALK_M / WALK_FACTOR
-    acc_s, acc_t = _nearby(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED,
-                           g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
-    egr_s, egr_t = _nearby(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED,
-                           g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops)
+    near_s, near_t = q.near_s, q.near_t
+    n_acc = _nearby_into(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED,
+                         g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops, near_s[0], near_t[0])
+    n_egr = _nearby_into(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED,
+                         g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops, near_s[1], near_t[1])
+    acc_s, acc_t, egr_s, egr_t = near_s[0, :n_acc], near_t[0, :n_acc], near_s[1, :n_egr], near_t[1, :n_egr]
     direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
     w = INF  # walking all the way
     if direct * WALK_FACTOR <= MAX_WALK_M:
@@ -858,9 +891,8 @@ def earliest_arrival(tt: Timetable, origin: tuple[float, float], destination: tu
                      depart: int) -> tuple[int | None, int, int]:
     """Arrival time (s, None when unreachable), vehicles and walking seconds of the journey that
     :func:`journey` returns, without building its legs (fast path)."""
-    ox, oy = _xy(origin[0], origin[1], tt.lat0)
-    dx, dy = _xy(destination[0], destination[1], tt.lat0)
-    t, k, walk = _query(ox, oy, dx, dy, int(depart), MAX_ROUNDS, tt.query_arrays(MAX_ROUNDS))
+    t, k, walk = _query(origin[0], origin[1], destination[0], destination[1], tt.lat0, int(depart), MAX_ROUNDS,
+                        tt.query_arrays(MAX_ROUNDS))
     return (None if t >= INF else int(t)), int(k), int(walk)
 
 
