@@ -420,14 +420,23 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
     destination (getting off at one of ``egress_stops``, then walking ``egress_times``) is kept,
     nor anything at or after ``target0`` (walking all the way, INF when too far to walk).
     """
-    for i in range(state[0]):  # (kind, walk_from and ride_from are read only where tau or ride is set)
-        s = touched[i]
-        best[s] = INF
-        best_ride[s] = INF
-        is_touched[s] = False
+    # (kind, walk_from and ride_from are read only where tau or ride is set)
+    if state[0] * 4 > len(best):  # much of the network: whole rows, contiguous, are cleared faster
+        best[:] = INF
+        best_ride[:] = INF
+        is_touched[:] = False
         for k in range(state[1]):
-            tau[k, s] = INF
-            ride[k, s] = INF
+            tau[k, :] = INF
+            ride[k, :] = INF
+    else:
+        for i in range(state[0]):
+            s = touched[i]
+            best[s] = INF
+            best_ride[s] = INF
+            is_touched[s] = False
+            for k in range(state[1]):
+                tau[k, s] = INF
+                ride[k, s] = INF
     n_touched = 0
     state[0] = 0
     state[1] = 1
