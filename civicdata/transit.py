@@ -673,15 +673,23 @@ def parse_hhmm(text: str) -> int:
 
 
 @nb.njit(cache=True)
+def _cells(x, y, reach, g_x0, g_y0, g_cell, g_nx, g_ny):
+    """The grid cells overlapping the square of side 2 x ``reach`` around (x, y): ix0, ix1, iy0, iy1
+    (empty when ix1 < ix0 or iy1 < iy0)."""
+    ix0 = max(0, int(math.floor((x - reach - g_x0) / g_cell)))
+    ix1 = min(g_nx - 1, int(math.floor((x + reach - g_x0) / g_cell)))
+    iy0 = max(0, int(math.floor((y - reach - g_y0) / g_cell)))
+    iy1 = min(g_ny - 1, int(math.floor((y + reach - g_y0) / g_cell)))
+    return ix0, ix1, iy0, iy1
+
+
+@nb.njit(cache=True)
 def _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                  out_s, out_t):
     """Stops within ``max_straight`` metres of (x, y) into ``out_s`` in stop order, their walking
     seconds into ``out_t``; returns how many. Only the grid cells overlapping the walking range are
     looked at. (No allocation: the one-pair query fills workspace rows.)"""
-    ix0 = max(0, int(math.floor((x - max_straight - g_x0) / g_cell)))
-    ix1 = min(g_nx - 1, int(math.floor((x + max_straight - g_x0) / g_cell)))
-    iy0 = max(0, int(math.floor((y - max_straight - g_y0) / g_cell)))
-    iy1 = min(g_ny - 1, int(math.floor((y + max_straight - g_y0) / g_cell)))
+    ix0, ix1, iy0, iy1 = _cells(x, y, max_straight, g_x0, g_y0, g_cell, g_nx, g_ny)
     n = 0
     if iy1 < iy0:
         return 0
@@ -707,13 +715,11 @@ def _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, 
 @nb.njit(cache=True)
 def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops):
     """Stops within ``max_straight`` metres of (x, y), in stop order, and their walking seconds."""
-    ix0 = max(0, int(math.floor((x - max_straight - g_x0) / g_cell)))
-    ix1 = min(g_nx - 1, int(math.floor((x + max_straight - g_x0) / g_cell)))
-    iy0 = max(0, int(math.floor((y - max_straight - g_y0) / g_cell)))
-    iy1 = min(g_ny - 1, int(math.floor((y + max_straight - g_y0) / g_cell)))
+    ix0, ix1, iy0, iy1 = _cells(x, y, max_straight, g_x0, g_y0, g_cell, g_nx, g_ny)
     size = 0
-    for ix in range(ix0, ix1 + 1):
-        size += g_ptr[ix * g_ny + iy1 + 1] - g_ptr[ix * g_ny + iy0] if iy1 >= iy0 else 0
+    if iy1 >= iy0:
+        for ix in range(ix0, ix1 + 1):
+            size += g_ptr[ix * g_ny + iy1 + 1] - g_ptr[ix * g_ny + iy0]
     idx = np.empty(size, np.int64)
     secs = np.empty(size, np.int64)
     n = _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
@@ -721,7 +727,9 @@ def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cel
     return idx[:n], secs[:n]
 
 
+@nb.njit(cache=True)
 def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
+    """A point's projected metres (as :func:`_project`); compiled, for the one-pair query too."""
     return (math.radians(lon) * 6_371_000 * math.cos(math.radians(lat0)), math.radians(lat) * 6_371_000)
 
 
@@ -852,14 +860,12 @@ def _reconstruct(tt: Timetable, ws: Workspace, k: int, s: int, origin, depart: i
 @nb.njit(cache=True)
 def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
     """Snapping, RAPTOR and the best arrival in one compiled call: (arrival or INF, vehicles, walking s).
-    Points are projected as :func:`_xy` does; ``q`` is the timetable's :class:`QueryArrays`."""
+    ``q`` is the timetable's :class:`QueryArrays`."""
     stop_x, stop_y, tau, kind, walk_from, ride, ride_from, state = (q.stop_x, q.stop_y, q.tau, q.kind, q.walk_from,
                                                                     q.ride, q.ride_from, q.state)
     g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops = q.g_x0, q.g_y0, q.g_cell, q.g_nx, q.g_ny, q.g_ptr, q.g_stops
-    ox = math.radians(o_lon) * 6_371_000 * math.cos(math.radians(lat0))
-    oy = math.radians(o_lat) * 6_371_000
-    dx = math.radians(d_lon) * 6_371_000 * math.cos(math.radians(lat0))
-    dy = math.radians(d_lat) * 6_371_000
+    ox, oy = _xy(o_lat, o_lon, lat0)
+    dx, dy = _xy(d_lat, d_lon, lat0)
     reach = MAX_WALK_M / WALK_FACTOR
     near_s, near_t = q.near_s, q.near_t
     n_acc = _nearby_into(stop_x, stop_y, ox, oy, reach, WALK_FACTOR, WALK_SPEED,
