@@ -3,8 +3,10 @@ the range variant, and an independent connection scan agreeing with RAPTOR on ra
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -223,6 +225,28 @@ def test_one_to_many_equals_single_queries(tt):
     for i, r in dests.iterrows():
         single = journey(tt, STAND_A, (r["lat"], r["lon"]), 8 * 3600)
         assert (pd.isna(many.at[i, "arrival"]) and single.arrival is None) or many.at[i, "arrival"] == single.arrival
+
+
+def test_answers_do_not_depend_on_the_query_before(tt):
+    """Work arrays are reset only where the previous query wrote them (whole rows after a search
+    that reached much of the network, stop by stop otherwise): every answer equals the same query
+    on fresh work arrays, after wide one-to-all searches and after narrow journeys alike."""
+    rng = np.random.default_rng(7)
+    served = np.unique(tt.pat_stops)
+    everywhere = pd.DataFrame({"lat": tt.stop_lat[served], "lon": tt.stop_lon[served]})
+    wide = 0
+    for i in range(40):
+        a, b = rng.choice(served, 2)
+        o, d = (tt.stop_lat[a] + 0.001, tt.stop_lon[a]), (tt.stop_lat[b], tt.stop_lon[b] - 0.001)
+        t = int(rng.integers(7 * 3600, 19 * 3600))
+        if i % 3 == 0:
+            one_to_many(tt, o, everywhere, t)
+            wide += int(tt.workspace(8).state[0] * 4 > tt.n_stops)
+        got = earliest_arrival(tt, o, d, t)
+        fresh = dataclasses.replace(tt, _local=threading.local())
+        assert got == earliest_arrival(fresh, o, d, t), (i, o, d, t)
+        assert journey(tt, o, d, t).arrival == got[0]
+    assert wide >= 5  # the whole-row reset was exercised
 
 
 def test_nearest_service_flags_two_buses(tt):
