@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from civicdata.gtfs import load_feed, services_on
-from civicdata.transit import (MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, earliest_arrival, journey,
-                               journey_range, nearest_service, one_to_many, summarise_range, walk_seconds)
+from civicdata.transit import (MAX_ROUNDS, MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, earliest_arrival,
+                               journey, journey_range, nearest_service, one_to_many, summarise_range, walk_seconds)
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"
@@ -243,7 +243,7 @@ def test_answers_do_not_depend_on_the_query_before(tt):
             b = rng.choice(served)
             d = (tt.stop_lat[b], tt.stop_lon[b] - 0.001)
             one_to_many(tt, o, everywhere, t)
-            wide += int(tt.workspace(8).state[0] * 4 > tt.n_stops)
+            wide += int(tt.workspace(MAX_ROUNDS).state[0] * 4 > tt.n_stops)
         got = earliest_arrival(tt, o, d, t)
         fresh = dataclasses.replace(tt, _local=threading.local())
         assert got == earliest_arrival(fresh, o, d, t), (i, o, d, t)
