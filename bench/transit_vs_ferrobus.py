@@ -77,7 +77,7 @@ def main() -> None:
     near = [(nearby_stops(tt, *o), nearby_stops(tt, *d)) for o, d, _ in od]
     # ferrobus find_route answers a narrower question: from the one nearest stop to the one nearest
     # stop (MAX_CANDIDATE_STOPS = 1 in ferrobus-core). Ours is asked the same question too.
-    nearest = [tuple((s[[np.argmin(w)]], w[[np.argmin(w)]]) if len(s) else (s, w) for s, w, _ in pair) for pair in near]
+    nearest = [tuple((s[[np.argmin(w)]], w[[np.argmin(w)]]) if len(s) else (s, w) for s, w in pair) for pair in near]
     fb_points, t_points, snap_fail = [], 0.0, 0
     for o, d, _ in od:
         try:
@@ -107,7 +107,7 @@ def main() -> None:
             t = time.perf_counter()
             earliest_arrival(tt, o, d, dep)
             ours_fast_t.append(time.perf_counter() - t)
-        for ((a_s, a_t, _), (e_s, e_t, _)), (_o, _d, dep) in zip(near, od):
+        for ((a_s, a_t), (e_s, e_t)), (_o, _d, dep) in zip(near, od):
             t = time.perf_counter()
             _run(tt, a_s, a_t, dep, e_s, e_t, True)
             ours_route_t.append(time.perf_counter() - t)

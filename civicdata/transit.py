@@ -733,17 +733,29 @@ def _xy(lat: float, lon: float, lat0: float) -> tuple[float, float]:
     return (math.radians(lon) * 6_371_000 * math.cos(math.radians(lat0)), math.radians(lat) * 6_371_000)
 
 
-def nearby_stops(tt: Timetable, lat: float, lon: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Stops within walking range of a point: (stop indices, walk seconds), and the point's x."""
+def nearby_stops(tt: Timetable, lat: float, lon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Stops within walking range of a point: (stop indices, walk seconds)."""
     x, y = _xy(lat, lon, tt.lat0)
-    idx, secs = _nearby(tt.stop_x, tt.stop_y, x, y, MAX_WALK_M / WALK_FACTOR, WALK_FACTOR, WALK_SPEED, *_grid_args(tt))
-    return idx, secs, x
+    return _nearby(tt.stop_x, tt.stop_y, x, y, MAX_WALK_M / WALK_FACTOR, WALK_FACTOR, WALK_SPEED, *_grid_args(tt))
 
 
-def _point_distance(tt: Timetable, a: tuple[float, float], b: tuple[float, float]) -> float:
-    xa, ya = _xy(a[0], a[1], tt.lat0)
-    xb, yb = _xy(b[0], b[1], tt.lat0)
-    return math.hypot(xa - xb, ya - yb)
+@nb.njit(cache=True)
+def _walk_all_the_way(ox, oy, dx, dy, depart):
+    """Arrival (s) walking from (ox, oy) to (dx, dy) (projected metres) leaving at ``depart``, or INF
+    when that is over 800 m of walking. The one statement of that rule for every query."""
+    direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
+    if direct * WALK_FACTOR > MAX_WALK_M:
+        return INF
+    return depart + math.ceil(direct * WALK_FACTOR / WALK_SPEED)
+
+
+@nb.njit(cache=True)
+def _walk_all_the_way_to(ox, oy, dest_x, dest_y, depart):
+    """:func:`_walk_all_the_way` to each destination (INF where too far)."""
+    out = np.empty(len(dest_x), np.int64)
+    for i in range(len(dest_x)):
+        out[i] = _walk_all_the_way(ox, oy, dest_x[i], dest_y[i], depart)
+    return out
 
 
 def _grid_args(tt: Timetable) -> tuple:
@@ -769,10 +781,11 @@ def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float
 
     Among journeys arriving equally early, the one with fewer vehicles is returned.
     """
-    acc_s, acc_t, _ = nearby_stops(tt, *origin)
-    egr_s, egr_t, _ = nearby_stops(tt, *destination)
-    direct = _point_distance(tt, origin, destination)
-    walk_only = depart + math.ceil(walk_seconds(direct)) if direct * WALK_FACTOR <= MAX_WALK_M else None
+    acc_s, acc_t = nearby_stops(tt, *origin)
+    egr_s, egr_t = nearby_stops(tt, *destination)
+    walk = _walk_all_the_way(*_xy(origin[0], origin[1], tt.lat0), *_xy(destination[0], destination[1], tt.lat0),
+                             int(depart))
+    walk_only = None if walk >= _NO_ARRIVAL else walk
     ws = _run(tt, acc_s, acc_t, depart, egr_s, egr_t, True, beat=walk_only)
     return _best_journey(tt, ws, depart, origin, destination, egr_s, egr_t, walk_only, with_shapes)
 
@@ -873,10 +886,7 @@ def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
     n_egr = _nearby_into(stop_x, stop_y, dx, dy, reach, WALK_FACTOR, WALK_SPEED,
                          g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops, near_s[1], near_t[1])
     acc_s, acc_t, egr_s, egr_t = near_s[0, :n_acc], near_t[0, :n_acc], near_s[1, :n_egr], near_t[1, :n_egr]
-    direct = math.sqrt((ox - dx) ** 2 + (oy - dy) ** 2)
-    w = INF  # walking all the way
-    if direct * WALK_FACTOR <= MAX_WALK_M:
-        w = depart + math.ceil(direct * WALK_FACTOR / WALK_SPEED)
+    w = _walk_all_the_way(ox, oy, dx, dy, depart)
     _raptor(acc_s, acc_t, depart, max_rounds, q.pat_stops_ptr, q.pat_stops, q.pat_ntrips, q.pat_st_ptr,
             q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.tr_ptr, q.tr_to, q.tr_time, egr_s, egr_t, True, w,
             tau, q.best, kind, walk_from, ride, q.best_ride, ride_from, q.is_marked, q.marked, q.is_rode, q.rode,
@@ -969,14 +979,13 @@ def _destinations(ride, rounds, ds, ss, ws, n):
 
 def _one_to_many_arrays(tt: Timetable, origin, dest_x, dest_y, depart: int, egress) -> tuple[np.ndarray, np.ndarray]:
     """Arrival (s, inf unreachable) and vehicles per destination, as arrays."""
-    acc_s, acc_t, ox = nearby_stops(tt, *origin)
-    oy = math.radians(origin[0]) * 6_371_000
+    acc_s, acc_t = nearby_stops(tt, *origin)
+    ox, oy = _xy(origin[0], origin[1], tt.lat0)
     ds, ss, ws = egress
     work = _run(tt, acc_s, acc_t, depart, np.zeros(0, np.int64), np.zeros(0, np.int64), False)
     arrival, vehicles = _destinations(work.ride, work.rounds, ds, ss, ws, len(dest_x))
-    direct = np.hypot(dest_x - ox, dest_y - oy)
-    walk_arr = depart + np.ceil(walk_seconds(direct))
-    use_walk = (direct * WALK_FACTOR <= MAX_WALK_M) & (walk_arr <= arrival)
+    walk_arr = _walk_all_the_way_to(ox, oy, dest_x, dest_y, int(depart))
+    use_walk = (walk_arr < INF) & (walk_arr <= arrival)
     arrival[use_walk] = walk_arr[use_walk]
     vehicles[use_walk] = 0
     return arrival, vehicles
