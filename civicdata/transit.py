@@ -949,14 +949,12 @@ def summarise_range(frame: pd.DataFrame) -> dict:
 
 def egress_matrix(tt: Timetable, points: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For destinations (``lat``, ``lon``): flattened (destination, stop, walk seconds) within walking range."""
-    x, y = _project(points["lat"].to_numpy(float), points["lon"].to_numpy(float), tt.lat0)
     ds, ss, ws = [], [], []
-    for i in range(len(points)):
-        d = np.hypot(tt.stop_x - x[i], tt.stop_y - y[i])
-        idx = np.flatnonzero(d * WALK_FACTOR <= MAX_WALK_M)
+    for i, (lat, lon) in enumerate(zip(points["lat"].to_numpy(float), points["lon"].to_numpy(float))):
+        idx, secs = nearby_stops(tt, lat, lon)  # the stop grid, not every stop
         ds.append(np.full(len(idx), i))
         ss.append(idx)
-        ws.append(np.ceil(walk_seconds(d[idx])).astype(np.int64))
+        ws.append(secs)
     if not ds:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(ds).astype(np.int64), np.concatenate(ss).astype(np.int64), np.concatenate(ws)
