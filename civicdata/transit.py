@@ -256,37 +256,6 @@ class Workspace:
 
 # --------------------------------------------------------------------------- building
 
-def _grid_pairs(x: np.ndarray, y: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i, j), i != j, closer than ``radius`` metres, by a uniform grid."""
-    cell = radius
-    gx = np.floor(x / cell).astype(np.int64)
-    gy = np.floor(y / cell).astype(np.int64)
-    order = np.lexsort((gy, gx))
-    keys = gx[order] * 10_000_019 + gy[order]
-    uniq, start = np.unique(keys, return_index=True)
-    end = np.append(start[1:], len(order))
-    lookup = {int(k): (int(s), int(e)) for k, s, e in zip(uniq, start, end)}
-    src, dst, dist = [], [], []
-    for k, s, e in zip(uniq, start, end):
-        members = order[s:e]
-        gxi, gyi = gx[members[0]], gy[members[0]]
-        neigh = []
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                hit = lookup.get(int((gxi + dx) * 10_000_019 + (gyi + dy)))
-                if hit:
-                    neigh.append(order[hit[0]:hit[1]])
-        cand = np.concatenate(neigh)
-        d = np.hypot(x[members][:, None] - x[cand][None, :], y[members][:, None] - y[cand][None, :])
-        ii, jj = np.nonzero((d <= radius) & (members[:, None] != cand[None, :]))
-        src.append(members[ii])
-        dst.append(cand[jj])
-        dist.append(d[ii, jj])
-    if not src:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
-    return np.concatenate(src), np.concatenate(dst), np.concatenate(dist)
-
-
 def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     """Boolean mask: which ``values`` are among ``allowed`` (hashed by Arrow; ids are strings)."""
     mask = pc.is_in(pa.array(values.astype(str), type=pa.string()),
@@ -388,7 +357,9 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     lon = stops["stop_lon"].to_numpy(float)
     lat0 = float(feed.stops.loc[located, "stop_lat"].mean())  # the feed's, not the day's: same distances every day
     x, y = _project(lat, lon, lat0)
-    src, dst, dist = _grid_pairs(x, y, MAX_WALK_M / WALK_FACTOR)
+    grid = StopGrid.build(x, y, MAX_WALK_M / WALK_FACTOR)
+    src, dst, dist = _pairs_within(x, y, MAX_WALK_M / WALK_FACTOR, grid.x0, grid.y0, grid.cell, grid.nx, grid.ny,
+                                   grid.ptr, grid.stops)
     o2 = np.lexsort((dst, dist, src))  # each stop's walks nearest first
     src, dst, dist = src[o2], dst[o2], dist[o2]
     tr_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=len(stops)))].astype(np.int64)
@@ -396,7 +367,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
                      pat_trips, stop_pat_ptr, sp_pat[o], sp_pos[o], tr_ptr, dst.astype(np.int64),
-                     tr_time, trip_ids, trip_route_label, trip_shape, StopGrid.build(x, y, MAX_WALK_M / WALK_FACTOR),
+                     tr_time, trip_ids, trip_route_label, trip_shape, grid,
                      len(trip_ids), feed.shapes)
 
 
@@ -725,6 +696,34 @@ def _nearby(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cel
     n = _nearby_into(stop_x, stop_y, x, y, max_straight, factor, speed, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                      idx, secs)
     return idx[:n], secs[:n]
+
+
+@nb.njit(cache=True)
+def _pairs_within(stop_x, stop_y, radius, g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops):
+    """All pairs (i, j), i != j, of stops at most ``radius`` metres apart, found through the stop
+    grid: (i, j, distance in metres)."""
+    count = 0
+    for twice in range(2):  # count, then fill
+        if twice:
+            src = np.empty(count, np.int64)
+            dst = np.empty(count, np.int64)
+            dist = np.empty(count, np.float64)
+            count = 0
+        for i in range(len(stop_x)):
+            ix0, ix1, iy0, iy1 = _cells(stop_x[i], stop_y[i], radius, g_x0, g_y0, g_cell, g_nx, g_ny)
+            if iy1 < iy0:
+                continue
+            for ix in range(ix0, ix1 + 1):
+                for j in range(g_ptr[ix * g_ny + iy0], g_ptr[ix * g_ny + iy1 + 1]):
+                    u = g_stops[j]
+                    d = math.hypot(stop_x[i] - stop_x[u], stop_y[i] - stop_y[u])
+                    if u != i and d <= radius:
+                        if twice:
+                            src[count] = i
+                            dst[count] = u
+                            dist[count] = d
+                        count += 1
+    return src, dst, dist
 
 
 @nb.njit(cache=True)
