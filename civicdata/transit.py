@@ -387,7 +387,7 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
     inline rather than through helper functions: numba reference-counts arrays passed to a helper,
     which cost a fifth of the time.) Marked stops are kept in a
     list (not a scan of every stop), and only the patterns through them are scanned, from their
-    earliest marked position. Change walks start where a vehicle was left (``ride``), never after
+    earliest marked position that the pattern's last trip has not yet left. Change walks start where a vehicle was left (``ride``), never after
     another walk. With ``prune``, nothing at or after the best arrival found so far at the
     destination (getting off at one of ``egress_stops``, then walking ``egress_times``) is kept,
     nor anything at or after ``target0`` (walking all the way, INF when too far to walk).
@@ -451,9 +451,13 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
         for m in range(n_marked):
             s = marked[m]
             is_marked[s] = False
+            t = tau[k - 1, s]
             for j in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
                 p = stop_pat[j]
                 pos = stop_pat_pos[j]
+                nstop = pat_stops_ptr[p + 1] - pat_stops_ptr[p]
+                if dep[pat_st_ptr[p] + (pat_ntrips[p] - 1) * nstop + pos] < t:
+                    continue  # the pattern's last trip has left this stop: nothing to board here
                 if first_pos[p] == -1:
                     queue[n_queue] = p
                     n_queue += 1
@@ -516,9 +520,11 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
                                 n_marked += 1
                 prev = tau[k - 1, s]
                 # an earlier trip than the one ridden only if the one before it can be caught here
-                if prev < INF and (trip < 0 or (trip > 0 and prev <= dep[base + (trip - 1) * nstop + pos])):
+                # (not yet boarded: only when the pattern's last trip can be caught here)
+                if prev < INF and ((trip < 0 and prev <= dep[base + (ntrip - 1) * nstop + pos])
+                                   or (trip > 0 and prev <= dep[base + (trip - 1) * nstop + pos])):
                     lo = 0
-                    hi = ntrip if trip < 0 else trip - 1
+                    hi = ntrip - 1 if trip < 0 else trip - 1
                     while lo < hi:
                         mid = (lo + hi) >> 1
                         if dep[base + mid * nstop + pos] >= prev:
