@@ -29,7 +29,7 @@ import pandas as pd
 
 from civicdata.gtfs import load_feed, services_on
 from civicdata.settings import data_dir
-from civicdata.transit import INF, _run, build_timetable
+from civicdata.transit import INF, _run, build_timetable, pack_walks
 
 DAY = date(2023, 9, 13)
 TRANSFER = 120
@@ -106,7 +106,7 @@ def same_rules_timetable(src: Path):
         (np.zeros(0, np.int64), np.zeros(0, np.int64))
     ptr = np.zeros(tt.n_stops + 1, np.int64)
     np.add.at(ptr, src_ + 1, 1)
-    tt.tr_ptr, tt.tr_to, tt.tr_time = np.cumsum(ptr), dst, np.full(len(dst), TRANSFER, np.int64)
+    tt.tr_ptr, tt.tr_walk = np.cumsum(ptr), pack_walks(dst, np.full(len(dst), TRANSFER, np.int64))
     return tt
 
 

@@ -59,14 +59,14 @@ class _QueryArraysType(nb_types.StructRef):
 class QueryArrays(structref.StructRefProxy):
     """A timetable's arrays and one thread's workspace arrays in one object for compiled code.
 
-    Passed as one argument, it is unboxed once per call: the 39 arrays passed one by one cost
+    Passed as one argument, it is unboxed once per call: its arrays passed one by one (39 then) cost
     about 2.5 µs per query, more than a tenth of a typical journey query.
     Fields: :data:`_QUERY_FIELDS` (the timetable's arrays, its stop grid, then the workspace's).
     """
 
 
 _QUERY_FIELDS = ("stop_x", "stop_y", "pat_stops_ptr", "pat_stops", "pat_ntrips", "pat_st_ptr", "arr", "dep",
-                 "stop_pat_ptr", "stop_pat", "stop_pat_pos", "tr_ptr", "tr_to", "tr_time",
+                 "stop_pat_ptr", "stop_pat", "stop_pat_pos", "tr_ptr", "tr_walk",
                  "g_x0", "g_y0", "g_cell", "g_nx", "g_ny", "g_ptr", "g_stops",
                  "tau", "best", "kind", "walk_from", "ride", "best_ride", "ride_from", "is_marked", "marked",
                  "is_rode", "rode", "first_pos", "last_pos", "queue", "touched", "is_touched", "egress_walk", "state",
@@ -76,14 +76,14 @@ structref.define_proxy(QueryArrays, _QueryArraysType, list(_QUERY_FIELDS))
 
 @nb.njit(cache=True)
 def _pack_query_arrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
+                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
                        is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
                        near_s, near_t):
     """(Built in compiled code, from the numba cache: the proxy's own constructor compiles at first use.)"""
     return QueryArrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
+                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
                        is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
@@ -97,6 +97,13 @@ class NoServiceError(ProblemsError):
 def walk_seconds(distance_m: np.ndarray | float) -> np.ndarray | float:
     """Walking time (s) for a straight-line distance (m): x 1.3 at 1.33 m/s."""
     return np.asarray(distance_m) * WALK_FACTOR / WALK_SPEED
+
+
+def pack_walks(to_stop: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Change walks as one int64 each, ``seconds << 32 | to_stop``: a walk's time and the stop it
+    reaches in one 8-byte word, so that the walks from a stop span half the cache lines that two
+    arrays would (reading them was a quarter of a Newport query's time; packed, queries are ~6% faster)."""
+    return (np.asarray(seconds, np.int64) << 32) | np.asarray(to_stop, np.int64)
 
 
 def _project(lat: np.ndarray, lon: np.ndarray, lat0: float) -> tuple[np.ndarray, np.ndarray]:
@@ -131,8 +138,7 @@ class Timetable:
     stop_pat: np.ndarray
     stop_pat_pos: np.ndarray
     tr_ptr: np.ndarray
-    tr_to: np.ndarray
-    tr_time: np.ndarray
+    tr_walk: np.ndarray  # change walks from each stop, nearest first: see pack_walks
     trip_ids: np.ndarray
     trip_route_label: np.ndarray
     trip_shape: np.ndarray
@@ -162,7 +168,7 @@ class Timetable:
             ws = self.workspace(rounds)
             args = _pack_query_arrays(self.stop_x, self.stop_y, self.pat_stops_ptr, self.pat_stops, self.pat_ntrips,
                                       self.pat_st_ptr, self.arr, self.dep, self.stop_pat_ptr, self.stop_pat,
-                                      self.stop_pat_pos, self.tr_ptr, self.tr_to, self.tr_time, *_grid_args(self),
+                                      self.stop_pat_pos, self.tr_ptr, self.tr_walk, *_grid_args(self),
                                       *ws.arrays(), ws.near_s, ws.near_t)
             self._local.query_arrays = args
         return args
@@ -363,12 +369,11 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     o2 = np.lexsort((dst, dist, src))  # each stop's walks nearest first
     src, dst, dist = src[o2], dst[o2], dist[o2]
     tr_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=len(stops)))].astype(np.int64)
-    tr_time = np.ceil(walk_seconds(dist)).astype(np.int64)
+    tr_walk = pack_walks(dst, np.ceil(walk_seconds(dist)).astype(np.int64))
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
-                     pat_trips, stop_pat_ptr, sp_pat[o], sp_pos[o], tr_ptr, dst.astype(np.int64),
-                     tr_time, trip_ids, trip_route_label, trip_shape, grid,
-                     len(trip_ids), feed.shapes)
+                     pat_trips, stop_pat_ptr, sp_pat[o], sp_pos[o], tr_ptr, tr_walk, trip_ids, trip_route_label,
+                     trip_shape, grid, len(trip_ids), feed.shapes)
 
 
 # --------------------------------------------------------------------------- the algorithm
@@ -376,7 +381,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
 @nb.njit(cache=True)
 def _raptor(access_stops, access_times, dep_time, max_rounds,
             pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-            stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_to, tr_time,
+            stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
             egress_stops, egress_times, prune, target0,
             tau, best, kind, walk_from, ride, best_ride, ride_from,
             is_marked, marked, is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state):
@@ -541,10 +546,11 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
             is_rode[s] = False
             ts = ride[k, s]
             for j in range(tr_ptr[s], tr_ptr[s + 1]):
-                t = ts + tr_time[j]
+                w = tr_walk[j]
+                t = ts + (w >> 32)
                 if t >= bound:
                     break
-                u = tr_to[j]
+                u = w & 0xFFFFFFFF
                 if t < best[u]:
                     tau[k, u] = t
                     best[u] = t
@@ -775,7 +781,7 @@ def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, round
     rounds = MAX_ROUNDS if rounds is None else rounds
     ws = tt.workspace(rounds)
     _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips, tt.pat_st_ptr, tt.arr,
-            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_to, tt.tr_time, egr_s, egr_t, prune,
+            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_walk, egr_s, egr_t, prune,
             INF if beat is None else int(beat), *ws.arrays())
     return ws
 
@@ -893,7 +899,7 @@ def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
     acc_s, acc_t, egr_s, egr_t = near_s[0, :n_acc], near_t[0, :n_acc], near_s[1, :n_egr], near_t[1, :n_egr]
     w = _walk_all_the_way(ox, oy, dx, dy, depart)
     _raptor(acc_s, acc_t, depart, max_rounds, q.pat_stops_ptr, q.pat_stops, q.pat_ntrips, q.pat_st_ptr,
-            q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.tr_ptr, q.tr_to, q.tr_time, egr_s, egr_t, True, w,
+            q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.tr_ptr, q.tr_walk, egr_s, egr_t, True, w,
             tau, q.best, kind, walk_from, ride, q.best_ride, ride_from, q.is_marked, q.marked, q.is_rode, q.rode,
             q.first_pos, q.last_pos, q.queue, q.touched, q.is_touched, q.egress_walk, state)
     t, k, s, e = _pick(ride, state[1], egr_s, egr_t)
