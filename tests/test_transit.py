@@ -126,6 +126,9 @@ def test_walking_rules_hold_on_random_journeys(tt):
         o, d, t = (lat[i, 0], lon[i, 0]), (lat[i, 1], lon[i, 1]), int(departs[i])
         j = journey(tt, o, d, t)
         assert earliest_arrival(tt, o, d, t) == (j.arrival, j.vehicles, j.walk_seconds)
+        if i % 10 == 0:  # the compiled call takes numpy scalars and lists as well as Python numbers and tuples
+            assert earliest_arrival(tt, [float(o[0]), float(o[1])], d, departs[i]) == (j.arrival, j.vehicles,
+                                                                                       j.walk_seconds)
         if j.arrival is None:
             continue
         reached += 1
