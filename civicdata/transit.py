@@ -66,7 +66,7 @@ class QueryArrays(structref.StructRefProxy):
 
 
 _QUERY_FIELDS = ("stop_x", "stop_y", "pat_stops_ptr", "pat_stops", "pat_ntrips", "pat_st_ptr", "arr", "dep",
-                 "stop_pat_ptr", "stop_pat", "stop_pat_pos", "tr_ptr", "tr_walk",
+                 "stop_pat_ptr", "stop_pat", "stop_pat_pos", "stop_pat_last", "tr_ptr", "tr_walk",
                  "g_x0", "g_y0", "g_cell", "g_nx", "g_ny", "g_ptr", "g_stops",
                  "tau", "best", "kind", "walk_from", "ride", "best_ride", "ride_from", "is_marked", "marked",
                  "is_rode", "rode", "first_pos", "last_pos", "queue", "touched", "is_touched", "egress_walk", "state",
@@ -76,14 +76,14 @@ structref.define_proxy(QueryArrays, _QueryArraysType, list(_QUERY_FIELDS))
 
 @nb.njit(cache=True)
 def _pack_query_arrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
+                       stop_pat_ptr, stop_pat, stop_pat_pos, stop_pat_last, tr_ptr, tr_walk,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
                        is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
                        near_s, near_t):
     """(Built in compiled code, from the numba cache: the proxy's own constructor compiles at first use.)"""
     return QueryArrays(stop_x, stop_y, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-                       stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
+                       stop_pat_ptr, stop_pat, stop_pat_pos, stop_pat_last, tr_ptr, tr_walk,
                        g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops,
                        tau, best, kind, walk_from, ride, best_ride, ride_from, is_marked, marked,
                        is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state,
@@ -137,6 +137,7 @@ class Timetable:
     stop_pat_ptr: np.ndarray
     stop_pat: np.ndarray
     stop_pat_pos: np.ndarray
+    stop_pat_last: np.ndarray  # departure of the pattern's last trip from the stop (s): nothing to board after it
     tr_ptr: np.ndarray
     tr_walk: np.ndarray  # change walks from each stop, nearest first: see pack_walks
     trip_ids: np.ndarray
@@ -168,7 +169,8 @@ class Timetable:
             ws = self.workspace(rounds)
             args = _pack_query_arrays(self.stop_x, self.stop_y, self.pat_stops_ptr, self.pat_stops, self.pat_ntrips,
                                       self.pat_st_ptr, self.arr, self.dep, self.stop_pat_ptr, self.stop_pat,
-                                      self.stop_pat_pos, self.tr_ptr, self.tr_walk, *_grid_args(self),
+                                      self.stop_pat_pos, self.stop_pat_last, self.tr_ptr, self.tr_walk,
+                                      *_grid_args(self),
                                       *ws.arrays(), ws.near_s, ws.near_t)
             self._local.query_arrays = args
         return args
@@ -379,10 +381,12 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     src, dst, dist = src[o2], dst[o2], dist[o2]
     tr_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=len(stops)))].astype(np.int64)
     tr_walk = pack_walks(dst, np.ceil(walk_seconds(dist)).astype(np.int64))
+    stop_pat, stop_pat_pos = sp_pat[o], sp_pos[o]
+    stop_pat_last = dep[pat_st_ptr[stop_pat] + (pat_ntrips[stop_pat] - 1) * seq_len[stop_pat] + stop_pat_pos]
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
-                     pat_trips, stop_pat_ptr, sp_pat[o], sp_pos[o], tr_ptr, tr_walk, trip_ids, trip_route_label,
-                     trip_shape, grid, len(trip_ids), feed.shapes)
+                     pat_trips, stop_pat_ptr, stop_pat, stop_pat_pos, stop_pat_last, tr_ptr, tr_walk, trip_ids,
+                     trip_route_label, trip_shape, grid, len(trip_ids), feed.shapes)
 
 
 # --------------------------------------------------------------------------- the algorithm
@@ -390,7 +394,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
 @nb.njit(cache=True)
 def _raptor(access_stops, access_times, dep_time, max_rounds,
             pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep,
-            stop_pat_ptr, stop_pat, stop_pat_pos, tr_ptr, tr_walk,
+            stop_pat_ptr, stop_pat, stop_pat_pos, stop_pat_last, tr_ptr, tr_walk,
             egress_stops, egress_times, prune, target0,
             tau, best, kind, walk_from, ride, best_ride, ride_from,
             is_marked, marked, is_rode, rode, first_pos, last_pos, queue, touched, is_touched, egress_walk, state):
@@ -399,10 +403,10 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
 
     The stops the previous query wrote (``touched``) are reset first. (Flags and lists are updated
     inline rather than through helper functions: numba reference-counts arrays passed to a helper,
-    which cost a fifth of the time.) Marked stops are kept in a
-    list (not a scan of every stop), and only the patterns through them are scanned, from their
-    earliest marked position that the pattern's last trip has not yet left. Change walks start where a vehicle was left (``ride``), never after
-    another walk. With ``prune``, nothing at or after the best arrival found so far at the
+    which cost a fifth of the time.) Marked stops are kept in a list (not a scan of every stop),
+    and only the patterns through them are scanned, from their earliest marked position that the
+    pattern's last trip has not yet left. Change walks start where a vehicle was left (``ride``),
+    never after another walk. With ``prune``, nothing at or after the best arrival found so far at the
     destination (getting off at one of ``egress_stops``, then walking ``egress_times``) is kept,
     nor anything at or after ``target0`` (walking all the way, INF when too far to walk).
     """
@@ -469,8 +473,7 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
             for j in range(stop_pat_ptr[s], stop_pat_ptr[s + 1]):
                 p = stop_pat[j]
                 pos = stop_pat_pos[j]
-                nstop = pat_stops_ptr[p + 1] - pat_stops_ptr[p]
-                if dep[pat_st_ptr[p] + (pat_ntrips[p] - 1) * nstop + pos] < t:
+                if stop_pat_last[j] < t:
                     continue  # the pattern's last trip has left this stop: nothing to board here
                 if first_pos[p] == -1:
                     queue[n_queue] = p
@@ -790,8 +793,8 @@ def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, round
     rounds = MAX_ROUNDS if rounds is None else rounds
     ws = tt.workspace(rounds)
     _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips, tt.pat_st_ptr, tt.arr,
-            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.tr_ptr, tt.tr_walk, egr_s, egr_t, prune,
-            INF if beat is None else int(beat), *ws.arrays())
+            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.stop_pat_last, tt.tr_ptr, tt.tr_walk, egr_s,
+            egr_t, prune, INF if beat is None else int(beat), *ws.arrays())
     return ws
 
 
@@ -908,9 +911,9 @@ def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
     acc_s, acc_t, egr_s, egr_t = near_s[0, :n_acc], near_t[0, :n_acc], near_s[1, :n_egr], near_t[1, :n_egr]
     w = _walk_all_the_way(ox, oy, dx, dy, depart)
     _raptor(acc_s, acc_t, depart, max_rounds, q.pat_stops_ptr, q.pat_stops, q.pat_ntrips, q.pat_st_ptr,
-            q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.tr_ptr, q.tr_walk, egr_s, egr_t, True, w,
-            tau, q.best, kind, walk_from, ride, q.best_ride, ride_from, q.is_marked, q.marked, q.is_rode, q.rode,
-            q.first_pos, q.last_pos, q.queue, q.touched, q.is_touched, q.egress_walk, state)
+            q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.stop_pat_last, q.tr_ptr, q.tr_walk, egr_s,
+            egr_t, True, w, tau, q.best, kind, walk_from, ride, q.best_ride, ride_from, q.is_marked, q.marked,
+            q.is_rode, q.rode, q.first_pos, q.last_pos, q.queue, q.touched, q.is_touched, q.egress_walk, state)
     t, k, s, e = _pick(ride, state[1], egr_s, egr_t)
     if w < INF and w <= t:
         return w, 0, w - depart
