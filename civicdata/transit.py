@@ -499,16 +499,15 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
             board_stop = -1
             board_pos = -1
             for pos in range(start, nstop):
-                if trip < 0 and pos > last:
-                    break
-                if arr[base + pos] >= bound:
-                    break  # even the pattern's first trip arrives here (and further on) too late
                 s = pat_stops[s0 + pos]
                 if trip >= 0:
                     a = arr[base + trip * nstop + pos]
-                    if pos > last and a >= bound:
-                        break  # the trip ridden arrives too late from here on, and no other can be boarded
-                    if a < best_ride[s] and a < bound:
+                    if a >= bound:
+                        # too late here and further on; so is every trip when the first one is (the
+                        # pattern is FIFO), and no other can be boarded after the last marked stop
+                        if pos > last or arr[base + pos] >= bound:
+                            break
+                    elif a < best_ride[s]:
                         ride[k, s] = a
                         best_ride[s] = a
                         ride_from[k, s, 0] = board_stop
@@ -535,6 +534,10 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
                                 is_marked[s] = True
                                 marked[n_marked] = s
                                 n_marked += 1
+                elif pos > last:
+                    break
+                elif arr[base + pos] >= bound:
+                    break  # even the pattern's first trip arrives here (and further on) too late
                 prev = tau[k - 1, s]
                 # an earlier trip than the one ridden only if the one before it can be caught here
                 # (not yet boarded: only when the pattern's last trip can be caught here)
@@ -548,10 +551,9 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
                             hi = mid
                         else:
                             lo = mid + 1
-                    if lo < ntrip:
-                        trip = lo
-                        board_stop = s
-                        board_pos = pos
+                    trip = lo
+                    board_stop = s
+                    board_pos = pos
         # change walks from the stops where a vehicle was left this round (walks nearest first)
         for r in range(n_rode):
             s = rode[r]
