@@ -143,21 +143,22 @@ def main() -> None:
     print(f"model build: ours {t_ours_build:.2f} s (feed load + timetable), ferrobus {t_fb_build:.2f} s (with OSM streets)")
     print(f"{'engine':10s} {'median ms':>10s} {'p95 ms':>10s}")
     route_ms = np.array(ours_route_t) * 1000
-    print(f"{'ours':10s} {np.median(ours_ms):10.3f} {pct(ours_ms, 95):10.3f}   (journey(): snapping, RAPTOR, "
+    print(f"{'ours':10s} {np.median(ours_ms):10.4f} {pct(ours_ms, 95):10.4f}   (journey(): snapping, RAPTOR, "
           "legs as Python objects)")
     fb_legs_ms = np.array(fb_legs_t) * 1000
-    print(f"{'ferrobus':10s} {np.median(fb_legs_ms):10.3f} {pct(fb_legs_ms, 95):10.3f}   (detailed_journey: legs as "
+    print(f"{'ferrobus':10s} {np.median(fb_legs_ms):10.4f} {pct(fb_legs_ms, 95):10.4f}   (detailed_journey: legs as "
           "GeoJSON, points snapped beforehand)")
     fast_ms = np.array(ours_fast_t) * 1000
-    print(f"{'ours fast':10s} {np.median(fast_ms):10.3f} {pct(fast_ms, 95):10.3f}   (earliest_arrival(): snapping + "
+    print(f"{'ours fast':10s} {np.median(fast_ms):10.4f} {pct(fast_ms, 95):10.4f}   (earliest_arrival(): snapping + "
           "RAPTOR, arrival, vehicles and walking seconds, like ferrobus find_route)")
-    print(f"{'ours core':10s} {np.median(route_ms):10.3f} {pct(route_ms, 95):10.3f}   (RAPTOR rounds only)")
+    print(f"{'ours core':10s} {np.median(route_ms):10.4f} {pct(route_ms, 95):10.4f}   (_run(): RAPTOR rounds only, "
+          "but its arrays passed from Python one by one)")
     one_ms = np.array(ours_one_t) * 1000
-    print(f"{'ours 1:1':10s} {np.median(one_ms):10.3f} {pct(one_ms, 95):10.3f}   (ferrobus's question: nearest stop to "
-          "nearest stop, RAPTOR + best arrival)")
-    print(f"{'ferrobus':10s} {np.median(fb_ms):10.3f} {pct(fb_ms, 95):10.3f}   (points snapped beforehand: "
+    print(f"{'ours 1:1':10s} {np.median(one_ms):10.4f} {pct(one_ms, 95):10.4f}   (ferrobus's question: nearest stop to "
+          "nearest stop, _run() + best arrival)")
+    print(f"{'ferrobus':10s} {np.median(fb_ms):10.4f} {pct(fb_ms, 95):10.4f}   (points snapped beforehand: "
           f"{t_points / max(1, n_fb) * 1000:.3f} ms per pair extra; {snap_fail} pairs could not be snapped)")
-    print(f"per pair including placing both points on the network: ours fast {np.median(fast_ms):.3f} ms, "
+    print(f"per pair including placing both points on the network: ours fast {np.median(fast_ms):.4f} ms, "
           f"ferrobus {np.median(fb_ms) + t_points / max(1, n_fb) * 1000:.3f} ms")
     print(f"median ratio ours/ferrobus (below 1 = ours faster): fast path vs find_route "
           f"{np.median(fast_ms) / np.median(fb_ms):.2f}, journey() vs detailed_journey "
