@@ -152,6 +152,25 @@ def test_timetable_holds_only_stops_served_that_day(tt, feed):
     assert set(tt.stop_ids) <= called and len(tt.stop_ids) < len(feed.stops)
 
 
+def test_stop_pattern_index_and_change_walks_read_back_from_the_feed(tt, feed):
+    """Each stop-pattern entry names a stop the pattern calls at, with the latest departure of the
+    day's trips from it there (the pruning stop_pat_last allows); each packed change walk names
+    another stop within 800 m walking and its walking time."""
+    departs = feed.stop_times.groupby(["trip_id", "stop_id"])["departure_s"].max()
+    for s in range(tt.n_stops):
+        for j in range(tt.stop_pat_ptr[s], tt.stop_pat_ptr[s + 1]):
+            p, pos = tt.stop_pat[j], tt.stop_pat_pos[j]
+            assert tt.pat_stops[tt.pat_stops_ptr[p] + pos] == s
+            trips = tt.trip_ids[tt.pat_trips[tt.pat_trip_ptr[p]:tt.pat_trip_ptr[p + 1]]]
+            if (tt.pat_stops[tt.pat_stops_ptr[p]:tt.pat_stops_ptr[p + 1]] == s).sum() == 1:  # stop called once
+                assert tt.stop_pat_last[j] == max(departs[(t, tt.stop_ids[s])] for t in trips)
+    to, secs = tt.tr_walk & 0xFFFFFFFF, tt.tr_walk >> 32
+    src = np.repeat(np.arange(tt.n_stops), np.diff(tt.tr_ptr))
+    metres = np.hypot(tt.stop_x[to] - tt.stop_x[src], tt.stop_y[to] - tt.stop_y[src]) * WALK_FACTOR
+    assert len(to) > tt.n_stops and (to != src).all() and (metres <= MAX_WALK_M + 1e-6).all()
+    assert np.array_equal(secs, np.ceil(metres / 1.33)) and (np.diff(secs)[np.diff(src) == 0] >= 0).all()
+
+
 # ------------------------------------------------------------------ independent connection scan
 
 def _csa(feed, day, origin, destination, depart):
