@@ -587,6 +587,16 @@ def _raptor(access_stops, access_times, dep_time, max_rounds,
 
 
 @nb.njit(cache=True)
+def _raptor_on(q, access_stops, access_times, dep_time, max_rounds, egress_stops, egress_times, prune, target0):
+    """:func:`_raptor` on a timetable's :class:`QueryArrays` (the one place its arrays are listed)."""
+    _raptor(access_stops, access_times, dep_time, max_rounds, q.pat_stops_ptr, q.pat_stops, q.pat_ntrips,
+            q.pat_st_ptr, q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.stop_pat_last, q.tr_ptr,
+            q.tr_walk, egress_stops, egress_times, prune, target0, q.tau, q.best, q.kind, q.walk_from, q.ride,
+            q.best_ride, q.ride_from, q.is_marked, q.marked, q.is_rode, q.rode, q.first_pos, q.last_pos, q.queue,
+            q.touched, q.is_touched, q.egress_walk, q.state)
+
+
+@nb.njit(cache=True)
 def _pick(ride, rounds, egr_s, egr_t):
     """Earliest arrival at the destination (getting off at an egress stop, then walking), over
     rounds 1..rounds-1, fewest rounds on ties: (arrival or INF, round, stop, walk seconds)."""
@@ -793,11 +803,9 @@ def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, round
     """RAPTOR from access stops into this thread's workspace (valid until its next query); with
     ``prune``, only journeys arriving before ``beat`` (s, e.g. walking all the way) are looked for."""
     rounds = MAX_ROUNDS if rounds is None else rounds
-    ws = tt.workspace(rounds)
-    _raptor(acc_s, acc_t, int(dep_time), rounds, tt.pat_stops_ptr, tt.pat_stops, tt.pat_ntrips, tt.pat_st_ptr, tt.arr,
-            tt.dep, tt.stop_pat_ptr, tt.stop_pat, tt.stop_pat_pos, tt.stop_pat_last, tt.tr_ptr, tt.tr_walk, egr_s,
-            egr_t, prune, INF if beat is None else int(beat), *ws.arrays())
-    return ws
+    _raptor_on(tt.query_arrays(rounds), acc_s, acc_t, int(dep_time), rounds, egr_s, egr_t, prune,
+               INF if beat is None else int(beat))
+    return tt.workspace(rounds)  # the workspace those arrays belong to
 
 
 def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
@@ -912,10 +920,7 @@ def _query(o_lat, o_lon, d_lat, d_lon, lat0, depart, max_rounds, q):
                          g_x0, g_y0, g_cell, g_nx, g_ny, g_ptr, g_stops, near_s[1], near_t[1])
     acc_s, acc_t, egr_s, egr_t = near_s[0, :n_acc], near_t[0, :n_acc], near_s[1, :n_egr], near_t[1, :n_egr]
     w = _walk_all_the_way(ox, oy, dx, dy, depart)
-    _raptor(acc_s, acc_t, depart, max_rounds, q.pat_stops_ptr, q.pat_stops, q.pat_ntrips, q.pat_st_ptr,
-            q.arr, q.dep, q.stop_pat_ptr, q.stop_pat, q.stop_pat_pos, q.stop_pat_last, q.tr_ptr, q.tr_walk, egr_s,
-            egr_t, True, w, tau, q.best, kind, walk_from, ride, q.best_ride, ride_from, q.is_marked, q.marked,
-            q.is_rode, q.rode, q.first_pos, q.last_pos, q.queue, q.touched, q.is_touched, q.egress_walk, state)
+    _raptor_on(q, acc_s, acc_t, depart, max_rounds, egr_s, egr_t, True, w)
     t, k, s, e = _pick(ride, state[1], egr_s, egr_t)
     if w < INF and w <= t:
         return w, 0, w - depart
