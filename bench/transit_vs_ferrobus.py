@@ -152,7 +152,7 @@ def main() -> None:
     print(f"{'ours fast':10s} {np.median(fast_ms):10.4f} {pct(fast_ms, 95):10.4f}   (earliest_arrival(): snapping + "
           "RAPTOR, arrival, vehicles and walking seconds, like ferrobus find_route)")
     print(f"{'ours core':10s} {np.median(route_ms):10.4f} {pct(route_ms, 95):10.4f}   (_run(): RAPTOR rounds only, "
-          "but its arrays passed from Python one by one)")
+          "from Python, without snapping)")
     one_ms = np.array(ours_one_t) * 1000
     print(f"{'ours 1:1':10s} {np.median(one_ms):10.4f} {pct(one_ms, 95):10.4f}   (ferrobus's question: nearest stop to "
           "nearest stop, _run() + best arrival)")
