@@ -714,6 +714,43 @@ def build_lookups(sources: Path, bundle: Bundle, iod2019: pd.DataFrame, pop2021:
     return tables
 
 
+def build_names(sources: Path, bundle: Bundle, lookups: dict[str, pd.DataFrame]) -> None:
+    """Readable MSOA names (House of Commons Library) for MSOA 2011 (v1.20) and MSOA 2021 (v2.2).
+
+    Writes ``lookups/msoa11_names.parquet`` and ``lookups/msoa21_names.parquet``: columns
+    ``msoa<yy>_code``, ``msoa<yy>_name`` (ONS, e.g. "Trafford 017") and
+    ``msoa<yy>_readable_name`` (e.g. "Partington"). England codes only. Every MSOA of the
+    bundle's lookups must have a readable name, or the build stops naming the missing ones.
+    """
+    problems: list[Problem] = []
+    for key, yy in (("msoa11_names", "11"), ("msoa21_names", "21")):
+        path, label = _src(sources, key)
+        cols = [f"msoa{yy}cd", f"msoa{yy}nm", f"msoa{yy}hclnm"]
+        f = read_text_table(path, label=label, problems=problems)
+        if f is None or not require_columns(f, cols, label=label, problems=problems):
+            continue
+        check_codes(f, cols[0], MSOA_RE, label=label, problems=problems)
+        check_unique(f, cols[0], label=label, problems=problems)
+        for col in cols[1:]:
+            for i in f.index[f[col].str.strip() == ""][:5]:
+                problems.append(Problem(label, "blank name", row=int(i) + 2, column=col))
+        f = f[cols].set_axis([f"msoa{yy}_code", f"msoa{yy}_name", f"msoa{yy}_readable_name"], axis=1)
+        f = f[f[f"msoa{yy}_code"].str.startswith("E02")]
+        known = set(lookups[f"lsoa{yy}"][f"msoa{yy}_code"].dropna())
+        missing = sorted(known - set(f[f"msoa{yy}_code"]))
+        if missing:
+            problems.append(Problem(label, f"{len(missing)} MSOA 20{yy} codes of the lookups have no name, e.g. "
+                                           f"{missing[0]}", column=cols[0]))
+        f = f[f[f"msoa{yy}_code"].isin(known)].sort_values(f"msoa{yy}_code")
+        out = f"lookups/msoa{yy}_names.parquet"
+        if not problems:
+            _write(f, bundle.out / out)
+            bundle.record(f"lookup_msoa{yy}_names", [out], [key], len(f), f"MSOA 20{yy}",
+                          f"Readable MSOA 20{yy} names (House of Commons Library)",
+                          "England codes only; an LSOA is named by its MSOA's readable name plus its ONS name")
+    _raise(problems, "MSOA names")
+
+
 # --------------------------------------------------------------------------- schools and services
 
 def build_schools(sources: Path, bundle: Bundle) -> pd.DataFrame:
@@ -984,7 +1021,8 @@ def build_bundle(sources: Path, out: Path) -> Path:
         build_life_expectancy(sources, bundle)
         pop2021 = build_population2021(sources, bundle)
         boundaries = build_boundaries(sources, bundle)
-        build_lookups(sources, bundle, iod2019, pop2021, boundaries)
+        lookups = build_lookups(sources, bundle, iod2019, pop2021, boundaries)
+        build_names(sources, bundle, lookups)
         build_schools(sources, bundle)
         build_services(sources, bundle)
         build_transport(sources, bundle)

@@ -29,6 +29,7 @@ from civicdata import settings
 from civicdata.catalogue import LayerDescriptor
 from civicdata.geography import areas_in_place, areas_within, is_gm, load_boundaries, load_lookup
 from civicdata.layers import load_layer
+from civicdata.names import with_readable_names
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
 DECILE_COLOURS: tuple[str, ...] = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -140,18 +141,26 @@ def _code_name(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Boundaries of the areas at ``geography`` in a district: columns ``code``, ``name``, ``geometry``.
+    """Boundaries of the areas at ``geography`` in a district: columns ``code``, ``name`` (readable,
+    see :mod:`civicdata.names`), ``ons_name``, ``geometry``.
 
     Greater Manchester boroughs use the detailed GM files, other districts the national
     ultra-generalised ones. ``override`` (a user-loaded finer file with ``code``/``name``/
     ``geometry`` at the same geography) replaces the bundled polygons where it has them.
     """
+    b = _boundaries_for(geography, lad_code, data_dir, override)
+    return gpd.GeoDataFrame(with_readable_names(b, geography, data_dir=data_dir), geometry="geometry", crs="EPSG:4326")
+
+
+def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
+                   override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The bundled polygons (ONS names); see :func:`boundaries_for`."""
     level_of = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "msoa11": "msoa11", "msoa21": "msoa21", "ward": "ward"}
     if geography not in level_of and geography != "lad":
         raise ValueError(f"no polygons for geography '{geography}'")
     gm = is_gm(lad_code) or lad_code == settings.GM_CAUTH_CODE
     if lad_code == settings.GM_CAUTH_CODE and geography in ("lad", "ward"):
-        parts = [boundaries_for(geography, c, data_dir) for c in settings.GM_LAD_CODES]
+        parts = [_boundaries_for(geography, c, data_dir) for c in settings.GM_LAD_CODES]
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
     if geography == "lad":
         b = load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir)

@@ -51,11 +51,12 @@ def cmd_values(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.to_dict())
         return 0
+    area = f"{result.name} ({result.area})" if result.name and result.name != result.area else result.area
     if result.status != "ok":
-        print(f"{desc.id} for {result.area}: {result.status}")
+        print(f"{desc.id} for {area}: {result.status}")
         return 0
     ci = f" (95% CI {result.ci_lower:g} to {result.ci_upper:g})" if result.ci_lower is not None else ""
-    print(f"{desc.id} for {result.area}: {result.value:g} {desc.unit}{ci}  [{desc.source}, {desc.vintage}]")
+    print(f"{desc.id} for {area}: {result.value:g} {desc.unit}{ci}  [{desc.source}, {desc.vintage}]")
     return 0
 
 

@@ -28,6 +28,7 @@ from civicdata import settings
 from civicdata.catalogue import Catalogue, LayerDescriptor
 from civicdata.geography import load_lookup, resolve_lad
 from civicdata.layers import load_layer
+from civicdata.names import names_for, with_readable_names
 
 UNITS = ("lsoa11", "lsoa21", "msoa11", "ward", "school")
 UNIT_LABELS = {"lsoa11": "LSOA (2011)", "lsoa21": "LSOA (2021)", "msoa11": "MSOA (2011)", "ward": "ward (2024)",
@@ -101,7 +102,8 @@ def values_at_lsoa(desc: LayerDescriptor, vintage: str, data_dir: Path | None = 
 
 @dataclass
 class Units:
-    """The places to rank: ``frame`` has ``code`` and ``name`` (and ``lsoa21_code`` etc. for schools)."""
+    """The places to rank: ``frame`` has ``code``, ``name`` (readable, see :mod:`civicdata.names`) and
+    ``ons_name`` (for schools: the school's name twice, plus ``lsoa21_code``, ``neighbourhood`` etc.)."""
 
     unit: str
     area_code: str
@@ -134,9 +136,13 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None) -> Units
     else:
         s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
         s = s[s["lsoa21_code"].isin(set(in21["lsoa21_code"]))]
-        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "lsoa21_code": s["lsoa21_code"],
+        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "ons_name": s["name"],
+                          "lsoa21_code": s["lsoa21_code"],
+                          "neighbourhood": s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"]),
                           "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
                           "lat": s["lat"], "lon": s["lon"]})
+    if unit != "school":
+        f = with_readable_names(f, unit, data_dir=data_dir)
     return Units(unit, area_code, area_name, f.sort_values("code").reset_index(drop=True))
 
 
@@ -227,7 +233,10 @@ class FocusResult:
         """The CLI's ``focus --json`` shape."""
         out = []
         for r in self.table.itertuples():
-            out.append({"code": r.code, "name": r.name, "rank": int(r.rank), "score": round(float(r.score), 4)
+            place = {"code": r.code, "name": r.name, "ons_name": r.ons_name}
+            if self.unit == "school":
+                place["neighbourhood"] = r.neighbourhood if isinstance(r.neighbourhood, str) else None
+            out.append({**place, "rank": int(r.rank), "score": round(float(r.score), 4)
                         if not pd.isna(r.score) else None,
                         "contributions": {k: round(float(getattr(r, f"c_{k}")), 4) if not pd.isna(getattr(r, f"c_{k}"))
                                           else None for k in self.indicators},
@@ -239,7 +248,8 @@ def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict
                   draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, data_dir: Path | None = None) -> FocusResult:
     """Rank the units of an area on the weighted indicators (see the module docstring).
 
-    ``table`` columns: ``rank`` (1 = most need), ``code``, ``name``, ``score`` (0-100),
+    ``table`` columns: ``rank`` (1 = most need), ``code``, ``name`` (readable), ``ons_name``
+    (``neighbourhood`` for schools: the readable name of its LSOA 2021), ``score`` (0-100),
     ``c_<layer>`` (contributions, summing to the score), ``v_<layer>`` (carried values),
     ``n_<layer>`` (normalised 0-100), ``missing``, ``stability`` (0-1), ``reason``.
     """
@@ -253,7 +263,7 @@ def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict
     draws = max(int(draws), DEFAULT_DRAWS)
     units = load_units(unit, area_code, data_dir)
     ids = list(weights)
-    table = units.frame[["code", "name"]].copy()
+    table = units.frame[["code", "name", "ons_name"] + (["neighbourhood"] if unit == "school" else [])].copy()
     rules = {}
     norms = []
     for lid in ids:

@@ -84,30 +84,18 @@ class Area:
 
 @lru_cache(maxsize=4)
 def _areas_table(data_dir: str) -> pd.DataFrame:
-    """Every known area: code, name, level (one row per code and level)."""
-    d = Path(data_dir)
-    l11 = load_lookup("lsoa11", d)
-    l21 = load_lookup("lsoa21", d)
-    lad = load_lookup("lad24", d)
-    parts = [
-        pd.DataFrame({"code": l11["lsoa11_code"], "name": l11["lsoa11_name"], "level": "lsoa11"}),
-        pd.DataFrame({"code": l21["lsoa21_code"], "name": l21["lsoa21_name"], "level": "lsoa21"}),
-        l11[["msoa11_code", "msoa11_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="msoa11"),
-        l21[["msoa21_code", "msoa21_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="msoa21"),
-        l21[["ward24_code", "ward24_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="ward"),
-        pd.DataFrame({"code": lad["lad24_code"], "name": lad["lad24_name"], "level": "lad"}),
-        l11[["lad19_code", "lad19_name"]].drop_duplicates().set_axis(["code", "name"], axis=1).assign(level="lad"),
-    ]
-    gm_ward = d / "geography" / "gm" / "ward23.parquet"
-    if gm_ward.is_file():
-        w = load_boundaries("ward23", "gm", d)
-        parts.append(pd.DataFrame({"code": w["ward23_code"], "name": w["ward23_name"], "level": "ward"}))
+    """Every known area: code, name (readable), ons_name, level (one row per code and level)."""
+    from civicdata.names import names_for
+
+    parts = [names_for(level, Path(data_dir)).reset_index().assign(level=level)
+             for level in ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")]
     out = pd.concat(parts, ignore_index=True).dropna().drop_duplicates(["code", "level"])
     return out.reset_index(drop=True)
 
 
 def areas_table(data_dir: Path | None = None) -> pd.DataFrame:
-    """All known areas of England: columns ``code``, ``name``, ``level``."""
+    """All known areas of England: columns ``code``, ``name`` (readable, see :mod:`civicdata.names`),
+    ``ons_name`` and ``level``."""
     return _areas_table(str(_dir(data_dir)))
 
 
@@ -136,18 +124,21 @@ def check_area_code(code: str, level: str, data_dir: Path | None = None) -> Area
 
 def search_areas(text: str, levels: tuple[str, ...] = LEVELS, limit: int = 10,
                  data_dir: Path | None = None) -> pd.DataFrame:
-    """Areas whose code equals ``text`` or whose name contains it (case-insensitive).
+    """Areas whose code equals ``text`` or whose readable or ONS name contains it (case-insensitive).
 
-    Exact code and exact name matches come first. Columns ``code``, ``name``, ``level``.
+    "Partington" finds the MSOA and its LSOAs, "Trafford 017" the same by their ONS names.
+    Exact code and exact name matches come first. Columns ``code``, ``name``, ``ons_name``, ``level``.
     """
     q = text.strip()
     if not q:
-        return pd.DataFrame(columns=["code", "name", "level"])
+        return pd.DataFrame(columns=["code", "name", "ons_name", "level"])
     t = areas_table(data_dir)
     t = t[t["level"].isin(levels)]
     exact_code = t["code"] == q.upper()
-    exact_name = t["name"].str.lower() == q.lower()
-    contains = t["name"].str.contains(re.escape(q), case=False, regex=True)
+    exact_name = (t["name"].str.lower() == q.lower()) | (t["ons_name"].str.lower() == q.lower())
+    pattern = re.escape(q)
+    contains = (t["name"].str.contains(pattern, case=False, regex=True)
+                | t["ons_name"].str.contains(pattern, case=False, regex=True))
     order = {lv: i for i, lv in enumerate(("lad", "ward", "msoa21", "msoa11", "lsoa21", "lsoa11"))}
     keep = (exact_code | exact_name | contains).to_numpy(dtype=bool)
     hits = t[keep].copy()
@@ -159,7 +150,7 @@ def search_areas(text: str, levels: tuple[str, ...] = LEVELS, limit: int = 10,
 def suggest_names(text: str, n: int = 5, data_dir: Path | None = None) -> list[str]:
     """Close place names for text that matched nothing (for a friendly 'no match')."""
     t = areas_table(data_dir)
-    names = t.loc[t["level"].isin(["lad", "ward"]), "name"].unique().tolist()
+    names = t.loc[t["level"].isin(["lad", "ward", "msoa21", "msoa11"]), "name"].unique().tolist()
     return difflib.get_close_matches(text.strip(), names, n=n, cutoff=0.6)
 
 
@@ -181,7 +172,8 @@ def is_gm(lad_code: str) -> bool:
 
 
 def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """The areas at ``level`` inside a local authority: columns ``code``, ``name``.
+    """The areas at ``level`` inside a local authority: columns ``code``, ``name`` (readable,
+    see :mod:`civicdata.names`), ``ons_name``.
 
     LSOA 2011 and MSOA 2011 use the LAD of IoD2019 (2019 codes) or the LAD 2024 of
     their 2021 successor, so both 2019 and 2024 district codes work. Wards are the
@@ -197,8 +189,10 @@ def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.
     else:
         raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
     col = {"lsoa11": "lsoa11", "msoa11": "msoa11", "lsoa21": "lsoa21", "msoa21": "msoa21", "ward": "ward24"}[level]
+    from civicdata.names import with_readable_names
+
     out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
-    return out.sort_values("code").reset_index(drop=True)
+    return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
 
 
 def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:

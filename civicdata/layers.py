@@ -18,6 +18,7 @@ import pandas as pd
 from civicdata.catalogue import LayerDescriptor
 from civicdata.errors import UnknownAreaError
 from civicdata.geography import check_area_code
+from civicdata.names import NAME_LEVELS, names_for
 
 #: Suffix of the optional status column a user layer stores beside its value column.
 STATUS_SUFFIX = "__status"
@@ -73,10 +74,12 @@ class LayerValue:
     ci_lower: float | None
     ci_upper: float | None
     status: str
+    name: str | None = None  # readable name of the area (see civicdata.names); None for schools/points
+    ons_name: str | None = None
 
     def to_dict(self) -> dict:
-        return {"layer": self.layer, "area": self.area, "value": self.value, "ci_lower": self.ci_lower,
-                "ci_upper": self.ci_upper, "status": self.status}
+        return {"layer": self.layer, "area": self.area, "name": self.name, "ons_name": self.ons_name,
+                "value": self.value, "ci_lower": self.ci_lower, "ci_upper": self.ci_upper, "status": self.status}
 
 
 def _num(x) -> float | None:
@@ -101,11 +104,16 @@ def lookup_value(desc: LayerDescriptor, area_code: str, data_dir: Path | None = 
         hit = frame[frame["code"] == code]
         if hit.empty:
             check_area_code(code, desc.geography, data_dir)  # raises for unknown / other vintage
+    names: tuple[str | None, str | None] = (None, None)
+    if desc.geography in NAME_LEVELS:
+        t = names_for(desc.geography, data_dir)
+        if code in t.index:
+            names = (str(t.at[code, "name"]), str(t.at[code, "ons_name"]))
     hit = frame[frame["code"] == code]
     if hit.empty:
-        return LayerValue(desc.id, code, None, None, None, "missing")
+        return LayerValue(desc.id, code, None, None, None, "missing", *names)
     row = hit.iloc[0]
     status = str(row["status"])
     return LayerValue(desc.id, code, _num(row["value"]) if status == "ok" else None,
                       _num(row["ci_lower"]) if status == "ok" else None,
-                      _num(row["ci_upper"]) if status == "ok" else None, status)
+                      _num(row["ci_upper"]) if status == "ok" else None, status, *names)

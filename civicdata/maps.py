@@ -1,7 +1,8 @@
 """Plotly map figures built from frames. Returned, never rendered (the pages render them).
 
-Maps draw on a plain white background by default (``white-bg``): they work with no internet
-in the browser, since plotly.js ships inside Streamlit. Base-map tiles are optional.
+Maps draw offline by default: a plotly ``geo`` subplot (SVG, Web Mercator, no base layers)
+needs nothing from the internet, and its text (ward names) is drawn as SVG text. With base-map
+tiles on (they need the internet anyway) the same traces go on a tile ``map`` subplot.
 Every user-supplied string is HTML-escaped before it reaches a hover label.
 """
 
@@ -20,6 +21,22 @@ import shapely
 
 from civicdata.catalogue import LayerDescriptor
 from civicdata.choropleth import MISSING_COLOUR, Classes
+from civicdata.orientation import Orientation
+
+#: Where plotly's geo maps look for their world outline (``<url>world_110m.json``). The app serves an
+#: empty one from ``static/topojson/`` (``enableStaticServing``): our maps draw their own boundaries, and
+#: plotly would otherwise fetch the file from its CDN and draw nothing offline. Relative, so it also
+#: works under a ``baseUrlPath``.
+TOPOJSON_URL = "app/static/topojson/"
+EMPTY_TOPOLOGY = ('{"type":"Topology","arcs":[],"objects":{' + ",".join(
+    f'"{k}":{{"type":"GeometryCollection","geometries":[]}}'
+    for k in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")) + "}}")
+
+
+def map_config(**extra) -> dict:
+    """The plotly config for every map in the app (offline world outline, no logo)."""
+    return {"displaylogo": False, "topojsonURL": TOPOJSON_URL, **extra}
+
 
 PAYLOAD_DECIMALS = 5  # ~1 m for a borough; one fewer (~10 m, the GM simplification) above 500 areas
 FONT = "Arial, Helvetica, sans-serif"
@@ -103,21 +120,103 @@ def source_line(desc: LayerDescriptor) -> str:
     return f"<i>{esc(desc.source)}, {esc(desc.vintage)}</i>"
 
 
+def _kinds(tiles: bool):
+    """Trace classes for the offline geo subplot or, with tiles, the tile map subplot."""
+    return (go.Choroplethmap, go.Scattermap) if tiles else (go.Choropleth, go.Scattergeo)
+
+
+def _view(bounds, height: int, width: int, tiles: bool) -> dict:
+    """Layout for the map subplot fitting ``bounds`` (lon/lat degrees)."""
+    if tiles:
+        centre, zoom = view_for_bounds(tuple(bounds), height, width)
+        return {"map": {"style": "carto-positron", "center": centre, "zoom": zoom}}
+    return {"geo": {"visible": False, "projection": {"type": "mercator"}, "fitbounds": "locations",
+                    "bgcolor": "#ffffff", "showframe": False}}
+
+
+def _lines_xy(geoms, decimals: int = PAYLOAD_DECIMALS) -> tuple[list, list]:
+    """Outlines of polygons (or lines) as lon/lat lists broken by None, rounded."""
+    lon: list = []
+    lat: list = []
+    for g in geoms:
+        if g is None or g.is_empty:
+            continue
+        b = g.boundary if g.geom_type in ("Polygon", "MultiPolygon") else g
+        parts = b.geoms if hasattr(b, "geoms") else [b]
+        for part in parts:
+            xy = np.round(np.asarray(part.coords)[:, :2], decimals)
+            lon += xy[:, 0].tolist() + [None]
+            lat += xy[:, 1].tolist() + [None]
+    return lon, lat
+
+
+def outline_trace(geoms, name: str, width: float, colour: str, *, tiles: bool = False, bounds=None,
+                  dash: str = "solid", polygons: bool = True):
+    """Polygon outlines (or lines, ``polygons=False``) as one line trace, cut to ``bounds`` when given
+    so that the view, which fits what is drawn, stays on the place. No hover."""
+    if bounds is not None:
+        geoms = shapely.intersection(shapely.boundary(geoms) if polygons else geoms, shapely.box(*bounds))
+    lon, lat = _lines_xy(geoms)
+    line = {"width": width, "color": colour}
+    if not tiles:
+        line["dash"] = dash
+    _, scatter = _kinds(tiles)
+    return scatter(lon=lon, lat=lat, mode="lines", line=line, name=name, hoverinfo="skip", showlegend=False)
+
+
+def line_view_bounds(profile: pd.DataFrame) -> tuple[float, float, float, float]:
+    """The view of a line map: its stops' extent plus 8% and ~500 m on each side (degrees)."""
+    minx, miny, maxx, maxy = profile["lon"].min(), profile["lat"].min(), profile["lon"].max(), profile["lat"].max()
+    pad_x, pad_y = (maxx - minx) * 0.08 + 0.005, (maxy - miny) * 0.08 + 0.005
+    return (float(minx - pad_x), float(miny - pad_y), float(maxx + pad_x), float(maxy + pad_y))
+
+
+def orientation_traces(o: Orientation, tiles: bool = False, bounds=None) -> tuple[list, list]:
+    """Plotly traces: (outlines — wards, district, tram lines clipped to ``bounds`` — and names).
+
+    Names are text (SVG text on the offline map), dark with a white halo so they read on any colour;
+    draw them last, above the points.
+    """
+    _, scatter = _kinds(tiles)
+    names = []
+
+    def lines(geoms, name, width, colour, dash="solid", polygons=True):
+        return outline_trace(geoms, name, width, colour, tiles=tiles, bounds=bounds, dash=dash, polygons=polygons)
+
+    traces = [lines(o.wards.geometry.values, "ward boundaries", 1.2, "#3a3a3a", "dot"),
+              lines(o.districts.geometry.values, "local authority boundary", 3, "#000000")]
+    if len(o.lines):
+        traces.append(lines(o.lines.geometry.values, "Metrolink (casing)", 6, "#000000", polygons=False))
+        traces.append(lines(o.lines.geometry.values, "Metrolink lines", 3, "#ffd200", polygons=False))
+    if len(o.labels):
+        font = {"size": o.labels["size"].tolist(), "color": "#111111", "family": FONT}
+        if not tiles:
+            font["shadow"] = "0 0 3px #ffffff, 0 0 3px #ffffff, 0 0 2px #ffffff"
+        bold = o.labels["kind"] == "district"
+        names.append(scatter(lon=o.labels["lon"], lat=o.labels["lat"], mode="text", name="place names",
+                             text=[f"<b>{esc(n)}</b>" if b else esc(n) for n, b in zip(o.labels["name"], bold)],
+                             textfont=font, hoverinfo="skip", showlegend=False))
+    return traces, names
+
+
 def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classes: Classes | None,
                    points: list[PointLayer] = (), *, highlight: str | None = None, height: int = 640,
-                   large_text: bool = False, tiles: bool = False, bounds=None) -> go.Figure:
+                   large_text: bool = False, tiles: bool = False, bounds=None,
+                   orientation: Orientation | None = None) -> go.Figure:
     """A choropleth of ``frame`` (``code``, ``class``, ``geometry`` …) with point layers on top.
 
     Areas whose ``class`` is NaN are drawn grey ("no data"). ``highlight`` outlines one area.
+    ``orientation`` adds ward/district outlines and names (see :mod:`civicdata.orientation`).
     The figure carries ``customdata`` = area code for click-through.
     """
     fig = go.Figure()
+    choropleth, _ = _kinds(tiles)
     font_size = 22 if large_text else 14
     if desc is not None and classes is not None and len(frame):
         k = len(classes.colours)
         z = frame["class"].fillna(0).astype(float).to_numpy()
         scale = _discrete_scale([MISSING_COLOUR, *classes.colours])
-        fig.add_trace(go.Choroplethmap(
+        fig.add_trace(choropleth(
             geojson=to_geojson(frame, PAYLOAD_DECIMALS if len(frame) <= 500 else PAYLOAD_DECIMALS - 1),
             locations=frame["code"].astype(str), z=z, zmin=-0.5, zmax=k + 0.5,
             colorscale=scale, showscale=False, marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
@@ -125,15 +224,19 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
             customdata=np.array(frame["code"].astype(str)).reshape(-1, 1), name=desc.title))
         if highlight is not None and highlight in set(frame["code"]):
             h = frame[frame["code"] == highlight]
-            fig.add_trace(go.Choroplethmap(
+            fig.add_trace(choropleth(
                 geojson=to_geojson(h), locations=h["code"], z=[1] * len(h), colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                 showscale=False, marker={"line": {"width": 4, "color": "#e7298a"}}, hoverinfo="skip", name="selected"))
-    for layer in points:
-        fig.add_trace(_point_trace(layer, font_size))
-    b = bounds if bounds is not None else (frame.total_bounds if len(frame) else (-6.0, 49.9, 2.0, 55.9))
-    centre, zoom = view_for_bounds(tuple(b), height)
+    b = tuple(bounds if bounds is not None else (frame.total_bounds if len(frame) else (-6.0, 49.9, 2.0, 55.9)))
+    if (desc is None or classes is None) and len(frame) and orientation is None:
+        # no layer: the place's outline (within the view), so that the map is not empty and the view fits
+        fig.add_trace(outline_trace(frame.geometry.values, "place", 2, "#000000", tiles=tiles, bounds=b))
+    outlines, names = orientation_traces(orientation, tiles, b) if orientation is not None else ([], [])
+    fig.add_traces(outlines)
+    fig.add_traces([_point_trace(layer, font_size, tiles) for layer in points])
+    fig.add_traces(names)
     fig.update_layout(
-        map={"style": "carto-positron" if tiles else "white-bg", "center": centre, "zoom": zoom},
+        **_view(b, height, 900, tiles),
         height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font={"family": FONT, "size": font_size},
         hoverlabel={"font": {"size": font_size}}, showlegend=bool(points),
         legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)"})
@@ -149,7 +252,7 @@ def _discrete_scale(colours: list[str]) -> list[list]:
     return scale
 
 
-def _point_trace(layer: PointLayer, font_size: int) -> go.Scattermap:
+def _point_trace(layer: PointLayer, font_size: int, tiles: bool = False):
     f = layer.frame
     lines = []
     for row in f.to_dict("records"):
@@ -169,8 +272,9 @@ def _point_trace(layer: PointLayer, font_size: int) -> go.Scattermap:
         marker["size"] = (6 + np.sqrt(n) / 3).clip(6, 22).round(1)
     custom = (np.array(f[layer.key_column].astype(str)).reshape(-1, 1) if layer.key_column
               else np.array([""] * len(f)).reshape(-1, 1))
-    return go.Scattermap(lat=f["lat"].round(6), lon=f["lon"].round(6), mode="markers", marker=marker, name=layer.title,
-                         text=lines, hovertemplate="%{text}<extra></extra>", customdata=custom)
+    _, scatter = _kinds(tiles)
+    return scatter(lat=f["lat"].round(6), lon=f["lon"].round(6), mode="markers", marker=marker, name=layer.title,
+                   text=lines, hovertemplate="%{text}<extra></extra>", customdata=custom)
 
 
 def figure_payload_bytes(fig: go.Figure) -> int:
@@ -179,44 +283,48 @@ def figure_payload_bytes(fig: go.Figure) -> int:
 
 
 def figure_html(fig: go.Figure, title: str) -> str:
-    """A standalone HTML page of the map (plotly.js inlined, so it opens offline)."""
-    return fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False},
-                       default_width="100%", default_height="90vh").replace(
-        "<head>", f"<head><title>{esc(title)}</title>", 1)
+    """A standalone HTML page of the map (plotly.js inlined, so it opens offline).
+
+    The empty world outline is handed to plotly before the map is drawn, so nothing is fetched.
+    """
+    html_text = fig.to_html(include_plotlyjs=True, full_html=True, config={"displaylogo": False},
+                            default_width="100%", default_height="90vh")
+    assets = (f"window.PlotlyGeoAssets = window.PlotlyGeoAssets || {{topojson: {{}}}};"
+              f"window.PlotlyGeoAssets.topojson['world_110m'] = {EMPTY_TOPOLOGY};")
+    return (html_text.replace("<head>", f"<head><title>{esc(title)}</title>", 1)
+            .replace("window.PLOTLYENV=", assets + "window.PLOTLYENV=", 1))
 
 
 def build_line_map(profile: pd.DataFrame, msoas: gpd.GeoDataFrame, line_geometry=None, large_text: bool = False,
-                   height: int = 560) -> go.Figure:
-    """The line (its geometry, or stop to stop), the stops, and the MSOAs they fall in."""
+                   height: int = 560, orientation: Orientation | None = None) -> go.Figure:
+    """The line (its geometry, or stop to stop), the stops, and the MSOAs they fall in (offline geo map).
+
+    ``orientation`` adds ward/district outlines and names around the line.
+    """
     fig = go.Figure()
     font_size = 20 if large_text else 13
     if len(msoas):
-        fig.add_trace(go.Choroplethmap(
+        fig.add_trace(go.Choropleth(
             geojson=to_geojson(msoas), locations=msoas["code"], z=[1] * len(msoas),
             colorscale=[[0, "#dbe9f6"], [1, "#dbe9f6"]], showscale=False,
             marker={"line": {"width": 1, "color": "#6b8fb3"}, "opacity": 0.6},
             text=[f"{esc(n)} ({esc(c)})" for n, c in zip(msoas["name"], msoas["code"])],
             hovertemplate="%{text}<extra>MSOA 2011</extra>", name="MSOAs of the stops"))
+    b = line_view_bounds(profile)
+    outlines, names = orientation_traces(orientation, False, b) if orientation is not None else ([], [])
+    fig.add_traces(outlines)
     if line_geometry is not None:
-        parts = list(line_geometry.geoms) if line_geometry.geom_type.startswith("Multi") else [line_geometry]
-        lon: list = []
-        lat: list = []
-        for part in parts:
-            xs, ys = part.xy
-            lon += list(xs) + [None]
-            lat += list(ys) + [None]
+        lon, lat = _lines_xy([line_geometry], 6)
     else:
         lon, lat = profile["lon"].tolist(), profile["lat"].tolist()
-    fig.add_trace(go.Scattermap(lon=lon, lat=lat, mode="lines", line={"width": 5, "color": "#e7298a"},
+    fig.add_trace(go.Scattergeo(lon=lon, lat=lat, mode="lines", line={"width": 5, "color": "#e7298a"},
                                 name="line", hoverinfo="skip"))
-    fig.add_trace(go.Scattermap(
+    fig.add_trace(go.Scattergeo(
         lon=profile["lon"], lat=profile["lat"], mode="markers", marker={"size": 12, "color": "#222222"},
         text=[f"<b>{esc(n)}</b><br>men {_fmt(m, 'years')}, women {_fmt(w, 'years')}"
               for n, m, w in zip(profile["name"], profile["le_male"], profile["le_female"])],
         hovertemplate="%{text}<extra></extra>", name="stops"))
-    b = (profile["lon"].min(), profile["lat"].min(), profile["lon"].max(), profile["lat"].max())
-    centre, zoom = view_for_bounds(b, height, 380)
-    fig.update_layout(map={"style": "white-bg", "center": centre, "zoom": zoom}, height=height,
-                      margin={"l": 0, "r": 0, "t": 0, "b": 0}, font={"family": FONT, "size": font_size},
-                      showlegend=False)
+    fig.add_traces(names)
+    fig.update_layout(**_view(b, height, 380, False), height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
+                      font={"family": FONT, "size": font_size}, showlegend=False)
     return fig

@@ -30,6 +30,7 @@ from civicdata import settings
 from civicdata.errors import ProblemsError, Problem
 from civicdata.geography import load_boundaries
 from civicdata.gtfs import Feed
+from civicdata.names import names_for, with_readable_names
 
 MAX_STOP_OFFSET_M = 300.0
 SNAP_M = 5.0
@@ -269,12 +270,14 @@ def _england_polygons(level: str, region: str, data_dir) -> gpd.GeoDataFrame:
 
 
 def stop_msoa_boundaries(profile: pd.DataFrame, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """The MSOA 2011 polygons the stops fall in (``code``, ``name``, ``geometry``), detailed in GM."""
+    """The MSOA 2011 polygons the stops fall in (``code``, ``name`` readable, ``ons_name``, ``geometry``),
+    detailed in GM."""
     codes = set(profile["msoa"].dropna())
     gm = _england_polygons("msoa11", "gm", _data(data_dir))
     eng = _england_polygons("msoa11", "england", _data(data_dir))
     out = pd.concat([gm[gm["code"].isin(codes)], eng[eng["code"].isin(codes - set(gm["code"]))]], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=settings.WGS84)
+    return gpd.GeoDataFrame(with_readable_names(out, "msoa11", data_dir=_data(data_dir)), geometry="geometry",
+                            crs=settings.WGS84)
 
 
 def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
@@ -294,7 +297,8 @@ def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
 
 
 def stop_profile(line: Line, iod: str = "2025", data_dir: Path | None = None) -> pd.DataFrame:
-    """Per stop, in order: ``name``, ``lat``, ``lon``, ``minutes``, ``msoa`` (2011), ``msoa_name``,
+    """Per stop, in order: ``name``, ``lat``, ``lon``, ``minutes``, ``msoa`` (2011), ``msoa_name``
+    (readable, e.g. "Partington"), ``msoa_ons_name`` ("Trafford 017"),
     ``le_male``/``le_female`` with ``_lower``/``_upper`` (95% CI, years), ``lsoa`` (of the IoD's
     vintage), ``imd_decile``, ``approximate``, ``area_note``."""
     d = _data(data_dir)
@@ -326,7 +330,8 @@ def stop_profile(line: Line, iod: str = "2025", data_dir: Path | None = None) ->
     le = pd.read_parquet(d / "indicators" / "life_expectancy_msoa11.parquet").set_index("msoa11_code")
     out = st[["name", "lat", "lon", "minutes"]].copy()
     out["msoa"] = msoa["code"].where(~outside, None)
-    out["msoa_name"] = out["msoa"].map(le["msoa11_name"])
+    out["msoa_name"] = out["msoa"].map(names_for("msoa11", d)["name"])
+    out["msoa_ons_name"] = out["msoa"].map(le["msoa11_name"])
     for sex in ("male", "female"):
         for suffix in ("", "_lower", "_upper"):
             col = f"le_{sex}{suffix}"
@@ -400,6 +405,8 @@ def profile_to_json(profile: pd.DataFrame, gaps: dict[str, Gap | None]) -> dict:
 
     stops = [{"name": r["name"], "lat": round(float(r["lat"]), 6), "lon": round(float(r["lon"]), 6),
               "msoa": r["msoa"] if isinstance(r["msoa"], str) else None,
+              "msoa_name": r["msoa_name"] if isinstance(r["msoa_name"], str) else None,
+              "msoa_ons_name": r["msoa_ons_name"] if isinstance(r["msoa_ons_name"], str) else None,
               "le_male": num(r["le_male"]), "le_female": num(r["le_female"]),
               "le_male_ci": [num(r["le_male_lower"]), num(r["le_male_upper"])],
               "le_female_ci": [num(r["le_female_lower"]), num(r["le_female_upper"])],

@@ -15,6 +15,7 @@ import pandas as pd
 from civicdata import settings
 from civicdata.build import DOMAINS
 from civicdata.geography import areas_in_place, areas_within, resolve_lad
+from civicdata.names import names_for
 
 DOMAIN_TITLES = {key: title for key, _, _, title in DOMAINS}
 
@@ -63,6 +64,7 @@ def compute_life_expectancy_range(lad_code: str, data_dir: Path | None = None) -
     msoas = set(areas_within(lad_code, "msoa11", data_dir)["code"])
     le = pd.read_parquet(_data(data_dir) / "indicators" / "life_expectancy_msoa11.parquet")
     le = le[le["msoa11_code"].isin(msoas)]
+    readable = names_for("msoa11", data_dir)["name"]
     rows = {}
     for sex in ("male", "female"):
         s = le.dropna(subset=[f"le_{sex}"])
@@ -71,8 +73,9 @@ def compute_life_expectancy_range(lad_code: str, data_dir: Path | None = None) -
             continue
         lo = s.loc[s[f"le_{sex}"].idxmin()]
         hi = s.loc[s[f"le_{sex}"].idxmax()]
-        rows[sex] = {"lowest_msoa": lo["msoa11_code"], "lowest_name": lo["msoa11_name"], "lowest": lo[f"le_{sex}"],
-                     "highest_msoa": hi["msoa11_code"], "highest_name": hi["msoa11_name"],
+        rows[sex] = {"lowest_msoa": lo["msoa11_code"], "lowest_name": readable.get(lo["msoa11_code"], lo["msoa11_name"]),
+                     "lowest": lo[f"le_{sex}"], "highest_msoa": hi["msoa11_code"],
+                     "highest_name": readable.get(hi["msoa11_code"], hi["msoa11_name"]),
                      "highest": hi[f"le_{sex}"], "gap_years": hi[f"le_{sex}"] - lo[f"le_{sex}"],
                      "msoas_with_estimate": len(s), "msoas": len(msoas)}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -81,13 +84,15 @@ def compute_life_expectancy_range(lad_code: str, data_dir: Path | None = None) -
 def compute_most_deprived(lad_code: str, iod: str = "2025", n: int = 10, data_dir: Path | None = None) -> pd.DataFrame:
     """The district's ``n`` most deprived LSOAs by national IMD rank (1 = most deprived).
 
-    Columns: ``code``, ``name``, ``imd_rank``, ``imd_decile``, and each domain's decile.
+    Columns: ``code``, ``name`` (readable: "Partington (Trafford 017E)"), ``ons_name``, ``imd_rank``,
+    ``imd_decile``, and each domain's decile.
     """
     level = "lsoa11" if iod == "2019" else "lsoa21"
     areas = areas_within(lad_code, level, data_dir)
     t = load_iod(iod, data_dir).rename(columns={f"{level}_code": "code"})
     t = areas.merge(t, on="code", how="inner").sort_values(f"imd{iod}_rank").head(n)
-    cols = {"code": "code", "name": "name", f"imd{iod}_rank": "imd_rank", f"imd{iod}_decile": "imd_decile"}
+    cols = {"code": "code", "name": "name", "ons_name": "ons_name", f"imd{iod}_rank": "imd_rank",
+            f"imd{iod}_decile": "imd_decile"}
     cols.update({f"{k}{iod}_decile": f"{k}_decile" for k in DOMAIN_TITLES if k != "imd"})
     return t[list(cols)].rename(columns=cols).reset_index(drop=True)
 

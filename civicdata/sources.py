@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 OGL = "Open Government Licence v3.0"
 ODBL = "Open Database Licence 1.0 (© OpenStreetMap contributors)"
+OPL = "Open Parliament Licence v3.0"
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0. "
     "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0; "
-    "contains OS data © Crown copyright and database right. NHS data © NHS."
+    "contains OS data © Crown copyright and database right. NHS data © NHS. "
+    "Neighbourhood names: contains Parliamentary information licensed under the Open Parliament Licence v3.0 "
+    "(House of Commons Library MSOA Names)."
 )
 
 
@@ -196,6 +199,12 @@ SOURCES: dict[str, Source] = {
         Source("metrolink_lines", "transport/metrolink/metrolink_lines_tfgm_gtfs_2023-07.json",
                "Transport for Greater Manchester", "Metrolink lines and stops in running order, from TfGM GTFS",
                "https://odata.tfgm.com/opendata/downloads/TfGMgtfsnew.zip", "2023-07", "point (WGS84)"),
+        Source("msoa11_names", "geography/names/MSOA-Names-1.20.csv", "House of Commons Library",
+               "MSOA Names 1.20 (readable names for MSOA 2011)",
+               "https://houseofcommonslibrary.github.io/msoanames/", "v1.20", "MSOA 2011", OPL),
+        Source("msoa21_names", "geography/names/MSOA-Names-2.2.csv", "House of Commons Library",
+               "MSOA Names 2.2 (readable names for MSOA 2021)",
+               "https://houseofcommonslibrary.github.io/msoanames/", "v2.2", "MSOA 2021", OPL),
         Source("chester_gtfs", "transport/chester-20230816-small_gtfs.zip",
                "Department for Transport, Bus Open Data Service", "Chester GTFS extract (subset of routes)",
                "https://data.bus-data.dft.gov.uk/", "2023-08-16", "point (WGS84)"),

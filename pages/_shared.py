@@ -97,6 +97,34 @@ def decile_shares(place: str, iod: str) -> pd.DataFrame:
     return profile.compute_decile_shares(place, iod)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def orientation(place: str, bounds: tuple, large: bool, width: int = 900, height: int = 600):
+    """Ward/district outlines and names for a place's map (None for the England view)."""
+    from civicdata.orientation import orientation_for
+
+    return orientation_for(place, tuple(round(b, 6) for b in bounds), width, height, large)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def orientation_around(bounds: tuple, large: bool, width: int = 400, height: int = 560):
+    """Ward/district outlines and names for any view, e.g. around a tram line."""
+    from civicdata.orientation import orientation_in_bounds
+
+    return orientation_in_bounds(tuple(round(b, 6) for b in bounds), width, height, large)
+
+
+def orientation_toggle() -> bool:
+    """The "ward names and boundaries" toggle, on by default; ``orient=0`` in the link hides them."""
+    on = st.toggle("Ward names and boundaries", value=st.query_params.get("orient") != "0", key="orient_on",
+                   help="Outlines of wards and the local authority, ward names, and Metrolink lines in "
+                        "Greater Manchester. Drawn offline, no base map needed.")
+    if on:
+        st.query_params.pop("orient", None)
+    else:
+        st.query_params["orient"] = "0"
+    return on
+
+
 def layer_stamp(layer_id: str) -> tuple:
     """Cache key part that changes when the layer's data file changes."""
     p = catalogue().get(layer_id).data_path

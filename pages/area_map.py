@@ -11,8 +11,9 @@ import streamlit as st
 from civicdata import choropleth, profile, settings
 from civicdata.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
-from civicdata.geography import areas_in_place, lad_of_area, read_boundary_file, search_areas, suggest_names
-from civicdata.maps import PointLayer, build_area_map, figure_html
+from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
+                                 suggest_names)
+from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
 from pages import _shared
 
 presenting = _shared.presentation("pages/area_map.py")
@@ -75,6 +76,7 @@ with st.sidebar:
                               format_func=lambda i: cat.get(i).title)
     st.header("View")
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
+    show_orientation = _shared.orientation_toggle()
     tiles = st.toggle("Base map tiles (needs internet)", value=False)
     with st.expander("Load a finer boundary file"):
         up = st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",
@@ -171,8 +173,10 @@ if not national:
 
 highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
 draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
+map_height = 720 if large else 600
+orient = _shared.orientation(place, bounds, large, 900, map_height) if show_orientation and not national else None
 fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
-                     height=720 if large else 600, large_text=large, tiles=tiles, bounds=bounds)
+                     height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
 
 # ---------------------------------------------------------------- layout
 place_name = places[place].replace(" (Greater Manchester)", "")
@@ -185,7 +189,7 @@ st.caption(f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({de
 map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
 with map_col:
     event = st.plotly_chart(fig, key="area_map", on_select="rerun", selection_mode="points",
-                            config={"displaylogo": False, "scrollZoom": True})
+                            config=map_config(scrollZoom=True))
 with side_col:
     if classes is not None:
         st.markdown("**Legend**")
@@ -195,6 +199,10 @@ with side_col:
                    + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
     elif desc.geography == "urn":
         st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
+    if orient is not None:
+        st.caption("Dotted lines: ward boundaries (" + ("Greater Manchester 2023 wards" if is_gm(place) or
+                   place == settings.GM_CAUTH_CODE else "England wards 2022") + "); solid black: the local authority"
+                   + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
     if not tiles:
         st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
 

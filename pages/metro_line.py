@@ -12,7 +12,7 @@ from civicdata import metro
 from civicdata.charts import build_metro_chart, build_metro_png
 from civicdata.errors import ProblemsError
 from civicdata.gtfs import FeedError
-from civicdata.maps import build_line_map
+from civicdata.maps import build_line_map, line_view_bounds, map_config
 from pages import _shared
 
 presenting = _shared.presentation("pages/metro_line.py")
@@ -39,6 +39,7 @@ with st.sidebar:
     iod = st.radio("IMD band", ["2025", "2019"], horizontal=True,
                    format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
+    show_orientation = _shared.orientation_toggle()
 
 line = None
 kind, key = ss.ml_source, ""
@@ -116,8 +117,10 @@ if line is not None:
                    f"stop's LSOA, IoD{iod}, 1 = most deprived (same colours as the Area map). “No estimate”: ONS "
                    f"publishes none for that MSOA. * approximate area (nearest LSOA centre). Line: {line.source}.")
     with map_col:
-        st.plotly_chart(build_line_map(profile, metro.stop_msoa_boundaries(profile), line.geometry, large),
-                        key="metro_map", config={"displaylogo": False})
+        orient = _shared.orientation_around(line_view_bounds(profile), large) if show_orientation else None
+        st.plotly_chart(build_line_map(profile, metro.stop_msoa_boundaries(profile), line.geometry, large,
+                                       orientation=orient),
+                        key="metro_map", config=map_config())
     table = profile.rename(columns={"msoa": "msoa11_code", "lsoa": f"lsoa{'21' if iod == '2025' else '11'}_code"})
     st.dataframe(table, hide_index=True, width="stretch")
     d1, d2, d3 = st.columns(3)

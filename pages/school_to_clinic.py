@@ -12,7 +12,7 @@ import streamlit as st
 from civicdata import access, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
-from civicdata.maps import PointLayer, build_area_map
+from civicdata.maps import PointLayer, build_area_map, map_config
 from civicdata.userlayers import LayerExistsError, add_layer
 from pages import _shared
 
@@ -145,9 +145,12 @@ if pick:
             coords += (leg.shape or [(leg.from_lat, leg.from_lon), (leg.to_lat, leg.to_lon)])
         pts.append(PointLayer("Journey", pd.DataFrame({"lat": [c[0] for c in coords], "lon": [c[1] for c in coords],
                                                        "name": ["journey"] * len(coords)}), colour="#e7298a"))
+with st.sidebar:
+    show_orientation = _shared.orientation_toggle()
+orient = _shared.orientation(ss.sc_place, tuple(bounds), False, 900, 560) if show_orientation else None
 fig = build_area_map(_shared.choropleth.boundaries_for("lad", ss.sc_place).assign(**{"class": float("nan")}), None,
-                     None, pts, height=560, bounds=bounds)
-st.plotly_chart(fig, key="sc_map", config={"displaylogo": False})
+                     None, pts, height=560, bounds=bounds, orientation=orient)
+st.plotly_chart(fig, key="sc_map", config=map_config(scrollZoom=True))
 if legs_frame is not None:
     st.markdown(f"**Journey from {names[pick]}, leaving {transit.hhmmss(start + int((end - start) / 2))}**")
     st.dataframe(legs_frame, hide_index=True, width="stretch")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import open_page
+from tests.conftest import SOURCES as SOURCES_DIR, open_page
 
 from civicdata.sources import SOURCES
 
@@ -44,9 +45,9 @@ def test_default_is_trafford_imd2025(raw_iod2025):
     assert _headline(at) == f"### In Trafford, {n1} of {len(t)} neighbourhoods are among England's 10% most deprived (IoD2025)."
     spec = _map_spec(at)
     choro = spec["data"][0]
-    assert choro["type"] == "choroplethmap" and len(choro["locations"]) == len(t)
+    assert choro["type"] == "choropleth" and len(choro["locations"]) == len(t)
     assert set(choro["locations"]) == set(t["lsoa21_code"])
-    assert spec["layout"]["map"]["style"] == "white-bg"
+    assert spec["layout"]["geo"]["visible"] is False  # offline: no base layers, no tiles
     assert at.query_params["place"] == ["E08000009"] or at.query_params["place"] == "E08000009"
 
 
@@ -117,3 +118,99 @@ def test_england_view_draws_local_authorities_not_lsoas():
 def test_other_english_district_uses_national_boundaries():
     at = _run(place="E06000001", layer="imd2019_decile")  # Hartlepool
     assert len(_map_spec(at)["data"][0]["locations"]) == 58
+
+
+@pytest.fixture(scope="module")
+def raw_gm_wards(sources) -> pd.DataFrame:
+    import geopandas as gpd
+
+    return gpd.read_file(f"/vsigzip/{sources / SOURCES['gm_ward23'].path}")
+
+
+def _trace(spec: dict, name: str) -> dict | None:
+    return next((t for t in spec["data"] if t.get("name") == name), None)
+
+
+def _numbers(value) -> list[float]:
+    """A numeric array from a figure spec: a list, or plotly's typed array ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def _texts(trace: dict) -> set[str]:
+    """Label texts as a person reads them (plotly draws the escaped text's entities as characters)."""
+    import html
+    import re
+
+    return {html.unescape(re.sub(r"</?b>", "", t)) for t in trace["text"]}
+
+
+def test_orientation_layer_names_wards_and_can_be_hidden(raw_gm_wards):
+    """Ward names come from the raw GM ward file (and the ONS lookup says which are Trafford's)."""
+    at = _run()
+    spec = _map_spec(at)
+    names = _trace(spec, "place names")
+    assert names is not None and names["mode"] == "text"
+    lk = pd.read_csv(SOURCES_DIR / SOURCES["lsoa21_ward24"].path, dtype=str)
+    trafford_names = set(lk.loc[lk["ltla24_code"] == "E08000009", "ward24_name"]) & set(raw_gm_wards["area_name"])
+    assert len(trafford_names) == 21
+    shown = _texts(names)
+    # the names shown are real ward names, and a good share of Trafford's 21 wards is named, not all of GM's 215
+    assert shown <= trafford_names and 8 <= len(shown) <= 21
+    assert {"Old Trafford", "Altrincham", "Bowdon"} <= shown
+    assert _trace(spec, "ward boundaries")["mode"] == "lines"
+    assert _trace(spec, "local authority boundary") is not None
+    assert _trace(spec, "Metrolink lines") is not None  # Trafford is in GM: the tram lines are drawn
+    # every name lies inside the bounds of Trafford's map
+    lons, lats = _numbers(names["lon"]), _numbers(names["lat"])
+    assert -2.49 < min(lons) and max(lons) < -2.25 and 53.35 < min(lats) and max(lats) < 53.49
+    at.sidebar.toggle(key="orient_on").set_value(False).run()
+    hidden = _map_spec(at)
+    assert _trace(hidden, "place names") is None and _trace(hidden, "ward boundaries") is None
+    assert at.query_params["orient"] in (["0"], "0")
+    # the link reproduces the hidden view
+    again = _run(orient="0")
+    assert _trace(_map_spec(again), "place names") is None
+
+
+def test_orientation_outside_greater_manchester_uses_england_wards():
+    at = _run(place="E06000050", layer="imd2025_decile")  # Cheshire West and Chester
+    spec = _map_spec(at)
+    names = _texts(_trace(spec, "place names"))
+    assert {"Blacon", "Frodsham"} <= names
+    assert _trace(spec, "Metrolink lines") is None
+
+
+def test_hovers_tables_and_details_use_readable_names(sources):
+    raw = pd.read_csv(sources / SOURCES["msoa21_names"].path, encoding="utf-8-sig", dtype=str).set_index("msoa21cd")
+    assert raw.loc["E02001275", "msoa21hclnm"] == "Partington"
+    at = _run()
+    choro = _map_spec(at)["data"][0]
+    hover = dict(zip(choro["locations"], choro["text"]))
+    lk = pd.read_parquet(Path(APP).parent / "data/lookups/lsoa21.parquet").set_index("lsoa21_code")
+    partington = [c for c in choro["locations"] if lk.at[c, "msoa21_code"] == "E02001275"]
+    assert len(partington) == 5
+    for code in partington:
+        ons = lk.at[code, "lsoa21_name"]
+        assert hover[code].startswith(f"<b>Partington ({ons})</b> {code}")
+    # no bare ONS name anywhere in the hovers: every LSOA carries its neighbourhood's name
+    assert all(re.match(r"<b>[^<(]+ \(Trafford \d{3}[A-Z]\)</b> E01", t) for t in choro["text"])
+    worst = next(d for d in at.dataframe if "imd_rank" in d.value.columns).value
+    assert all("(Trafford " in n and not n.startswith("Trafford ") for n in worst["name"])
+    assert {"code", "name", "ons_name"} <= set(worst.columns)
+    box = next(s for s in at.selectbox if s.key and s.key.startswith("am_area_"))
+    box.set_value(partington[0]).run()
+    assert any(m.value.startswith(f"**Partington ({lk.at[partington[0], 'lsoa21_name']})**") for m in at.markdown)
+
+
+def test_search_by_readable_name_finds_msoa_and_its_lsoas():
+    at = _run()
+    at.sidebar.text_input(key="am_query").set_value("Partington").run()
+    options = at.selectbox(key="am_pick").options
+    assert any(o.startswith("Partington (E02001275") for o in options)
+    assert sum("Partington (Trafford 017" in o for o in options) >= 3

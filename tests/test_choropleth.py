@@ -162,10 +162,17 @@ def test_map_figure_has_every_area_and_works_offline(cat):
     trace = fig.data[0]
     assert len(trace.locations) == len(frame) == 139
     assert len(trace.geojson["features"]) == 139
-    assert fig.layout.map.style == "white-bg"
+    # the offline map is a geo subplot with no base layers: nothing comes from a tile server
+    assert trace.type == "choropleth" and fig.layout.geo.visible is False
+    assert fig.layout.map.style is None
     assert np.array_equal(np.asarray(trace.z), frame["class"].fillna(0).to_numpy())
     html = figure_html(fig, "Trafford <IMD>")
     assert "<title>Trafford &lt;IMD&gt;</title>" in html and '<script src="http' not in html
+    # plotly's world outline is handed over in the page, so the saved map opens offline too
+    assert "PlotlyGeoAssets.topojson['world_110m']" in html
+    assert html.index("PlotlyGeoAssets.topojson") < html.index("Plotly.newPlot")
+    tiles = build_area_map(frame, d, layer_classes(d, national_frame(d)["value"]), tiles=True)
+    assert tiles.data[0].type == "choroplethmap" and tiles.layout.map.style == "carto-positron"
 
 
 def test_school_search():

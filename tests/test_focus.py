@@ -121,7 +121,8 @@ def test_focus_cli_json_shape():
                   "--indicator", "le_male=1", "--top", "3", "--json")
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
-    assert len(rows) == 21 and set(rows[0]) == {"code", "name", "rank", "score", "contributions", "missing", "stability"}
+    assert len(rows) == 21 and set(rows[0]) == {"code", "name", "ons_name", "rank", "score", "contributions", "missing",
+                                                "stability"}
     assert rows[0]["rank"] == 1 and set(rows[0]["contributions"]) == {"imd2025_score", "le_male"}
     assert rows[0]["score"] == pytest.approx(sum(rows[0]["contributions"].values()), abs=1e-3)
     bad = run_cli("focus", "--unit", "ward", "--within", TRAFFORD, "--indicator", "imd2025_scor=1")

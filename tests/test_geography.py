@@ -65,7 +65,8 @@ def test_iod2025_joins_fully_to_lsoa21_and_not_to_lsoa11(data_dir):
 
 
 def test_search_by_name_code_and_ward():
-    assert search_areas("Trafford").iloc[0].to_dict() == {"code": TRAFFORD, "name": "Trafford", "level": "lad"}
+    assert search_areas("Trafford").iloc[0].to_dict() == {"code": TRAFFORD, "name": "Trafford",
+                                                          "ons_name": "Trafford", "level": "lad"}
     # an MSOA unchanged in 2021 exists in both vintages: both are offered, each labelled
     assert set(search_areas("E02001259")["level"]) == {"msoa11", "msoa21"}
     assert "ward" in set(search_areas("Old Trafford")["level"])

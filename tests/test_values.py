@@ -21,15 +21,24 @@ def raw_file1(sources) -> pd.DataFrame:
         "LSOA code (2011)")
 
 
+@pytest.fixture(scope="module")
+def raw_names11(sources) -> pd.DataFrame:
+    """House of Commons Library MSOA 2011 names, keyed by the ONS MSOA name ("Trafford 017")."""
+    return pd.read_csv(sources / SOURCES["msoa11_names"].path, encoding="utf-8-sig", dtype=str).set_index("msoa11nm")
+
+
 @pytest.mark.parametrize("code", SAMPLE_LSOA11)
-def test_imd2019_rank_and_decile_equal_raw_file1(raw_file1, code):
+def test_imd2019_rank_and_decile_equal_raw_file1(raw_file1, raw_names11, code):
     rank = int(raw_file1.loc[code, "Index of Multiple Deprivation (IMD) Rank"].replace(",", ""))
     decile = int(raw_file1.loc[code, "Index of Multiple Deprivation (IMD) Decile"])
+    ons_name = raw_file1.loc[code, "LSOA name (2011)"]
+    # an LSOA's ONS name is its MSOA's plus a letter; it takes that MSOA's readable name
+    readable = f"{raw_names11.loc[ons_name[:-1], 'msoa11hclnm']} ({ons_name})"
     for layer, expected in (("imd2019_rank", rank), ("imd2019_decile", decile)):
         res = run_cli("values", layer, "--area", code, "--json")
         assert res.returncode == 0, res.stderr
-        assert json.loads(res.stdout) == {"layer": layer, "area": code, "value": expected, "ci_lower": None,
-                                          "ci_upper": None, "status": "ok"}
+        assert json.loads(res.stdout) == {"layer": layer, "area": code, "name": readable, "ons_name": ons_name,
+                                          "value": expected, "ci_lower": None, "ci_upper": None, "status": "ok"}
 
 
 def test_iod2025_values_equal_raw(sources):
@@ -60,6 +69,7 @@ def test_unpublished_life_expectancy_is_missing_not_zero(raw_le):
     blank = next(code for (code, sex), v in raw_le.items() if sex == "Males" and v[0] is None
                  and code.startswith("E"))
     out = json.loads(run_cli("values", "le_male", "--area", blank, "--json").stdout)
+    assert out.pop("name") and out.pop("ons_name")
     assert out == {"layer": "le_male", "area": blank, "value": None, "ci_lower": None, "ci_upper": None,
                    "status": "missing"}
 
@@ -86,11 +96,17 @@ def test_school_fsm_from_gias(sources):
     assert out["value"] == float(row["percentage_fsm"]) and out["status"] == "ok"
 
 
-def test_areas_json_shape():
+def test_areas_json_shape(raw_file1, raw_names11):
     res = run_cli("areas", "--within", "E08000009", "--level", "lsoa11", "--json")
     rows = json.loads(res.stdout)
-    assert len(rows) == 138 and set(rows[0]) == {"code", "name"}
-    assert {"code": "E01006187", "name": "Trafford 022A"} in rows or any(r["code"] == "E01006187" for r in rows)
+    assert len(rows) == 138 and set(rows[0]) == {"code", "name", "ons_name"}
+    by_code = {r["code"]: r for r in rows}
+    ons = raw_file1.loc["E01006187", "LSOA name (2011)"]
+    assert by_code["E01006187"] == {"code": "E01006187", "ons_name": ons,
+                                    "name": f"{raw_names11.loc[ons[:-1], 'msoa11hclnm']} ({ons})"}
+    msoas = json.loads(run_cli("areas", "--within", "Trafford", "--level", "msoa21", "--json").stdout)
+    assert {"code": "E02001275", "name": "Partington", "ons_name": "Trafford 017"} in msoas
+    assert {"code": "E02001259", "name": "Old Trafford", "ons_name": "Trafford 001"} in msoas
 
 
 def test_layers_json_lists_descriptors():
