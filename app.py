@@ -5,11 +5,11 @@ import streamlit as st
 st.set_page_config(page_title="Local Need Explorer", page_icon=":material/map:", layout="wide")
 
 pages = [
-    st.Page("pages/area_map.py", title="Area map", icon=":material/map:", default=True),
-    st.Page("pages/metro_line.py", title="Metro line", icon=":material/tram:"),
-    st.Page("pages/school_to_clinic.py", title="School to clinic", icon=":material/directions_bus:"),
-    st.Page("pages/strategic_focus.py", title="Strategic focus", icon=":material/target:"),
-    st.Page("pages/add_data.py", title="Add data", icon=":material/upload_file:"),
-    st.Page("pages/home.py", title="About the data", icon=":material/info:"),
+    st.Page("views/area_map.py", title="Area map", icon=":material/map:", default=True),
+    st.Page("views/metro_line.py", title="Metro line", icon=":material/tram:"),
+    st.Page("views/school_to_clinic.py", title="School to clinic", icon=":material/directions_bus:"),
+    st.Page("views/strategic_focus.py", title="Strategic focus", icon=":material/target:"),
+    st.Page("views/add_data.py", title="Add data", icon=":material/upload_file:"),
+    st.Page("views/home.py", title="About the data", icon=":material/info:"),
 ]
 st.navigation(pages).run()

@@ -1,7 +1,9 @@
 """Area map payload benchmark: build time (cold and warm) and JSON size sent to the browser.
 
 Targets (issue: Area map): a borough of ~200 LSOAs < 0.5 s warm and < 300 KB;
-all 1,673 GM LSOAs < 2 MB; the national (local-authority) view < 1 MB.
+all 1,673 GM LSOAs < 2 MB; the national (local-authority) view < 1 MB. With the orientation
+layer (ward outlines and names, district outline, Metrolink in GM; on by default) the same
+targets hold, and its added bytes are printed ("+orient KB").
 Run: python bench/area_map.py
 """
 
@@ -13,6 +15,7 @@ import time
 from civicdata.catalogue import load_catalogue
 from civicdata.choropleth import aggregate_descriptor, layer_classes, national_frame, national_lad_frame, place_frame
 from civicdata.maps import build_area_map, figure_payload_bytes
+from civicdata.orientation import orientation_for
 
 CASES = [
     ("Wigan, IMD 2019 decile (LSOA 2011)", "imd2019_decile", "E08000010", 300_000),
@@ -37,22 +40,27 @@ def timed(fn, repeat: int = 5):
 
 def main() -> None:
     cat = load_catalogue()
-    print(f"{'case':50s} {'areas':>6s} {'cold s':>7s} {'warm s':>7s} {'KB':>7s}  target (KB = 1,000 bytes)")
+    print(f"{'case':50s} {'areas':>6s} {'cold s':>7s} {'warm s':>7s} {'KB':>7s} {'+orient':>8s} {'orient s':>8s}  "
+          "target for the whole map with orientation (KB = 1,000 bytes)")
     for label, layer, place, limit in CASES:
         d = cat.get(layer)
 
-        def build():
+        def build(orient: bool = False):
             frame = place_frame(d, place)
-            return frame, build_area_map(frame, d, layer_classes(d, national_frame(d)["value"]))
+            o = orientation_for(place, tuple(frame.total_bounds)) if orient else None
+            return frame, build_area_map(frame, d, layer_classes(d, national_frame(d)["value"]), orientation=o)
 
         t0 = time.perf_counter()
         build()
         cold = time.perf_counter() - t0
         (frame, fig), warm = timed(build)
         size = figure_payload_bytes(fig)
+        (_, fig_o), warm_o = timed(lambda: build(True))
+        size_o = figure_payload_bytes(fig_o)
         target = "(no target: above ~200 areas)" if limit is None else \
-            f"< {limit // 1000} KB {'ok' if size < limit else 'OVER'}"
-        print(f"{label:50s} {len(frame):6d} {cold:7.2f} {statistics.median(warm):7.3f} {size / 1000:7.0f}  {target}")
+            f"< {limit // 1000} KB {'ok' if size_o < limit else 'OVER'}"
+        print(f"{label:50s} {len(frame):6d} {cold:7.2f} {statistics.median(warm):7.3f} {size / 1000:7.0f} "
+              f"{(size_o - size) / 1000:+8.0f} {statistics.median(warm_o) - statistics.median(warm):8.3f}  {target}")
     for layer in ("imd2025_decile", "le_male"):
         d = cat.get(layer)
 

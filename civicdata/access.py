@@ -48,11 +48,12 @@ def schools_and_services(catalogue: Catalogue, place: str, service_id: str, tt: 
 
 def school_access(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
                   step: int = DEFAULT_STEP, progress=None) -> pd.DataFrame:
-    """One row per school: ``urn``, ``name``, ``pupils``, ``service`` (name of the nearest service by
+    """One row per school: ``urn``, ``name``, ``neighbourhood`` (readable name of its LSOA 2021), ``pupils``,
+    ``service`` (name of the nearest service by
     median journey time), ``best``/``median``/``worst`` minutes over the window, ``vehicles``,
     ``walk_minutes``, ``two_plus`` (two or more vehicles), ``reached`` (False: no journey in this feed)."""
     res = nearest_service(tt, schools[["lat", "lon"]], services[["lat", "lon"]], start, end, step, progress)
-    out = schools[["urn", "name", "pupils", "lat", "lon"]].reset_index(drop=True).copy()
+    out = schools[["urn", "name", "neighbourhood", "pupils", "lat", "lon"]].reset_index(drop=True).copy()
     res = res.reset_index(drop=True)
     out["service"] = [services.loc[i, "name"] if i is not None and not pd.isna(i) else None for i in res["service_index"]]
     out["service_index"] = res["service_index"]

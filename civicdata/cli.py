@@ -101,7 +101,8 @@ def cmd_metro_line(args: argparse.Namespace) -> int:
         le = lambda v, lo, hi: "no estimate" if v != v else f"{v:.1f} ({lo:.1f}-{hi:.1f})"  # noqa: E731
         mins = "" if r.minutes != r.minutes else f"{r.minutes:5.1f} min  "
         dec = "-" if r.imd_decile is None or r.imd_decile != r.imd_decile else r.imd_decile
-        print(f"  {mins}{r.name:30s} {r.msoa or 'no data':10s} M {le(r.le_male, r.le_male_lower, r.le_male_upper):20s} "
+        area = f"{r.msoa_name} ({r.msoa})" if isinstance(r.msoa, str) else "no data"
+        print(f"  {mins}{r.name:30s} {area[:40]:40s} M {le(r.le_male, r.le_male_lower, r.le_male_upper):20s} "
               f"F {le(r.le_female, r.le_female_lower, r.le_female_upper):20s} IMD {dec}{' (approximate)' if r.approximate else ''}")
     for r in line.far_stops.itertuples():
         print(f"  left out: {r.name} is {r.offset_m:.0f} m from the line")

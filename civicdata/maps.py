@@ -130,7 +130,11 @@ def _view(bounds, height: int, width: int, tiles: bool) -> dict:
     if tiles:
         centre, zoom = view_for_bounds(tuple(bounds), height, width)
         return {"map": {"style": "carto-positron", "center": centre, "zoom": zoom}}
-    return {"geo": {"visible": False, "projection": {"type": "mercator"}, "fitbounds": "locations",
+    # explicit ranges (not fitbounds): the map then takes the place's own aspect and fills the figure
+    minx, miny, maxx, maxy = bounds
+    px, py = (maxx - minx) * 0.02, (maxy - miny) * 0.02
+    return {"geo": {"visible": False, "projection": {"type": "mercator"}, "fitbounds": False,
+                    "lonaxis": {"range": [minx - px, maxx + px]}, "lataxis": {"range": [miny - py, maxy + py]},
                     "bgcolor": "#ffffff", "showframe": False}}
 
 
@@ -151,12 +155,17 @@ def _lines_xy(geoms, decimals: int = PAYLOAD_DECIMALS) -> tuple[list, list]:
 
 
 def outline_trace(geoms, name: str, width: float, colour: str, *, tiles: bool = False, bounds=None,
-                  dash: str = "solid", polygons: bool = True):
-    """Polygon outlines (or lines, ``polygons=False``) as one line trace, cut to ``bounds`` when given
-    so that the view, which fits what is drawn, stays on the place. No hover."""
+                  dash: str = "solid", polygons: bool = True, px: int = 900, tolerance_px: float = 0.5):
+    """Polygon outlines (or lines, ``polygons=False``) as one line trace. Each edge shared by two
+    polygons is sent once, lines are simplified to ``tolerance_px`` of a ``px``-wide view of ``bounds``
+    and cut to ``bounds`` (nothing is sent that the view does not show). No hover."""
+    lines = shapely.boundary(geoms) if polygons else np.asarray(geoms)
+    lines = shapely.line_merge(shapely.union_all(lines))
     if bounds is not None:
-        geoms = shapely.intersection(shapely.boundary(geoms) if polygons else geoms, shapely.box(*bounds))
-    lon, lat = _lines_xy(geoms)
+        lines = shapely.intersection(lines, shapely.box(*bounds))
+        lines = shapely.simplify(lines, (bounds[2] - bounds[0]) / px * tolerance_px)
+    decimals = PAYLOAD_DECIMALS if bounds is None or bounds[2] - bounds[0] < 0.5 else PAYLOAD_DECIMALS - 1
+    lon, lat = _lines_xy([lines], decimals)
     line = {"width": width, "color": colour}
     if not tiles:
         line["dash"] = dash
@@ -180,10 +189,12 @@ def orientation_traces(o: Orientation, tiles: bool = False, bounds=None) -> tupl
     _, scatter = _kinds(tiles)
     names = []
 
-    def lines(geoms, name, width, colour, dash="solid", polygons=True):
-        return outline_trace(geoms, name, width, colour, tiles=tiles, bounds=bounds, dash=dash, polygons=polygons)
+    def lines(geoms, name, width, colour, dash="solid", polygons=True, tolerance_px=0.5):
+        return outline_trace(geoms, name, width, colour, tiles=tiles, bounds=bounds, dash=dash, polygons=polygons,
+                             tolerance_px=tolerance_px)
 
-    traces = [lines(o.wards.geometry.values, "ward boundaries", 1.2, "#3a3a3a", "dot"),
+    # dotted ward lines need less detail than the solid district outline
+    traces = [lines(o.wards.geometry.values, "ward boundaries", 1.2, "#3a3a3a", "dot", tolerance_px=1.0),
               lines(o.districts.geometry.values, "local authority boundary", 3, "#000000")]
     if len(o.lines):
         traces.append(lines(o.lines.geometry.values, "Metrolink (casing)", 6, "#000000", polygons=False))
@@ -229,7 +240,7 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
                 showscale=False, marker={"line": {"width": 4, "color": "#e7298a"}}, hoverinfo="skip", name="selected"))
     b = tuple(bounds if bounds is not None else (frame.total_bounds if len(frame) else (-6.0, 49.9, 2.0, 55.9)))
     if (desc is None or classes is None) and len(frame) and orientation is None:
-        # no layer: the place's outline (within the view), so that the map is not empty and the view fits
+        # no layer: the place's outline (within the view), so that the map is not empty
         fig.add_trace(outline_trace(frame.geometry.values, "place", 2, "#000000", tiles=tiles, bounds=b))
     outlines, names = orientation_traces(orientation, tiles, b) if orientation is not None else ([], [])
     fig.add_traces(outlines)

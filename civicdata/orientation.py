@@ -7,8 +7,8 @@ England wards (2022, ultra generalised) elsewhere; districts are LAD 2023 (GM) o
 **Label rule** (:data:`LABEL_RULE`): names are chosen for the map's first view. Its scale is
 known from the place's bounds and the map's size in pixels (Web Mercator, as drawn). Places
 are taken largest first; a name is kept when its box (characters × 0.56 × font size wide,
-1.3 × font size high) fits inside its area at least 1.5 times over on screen and does not
-overlap a name already kept. District names go before ward names when a view holds several
+1.3 × font size high) fits inside its area at least 1.5 times over on screen, lies wholly in
+the view and does not overlap a name already kept. District names go before ward names when a view holds several
 districts. Presentation mode uses a larger font, so fewer, larger names are kept. Each name
 sits at the point of its area farthest from the area's edge (its pole of inaccessibility),
 so it always lies inside the area it names.
@@ -28,8 +28,9 @@ from civicdata import settings
 from civicdata.geography import is_gm, load_boundaries
 
 LABEL_RULE = ("Names: at the map's first view, each ward (or district, when several are shown) is named at the "
-              "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over "
-              "and does not overlap a name already placed; presentation mode uses larger names, so fewer are placed.")
+              "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over, "
+              "lies wholly in the view and does not overlap a name already placed; presentation mode uses larger "
+              "names, so fewer are placed.")
 CHAR_WIDTH = 0.56  # average glyph width of Arial as a share of the font size
 LINE_HEIGHT = 1.3
 FIT = 1.5  # an area must hold its label this many times over
@@ -124,6 +125,7 @@ def choose_labels(areas: gpd.GeoDataFrame, kind: str, bounds, width_px: int, hei
     if areas.empty:
         return pd.DataFrame(columns=["name", "kind", "lon", "lat", "size"])
     scale = screen_scale(bounds, width_px, height_px)
+    (vx0, vy1), (vx1, vy0) = _mercator(np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])) * [scale, -scale]
     merc = shapely.transform(areas.geometry.values, _mercator)
     screen_area = shapely.area(merc) * scale ** 2
     order = np.argsort(-screen_area, kind="stable")
@@ -138,6 +140,8 @@ def choose_labels(areas: gpd.GeoDataFrame, kind: str, bounds, width_px: int, hei
         (mx, my), = _mercator(np.array([[p.x, p.y]]))
         cx, cy = mx * scale, -my * scale
         box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        if box[0] < vx0 or box[2] > vx1 or box[1] < vy0 or box[3] > vy1:
+            continue  # the name would run off the view
         if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken):
             continue
         taken.append(box)

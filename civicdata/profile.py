@@ -98,10 +98,13 @@ def compute_most_deprived(lad_code: str, iod: str = "2025", n: int = 10, data_di
 
 
 def load_schools(data_dir: Path | None = None) -> pd.DataFrame:
-    """GIAS schools (England) with the IoD2025 IMD decile and rank of their LSOA 2021."""
+    """GIAS schools (England) with the IoD2025 IMD decile and rank of their LSOA 2021, and
+    ``neighbourhood``: the readable name of that LSOA ("Partington (Trafford 017E)")."""
     s = pd.read_parquet(_data(data_dir) / "schools" / "schools.parquet")
     iod = load_iod("2025", data_dir)[["lsoa21_code", "imd2025_decile", "imd2025_rank"]]
-    return s.merge(iod, on="lsoa21_code", how="left")
+    s = s.merge(iod, on="lsoa21_code", how="left")
+    s["neighbourhood"] = s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"])
+    return s
 
 
 def schools_in_lad(lad_code: str, data_dir: Path | None = None) -> pd.DataFrame:
@@ -115,7 +118,8 @@ def compute_schools_most_deprived(lad_code: str, data_dir: Path | None = None) -
     """Schools in the district whose LSOA 2021 is in IoD2025 decile 1, most deprived first."""
     s = schools_in_lad(lad_code, data_dir)
     s = s[s["imd2025_decile"] == 1].sort_values(["imd2025_rank", "urn"])
-    return s[["urn", "name", "phase", "type_group", "pupils", "fsm_pct", "lsoa21_code", "imd2025_rank"]].reset_index(drop=True)
+    return s[["urn", "name", "phase", "type_group", "pupils", "fsm_pct", "neighbourhood", "lsoa21_code",
+              "imd2025_rank"]].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,8 @@ def search_schools(text: str, limit: int = 10, data_dir: Path | None = None) -> 
 
 
 def school_details(urn: int, data_dir: Path | None = None) -> dict:
-    """URN, name, phase, pupils, % FSM, LSOA 2021 and its IoD2025 IMD decile, LAD 2024."""
+    """URN, name, phase, pupils, % FSM, LSOA 2021 (and its readable ``neighbourhood``) and its IoD2025
+    IMD decile, LAD 2024."""
     s = load_schools(data_dir)
     row = s[s["urn"] == int(urn)]
     if row.empty:
@@ -166,6 +171,7 @@ def school_details(urn: int, data_dir: Path | None = None) -> dict:
             "pupils": None if pd.isna(r["pupils"]) else int(r["pupils"]),
             "fsm_pct": None if pd.isna(r["fsm_pct"]) else float(r["fsm_pct"]),
             "lsoa21_code": None if pd.isna(r["lsoa21_code"]) else r["lsoa21_code"],
+            "neighbourhood": None if pd.isna(r["neighbourhood"]) else r["neighbourhood"],
             "imd2025_decile": None if pd.isna(r["imd2025_decile"]) else int(r["imd2025_decile"]),
             "lad24_code": lad, "lat": float(r["lat"]), "lon": float(r["lon"])}
 

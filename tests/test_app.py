@@ -11,7 +11,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 def test_home_page_lists_layers_and_sources():
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/home.py").run()
+    at.switch_page("views/home.py").run()
     assert not at.exception
     assert at.title[0].value == "Local Need Explorer"
     metrics = {m.label: m.value for m in at.metric}

@@ -89,8 +89,24 @@ def browser():
         b.close()
 
 
+def _offline(page) -> list[str]:
+    """Block every request that is not to the app on 127.0.0.1; returns the list of blocked URLs."""
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return blocked
+
+
 def _open(browser, url: str, width: int = 1600, height: int = 1000):
     page = browser.new_page(viewport={"width": width, "height": height})
+    _offline(page)
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
@@ -110,11 +126,62 @@ def test_area_map_renders_polygons_offline(server, browser):
         const gd = document.querySelector('.js-plotly-plot');
         return gd && gd.data ? gd.data[0].locations.length : 0; }""")
     assert polygons == 139
-    canvas = page.locator(".js-plotly-plot canvas").count()
-    assert canvas >= 1  # maplibre draws the polygons on a canvas: the map has rendered
+    # drawn as SVG with the network blocked: one path per LSOA
+    assert page.locator(".js-plotly-plot path.choroplethlocation").count() == 139
     assert page.get_by_text("In Trafford,").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "area_map_trafford.png"))
+    page.close()
+
+
+WARD_TEXT = "() => Array.from(document.querySelectorAll('.js-plotly-plot .trace.scattergeo text')).map(t => t.textContent)"
+
+
+@pytest.mark.parametrize("place,expect,n_lsoa", [
+    ("E08000009", {"Old Trafford", "Altrincham", "Bowdon"}, 139),  # GM: detailed 2023 wards
+    ("E06000050", {"Blacon", "Frodsham"}, 0),  # Cheshire West and Chester: England wards
+])
+def test_area_map_orientation_draws_ward_names_offline(server, browser, place, expect, n_lsoa):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    blocked = _offline(page)
+    page.goto(f"{server}/?place={place}&layer=imd2025_decile&svc=")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot path.choroplethlocation", timeout=60_000)
+    page.wait_for_timeout(1500)
+    _no_exception(page)
+    texts = set(page.evaluate(WARD_TEXT))
+    assert expect <= texts, texts  # ward names are SVG text elements in the drawn figure
+    assert len(texts) >= 8
+    if n_lsoa:
+        assert page.locator(".js-plotly-plot path.choroplethlocation").count() == n_lsoa
+    # a name is drawn on the map, inside the plot area
+    box = page.locator(".js-plotly-plot").first.bounding_box()
+    label = page.locator(".js-plotly-plot .trace.scattergeo text", has_text=sorted(expect)[0]).first.bounding_box()
+    assert box["x"] <= label["x"] and label["x"] + label["width"] <= box["x"] + box["width"]
+    assert box["y"] <= label["y"] and label["y"] + label["height"] <= box["y"] + box["height"]
+    assert not any("plot.ly" in u for u in blocked)  # nothing of the map needed the internet
+    page.screenshot(path=str(ARTIFACTS / f"area_map_orientation_{place}.png"))
+    page.close()
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+@pytest.mark.parametrize("path", ["/?place=E08000009&layer=imd2025_decile", "/metro_line",
+                                  "/strategic_focus?unit=lsoa21&area=E08000009"])
+def test_presentation_mode_fits_the_screen(server, browser, path, size):
+    """A projector cannot scroll: headline, main map or chart (and the Area map's legend) lie inside the screen."""
+    w, h = size
+    page = _open(browser, f"{server}{path}{'&' if '?' in path else '?'}present=1", width=w, height=h)
+    _no_exception(page)
+    head = page.locator("h3").first.bounding_box()
+    plot = page.locator('[class*="st-key-present_"] .js-plotly-plot').first.bounding_box()
+    assert head["y"] >= 0 and head["y"] + head["height"] <= plot["y"] + 1
+    assert plot["y"] >= 0 and plot["y"] + plot["height"] <= h and plot["x"] + plot["width"] <= w
+    assert plot["height"] >= 0.55 * h - 200  # sized from the screen, not a fixed 600 px
+    if path.startswith("/?"):
+        legend = page.get_by_text("Decile 10 (least deprived 10%)").bounding_box()
+        assert legend["y"] + legend["height"] <= h
+    name = path.strip("/").split("?")[0] or "area_map"
+    page.screenshot(path=str(ARTIFACTS / f"present_{name}_{w}x{h}.png"))
     page.close()
 
 
@@ -214,7 +281,7 @@ def test_workshop_load_twenty_browsers(server):
         page = await ctx.new_page()
         t = time.perf_counter()
         await page.goto(f"{server}/?place=E08000009", timeout=240_000, wait_until="commit")
-        await page.wait_for_selector(".js-plotly-plot canvas", timeout=240_000)
+        await page.wait_for_selector(".js-plotly-plot path.choroplethlocation", timeout=240_000)
         await page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=240_000)
         elapsed = time.perf_counter() - t
         n = await page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].locations.length")

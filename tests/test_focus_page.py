@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _page(**params) -> AppTest:
-    return open_page("pages/strategic_focus.py", **params)
+    return open_page("views/strategic_focus.py", **params)
 
 
 def test_link_reproduces_ranking_and_shortlist():

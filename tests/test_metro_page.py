@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 def _page(**params) -> AppTest:
-    return open_page("pages/metro_line.py", **params)
+    return open_page("views/metro_line.py", **params)
 
 
 def test_default_is_the_pink_line_with_computed_headline():

@@ -66,7 +66,7 @@ def test_hosting_a_clinic_at_a_school(setup):
 
 def test_page_runs_and_hosts_a_clinic():
     at = AppTest.from_file(APP, default_timeout=300)
-    at.switch_page("pages/school_to_clinic.py").run()
+    at.switch_page("views/school_to_clinic.py").run()
     assert not at.exception, at.exception
     assert any("Walking rules: straight-line distance × 1.3 at 1.33 m/s" in c.value and "never chained" in c.value
                for c in at.caption)

@@ -64,7 +64,7 @@ def test_user_layer_in_strategic_focus(user_dir):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["unit"] = "lsoa21"
     at.query_params["w"] = "residents:1"
-    at.switch_page("pages/strategic_focus.py").run()
+    at.switch_page("views/strategic_focus.py").run()
     assert not at.exception
     assert at.sidebar.multiselect(key="fo_ind").value == ["residents"]
     assert len(at.dataframe[0].value) == 139
@@ -73,7 +73,7 @@ def test_user_layer_in_strategic_focus(user_dir):
 def test_add_data_page_lists_and_removes_user_layers(user_dir):
     root, _ = user_dir
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/add_data.py").run()
+    at.switch_page("views/add_data.py").run()
     assert not at.exception
     assert any("**residents**" in m.value for m in at.markdown)
     at.button(key="rm_residents").click().run()

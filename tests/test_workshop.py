@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/area_map.py", "pages/metro_line.py", "pages/school_to_clinic.py", "pages/strategic_focus.py",
-         "pages/add_data.py", "pages/home.py"]
+PAGES = ["views/area_map.py", "views/metro_line.py", "views/school_to_clinic.py", "views/strategic_focus.py",
+         "views/add_data.py", "views/home.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -27,7 +27,7 @@ def test_presentation_mode_from_the_link(page):
     assert not at.exception
     assert at.sidebar.toggle(key="present").value is True
     css = "".join(h.proto.body for h in at.get("html"))
-    assert 'section[data-testid="stSidebar"]' in css and "font-size: 24px" in css and "font-size: 42px" in css
+    assert 'section[data-testid="stSidebar"]' in css and "font-size: 24px" in css and "clamp(30px, 2.9vw, 42px)" in css
     assert any(b.label == "Leave presentation" for b in at.button)
     headlines = [m.value for m in at.markdown if m.value.startswith("### ")]
     assert headlines, "a headline message is shown"

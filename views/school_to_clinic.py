@@ -14,9 +14,9 @@ from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
 from civicdata.maps import PointLayer, build_area_map, map_config
 from civicdata.userlayers import LayerExistsError, add_layer
-from pages import _shared
+from views import _shared
 
-presenting = _shared.presentation("pages/school_to_clinic.py")
+presenting = _shared.presentation("views/school_to_clinic.py")
 
 st.title("School to clinic")
 st.caption("How far is the nearest clinic, GP or hospital from each school by scheduled bus? "
@@ -96,7 +96,7 @@ st.markdown(f"### {two} of {len(table)} schools are two or more buses from the n
 if unreached:
     st.caption(f"{unreached} schools have no journey in this feed within the window.")
 
-show = table[["urn", "name", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]].copy()
+show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]].copy()
 show["service"] = show["service"].fillna("no journey found in this feed")
 only_two = st.toggle("Only schools two or more buses away")
 st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",

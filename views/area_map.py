@@ -14,9 +14,9 @@ from civicdata.errors import ProblemsError
 from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
-from pages import _shared
+from views import _shared
 
-presenting = _shared.presentation("pages/area_map.py")
+presenting = _shared.presentation("views/area_map.py")
 
 st.title("Area map")
 
@@ -156,7 +156,7 @@ if show_schools and not national:
     sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
     value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
     sch["urn:"] = "urn:" + sch["urn"].astype(str)
-    points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct",
+    points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
                                                                      "lsoa21_code", "imd2025_decile"],
                              colour_by=value_col, colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
                              size_by="pupils", key_column="urn:"))
@@ -184,12 +184,16 @@ if desc.theme == "deprivation" and not national and frame is not None:
     head = profile.compute_headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
     if head is not None:
         st.markdown(f"### {head.text}")
-st.caption(f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}.")
+source_caption = f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}."
+if not presenting:  # on a projector, secondary text goes below the map
+    st.caption(source_caption)
 
 map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
 with map_col:
-    event = st.plotly_chart(fig, key="area_map", on_select="rerun", selection_mode="points",
-                            config=map_config(scrollZoom=True))
+    event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
+                               selection_mode="points", config=map_config(scrollZoom=True))
+if presenting:
+    st.caption(source_caption)
 with side_col:
     if classes is not None:
         st.markdown("**Legend**")
@@ -248,7 +252,8 @@ with side_col:
         st.markdown(f"**{det['name']}** (URN {det['urn']})  \n{det['phase']}, {det['type_group']}  \n"
                     f"Pupils: {det['pupils'] if det['pupils'] is not None else 'not recorded'} · "
                     f"% FSM: {det['fsm_pct'] if det['fsm_pct'] is not None else 'not recorded'}  \n"
-                    f"LSOA 2021: `{det['lsoa21_code']}` · IMD decile (IoD2025): {det['imd2025_decile']}")
+                    f"Neighbourhood: {det['neighbourhood'] or 'not recorded'} · LSOA 2021: `{det['lsoa21_code']}` · "
+                    f"IMD decile (IoD2025): {det['imd2025_decile']}")
         st.caption("Source: DfE GIAS (May 2025); IoD2025 (MHCLG)")
 
 # ---------------------------------------------------------------- downloads

@@ -7,13 +7,14 @@ import streamlit as st
 from civicdata import settings
 from civicdata.charts import build_contribution_chart
 from civicdata.focus import UNIT_LABELS, UNITS, build_brief_html
-from pages import _shared
+from views import _shared
 
-presenting = _shared.presentation("pages/strategic_focus.py")
+presenting = _shared.presentation("views/strategic_focus.py")
 
 st.title("Strategic focus")
-st.markdown("Of all the pressures on children and communities, pick one or two to work on together: *focus on "
-            "doing fewer things but do these things well.*")
+if not presenting:
+    st.markdown("Of all the pressures on children and communities, pick one or two to work on together: *focus on "
+                "doing fewer things but do these things well.*")
 cat = _shared.catalogue()
 ss = st.session_state
 places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
@@ -56,7 +57,10 @@ table = res.table
 titles = {k: cat.get(k).title for k in res.indicators}
 
 top = table.iloc[0]
-st.markdown(f"### In {res.area_name}, {top['name']} ranks first: {top['reason']}")
+if presenting:  # one message on the screen; the reason follows the chart
+    st.markdown(f"### In {res.area_name}, {top['name']} ranks first.")
+else:
+    st.markdown(f"### In {res.area_name}, {top['name']} ranks first: {top['reason']}")
 with st.expander("How the ranking works", expanded=False):
     st.markdown("Each indicator is carried to the chosen unit, then normalised by **percentile rank within "
                 f"{res.area_name}** (100 = most need, using each layer's polarity). A place's score is the **sum of its "
@@ -69,10 +73,13 @@ with st.expander("How the ranking works", expanded=False):
 
 c1, c2 = st.columns([1.1, 1])
 with c1:
-    st.plotly_chart(build_contribution_chart(table, res.indicators, titles, large_text=large), key="focus_bars",
-                    config={"displaylogo": False})
+    _shared.main_chart(build_contribution_chart(table, res.indicators, titles, large_text=large), key="focus_bars",
+                       presenting=presenting, config={"displaylogo": False})
+    if presenting:
+        st.markdown(f"**Why {top['name']}:** {top['reason']}")
 with c2:
-    show = table[["rank", "name", "code", "score", "missing", "stability", "reason"]]
+    show = table[["rank", "name", "code"] + (["neighbourhood"] if unit == "school" else []) +
+                 ["score", "missing", "stability", "reason"]]
     st.dataframe(show, hide_index=True, width="stretch", height=520,
                  column_config={"score": st.column_config.NumberColumn(format="%.1f"),
                                 "stability": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import _shared
+from views import _shared
 
 st.title("Local Need Explorer")
 st.markdown(

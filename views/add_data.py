@@ -8,7 +8,7 @@ from civicdata.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
 from civicdata.errors import CivicDataError
 from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, prepare_layer,
                                   read_table, remove_layer)
-from pages import _shared
+from views import _shared
 
 st.title("Add data")
 st.markdown(f"Add your own layer from a CSV, Excel (.xlsx) or Parquet file (up to {MAX_BYTES // 2**20} MB), keyed on "

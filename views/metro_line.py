@@ -13,9 +13,9 @@ from civicdata.charts import build_metro_chart, build_metro_png
 from civicdata.errors import ProblemsError
 from civicdata.gtfs import FeedError
 from civicdata.maps import build_line_map, line_view_bounds, map_config
-from pages import _shared
+from views import _shared
 
-presenting = _shared.presentation("pages/metro_line.py")
+presenting = _shared.presentation("views/metro_line.py")
 
 st.title("Metro line")
 st.caption("Life expectancy at birth at each stop, as in “Lives on the Line”: the years lost between stops a few "
@@ -99,9 +99,11 @@ if line is not None:
     profile = _shared.line_profile(kind, key, iod, line)
     gaps = metro.compute_gaps(profile)
     heads = [g for g in gaps.values() if g is not None]
-    for g in heads:
+    # on a projector one message per screen: the larger gap is the headline, the other goes below the chart
+    shown = [max(heads, key=lambda g: g.gap_years)] if presenting and heads else heads
+    for g in shown:
         st.markdown(f"### {g.text}")
-        if g.ci_overlap:
+        if g.ci_overlap and not presenting:
             st.warning(f"The 95% confidence intervals at {g.low_stop} and {g.high_stop} overlap: this gap may not be real.")
     if not heads:
         st.warning("Fewer than two stops on this line have a published life-expectancy estimate (stops outside "
@@ -112,7 +114,13 @@ if line is not None:
     fig = build_metro_chart(profile, line.name, spacing=spacing, large_text=large)
     chart_col, map_col = st.columns([2.2, 1]) if not large else (st.container(), st.container())
     with chart_col:
-        st.plotly_chart(fig, key="metro_chart", config={"displaylogo": False})
+        _shared.main_chart(fig, key="metro_chart", presenting=presenting, config={"displaylogo": False})
+        for g in heads:
+            if g not in shown:
+                st.markdown(f"**{g.text}**")
+            if g.ci_overlap and presenting:
+                st.caption(f"The 95% confidence intervals at {g.low_stop} and {g.high_stop} overlap: this gap may "
+                           "not be real.")
         st.caption(f"Life expectancy at birth, ONS, MSOA 2011, 2016–2020 (95% CI whiskers). Band: IMD decile of the "
                    f"stop's LSOA, IoD{iod}, 1 = most deprived (same colours as the Area map). “No estimate”: ONS "
                    f"publishes none for that MSOA. * approximate area (nearest LSOA centre). Line: {line.source}.")

@@ -244,10 +244,24 @@ section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], hea
 html, body, [data-testid="stApp"] { background: #ffffff !important; color: #000000 !important; }
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] td, [data-testid="stMain"] th,
 [data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] label { font-size: 24px !important; color: #000 !important; }
-[data-testid="stMain"] h1 { font-size: 48px !important; }
-[data-testid="stMain"] h3 { font-size: 42px !important; line-height: 1.2 !important; color: #000 !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 1rem !important; }
+[data-testid="stMain"] h1 { font-size: 26px !important; padding: 0 !important; }
+[data-testid="stMain"] h3 { font-size: clamp(30px, 2.9vw, 42px) !important; line-height: 1.2 !important;
+  color: #000 !important; padding: 0.2rem 0 !important; }
+/* the page's main map or chart fills the screen below its headline: a projector cannot scroll */
+[class*="st-key-present_"] { flex: none !important; height: calc(100vh - 260px) !important; min-height: 280px; }
 </style>
 """
+
+
+def main_chart(fig, *, key: str, presenting: bool, **kwargs):
+    """The page's main map or chart. In presentation mode it is sized from the screen (the room sees the
+    headline, the map and its legend without scrolling at 1280x720 and 1920x1080); otherwise as built."""
+    if presenting:
+        fig.update_layout(height=None)
+        with st.container(key=f"present_{key}", height="stretch"):
+            return st.plotly_chart(fig, key=key, height="stretch", **kwargs)
+    return st.plotly_chart(fig, key=key, **kwargs)
 
 KEYS_JS = """
 <script>
