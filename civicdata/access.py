@@ -113,5 +113,6 @@ def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: s
            "source": f"Local Need Explorer journey planner on GTFS {feed_name}, {service.source}, DfE GIAS",
            "licence": f"derived: GTFS feed {feed_name} (its own licence); {service.licence}; GIAS: Open Government "
                       "Licence v3.0",
-           "vintage": f"timetable of {day.isoformat()}, {window}", "theme": "access", "valid_min": 0}
+           "vintage": f"timetable of {day.isoformat()}, {window}", "theme": "access", "valid_min": 0,
+           "coverage": f"outside the area of the GTFS feed {feed_name}, or no journey there in {window}"}
     return csv, raw

@@ -77,6 +77,8 @@ FIELDS: tuple[Field, ...] = (
     Field("breaks", list, False, "class breaks for the choropleth (ascending numbers); quantiles if absent"),
     Field("valid_min", (int, float), False, "smallest valid value (`%` layers default to 0)"),
     Field("valid_max", (int, float), False, "largest valid value (`%` layers default to 100)"),
+    Field("coverage", str, False, "where the layer has values when not everywhere, e.g. \"only schools the GTFS "
+                                  "feed reaches\"; shown as the reason a place has no value"),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 
@@ -109,6 +111,7 @@ class LayerDescriptor:
     breaks: tuple[float, ...] | None = None
     valid_min: float | None = None
     valid_max: float | None = None
+    coverage: str | None = None
     path: Path | None = field(default=None, compare=False)
     user: bool = field(default=False, compare=False)
 

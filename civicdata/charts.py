@@ -131,16 +131,21 @@ def build_contribution_chart(table: pd.DataFrame, indicators: list[str], titles:
                              large_text: bool = False) -> go.Figure:
     """Stacked horizontal bars: how much each indicator contributed to each place's score (top ``n``)."""
     size = 20 if large_text else 13
-    top = table.head(n).iloc[::-1]
+    top = table[table["rank"].notna()].head(n).iloc[::-1]  # only ranked places have bars
     palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
     fig = go.Figure()
     for i, lid in enumerate(indicators):
         fig.add_trace(go.Bar(
-            y=[f"{int(r)}. {esc(nm)}" for r, nm in zip(top["rank"], top["name"])], x=top[f"c_{lid}"].fillna(0),
+            y=[f"{int(r)}. {esc(nm)}" + ("" if ok else " †") for r, nm, ok in zip(top["rank"], top["name"], top["complete"])],
+            x=top[f"c_{lid}"].fillna(0),
             orientation="h", name=esc(titles[lid]), marker_color=palette[i % len(palette)],
             hovertemplate="%{y}: %{x:.1f} points<extra>" + esc(titles[lid]) + "</extra>"))
     fig.update_layout(barmode="stack", height=max(320, 34 * len(top) + 120), font={"family": FONT, "size": size},
                       margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis={"title": "score (0–100) = sum of contributions",
                                                                           "range": [0, 100]},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, plot_bgcolor="white")
+    if not top["complete"].all():
+        fig.add_annotation(text="† ranked on partial data: an indicator has no value", xref="paper", yref="paper",
+                           x=1, y=-0.02, xanchor="right", yanchor="top", showarrow=False, font={"size": size - 1})
+        fig.update_layout(margin={"b": 40})
     return fig

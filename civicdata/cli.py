@@ -14,6 +14,7 @@ from typing import Sequence
 
 from civicdata import settings
 from civicdata.errors import CivicDataError
+from civicdata.focus import COMPLETENESS_RULE
 
 
 def _print_json(obj) -> None:
@@ -126,17 +127,32 @@ def cmd_focus(args: argparse.Namespace) -> int:
     cat = load_catalogue()
     for layer in weights:
         cat.get(layer)  # unknown ids fail here, with suggestions
-    res = compute_focus(cat, args.unit, args.within, weights, top_n=args.top, draws=args.draws, seed=args.seed)
+    import pandas as pd
+
+    from civicdata.focus import COMPLETENESS_RULE, PARTIAL_MARK, UNIT_PLURALS
+
+    res = compute_focus(cat, args.unit, args.within, weights, top_n=args.top, draws=args.draws, seed=args.seed,
+                        include_incomplete=args.include_incomplete)
     if args.json:
-        _print_json(res.to_json())
+        _print_json(res.to_json(limit=args.top))
         return 0
     print(f"Strategic focus: {res.area_name}, by {args.unit}; top {args.top} stability from {res.draws} draws, "
           f"seed {res.seed}")
     for lid, rule in res.rules.items():
         print(f"  {lid} (weight {res.weights[lid]:g}): {rule}")
-    for r in res.table.head(max(args.top, 10)).itertuples():
-        print(f"{r.rank:4d}  {r.code:10s} {r.name[:40]:40s} score {r.score:6.2f}  missing {r.missing}  "
-              f"stability {r.stability:.2f}  {r.reason}")
+    for note in res.coverage_notes({k: cat.get(k).title for k in res.indicators}, UNIT_PLURALS[args.unit]):
+        print(f"  coverage: {note}")
+    print(f"  rule: {COMPLETENESS_RULE}" + ("" if not args.include_incomplete else " (included: --include-incomplete)"))
+    for r in res.table.head(args.top).itertuples():
+        rank = "   -" if pd.isna(r.rank) else f"{r.rank:4d}"
+        score = "     -" if pd.isna(r.score) else f"{r.score:6.2f}"
+        stab = "   -" if pd.isna(r.stability) else f"{r.stability:.2f}"
+        mark = "" if r.complete else f" {PARTIAL_MARK}"
+        print(f"{rank}  {r.code:10s} {(r.name + mark)[:40]:40s} score {score}  missing {r.missing}  "
+              f"stability {stab}  {r.reason}")
+    rest = len(res.table) - args.top
+    if rest > 0:
+        print(f"  … {rest} more place{'s' if rest > 1 else ''} (--top N shows more)")
     return 0
 
 
@@ -287,11 +303,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--iod", choices=["2025", "2019"], default="2025", help="IoD for the IMD decile band")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=cmd_metro_line)
-    f = sub.add_parser("focus", help="rank places or schools on a weighted mix of indicators")
+    f = sub.add_parser("focus", help="rank places or schools on a weighted mix of indicators",
+                       description="Rank places or schools on a weighted mix of indicators. Completeness: "
+                                   + COMPLETENESS_RULE + " (--include-incomplete switches it.)")
     f.add_argument("--unit", required=True, choices=["lsoa11", "lsoa21", "msoa11", "ward", "school"])
     f.add_argument("--within", required=True, help="LAD code or name, or E47000001 for all of Greater Manchester")
     f.add_argument("--indicator", action="append", required=True, metavar="LAYER_ID=WEIGHT")
-    f.add_argument("--top", type=int, default=10)
+    f.add_argument("--top", type=int, default=10,
+                   help="print only the first N places (ranked first, then those not ranked); also the N of "
+                        "'stability = share of draws in the top N'")
+    f.add_argument("--include-incomplete", action="store_true",
+                   help="rank places missing a weighted indicator on the ones they have (marked partial data). "
+                        "Default: a place is ranked only when it has a value for every weighted indicator; places "
+                        "missing any are listed after the ranked ones with what is missing and why")
     f.add_argument("--draws", type=int, default=500, help="robustness draws (at least 500)")
     f.add_argument("--seed", type=int, default=20251022)
     f.add_argument("--json", action="store_true")

@@ -9,11 +9,14 @@ Method (stated on the page and in the README):
    so that 100 = most need using the layer's polarity (``neutral`` layers: higher = more need).
 3. **Weight**: a place's score is the sum of its contributions, each
    ``weight / (sum of the weights of the indicators it has) x normalised value``. A missing
-   value is never zero: the place is ranked on the indicators it has and the count of
-   missing ones is shown.
-4. **Robustness**: every weight is multiplied by an independent uniform factor in
+   value is never zero.
+4. **Completeness** (:data:`COMPLETENESS_RULE`): by default a place is ranked only when it has
+   a value for every indicator with a weight above zero; places missing any are listed after
+   the ranked ones, unranked, each with what is missing and why. With ``include_incomplete``
+   they are ranked on the indicators they have, and marked as ranked on partial data.
+5. **Robustness**: every weight is multiplied by an independent uniform factor in
    [0.75, 1.25] for ``draws`` draws (at least 500) from a fixed, shown seed; a place's
-   stability is the share of draws in which it stays in the top N.
+   stability is the share of draws in which it stays in the top N among the ranked places.
 """
 
 from __future__ import annotations
@@ -30,9 +33,16 @@ from civicdata.geography import load_lookup, resolve_lad
 from civicdata.layers import load_layer
 from civicdata.names import names_for, with_readable_names
 
+COMPLETENESS_RULE = ("A place is ranked only when it has a value for every weighted indicator; places missing any "
+                     "are listed after the ranked ones with what is missing and why. Switched to include them, "
+                     "they are ranked on the indicators they have and marked “partial data”.")
+PARTIAL_MARK = "†"
+
 UNITS = ("lsoa11", "lsoa21", "msoa11", "ward", "school")
 UNIT_LABELS = {"lsoa11": "LSOA (2011)", "lsoa21": "LSOA (2021)", "msoa11": "MSOA (2011)", "ward": "ward (2024)",
                "school": "school"}
+UNIT_PLURALS = {"lsoa11": "LSOAs (2011)", "lsoa21": "LSOAs (2021)", "msoa11": "MSOAs (2011)", "ward": "wards (2024)",
+                "school": "schools"}
 DEFAULT_SEED = 20251022
 DEFAULT_DRAWS = 500
 PERTURB = 0.25
@@ -187,6 +197,33 @@ def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> 
     return units.frame["lsoa21_code"].map(v).astype(float), f"{rule}; then {CARRY_RULES['lsoa->school']}"
 
 
+def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
+    """Why each unit has no value of ``desc`` (indexed like ``units.frame``; read it where the value is missing).
+
+    At the layer's own geography (or a school for a school layer): "suppressed" when the layer says
+    so, "not published" for a blank value, and the layer's ``coverage`` note (or "not in the layer")
+    for a place the layer has no row for. Carried values: no value for the area the place takes it from.
+    """
+    from civicdata.catalogue import GEOGRAPHY_LABELS
+
+    codes = units.frame["code"].astype(str)
+    own = desc.geography == units.unit or (desc.geography == "urn" and units.unit == "school")
+    if own:
+        layer = load_layer(desc).drop_duplicates("code").set_index("code")["status"]
+        status = codes.map(layer)
+        absent = desc.coverage or "not in the layer"
+        return status.map({"suppressed": "suppressed"}).fillna(
+            status.where(status.isna(), "not published")).fillna(absent)
+    if desc.geography == "urn":
+        return pd.Series("no school in the area has a value", index=units.frame.index)
+    where = {"school": "its LSOA 2021", "msoa11": "its LSOAs", "ward": "its LSOAs"}.get(units.unit)
+    label = GEOGRAPHY_LABELS.get(desc.geography, desc.geography)
+    text = f"not published for {where} ({label})" if where else f"not published for its {label}"
+    if desc.coverage:
+        text += f"; {desc.coverage}"
+    return pd.Series(text, index=units.frame.index)
+
+
 def normalise(values: pd.Series, polarity: str) -> pd.Series:
     """0-100 percentile rank within the given places, 100 = most need; NaN stays NaN.
 
@@ -216,7 +253,11 @@ def _scores(norm: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 @dataclass
 class FocusResult:
-    """A ranking: ``table`` (one row per place, rank order) and what produced it."""
+    """A ranking: ``table`` (one row per place, rank order) and what produced it.
+
+    ``coverage`` maps each indicator to (places with a value, places); ``include_incomplete`` says
+    whether places missing a weighted indicator were ranked (on partial data) or listed unranked.
+    """
 
     unit: str
     area_name: str
@@ -227,31 +268,55 @@ class FocusResult:
     top_n: int
     seed: int
     draws: int
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    include_incomplete: bool = False
+    coverage_why: dict[str, str] = field(default_factory=dict)
     method: str = field(default=__doc__ or "")
 
-    def to_json(self) -> list[dict]:
-        """The CLI's ``focus --json`` shape."""
+    def to_json(self, limit: int | None = None) -> list[dict]:
+        """The CLI's ``focus --json`` shape (the first ``limit`` places, or all)."""
         out = []
-        for r in self.table.itertuples():
+        for r in (self.table if limit is None else self.table.head(limit)).itertuples():
             place = {"code": r.code, "name": r.name, "ons_name": r.ons_name}
             if self.unit == "school":
                 place["neighbourhood"] = r.neighbourhood if isinstance(r.neighbourhood, str) else None
-            out.append({**place, "rank": int(r.rank), "score": round(float(r.score), 4)
-                        if not pd.isna(r.score) else None,
+            out.append({**place, "rank": None if pd.isna(r.rank) else int(r.rank),
+                        "score": round(float(r.score), 4) if not pd.isna(r.score) else None,
                         "contributions": {k: round(float(getattr(r, f"c_{k}")), 4) if not pd.isna(getattr(r, f"c_{k}"))
                                           else None for k in self.indicators},
-                        "missing": int(r.missing), "stability": round(float(r.stability), 4)})
+                        "missing": int(r.missing), "complete": bool(r.complete),
+                        "missing_reasons": dict(r.missing_reasons),
+                        "stability": None if pd.isna(r.stability) else round(float(r.stability), 4)})
         return out
+
+    @property
+    def ranked(self) -> pd.DataFrame:
+        """The places with a rank (all places when incomplete ones are included)."""
+        return self.table[self.table["rank"].notna()]
+
+    def coverage_notes(self, titles: dict[str, str], unit_plural: str) -> list[str]:
+        """One sentence per indicator that covers only part of the area, e.g.
+        "Minutes by public transport to GP practices: 47 of 178 schools have a value — outside the area of …"."""
+        notes = []
+        for lid, (n, total) in self.coverage.items():
+            if n < total:
+                why = self.coverage_why.get(lid, "")
+                notes.append(f"{titles.get(lid, lid)}: {n} of {total} {unit_plural} have a value" + (f" — {why}" if why else ""))
+        return notes
 
 
 def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict[str, float], top_n: int = 10,
-                  draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, data_dir: Path | None = None) -> FocusResult:
+                  draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, data_dir: Path | None = None,
+                  include_incomplete: bool = False) -> FocusResult:
     """Rank the units of an area on the weighted indicators (see the module docstring).
 
-    ``table`` columns: ``rank`` (1 = most need), ``code``, ``name`` (readable), ``ons_name``
-    (``neighbourhood`` for schools: the readable name of its LSOA 2021), ``score`` (0-100),
-    ``c_<layer>`` (contributions, summing to the score), ``v_<layer>`` (carried values),
-    ``n_<layer>`` (normalised 0-100), ``missing``, ``stability`` (0-1), ``reason``.
+    ``table`` columns: ``rank`` (1 = most need; NA for a place not ranked), ``code``, ``name``
+    (readable), ``ons_name`` (``neighbourhood`` for schools: the readable name of its LSOA 2021),
+    ``score`` (0-100), ``c_<layer>`` (contributions, summing to the score), ``v_<layer>`` (carried
+    values), ``n_<layer>`` (normalised 0-100), ``missing`` (count), ``complete`` (a value for every
+    weighted indicator), ``missing_reasons`` ({layer: why}), ``stability`` (0-1), ``reason``.
+    Ranked places come first; by default places missing a weighted indicator follow, unranked
+    (fewest missing first), with score, contributions and stability empty.
     """
     if not weights:
         raise ValueError("choose at least one indicator")
@@ -266,6 +331,8 @@ def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict
     table = units.frame[["code", "name", "ons_name"] + (["neighbourhood"] if unit == "school" else [])].copy()
     rules = {}
     norms = []
+    whys = {}
+    coverage_why = {}
     for lid in ids:
         desc = catalogue.get(lid)
         v, rule = carry(desc, units, data_dir)
@@ -273,25 +340,43 @@ def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict
         table[f"v_{lid}"] = v.to_numpy()
         table[f"n_{lid}"] = normalise(v, desc.polarity).to_numpy()
         norms.append(table[f"n_{lid}"].to_numpy())
+        if v.isna().any():
+            whys[lid] = why_missing(desc, units).where(v.isna().to_numpy())
+            coverage_why[lid] = desc.coverage or str(whys[lid].dropna().mode().iloc[0])
     norm = np.column_stack(norms)
     w = np.array([float(weights[k]) for k in ids])
     have = ~np.isnan(norm)
+    complete = have[:, w > 0].all(axis=1)
+    ranked = np.ones(len(table), dtype=bool) if include_incomplete else complete
     denom = have @ w
     with np.errstate(invalid="ignore", divide="ignore"):
         contrib = np.where(have, norm * w / np.where(denom > 0, denom, np.nan)[:, None], np.nan)
+    contrib[~ranked] = np.nan
     for j, lid in enumerate(ids):
         table[f"c_{lid}"] = contrib[:, j]
     table["score"] = np.nansum(contrib, axis=1)
-    table.loc[denom <= 0, "score"] = np.nan
+    table.loc[(denom <= 0) | ~ranked, "score"] = np.nan
     table["missing"] = (~have).sum(axis=1)
-    order = table.sort_values(["score", "code"], ascending=[False, True], na_position="last").index
-    table["rank"] = 0
-    table.loc[order, "rank"] = np.arange(1, len(table) + 1)
-    table["stability"] = compute_stability(norm, w, top_n, draws, seed)
+    table["complete"] = complete
+    col = {lid: j for j, lid in enumerate(ids)}
+    table["missing_reasons"] = [{lid: str(whys[lid].iat[i]) for lid in whys if not have[i, col[lid]]}
+                                for i in range(len(table))]
+    # ranked places by score; the others after them, fewest missing first
+    table["_ranked"] = ranked & table["score"].notna().to_numpy()
+    order = table.sort_values(["_ranked", "score", "missing", "code"], ascending=[False, False, True, True],
+                              na_position="last").index
+    n_ranked = int(table["_ranked"].sum())
     table = table.loc[order].reset_index(drop=True)
-    table.insert(0, "rank", table.pop("rank"))
+    table.insert(0, "rank", pd.array(list(range(1, n_ranked + 1)) + [pd.NA] * (len(table) - n_ranked), dtype="Int64"))
+    stab = np.full(len(table), np.nan)
+    norm_sorted = np.column_stack([table[f"n_{k}"].to_numpy() for k in ids])
+    stab[:n_ranked] = compute_stability(norm_sorted[:n_ranked], w, top_n, draws, seed)
+    table["stability"] = stab
+    table = table.drop(columns="_ranked")
     table["reason"] = [explain(row, ids, catalogue, table, units.area_name) for _, row in table.iterrows()]
-    return FocusResult(unit, units.area_name, ids, {k: float(weights[k]) for k in ids}, rules, table, top_n, seed, draws)
+    coverage = {lid: (int(have[:, j].sum()), len(table)) for j, lid in enumerate(ids)}
+    return FocusResult(unit, units.area_name, ids, {k: float(weights[k]) for k in ids}, rules, table, top_n, seed, draws,
+                       coverage, include_incomplete, coverage_why=coverage_why)
 
 
 def compute_stability(norm: np.ndarray, weights: np.ndarray, top_n: int, draws: int = DEFAULT_DRAWS,
@@ -312,7 +397,11 @@ def compute_stability(norm: np.ndarray, weights: np.ndarray, top_n: int, draws: 
 
 
 def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.DataFrame, area_name: str) -> str:
-    """One plain-English sentence from the two largest contributions."""
+    """One plain-English sentence from the two largest contributions; for a place missing a weighted
+    indicator, what is missing and why (unranked, or ranked on partial data)."""
+    gaps = "; ".join(f"{catalogue.get(k).title} ({why})" for k, why in row["missing_reasons"].items())
+    if pd.isna(row["rank"]):
+        return f"Not ranked: no value for {gaps}." if gaps else "Not ranked: no indicator values."
     parts = []
     contribs = sorted(((row[f"c_{k}"], k) for k in ids if not pd.isna(row[f"c_{k}"])), reverse=True)
     deciles = []
@@ -341,7 +430,10 @@ def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.Data
     sentence = "; ".join(parts[:2])
     if row["missing"]:
         sentence += f" ({int(row['missing'])} indicator{'s' if row['missing'] > 1 else ''} missing)"
-    return sentence[0].upper() + sentence[1:] + "."
+    sentence = sentence[0].upper() + sentence[1:] + "."
+    if not row["complete"]:
+        sentence += f" {PARTIAL_MARK} Partial data: no value for {gaps}."
+    return sentence
 
 
 # --------------------------------------------------------------------------- who to convene
@@ -453,6 +545,16 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["role", "name", "code", "detail", "source"])
 
 
+def export_table(result: FocusResult, codes: list[str] | None, titles: dict[str, str]) -> pd.DataFrame:
+    """The ranking (or the shortlisted ``codes``) as a CSV-ready table: every column of ``table``, with
+    ``missing_reasons`` as text ("Title: why; …") and ``partial_data`` (True: not every weighted
+    indicator has a value)."""
+    t = result.table[result.table["code"].isin(codes)] if codes else result.table
+    return t.assign(missing_reasons=["; ".join(f"{titles.get(k, k)}: {v}" for k, v in m.items())
+                                     for m in t["missing_reasons"]],
+                    partial_data=~t["complete"])
+
+
 def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: dict[str, pd.DataFrame],
                      titles: dict[str, str]) -> str:
     """A one-page HTML brief of the shortlist: reasons, scores, method, and who to convene. All text escaped."""
@@ -466,14 +568,23 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
              f"<h1>Strategic focus: {e(result.area_name)} ({e(UNIT_LABELS[result.unit])})</h1>",
              "<p>Indicators and weights: " + ", ".join(f"{e(titles[k])} ({result.weights[k]:g})" for k in result.indicators)
              + f". Stability: share of {result.draws} draws with every weight perturbed ±25% (seed {result.seed}) in "
-             f"which the place stays in the top {result.top_n}.</p>"]
+             f"which the place stays in the top {result.top_n}.</p>",
+             f"<p>Completeness: {e(COMPLETENESS_RULE)}"
+             + (" Here places missing an indicator <b>are</b> ranked on the rest, marked "
+                f"{PARTIAL_MARK} partial data." if result.include_incomplete else "") + "</p>"]
+    notes = result.coverage_notes(titles, UNIT_PLURALS[result.unit])
+    if notes:
+        parts.append("<p>Coverage: " + "; ".join(e(n) for n in notes) + ".</p>")
     for code in shortlist:
         if code not in t.index:
             continue
         r = t.loc[code]
-        parts.append(f"<h2>{int(r['rank'])}. {e(str(r['name']))} <span class='small'>{e(code)}</span></h2>"
-                     f"<p>{e(str(r['reason']))}</p><p>Score {r['score']:.1f} of 100; stability {r['stability']:.0%}; "
-                     f"missing indicators: {int(r['missing'])}.</p>")
+        rank = "Not ranked" if pd.isna(r["rank"]) else f"{int(r['rank'])}."
+        mark = "" if r["complete"] else f" {PARTIAL_MARK} partial data"
+        score = ("not ranked: an indicator has no value" if pd.isna(r["score"]) else
+                 f"Score {r['score']:.1f} of 100; stability {r['stability']:.0%}")
+        parts.append(f"<h2>{e(rank)} {e(str(r['name']))}{e(mark)} <span class='small'>{e(code)}</span></h2>"
+                     f"<p>{e(str(r['reason']))}</p><p>{e(score)}; missing indicators: {int(r['missing'])}.</p>")
         conv = convene_tables.get(code)
         if conv is not None and len(conv):
             rows = "".join(f"<tr><td>{e(str(x.role))}</td><td>{e(str(x.name))}</td><td>{e(str(x.code))}</td>"
@@ -484,6 +595,6 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
     rules = "".join(f"<li>{e(titles[k])}: {e(v)}</li>" for k, v in result.rules.items())
     parts.append(f"<h3>Method</h3><ul>{rules}</ul><p class='small'>Normalised by percentile rank within "
                  f"{e(result.area_name)} (100 = most need, by each layer's polarity); a place's score is the sum of "
-                 "its contributions; missing values are never zero: the place is ranked on the indicators it has. "
+                 "its contributions; missing values are never zero. "
                  "Contains public sector information licensed under the Open Government Licence v3.0.</p></body></html>")
     return "".join(parts)

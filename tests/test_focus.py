@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,11 @@ def test_score_is_the_sum_of_contributions_and_ranks_are_a_permutation(cat):
     res = compute_focus(cat, "lsoa21", TRAFFORD, {"imd2025_score": 2, "le_male": 1, "mood_anxiety2019": 0.5})
     t = res.table
     contrib = t[[f"c_{k}" for k in res.indicators]].sum(axis=1, min_count=1)
-    assert np.allclose(t["score"], contrib)
-    assert sorted(t["rank"]) == list(range(1, len(t) + 1))
-    assert t["score"].is_monotonic_decreasing
+    assert np.allclose(t["score"], contrib, equal_nan=True)
+    ranked = t[t["rank"].notna()]
+    assert ranked["complete"].all() and len(ranked) == int(t["complete"].sum()) > 100
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+    assert ranked["score"].is_monotonic_decreasing
     full = t[t["missing"] == 0].iloc[0]
     w = res.weights
     expected = sum(full[f"n_{k}"] * w[k] for k in w) / sum(w.values())
@@ -57,7 +60,7 @@ def test_life_expectancy_lower_is_worse(cat, sources):
 
 
 def test_missing_values_are_not_zero(cat):
-    res = compute_focus(cat, "msoa11", TRAFFORD, {"le_male": 1, "imd2019_rank": 1})
+    res = compute_focus(cat, "msoa11", TRAFFORD, {"le_male": 1, "imd2019_rank": 1}, include_incomplete=True)
     t = res.table
     gap = t[t["v_le_male"].isna()]
     assert len(gap) >= 1  # an MSOA with no published estimate
@@ -66,6 +69,8 @@ def test_missing_values_are_not_zero(cat):
     # ranked on the rest: its score equals its normalised IMD rank alone
     assert row["score"] == pytest.approx(row["n_imd2019_rank"])
     assert "(1 indicator missing)" in row["reason"]
+    assert not row["complete"] and row["missing_reasons"] == {"le_male": "not published"}
+    assert "† Partial data: no value for Life expectancy at birth, male (2016-20) (not published)." in row["reason"]
 
 
 def test_stability_on_a_constructed_case():
@@ -121,9 +126,93 @@ def test_focus_cli_json_shape():
                   "--indicator", "le_male=1", "--top", "3", "--json")
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
-    assert len(rows) == 21 and set(rows[0]) == {"code", "name", "ons_name", "rank", "score", "contributions", "missing",
-                                                "stability"}
+    assert len(rows) == 3 and set(rows[0]) == {"code", "name", "ons_name", "rank", "score", "contributions", "missing",
+                                               "complete", "missing_reasons", "stability"}
     assert rows[0]["rank"] == 1 and set(rows[0]["contributions"]) == {"imd2025_score", "le_male"}
     assert rows[0]["score"] == pytest.approx(sum(rows[0]["contributions"].values()), abs=1e-3)
     bad = run_cli("focus", "--unit", "ward", "--within", TRAFFORD, "--indicator", "imd2025_scor=1")
     assert bad.returncode == 1 and "did you mean imd2025_score" in bad.stderr
+
+
+# ------------------------------------------------------------------ completeness (partial-coverage layers)
+
+JOURNEY = "journey_nhs2014_clinics_0800_0900"
+CWAC = "E06000050"  # Cheshire West and Chester: the bundled Chester feed covers part of it
+
+
+@pytest.fixture()
+def journey_layer():
+    """School to clinic minutes for Cheshire West and Chester from the real Chester GTFS, saved as a layer."""
+    res = run_cli("journey-layer", "--feed", "data/transport/chester_gtfs.zip", "--date", "20230913", "--within", CWAC,
+                  "--service", "nhs2014_clinics", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["layer"] == JOURNEY and 0 < out["reached"] < out["schools"]
+    return out
+
+
+def _focus_json(*extra) -> list[dict]:
+    res = run_cli("focus", "--unit", "school", "--within", CWAC, "--indicator", "imd2025_score=1",
+                  "--indicator", f"{JOURNEY}=1", "--top", "500", "--json", *extra)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def test_places_missing_an_indicator_are_listed_after_the_ranked_ones(journey_layer):
+    rows = _focus_json()
+    ranked = [r for r in rows if r["rank"] is not None]
+    rest = [r for r in rows if r["rank"] is None]
+    assert len(ranked) == journey_layer["reached"] == sum(r["complete"] for r in rows)
+    assert rows[:len(ranked)] == ranked  # complete places first, in rank order
+    assert [r["rank"] for r in ranked] == list(range(1, len(ranked) + 1))
+    assert all(r["complete"] and r["missing_reasons"] == {} for r in ranked)
+    assert rest and all(not r["complete"] and r["score"] is None and r["stability"] is None for r in rest)
+    why = rest[0]["missing_reasons"][JOURNEY]
+    assert why.startswith("outside the area of the GTFS feed chester_gtfs.zip")  # the layer's own coverage note
+    # stability draws follow the rule: only ranked places can be in the top N (each draw fills it exactly)
+    res = compute_focus(load_catalogue(), "school", CWAC, {"imd2025_score": 1, JOURNEY: 1}, top_n=10)
+    assert res.table["stability"].sum() == pytest.approx(10) and res.table["stability"].iloc[10:].isna().sum() == \
+        len(rest)
+
+
+def test_include_incomplete_ranks_on_the_rest_with_a_marker(journey_layer, cat):
+    rows = _focus_json("--include-incomplete")
+    assert all(r["rank"] is not None for r in rows)
+    partial = [r for r in rows if not r["complete"]]
+    assert partial and all(set(r["missing_reasons"]) == {JOURNEY} for r in partial)
+    # ranked on IMD alone, a partial school's score is its IMD percentile
+    assert all(r["score"] == pytest.approx(r["contributions"]["imd2025_score"]) for r in partial)
+    from civicdata.catalogue import load_catalogue
+    from civicdata.focus import build_brief_html
+
+    res = compute_focus(load_catalogue(), "school", CWAC, {"imd2025_score": 1, JOURNEY: 1}, include_incomplete=True)
+    first_partial = res.table[~res.table["complete"]].iloc[0]
+    assert "† Partial data: no value for Minutes by public transport" in first_partial["reason"]
+    titles = {k: load_catalogue().get(k).title for k in res.indicators}
+    from civicdata.focus import export_table
+
+    complete_code = res.table.loc[res.table["complete"], "code"].iloc[0]
+    csv = export_table(res, [first_partial["code"], complete_code], titles).to_csv(index=False)
+    lines = csv.splitlines()
+    header = lines[0].split(",")
+    assert "partial_data" in header and "missing_reasons" in header and len(lines) == 3
+    assert any("True" in ln and "Minutes by public transport to Clinics (nearest): outside the area" in ln
+               for ln in lines[1:])
+    html = build_brief_html(res, [first_partial["code"]], {}, titles)
+    assert "† partial data" in html and f"{len(rows) - len(partial)} of {len(rows)} schools have a value" in html
+    assert "Completeness: A place is ranked only when" in html
+
+
+def test_top_limits_the_output(journey_layer):
+    res = run_cli("focus", "--unit", "school", "--within", CWAC, "--indicator", "imd2025_score=1",
+                  "--indicator", f"{JOURNEY}=1", "--top", "4", "--json")
+    rows = json.loads(res.stdout)
+    assert [r["rank"] for r in rows] == [1, 2, 3, 4]
+    text = run_cli("focus", "--unit", "school", "--within", CWAC, "--indicator", "imd2025_score=1",
+                   "--indicator", f"{JOURNEY}=1", "--top", "4").stdout
+    assert "coverage: Minutes by public transport to Clinics (nearest): " in text
+    assert re.search(r"coverage: .*: (\d+) of (\d+) schools have a value — outside the area of the GTFS feed", text)
+    assert "… 174 more places (--top N shows more)" in text
+    from civicdata.focus import COMPLETENESS_RULE
+
+    assert COMPLETENESS_RULE in " ".join(run_cli("focus", "--help").stdout.split())

@@ -44,3 +44,33 @@ def test_invalid_weights_fall_back():
     assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_decile", "health2025_decile", "le_male",
                                                           "school_fsm_pct"]
     assert any("not valid here" in t.value for t in at.toast)
+
+
+def test_partial_coverage_is_said_up_front_and_incomplete_places_are_not_ranked():
+    """The journey layer covers only the schools the Chester feed reaches (real GTFS)."""
+    from tests.conftest import run_cli
+
+    res = run_cli("journey-layer", "--feed", "data/transport/chester_gtfs.zip", "--date", "20230913", "--within",
+                  "E06000050", "--service", "nhs2014_clinics", "--json")
+    assert res.returncode == 0, res.stderr
+    layer = "journey_nhs2014_clinics_0800_0900"
+    at = _page(unit="school", area="E06000050", w=f"imd2025_score:1,{layer}:1")
+    warning = next(w.value for w in at.warning if "cover only part" in w.value)
+    assert "schools have a value — outside the area of the GTFS feed chester_gtfs.zip" in warning
+    table = at.dataframe[0].value
+    ranked = table[table["rank"].notna()]
+    assert ranked["complete"].all() and not table.loc[table["rank"].isna(), "complete"].any()
+    assert table["rank"].notna().tolist() == sorted(table["rank"].notna().tolist(), reverse=True)  # ranked first
+    assert at.multiselect(key="fo_short").options == [f"{n} ({c})" for n, c in zip(ranked["name"], ranked["code"])]
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert f"{ranked.iloc[0]['name']} ranks first:" in head and "partial data" not in head
+    # switched on: every school ranked, partial ones marked in the table, the shortlist and the link
+    at.sidebar.toggle(key="fo_incomplete").set_value(True).run()
+    table = at.dataframe[0].value
+    assert table["rank"].notna().all() and (~table["complete"]).sum() == len(table) - len(ranked)
+    assert at.query_params["incomplete"] in ("1", ["1"])
+    partial_code = table.loc[~table["complete"], "code"].iloc[0]
+    assert any(o.endswith("† partial data") and partial_code in o for o in at.multiselect(key="fo_short").options)
+    at.multiselect(key="fo_short").set_value([partial_code]).run()
+    assert not at.exception
+    assert any(b.proto.label == "Shortlist with reasons (CSV)" for b in at.get("download_button"))

@@ -192,8 +192,10 @@ from civicdata import focus as _focus  # noqa: E402
 
 
 @st.cache_data(show_spinner="Ranking…", max_entries=32)
-def focus_result(unit: str, area: str, weights: tuple, top_n: int, stamp_key: tuple) -> "_focus.FocusResult":
-    return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n)
+def focus_result(unit: str, area: str, weights: tuple, top_n: int, stamp_key: tuple,
+                 include_incomplete: bool = False) -> "_focus.FocusResult":
+    return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n,
+                                include_incomplete=include_incomplete)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -6,7 +6,8 @@ import streamlit as st
 
 from civicdata import settings
 from civicdata.charts import build_contribution_chart
-from civicdata.focus import UNIT_LABELS, UNITS, build_brief_html
+from civicdata.focus import (COMPLETENESS_RULE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
+                             export_table)
 from views import _shared
 
 presenting = _shared.presentation("views/strategic_focus.py")
@@ -34,7 +35,7 @@ if "fo_unit" not in ss:
     ss.fo_short_init = short.split(",")[:3] if short else []
 
 with st.sidebar:
-    st.selectbox("Rank", list(UNITS), key="fo_unit", format_func=lambda u: UNIT_LABELS[u] + "s")
+    st.selectbox("Rank", list(UNITS), key="fo_unit", format_func=UNIT_PLURALS.get)
     st.selectbox("Within", list(places), key="fo_area", format_func=places.get)
     st.multiselect("Indicators", valid_ids, key="fo_ind",
                    format_func=lambda i: f"{cat.get(i).title} [{cat.get(i).theme}]")
@@ -43,6 +44,10 @@ with st.sidebar:
         weights[lid] = st.slider(cat.get(lid).title, 0.0, 5.0, float(ss.fo_weights.get(lid, 1.0)), 0.5,
                                  key=f"fo_w_{lid}")
     top_n = st.number_input("Top N for stability", 1, 50, 10, key="fo_top")
+    if "fo_incomplete" not in ss:
+        ss.fo_incomplete = st.query_params.get("incomplete") == "1"
+    include_incomplete = st.toggle("Also rank places missing an indicator", key="fo_incomplete",
+                                   help=COMPLETENESS_RULE)
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
 
 if not weights or sum(weights.values()) <= 0:
@@ -52,15 +57,33 @@ if not weights or sum(weights.values()) <= 0:
 
 unit, area = ss.fo_unit, ss.fo_area
 stamp = tuple(_shared.layer_stamp(k) for k in weights)
-res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp)
+res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp, include_incomplete)
 table = res.table
 titles = {k: cat.get(k).title for k in res.indicators}
 
-top = table.iloc[0]
+if res.ranked.empty:
+    st.warning("No place has a value for every weighted indicator. " + COMPLETENESS_RULE)
+    _shared.footer()
+    st.stop()
+top = res.ranked.iloc[0]
+partial = "" if top["complete"] else f" {PARTIAL_MARK} (ranked on partial data)"
 if presenting:  # one message on the screen; the reason follows the chart
-    st.markdown(f"### In {res.area_name}, {top['name']} ranks first.")
+    st.markdown(f"### In {res.area_name}, {top['name']} ranks first{partial}.")
 else:
-    st.markdown(f"### In {res.area_name}, {top['name']} ranks first: {top['reason']}")
+    st.markdown(f"### In {res.area_name}, {top['name']} ranks first{partial}: {top['reason']}")
+notes = res.coverage_notes(titles, UNIT_PLURALS[unit])
+
+
+def say_coverage() -> None:
+    if notes:
+        st.warning("**Some indicators cover only part of the area.** " + " · ".join(notes) + ". "
+                   + (f"Places missing one are ranked on the rest and marked {PARTIAL_MARK}."
+                      if include_incomplete else "Places missing one are listed after the ranked ones, not ranked."))
+    st.caption(COMPLETENESS_RULE)
+
+
+if not presenting:  # up front; on a projector below the chart, which must fit the screen
+    say_coverage()
 with st.expander("How the ranking works", expanded=False):
     st.markdown("Each indicator is carried to the chosen unit, then normalised by **percentile rank within "
                 f"{res.area_name}** (100 = most need, using each layer's polarity). A place's score is the **sum of its "
@@ -77,22 +100,33 @@ with c1:
                        presenting=presenting, config={"displaylogo": False})
     if presenting:
         st.markdown(f"**Why {top['name']}:** {top['reason']}")
+        say_coverage()
 with c2:
     show = table[["rank", "name", "code"] + (["neighbourhood"] if unit == "school" else []) +
-                 ["score", "missing", "stability", "reason"]]
+                 ["score", "complete", "missing", "stability", "reason"]]
     st.dataframe(show, hide_index=True, width="stretch", height=520,
                  column_config={"score": st.column_config.NumberColumn(format="%.1f"),
+                                "complete": st.column_config.CheckboxColumn("all indicators",
+                                                                            help="False: partial data"),
                                 "stability": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
                                                                              format="percent")})
 
 names = dict(zip(table["code"], table["name"]))
-init = [c for c in ss.pop("fo_short_init", []) if c in names]
+choices = res.ranked["code"].tolist()  # the shortlist follows the completeness rule
+init = [c for c in ss.pop("fo_short_init", []) if c in choices]
 if init:
     ss.fo_short = init
-short = st.multiselect("Shortlist (up to 3)", table["code"].tolist(), key="fo_short", max_selections=3,
-                       format_func=lambda c: f"{names[c]} ({c})")
+elif "fo_short" in ss:
+    ss.fo_short = [c for c in ss.fo_short if c in choices]
+short = st.multiselect("Shortlist (up to 3)", choices, key="fo_short", max_selections=3,
+                       format_func=lambda c: f"{names[c]} ({c})" + ("" if table.set_index("code").at[c, "complete"]
+                                                                    else f" {PARTIAL_MARK} partial data"))
 st.query_params.update({"unit": unit, "area": area, "w": _shared.encode_weights(weights),
                         "short": ",".join(short)})
+if include_incomplete:
+    st.query_params["incomplete"] = "1"
+else:
+    st.query_params.pop("incomplete", None)
 if not short and "short" in st.query_params:
     del st.query_params["short"]
 
@@ -104,7 +138,7 @@ for code in short:
     st.dataframe(conv, hide_index=True, width="stretch")
 
 d1, d2 = st.columns(2)
-export = table[table["code"].isin(short)] if short else table
+export = export_table(res, short, titles)
 d1.download_button("Shortlist with reasons (CSV)" if short else "Ranking (CSV)",
                    export.to_csv(index=False).encode("utf-8"), f"strategic_focus_{area}_{unit}.csv", "text/csv")
 d2.download_button("One-page brief (HTML)", build_brief_html(res, short, convene_tables, titles).encode("utf-8"),
