@@ -18,6 +18,8 @@ from civicdata.profile import load_schools
 from civicdata.transit import Timetable, hhmmss, nearest_service
 
 DEFAULT_STEP = 300  # seconds between departures sampled in the window
+#: the service School to clinic starts with: current GP practices (ODS 2025), never the 2014 directory
+DEFAULT_SERVICE = "gp_practices2025"
 
 
 def feed_bounds(tt: Timetable, margin_deg: float = 0.01) -> tuple[float, float, float, float]:

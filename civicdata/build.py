@@ -15,6 +15,7 @@ LSOA 2011 code, ``lsoa21_code`` an LSOA 2021 code.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -928,6 +929,123 @@ def build_services(sources: Path, bundle: Bundle) -> None:
                   "ward (2023)", "Community pharmacies, Greater Manchester (no coordinates: counted by ward)")
 
 
+#: the four mental-health trusts whose sites make up most of the ODS care-trust-site file (code prefix -> trust)
+CARE_TRUSTS = {"TAH": "Sheffield Health and Social Care NHS Foundation Trust",
+               "TAJ": "Black Country Healthcare NHS Foundation Trust",
+               "TAD": "Bradford District Care NHS Foundation Trust",
+               "TAF": "Camden and Islington NHS Foundation Trust"}
+CAMHS_NOTE = ("Coverage is partial: ODS lists care-trust sites mainly for four mental-health trusts (Sheffield, "
+              "Black Country, Bradford, Camden and Islington); CAMHS sites elsewhere are not in this layer.")
+
+
+def _ods_geo(sources: Path, key: str, problems: list[Problem]) -> pd.DataFrame | None:
+    """An ODS file geocoded by the NHS Transformation Unit: ODS_Code, Name, geo_match, LAT, LON."""
+    path, label = _src(sources, key)
+    f = read_text_table(path, label=label, problems=problems)
+    if f is None or not require_columns(f, ["ODS_Code", "Name", "geo_match", "LAT", "LON"], label=label,
+                                        problems=problems):
+        return None
+    check_unique(f, "ODS_Code", label=label, problems=problems)
+    f["lat"] = to_number(f, "LAT", label=label, problems=problems)
+    f["lon"] = to_number(f, "LON", label=label, problems=problems)
+    return f
+
+
+def build_services_2025(sources: Path, bundle: Bundle) -> dict[str, str]:
+    """Current NHS sites: active GP practices 2025, pharmacies 2025, care-trust sites 2025 (CAMHS marked),
+    NHS website hospitals c. 2022 with their parent trust. Returns a note per layer (rows dropped and why)."""
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    notes: dict[str, str] = {}
+    gp = _ods_geo(sources, "gp_practices2025", problems)
+    path, label = _src(sources, "epraccur2025")
+    ep = read_text_table(path, label=label, header=False, problems=problems)
+    if ep is not None and ep.shape[1] < 26:
+        problems.append(Problem(label, f"{ep.shape[1]} columns; the ODS layout has 27 (status in 13, setting in 26)"))
+    _raise(problems, "current GP practices")
+    ep = ep.rename(columns={0: "ods_code", 9: "postcode", 12: "status", 25: "setting"})
+    m = gp.merge(ep[["ods_code", "postcode", "status", "setting"]], left_on="ODS_Code", right_on="ods_code", how="left")
+    no_ep = m["status"].isna()
+    inactive = ~no_ep & (m["status"] != "A")
+    not_gp = ~no_ep & ~inactive & (m["setting"] != "4")
+    no_xy = ~no_ep & ~inactive & ~not_gp & (m["lat"].isna() | m["lon"].isna())
+    keep = ~(no_ep | inactive | not_gp | no_xy)
+    statuses = ", ".join(f"{s}: {n}" for s, n in m.loc[inactive, "status"].value_counts().sort_index().items())
+    notes["gp_practices2025"] = (f"{int(keep.sum()):,} active GP practices kept of {len(m):,} ODS rows; dropped: "
+                                 f"{int(no_ep.sum())} not in epraccur (Sep 2025), {int(inactive.sum())} not active "
+                                 f"(status {statuses or 'none'}), {int(not_gp.sum())} not GP practices (prescribing "
+                                 f"setting other than 4: out-of-hours, clinics, prisons…), {int(no_xy.sum())} without "
+                                 "coordinates")
+    g = m[keep]
+    frames["gp_practices2025"] = _services_frame(
+        service_id="gp2025:" + g["ODS_Code"].values, name=g["Name"].values, service_type=pd.Series(["gp"] * len(g)),
+        subtype=g["geo_match"].values, postcode=g["postcode"].values, ods_code=g["ODS_Code"].values,
+        lat=g["lat"].values, lon=g["lon"].values, vintage=pd.Series(["2025"] * len(g)))
+    ph = _ods_geo(sources, "pharmacies2025", problems)
+    cts = _ods_geo(sources, "care_trust_sites2025", problems)
+    _raise(problems, "current NHS sites")
+    for key, f, stype in (("pharmacies2025", ph, "pharmacy"), ("care_trust_sites2025", cts, "care trust site")):
+        ok = f["lat"].notna() & f["lon"].notna()
+        notes[key] = f"{int(ok.sum()):,} of {len(f):,} ODS rows; {int((~ok).sum())} without coordinates dropped"
+        f = f[ok]
+        subtype = f["geo_match"]
+        parent_code = pd.Series([pd.NA] * len(f))
+        parent_name = pd.Series([pd.NA] * len(f))
+        if key == "care_trust_sites2025":
+            camhs = f["Name"].str.contains(r"\bCAMHS\b", regex=True)
+            subtype = camhs.map({True: "CAMHS", False: "other site"})
+            parent_code = f["ODS_Code"].str[:3]
+            parent_name = parent_code.map(CARE_TRUSTS)
+            notes[key] += f"; {int(camhs.sum())} CAMHS sites (name contains CAMHS). {CAMHS_NOTE}"
+        frames[key] = _services_frame(
+            service_id=key + ":" + f["ODS_Code"].values, name=f["Name"].values,
+            service_type=pd.Series([stype] * len(f)), subtype=subtype.values, ods_code=f["ODS_Code"].values,
+            parent_code=pd.Series(parent_code).values, parent_name=pd.Series(parent_name).values,
+            lat=f["lat"].values, lon=f["lon"].values, vintage=pd.Series(["2025"] * len(f)))
+    # NHS website hospitals: every data row has one more field than the header (a leading row index)
+    path, label = _src(sources, "nhs_hospitals_c2022")
+    if not path.is_file():
+        _raise([Problem(label, "file is missing")], "NHS website hospitals")
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        cols = ["row_index"] + next(csv.reader(fh))
+    rows = read_text_table(path, label=label, header=False, names=cols, problems=problems)
+    _raise(problems, "NHS website hospitals")
+    h = rows.iloc[1:].reset_index(drop=True)  # row 0 is the header line itself
+    if not require_columns(h, ["OrganisationCode", "OrganisationName", "SubType", "Postcode", "Latitude", "Longitude",
+                               "ParentODSCode", "ParentName"], label=label, problems=problems):
+        _raise(problems, "NHS website hospitals")
+    h["lat"] = to_number(h, "Latitude", label=label, problems=problems)
+    h["lon"] = to_number(h, "Longitude", label=label, problems=problems)
+    _raise(problems, "NHS website hospitals")
+    ok = h["lat"].notna() & h["lon"].notna()
+    notes["nhs_hospitals_c2022"] = (f"{int(ok.sum()):,} of {len(h):,} rows; {int((~ok).sum())} without coordinates "
+                                    "dropped; parent organisation = the NHS trust running the hospital")
+    h = h[ok]
+    frames["nhs_hospitals_c2022"] = _services_frame(
+        service_id="nhs_hospitals_c2022:" + h["OrganisationCode"].values, name=h["OrganisationName"].values,
+        service_type=pd.Series(["hospital"] * len(h)), subtype=h["SubType"].values, postcode=h["Postcode"].values,
+        ods_code=h["OrganisationCode"].values, parent_code=h["ParentODSCode"].values,
+        parent_name=h["ParentName"].values, lat=h["lat"].values, lon=h["lon"].values,
+        vintage=pd.Series(["c. 2022"] * len(h)))
+    titles = {"gp_practices2025": "GP practices (ODS, 2025)", "pharmacies2025": "Pharmacies (ODS, 2025)",
+              "care_trust_sites2025": "Care trust sites incl. CAMHS (ODS, 2025; four trusts only)",
+              "nhs_hospitals_c2022": "Hospitals with their NHS trust (NHS website, c. 2022)"}
+    for key, frame in frames.items():
+        frame = frame.sort_values("service_id", kind="stable").drop_duplicates("service_id")
+        out = f"services/{key}.parquet"
+        _write(frame, bundle.out / out)
+        bundle.record(key, [out], [key, "epraccur2025"] if key == "gp_practices2025" else [key], len(frame),
+                      "point (WGS84)", titles[key], note=notes[key])
+        src = SOURCES[key]
+        desc = f"{src.title}. Vintage {src.vintage}. {notes[key]}."
+        _write_layer(bundle, "services", {
+            "id": key, "title": titles[key], "description": desc, "unit": "services", "polarity": "neutral",
+            "geography": "point", "file": f"{key}.parquet", "lat_column": "lat", "lon_column": "lon",
+            "name_column": "name", "source": f"{src.publisher}, {src.title}", "source_url": src.url,
+            "licence": src.licence, "vintage": src.vintage, "theme": "services"})
+    return notes
+
+
 # --------------------------------------------------------------------------- transport
 
 def build_transport(sources: Path, bundle: Bundle) -> None:
@@ -962,6 +1080,7 @@ def build_transport(sources: Path, bundle: Bundle) -> None:
     bundle.record("metrolink_lines", ["transport/metrolink_lines.parquet"], ["metrolink_lines"], len(ml),
                   "point (WGS84)", "Metrolink lines, stops in running order",
                   note=f"{ml['line_key'].nunique()} line directions; stop names without ' (Manchester Metrolink)'")
+    build_tw_metro(sources, bundle)
     path, label = _src(sources, "chester_gtfs")
     if not path.is_file():
         _raise([Problem(label, "file is missing")], "Chester GTFS")
@@ -969,6 +1088,40 @@ def build_transport(sources: Path, bundle: Bundle) -> None:
     shutil.copyfile(path, dest)
     bundle.record("chester_gtfs", ["transport/chester_gtfs.zip"], ["chester_gtfs"], 1, "point (WGS84)",
                   "Chester GTFS (default journey feed)", note="copied unchanged")
+
+
+TW_LINES = {"Green": ("tyne-and-wear:green", "Green line"), "Yellow": ("tyne-and-wear:yellow", "Yellow line")}
+
+
+def build_tw_metro(sources: Path, bundle: Bundle) -> None:
+    """The Tyne and Wear Metro's Green and Yellow lines, stations in running order with straight-line km
+    (no timetable): ``transport/tw_metro_lines.parquet``."""
+    problems: list[Problem] = []
+    path, label = _src(sources, "tw_metro_lines")
+    f = read_text_table(path, label=label, problems=problems)
+    cols = ["line", "line_description", "seq", "station", "naptan_atco", "lat", "lon", "km_from_prev", "km_cumulative"]
+    if f is None or not require_columns(f, cols, label=label, problems=problems):
+        _raise(problems, "Tyne and Wear Metro lines")
+    for i in f.index[~f["line"].isin(list(TW_LINES))][:5]:
+        problems.append(Problem(label, f"unknown line '{f.at[i, 'line']}'", row=int(i) + 2, column="line"))
+    nums = {c: to_number(f, c, label=label, problems=problems) for c in ("seq", "lat", "lon", "km_from_prev",
+                                                                        "km_cumulative")}
+    _raise(problems, "Tyne and Wear Metro lines")
+    tw = pd.DataFrame({"line_key": f["line"].map(lambda x: TW_LINES[x][0]),
+                       "line_name": f["line"].map(lambda x: TW_LINES[x][1]),
+                       "direction": f["line_description"], "stop_sequence": nums["seq"].astype("Int64"),
+                       "stop_name": f["station"], "naptan_atco": f["naptan_atco"], "lat": nums["lat"],
+                       "lon": nums["lon"], "km_from_prev": nums["km_from_prev"], "km": nums["km_cumulative"]})
+    for key, g in tw.groupby("line_key"):
+        if g["stop_sequence"].tolist() != list(range(1, len(g) + 1)):
+            problems.append(Problem(label, f"{key}: stations are not numbered 1..{len(g)} in order", column="seq"))
+    _raise(problems, "Tyne and Wear Metro lines")
+    tw = tw.sort_values(["line_key", "stop_sequence"])
+    _write(tw, bundle.out / "transport" / "tw_metro_lines.parquet")
+    bundle.record("tw_metro_lines", ["transport/tw_metro_lines.parquet"], ["tw_metro_lines"], len(tw),
+                  "point (WGS84)", "Tyne and Wear Metro lines, stations in running order",
+                  note="Green (Airport to South Hylton) and Yellow (St James via the coast to South Shields; Monument "
+                       "twice); straight-line km between stations, no minutes (no timetable)")
 
 
 # --------------------------------------------------------------------------- manifest and main
@@ -1025,6 +1178,7 @@ def build_bundle(sources: Path, out: Path) -> Path:
         build_names(sources, bundle, lookups)
         build_schools(sources, bundle)
         build_services(sources, bundle)
+        build_services_2025(sources, bundle)
         build_transport(sources, bundle)
         write_manifest(bundle)
         _swap(tmp, out)

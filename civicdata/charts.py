@@ -34,6 +34,8 @@ SEX_COLOURS = {"male": "#0b4f8a", "female": "#c2185b"}
 def _positions(profile: pd.DataFrame, spacing: str) -> list[float]:
     if spacing == "time" and profile["minutes"].notna().all():
         return profile["minutes"].astype(float).tolist()
+    if spacing == "km" and "km" in profile.columns and profile["km"].notna().all():
+        return profile["km"].astype(float).tolist()
     return list(range(len(profile)))
 
 

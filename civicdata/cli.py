@@ -77,8 +77,17 @@ def cmd_areas(args: argparse.Namespace) -> int:
 def cmd_metro_line(args: argparse.Namespace) -> int:
     from civicdata import metro
 
-    if args.metrolink:
-        line = metro.metrolink_line(args.metrolink)
+    if args.list:
+        table = metro.bundled_lines()
+        if args.json:
+            _print_json([{"key": r.key, "network": r.network_name, "name": r.name, "first": r.first, "last": r.last,
+                          "stops": int(r.stops)} for r in table.itertuples()])
+        else:
+            for r in table.itertuples():
+                print(f"{r.key:24s} {r.network_name:30s} {r.name:12s} {r.first} → {r.last} ({r.stops} stops)")
+        return 0
+    if args.bundled:
+        line = metro.bundled_line(args.bundled)
     elif args.feed:
         if not args.route:
             raise ValueError("--feed needs --route ROUTE_ID")
@@ -292,7 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_areas)
     m = sub.add_parser("metro-line", help="life expectancy at each stop of a line")
     src = m.add_mutually_exclusive_group(required=True)
-    src.add_argument("--metrolink", metavar="LINE_KEY", help="a bundled Metrolink line, e.g. METLPINK:O:2023-07-15")
+    src.add_argument("--list", action="store_true", help="list every bundled line (key, network, name, ends, stops)")
+    src.add_argument("--bundled", "--metrolink", dest="bundled", metavar="KEY",
+                     help="a bundled line: METLPINK:O:2023-07-15 (Metrolink), tyne-and-wear:green, "
+                          "tyne-and-wear:yellow (--metrolink is an alias)")
     src.add_argument("--feed", metavar="PATH", help="a GTFS zip or folder (with --route)")
     src.add_argument("--line", metavar="GEOJSON", help="line geometry pieces (with --stops, --from, --to)")
     m.add_argument("--route", metavar="ROUTE_ID")
@@ -343,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     jl.add_argument("--feed", required=True)
     jl.add_argument("--date", required=True, help="YYYYMMDD")
     jl.add_argument("--within", required=True, help="LAD code or name: its schools (within the feed's area)")
-    jl.add_argument("--service", required=True, metavar="POINT_LAYER_ID", help="e.g. nhs2014_clinics")
+    jl.add_argument("--service", required=True, metavar="POINT_LAYER_ID", help="e.g. gp_practices2025 (the page's default), nhs_hospitals_c2022, care_trust_sites2025")
     jl.add_argument("--window", default="08:00-09:00", metavar="HH:MM-HH:MM")
     jl.add_argument("--every", type=int, default=5, metavar="MIN", help="minutes between departures sampled")
     jl.add_argument("--id", help="layer id (default journey_<service>_<window>)")

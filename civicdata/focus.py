@@ -465,10 +465,10 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
     """Who to convene for one place: columns ``role``, ``name``, ``code``, ``detail``, ``source``.
 
     Local authority, combined authority and ward(s); ICB and sub-ICB (ONS LSOA 2021 lookup,
-    2024); NHS trusts whose headquarters (2022) or hospitals/clinics (NHS website ~2016, by
-    parent organisation) lie within 5 km of the place; schools there by type group (GIAS
-    2025); GP practices and pharmacies counted inside the place (NHS Choices 2014, and GM
-    pharmacies by ward).
+    2024); NHS trusts whose headquarters (2022), hospitals (NHS website c. 2022, by parent
+    organisation) or care-trust sites (ODS 2025, four trusts only) lie within 5 km of the place;
+    schools there by type group (GIAS 2025); GP practices and pharmacies counted inside the
+    place (ODS 2025, and GM pharmacies by ward).
     """
     import geopandas as gpd
 
@@ -512,16 +512,19 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
         trusts.setdefault(r.name, {"role": "NHS trust", "name": r.name, "code": r.ods_code,
                                    "detail": f"headquarters {dist / 1000:.1f} km away",
                                    "source": "NHS trust headquarters 2022 (ODS via geographr)"})
-    for layer, label in (("nhs2016_hospitals", "hospital"), ("nhs2016_clinics", "clinic")):
+    for layer, label, source in (
+            ("nhs_hospitals_c2022", "hospital", "NHS website hospitals (c. 2022), parent organisation"),
+            ("care_trust_sites2025", "care trust site", "ODS care trust sites (2025; four mental-health trusts only)")):
         p = pts(layer)
         p = p[p.within(near) & p["parent_name"].notna() & (p["parent_name"] != "")]
         for parent, grp in p.groupby("parent_name"):
             if parent in trusts:
                 continue
+            camhs = int((grp["subtype"] == "CAMHS").sum())
             trusts[parent] = {"role": "NHS trust", "name": parent, "code": grp["parent_code"].iloc[0],
                               "detail": f"runs {len(grp)} {label}{'s' if len(grp) > 1 else ''} within 5 km, e.g. "
-                                        f"{grp['name'].iloc[0]}",
-                              "source": "NHS website service datasets (~2016), parent organisation"}
+                                        f"{grp['name'].iloc[0]}" + (f" ({camhs} CAMHS)" if camhs else ""),
+                              "source": source}
     out += sorted(trusts.values(), key=lambda r: r["name"])
 
     s = pd.read_parquet(d / "schools" / "schools.parquet")
@@ -531,11 +534,11 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
         more = f" and {len(grp) - 5} more" if len(grp) > 5 else ""
         out.append({"role": f"Schools: {tg}", "name": f"{len(grp)} school{'s' if len(grp) > 1 else ''}", "code": "",
                     "detail": names + more, "source": "DfE GIAS open establishments, May 2025"})
-    for layer, label in (("nhs2014_gp_practices", "GP practices"), ("nhs2014_pharmacies", "Pharmacies")):
+    for layer, label in (("gp_practices2025", "GP practices"), ("pharmacies2025", "Pharmacies")):
         p = pts(layer)
         n = int(p.within(shape).sum())
-        out.append({"role": f"{label} in the place", "name": str(n), "code": "", "detail": "old vintage: may have "
-                    "moved or closed", "source": "NHS Choices service directory, Feb 2014"})
+        out.append({"role": f"{label} in the place", "name": str(n), "code": "", "detail": "active in 2025",
+                    "source": "NHS Organisation Data Service, 2025"})
     ph = pd.read_parquet(d / "services" / "gm_pharmacies_by_ward.parquet")
     ph = ph[ph["ward_code"].isin(set(rows["ward24_code"]))]
     if len(ph):

@@ -46,7 +46,8 @@ class Line:
     """A line: its name, where it came from, and its stops in running order.
 
     ``stops`` columns: ``name``, ``lat``, ``lon``, ``minutes`` (from the first stop; NaN when
-    the source has no timetable).
+    the source has no timetable), and ``km`` (straight-line km from the first stop) where the
+    source gives distances instead of a timetable.
     """
 
     name: str
@@ -80,6 +81,43 @@ def metrolink_line(line_key: str, data_dir: Path | None = None) -> Line:
     r0 = rows.iloc[0]
     return Line(f"{r0['line_name']}: {rows['stop_name'].iloc[0]} to {rows['stop_name'].iloc[-1]}",
                 "Transport for Greater Manchester GTFS (July 2023)", stops)
+
+
+NETWORKS = {"metrolink": "Greater Manchester Metrolink", "tyne-and-wear": "Tyne and Wear Metro"}
+
+
+def bundled_lines(data_dir: Path | None = None) -> pd.DataFrame:
+    """Every bundled line: ``key``, ``network`` (id), ``network_name``, ``name``, ``direction``, ``first``,
+    ``last``, ``stops``, ``timetable`` (True: minutes between stops are known). Metrolink keys are
+    the TfGM line-direction keys (``METLPINK:O:2023-07-15``); Tyne and Wear keys are
+    ``tyne-and-wear:green`` and ``tyne-and-wear:yellow``."""
+    ml = load_metrolink_lines(data_dir).rename(columns={"line_key": "key", "line_name": "name"})
+    ml.insert(1, "network", "metrolink")
+    ml["timetable"] = True
+    tw = pd.read_parquet(_data(data_dir) / "transport" / "tw_metro_lines.parquet").sort_values(
+        ["line_key", "stop_sequence"])
+    g = tw.groupby("line_key", sort=True)
+    tw = pd.DataFrame({"network": "tyne-and-wear", "name": g["line_name"].first(), "direction": g["direction"].first(),
+                       "first": g["stop_name"].first(), "last": g["stop_name"].last(), "stops": g.size(),
+                       "timetable": False}).rename_axis("key").reset_index()
+    out = pd.concat([ml, tw], ignore_index=True)
+    out.insert(2, "network_name", out["network"].map(NETWORKS))
+    return out[["key", "network", "network_name", "name", "direction", "first", "last", "stops", "timetable"]]
+
+
+def bundled_line(key: str, data_dir: Path | None = None) -> Line:
+    """One bundled line by its key (see :func:`bundled_lines`)."""
+    if not key.startswith("tyne-and-wear:"):
+        return metrolink_line(key, data_dir)
+    tw = pd.read_parquet(_data(data_dir) / "transport" / "tw_metro_lines.parquet")
+    rows = tw[tw["line_key"] == key].sort_values("stop_sequence")
+    if rows.empty:
+        keys = sorted(bundled_lines(data_dir)["key"])
+        raise KeyError(f"no bundled line '{key}'; choose one of {', '.join(keys)}")
+    stops = pd.DataFrame({"name": rows["stop_name"].to_numpy(), "lat": rows["lat"].to_numpy(),
+                          "lon": rows["lon"].to_numpy(), "minutes": np.nan, "km": rows["km"].to_numpy()})
+    return Line(f"Tyne and Wear Metro {rows['line_name'].iloc[0]}: {stops['name'].iloc[0]} to {stops['name'].iloc[-1]}",
+                "NaPTAN stations in Nexus's running order (no timetable: stops spaced evenly or by km)", stops)
 
 
 # --------------------------------------------------------------------------- GTFS feeds
@@ -297,7 +335,8 @@ def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
 
 
 def stop_profile(line: Line, iod: str = "2025", data_dir: Path | None = None) -> pd.DataFrame:
-    """Per stop, in order: ``name``, ``lat``, ``lon``, ``minutes``, ``msoa`` (2011), ``msoa_name``
+    """Per stop, in order: ``name``, ``lat``, ``lon``, ``minutes`` (``km`` where the line has distances),
+    ``msoa`` (2011), ``msoa_name``
     (readable, e.g. "Partington"), ``msoa_ons_name`` ("Trafford 017"),
     ``le_male``/``le_female`` with ``_lower``/``_upper`` (95% CI, years), ``lsoa`` (of the IoD's
     vintage), ``imd_decile``, ``approximate``, ``area_note``."""
@@ -328,7 +367,7 @@ def stop_profile(line: Line, iod: str = "2025", data_dir: Path | None = None) ->
                 if lsoa["code"].iat[i] is None and lsoa_level == "lsoa11":
                     lsoa.iat[i, 0] = nearest["lsoa11_code"]
     le = pd.read_parquet(d / "indicators" / "life_expectancy_msoa11.parquet").set_index("msoa11_code")
-    out = st[["name", "lat", "lon", "minutes"]].copy()
+    out = st[["name", "lat", "lon", "minutes"] + (["km"] if "km" in st.columns else [])].copy()
     out["msoa"] = msoa["code"].where(~outside, None)
     out["msoa_name"] = out["msoa"].map(names_for("msoa11", d)["name"])
     out["msoa_ons_name"] = out["msoa"].map(le["msoa11_name"])
@@ -411,6 +450,7 @@ def profile_to_json(profile: pd.DataFrame, gaps: dict[str, Gap | None]) -> dict:
               "le_male_ci": [num(r["le_male_lower"]), num(r["le_male_upper"])],
               "le_female_ci": [num(r["le_female_lower"]), num(r["le_female_upper"])],
               "imd_decile": None if pd.isna(r["imd_decile"]) else int(r["imd_decile"]),
-              "minutes": num(r["minutes"]), "approximate": bool(r["approximate"])}
+              "minutes": num(r["minutes"]), "km": num(r["km"]) if "km" in profile.columns else None,
+              "approximate": bool(r["approximate"])}
              for _, r in profile.iterrows()]
     return {"stops": stops, "headline": {sex: (g.to_dict() if g else None) for sex, g in gaps.items()}}

@@ -161,3 +161,82 @@ def test_bad_feeds_name_file_row_and_column(tmp_path):
 def test_unknown_metrolink_key_is_a_clear_error():
     res = run_cli("metro-line", "--metrolink", "METLNOPE:O")
     assert res.returncode == 1 and "no Metrolink line 'METLNOPE:O'; choose one of METLBLUE" in res.stderr
+
+
+# ------------------------------------------------------------------ Tyne and Wear Metro (no timetable)
+
+@pytest.fixture(scope="module")
+def raw_tw(sources) -> pd.DataFrame:
+    return pd.read_csv(sources / SOURCES["tw_metro_lines"].path, dtype=str)
+
+
+@pytest.fixture(scope="module")
+def raw_msoa11_england(sources) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(sources / SOURCES["eng_msoa11"].path)
+
+
+@pytest.mark.parametrize("colour,key,first,last,n", [
+    ("Green", "tyne-and-wear:green", "Airport", "South Hylton", 31),
+    ("Yellow", "tyne-and-wear:yellow", "St James", "South Shields", 42),
+])
+def test_tyne_and_wear_lines_against_raw_files(raw_tw, raw_le, raw_msoa11_england, colour, key, first, last, n):
+    from civicdata.metro import bundled_line
+
+    raw = raw_tw[raw_tw["line"] == colour].sort_values("seq", key=lambda s: s.astype(int))
+    line = bundled_line(key)
+    prof = stop_profile(line)
+    assert prof["name"].tolist() == raw["station"].tolist() and len(prof) == n
+    assert (prof["name"].iloc[0], prof["name"].iloc[-1]) == (first, last)
+    assert prof["minutes"].isna().all()  # no timetable: never minutes
+    assert prof["km"].tolist() == pytest.approx(raw["km_cumulative"].astype(float).tolist())
+    # each stop's MSOA 2011 is the raw ONS polygon holding it (national boundaries outside GM)
+    code_col = next(c for c in raw_msoa11_england.columns if c.endswith("code"))
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(raw["lon"].astype(float), raw["lat"].astype(float)),
+                           crs="EPSG:4326")
+    hit = gpd.sjoin(pts, raw_msoa11_england[[code_col, "geometry"]], predicate="within", how="left")
+    hit = hit[~hit.index.duplicated()]
+    assert prof["msoa"].tolist() == hit[code_col].tolist()
+    for r in prof.itertuples():
+        for sex, label in (("male", "Males"), ("female", "Females")):
+            raw_v = raw_le.loc[(r.msoa, label), "Life Expectancy at birth (in years)"]
+            got = getattr(r, f"le_{sex}")
+            assert (pd.isna(raw_v) and pd.isna(got)) or got == pytest.approx(raw_v)
+    gaps = compute_gaps(prof)
+    for sex in ("male", "female"):
+        g = gaps[sex]
+        assert g.minutes_apart is None and g.text.endswith(f"{g.stops_apart} stops apart.")
+        vals = prof[f"le_{sex}"].dropna()
+        assert g.gap_years == pytest.approx(vals.max() - vals.min())
+
+
+def test_city_centre_stop_without_male_estimate_stays_null(raw_le):
+    from civicdata.metro import bundled_line
+
+    prof = stop_profile(bundled_line("tyne-and-wear:yellow"))
+    monument = prof[prof["name"] == "Monument"]
+    assert len(monument) == 2  # the Yellow line passes Monument twice
+    code = monument["msoa"].iloc[0]
+    assert pd.isna(raw_le.loc[(code, "Males"), "Life Expectancy at birth (in years)"])
+    assert monument["le_male"].isna().all() and monument["le_female"].notna().all()
+    out = json.loads(run_cli("metro-line", "--bundled", "tyne-and-wear:yellow", "--json").stdout)
+    st_james = out["stops"][0]
+    assert st_james["name"] == "St James" and st_james["le_male"] is None and st_james["minutes"] is None
+    assert st_james["km"] == 0.0 and out["headline"]["male"]["minutes_apart"] is None
+    assert out["headline"]["male"]["text"] == compute_gaps(prof)["male"].text
+    assert "stops apart." in out["headline"]["male"]["text"] and "minutes" not in out["headline"]["male"]["text"]
+
+
+def test_metro_line_list_and_bundled_keys():
+    rows = json.loads(run_cli("metro-line", "--list", "--json").stdout)
+    by_key = {r["key"]: r for r in rows}
+    assert set(rows[0]) == {"key", "network", "name", "first", "last", "stops"}
+    assert by_key["tyne-and-wear:green"] == {"key": "tyne-and-wear:green", "network": "Tyne and Wear Metro",
+                                             "name": "Green line", "first": "Airport", "last": "South Hylton",
+                                             "stops": 31}
+    assert by_key["METLPINK:O:2023-07-15"]["network"] == "Greater Manchester Metrolink"
+    assert len(rows) == len(load_metrolink_lines(DATA)) + 2
+    a = json.loads(run_cli("metro-line", "--bundled", "METLPINK:O:2023-07-15", "--json").stdout)
+    b = json.loads(run_cli("metro-line", "--metrolink", "METLPINK:O:2023-07-15", "--json").stdout)
+    assert a == b and a["stops"][1]["minutes"] > 0
+    bad = run_cli("metro-line", "--bundled", "tyne-and-wear:blue")
+    assert bad.returncode == 1 and "tyne-and-wear:yellow" in bad.stderr

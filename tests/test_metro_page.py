@@ -49,3 +49,24 @@ def test_invalid_line_in_link_falls_back():
     at = _page(line="METLNOPE")
     assert at.selectbox(key="ml_line").value == "METLPINK:O:2023-07-15"
     assert any("not valid here" in t.value for t in at.toast)
+
+
+def test_tyne_and_wear_network_then_line_counts_stops():
+    from civicdata.metro import bundled_line
+
+    at = _page()
+    at.selectbox(key="ml_network").set_value("tyne-and-wear").run()
+    assert not at.exception
+    assert at.selectbox(key="ml_line").value == "tyne-and-wear:green"
+    at.selectbox(key="ml_line").set_value("tyne-and-wear:yellow").run()
+    gaps = compute_gaps(stop_profile(bundled_line("tyne-and-wear:yellow")))
+    heads = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert heads == [f"### {gaps['male'].text}", f"### {gaps['female'].text}"]
+    assert all("minutes" not in h for h in heads)
+    assert at.sidebar.radio[1].options == ["evenly", "by distance (km)"]
+    at.sidebar.radio[1].set_value("km").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["x"][0] == 0.0 and len(spec["data"][0]["x"]) == 42
+    assert at.query_params["line"] in ("tyne-and-wear:yellow", ["tyne-and-wear:yellow"])
+    again = _page(line="tyne-and-wear:yellow")
+    assert again.selectbox(key="ml_network").value == "tyne-and-wear"

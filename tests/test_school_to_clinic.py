@@ -74,14 +74,17 @@ def test_page_runs_and_hosts_a_clinic():
     table = at.dataframe[0].value
     assert head.startswith(f"### {int(table['two_plus'].sum())} of {len(table)} schools are two or more buses")
     assert at.query_params["place"] in ("E06000050", ["E06000050"])
+    # the default service is current (ODS 2025 GP practices), never the 2014 directory
+    assert at.sidebar.selectbox(key="sc_service").value == "gp_practices2025"
+    assert head.endswith("from the nearest GP practices (mid-2025)")
     urn = str(table.sort_values("median", ascending=False).iloc[0]["urn"])
     at.selectbox(key="sc_host").set_value(urn).run()
     assert not at.exception
     assert any("schools (" in m.value and "gain" in m.value for m in at.markdown)
     at.button(key="sc_save").click().run()
     assert not at.exception
-    assert any("Saved layer journey_nhs2014_clinics_0800_0900" in m.value for m in at.success)
-    saved = load_layer(load_catalogue().get("journey_nhs2014_clinics_0800_0900"))
+    assert any("Saved layer journey_gp_practices2025_0800_0900" in m.value for m in at.success)
+    saved = load_layer(load_catalogue().get("journey_gp_practices2025_0800_0900"))
     assert len(saved) == int(table["median"].notna().sum())
 
 

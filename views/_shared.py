@@ -166,8 +166,8 @@ from civicdata.gtfs import Feed, load_feed  # noqa: E402
 
 
 @st.cache_data(show_spinner=False)
-def metrolink_lines() -> pd.DataFrame:
-    return metro.load_metrolink_lines()
+def bundled_lines() -> pd.DataFrame:
+    return metro.bundled_lines()
 
 
 @st.cache_resource(show_spinner="Loading the GTFS feed…", max_entries=4)

@@ -68,7 +68,7 @@ with st.sidebar:
     svc_ids = [d.id for d in service_layers]
     if "am_services" not in ss:
         svc_param = st.query_params.get("svc")
-        wanted = [s for s in ("hospitals22" if svc_param is None else svc_param).split(",") if s]
+        wanted = [s for s in ("nhs_hospitals_c2022" if svc_param is None else svc_param).split(",") if s]
         ss.am_services = [s for s in wanted if s in svc_ids]
         if len(ss.am_services) < len(wanted):
             st.toast("Some services in the link are not available here; they were left out.")

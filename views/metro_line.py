@@ -21,21 +21,25 @@ st.title("Metro line")
 st.caption("Life expectancy at birth at each stop, as in “Lives on the Line”: the years lost between stops a few "
            "minutes apart.")
 ss = st.session_state
-lines = _shared.metrolink_lines()
-keys = lines["line_key"].tolist()
-labels = {r.line_key: f"{r.line_name} ({r.direction}): {r.first} → {r.last}" for r in lines.itertuples()}
+lines = _shared.bundled_lines()
+keys = lines["key"].tolist()
+labels = {r.key: f"{r.name} ({r.direction}): {r.first} → {r.last}" for r in lines.itertuples()}
+networks = dict(zip(lines["network"], lines["network_name"]))
 DEFAULT = "METLPINK:O:2023-07-15"
-SOURCES = {"metrolink": "Greater Manchester Metrolink (bundled)", "feed": "A GTFS feed route",
+SOURCES = {"metrolink": "Bundled tram and metro lines", "feed": "A GTFS feed route",
            "geometry": "Line geometry + stops file"}
 if "ml_source" not in ss:
     ss.ml_source = _shared.param("source", "metrolink", SOURCES)
 if "ml_line" not in ss:
     ss.ml_line = _shared.param("line", DEFAULT, keys)
+if "ml_network" not in ss:
+    ss.ml_network = lines.set_index("key").at[ss.ml_line, "network"]
 
 with st.sidebar:
     st.radio("Line from", list(SOURCES), key="ml_source", format_func=SOURCES.get)
-    spacing = st.radio("Space stops", ["even", "time"], horizontal=True,
-                       format_func=lambda v: "evenly" if v == "even" else "by travel time")
+    timetabled = ss.ml_source != "metrolink" or bool(lines.set_index("key").at[ss.ml_line, "timetable"])
+    spacing = st.radio("Space stops", ["even", "time" if timetabled else "km"], horizontal=True,
+                       format_func={"even": "evenly", "time": "by travel time", "km": "by distance (km)"}.get)
     iod = st.radio("IMD band", ["2025", "2019"], horizontal=True,
                    format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
@@ -45,10 +49,18 @@ line = None
 kind, key = ss.ml_source, ""
 try:
     if kind == "metrolink":
-        st.selectbox("Line", keys, key="ml_line", format_func=labels.get)
+        c1, c2 = st.columns([1, 2])
+        network = c1.selectbox("Network", list(networks), key="ml_network", format_func=networks.get)
+        in_network = lines.loc[lines["network"] == network, "key"].tolist()
+        if ss.ml_line not in in_network:
+            ss.ml_line = in_network[0]
+        c2.selectbox("Line", in_network, key="ml_line", format_func=labels.get)
         key = ss.ml_line
-        line = metro.metrolink_line(key)
+        line = metro.bundled_line(key)
         st.query_params.update({"source": "metrolink", "line": key})
+        if not lines.set_index("key").at[key, "timetable"]:
+            st.caption("No timetable is bundled for this network: the headline counts stops, never minutes, and "
+                       "the chart spaces stops evenly or by straight-line km.")
     elif kind == "feed":
         up = st.file_uploader("GTFS zip (default: the bundled Chester feed, Aug 2023)", type=["zip"])
         if up is not None:

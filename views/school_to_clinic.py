@@ -26,11 +26,12 @@ ss = st.session_state
 points = [d for d in cat if d.geography == "point"]
 point_ids = [d.id for d in points]
 places = {k: v for k, v in _shared.place_options().items() if k not in (_shared.ENGLAND, "E47000001")}
+DEFAULT_SERVICE = access.DEFAULT_SERVICE
 WINDOWS = {"morning": ("08:00", "09:00"), "after school": ("15:15", "16:15")}
 
 if "sc_place" not in ss:
     ss.sc_place = _shared.param("place", "E06000050", places)  # Cheshire West and Chester
-    ss.sc_service = _shared.param("service", "nhs2014_clinics", point_ids)
+    ss.sc_service = _shared.param("service", DEFAULT_SERVICE, point_ids)
     ss.sc_window = _shared.param("window", "morning", WINDOWS)
     d = st.query_params.get("date", "20230913")
     try:
@@ -87,12 +88,19 @@ def run(feed_key: tuple, place: str, service: str, window: str, step: int, host:
     return out
 
 
+def _service_words(desc) -> str:
+    """'GP practices (ODS, 2025)' -> 'GP practices (2025)': the service in a sentence, with its vintage."""
+    words = desc.title.split(" (")[0]
+    words = words if words[:2].isupper() else words[0].lower() + words[1:]
+    return f"{words} ({desc.vintage})"
+
+
 feed_key = (str(path), path.stat().st_mtime, ss.sc_date.isoformat())
 table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60)
 two = int(table["two_plus"].sum())
 unreached = int((~table["reached"]).sum())
 st.markdown(f"### {two} of {len(table)} schools are two or more buses from the nearest "
-            f"{cat.get(ss.sc_service).title.split(' (')[0].lower()}")
+            f"{_service_words(cat.get(ss.sc_service))}")
 if unreached:
     st.caption(f"{unreached} schools have no journey in this feed within the window.")
 
