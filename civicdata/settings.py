@@ -40,6 +40,11 @@ def data_dir() -> Path:
     return Path(os.environ.get("CIVICDATA_DATA", REPO_DIR / "data")).resolve()
 
 
+def examples_dir() -> Path:
+    """The worked examples shipped with the project (``<repo>/examples``)."""
+    return REPO_DIR / "examples"
+
+
 def user_layers_dir() -> Path:
     """The user layers folder (``$CIVICDATA_USER_LAYERS`` overrides ``data/user_layers``)."""
     env = os.environ.get("CIVICDATA_USER_LAYERS")

@@ -30,7 +30,8 @@ from civicdata.geography import OTHER_VINTAGE, areas_table, LEVEL_LABELS
 
 MAX_BYTES = 20 * 1024 * 1024  # 20 MB: larger files are refused with a clear message
 MAX_ROWS = 200_000
-SUPPRESSED = ("*", "c", "x", "..", "-", "[c]", "[x]", "[z]", "supp", "suppressed")
+SUPPRESSED = ("*", "c", "x", "..", "-", "[c]", "[x]", "[z]", "supp", "suppressed", "z", "low", "u")
+# DfE codes: c confidential, x unavailable, z not applicable, low (rounds to 0), u low reliability
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 ENGLAND_BBOX = (-6.45, 49.85, 1.80, 55.82)  # lon/lat

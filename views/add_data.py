@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from civicdata import settings
 from civicdata.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
 from civicdata.errors import CivicDataError
 from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, prepare_layer,
@@ -16,6 +17,20 @@ st.markdown(f"Add your own layer from a CSV, Excel (.xlsx) or Parquet file (up t
             f"Suppressed values ({', '.join(SUPPRESSED[:5])}) are kept as suppressed, never as zero. The layer then "
             "appears on the Area map, in Strategic focus and (points) as destinations.")
 ss = st.session_state
+with st.expander("Worked example: persistent absence in Bradford's schools (DfE, 2021/22)"):
+    ex = settings.examples_dir()
+    st.markdown("A local file keyed on school URN: the share of each Bradford school's pupils missing 10% or more "
+                "of sessions (DfE school-level absence, 2021/22). Upload the CSV here with the descriptor below, or "
+                "`python -m civicdata add-layer examples/bradford_persistent_absence_2021-22.csv --descriptor "
+                "examples/bradford_persistent_absence_2021-22.toml`. Strategic focus can then weigh persistent "
+                "absence with deprivation and distance to services for Bradford's schools.")
+    toml_text = (ex / "bradford_persistent_absence_2021-22.toml").read_text(encoding="utf-8")
+    st.code(toml_text, language="toml")
+    e1, e2 = st.columns(2)
+    e1.download_button("Example data (CSV)", (ex / "bradford_persistent_absence_2021-22.csv").read_bytes(),
+                       "bradford_persistent_absence_2021-22.csv", "text/csv")
+    e2.download_button("Example descriptor (TOML)", toml_text.encode("utf-8"),
+                       "bradford_persistent_absence_2021-22.toml", "application/toml")
 up = st.file_uploader("Data file", type=["csv", "txt", "tsv", "xlsx", "parquet"])
 if up is None:
     cat = _shared.catalogue()
