@@ -1046,6 +1046,86 @@ def build_services_2025(sources: Path, bundle: Bundle) -> dict[str, str]:
     return notes
 
 
+#: QOF registers bundled as prevalence layers: id part -> (group code, list QOF uses, title, list words)
+QOF_REGISTERS = {
+    "asthma": ("AST", "06OV", "Asthma prevalence (QOF 2022-23)", "patients aged 6 and over"),
+    "depression": ("DEP", "18OV", "Depression prevalence (QOF 2022-23)", "patients aged 18 and over"),
+    "smi": ("MH", "TOTAL", "Serious mental illness prevalence (QOF 2022-23)", "patients of all ages"),
+    "obesity": ("OB", "18OV", "Obesity prevalence (QOF 2022-23)", "patients aged 18 and over"),
+}
+
+
+def build_qof(sources: Path, bundle: Bundle) -> None:
+    """QOF 2022-23 prevalence by GP practice for asthma, depression, SMI and obesity, placed at the
+    practice's 2025 location (active ODS GP practices) and its LSOA 2021 (the national boundary holding it).
+
+    ``indicators/qof2023_practices.parquet``: ``practice_code``, ``practice_name``, ``lat``, ``lon``,
+    ``lsoa21_code`` (null where the practice has no current location), ``icb_code`` (ONS), ``icb_name``,
+    and per register ``<x>_register``, ``<x>_list`` (the list QOF uses for it), ``<x>_pct``
+    (register / list × 100).
+    """
+    problems: list[Problem] = []
+    path, label = _src(sources, "qof2023")
+    q = read_text_table(path, label=label, problems=problems)
+    gpath, glabel = _src(sources, "qof2023_geographies")
+    geo = read_text_table(gpath, label=glabel, problems=problems)
+    if q is not None:
+        require_columns(q, ["PRACTICE_CODE", "GROUP_CODE", "REGISTER", "PATIENT_LIST_TYPE", "PRACTICE_LIST_SIZE"],
+                        label=label, problems=problems)
+    if geo is not None:
+        require_columns(geo, ["PRACTICE_CODE", "PRACTICE_NAME", "ICB_ONS_CODE", "ICB_NAME"], label=glabel,
+                        problems=problems)
+    _raise(problems, "QOF prevalence")
+    check_unique(geo, "PRACTICE_CODE", label=glabel, problems=problems)
+    q["register"] = to_number(q, "REGISTER", label=label, problems=problems)
+    q["list"] = to_number(q, "PRACTICE_LIST_SIZE", label=label, problems=problems)
+    out = geo[["PRACTICE_CODE", "PRACTICE_NAME", "ICB_ONS_CODE", "ICB_NAME"]].set_axis(
+        ["practice_code", "practice_name", "icb_code", "icb_name"], axis=1)
+    for key, (group, list_type, _, _) in QOF_REGISTERS.items():
+        r = q[q["GROUP_CODE"] == group]
+        for i in r.index[r["PATIENT_LIST_TYPE"] != list_type][:5]:
+            problems.append(Problem(label, f"{group} should be on list {list_type}, not {r.at[i, 'PATIENT_LIST_TYPE']}",
+                                    row=int(i) + 2, column="PATIENT_LIST_TYPE"))
+        r = r.drop_duplicates("PRACTICE_CODE").set_index("PRACTICE_CODE")
+        out[f"{key}_register"] = out["practice_code"].map(r["register"])
+        out[f"{key}_list"] = out["practice_code"].map(r["list"])
+        pct = out[f"{key}_register"] / out[f"{key}_list"].where(out[f"{key}_list"] > 0) * 100
+        out[f"{key}_pct"] = pct.round(4)
+    _raise(problems, "QOF prevalence")
+    gp = pd.read_parquet(bundle.out / "services" / "gp_practices2025.parquet")[["ods_code", "lat", "lon"]]
+    out = out.merge(gp.rename(columns={"ods_code": "practice_code"}), on="practice_code", how="left")
+    located = out["lat"].notna()
+    pts = gpd.GeoDataFrame(out.loc[located, ["practice_code"]],
+                           geometry=gpd.points_from_xy(out.loc[located, "lon"], out.loc[located, "lat"]),
+                           crs=settings.WGS84)
+    b21 = gpd.read_parquet(bundle.out / "geography" / "england" / "lsoa21.parquet")[["lsoa21_code", "geometry"]]
+    hit = gpd.sjoin(pts, b21, predicate="within", how="left")
+    hit = hit[~hit.index.duplicated()]
+    out["lsoa21_code"] = hit["lsoa21_code"].reindex(out.index)
+    out = out.sort_values("practice_code").reset_index(drop=True)
+    no_loc = int((~located).sum())
+    note = (f"{len(out):,} practices in QOF 2022-23; {no_loc} have no current location (not an active GP practice "
+            f"in ODS 2025: closed or merged since) and are kept, unplaced; LSOA 2021 = the national (ultra "
+            f"generalised) boundary holding the 2025 location")
+    rel = "indicators/qof2023_practices.parquet"
+    _write(out, bundle.out / rel)
+    bundle.record("qof2023_practices", [rel], ["qof2023", "qof2023_geographies", "gp_practices2025"], len(out),
+                  "GP practice (ODS code)", "QOF 2022-23 prevalence by practice: asthma, depression, SMI, obesity",
+                  note=note)
+    src = SOURCES["qof2023"]
+    for key, (group, list_type, title, words) in QOF_REGISTERS.items():
+        _write_layer(bundle, "indicators", {
+            "id": f"qof2023_{key}_pct", "title": title,
+            "description": (f"Patients on the practice's QOF {group} register as a share of its {words} (the list "
+                            f"QOF uses for this register), 2022-23, by GP practice. {note}."),
+            "unit": "%", "polarity": "higher_is_worse", "geography": "practice", "file": "qof2023_practices.parquet",
+            "key_column": "practice_code", "value_column": f"{key}_pct", "name_column": "practice_name",
+            "lat_column": "lat", "lon_column": "lon", "weight_column": f"{key}_list",
+            "source": f"{src.publisher}, {src.title}", "source_url": src.url, "licence": src.licence,
+            "vintage": src.vintage, "theme": "health",
+            "coverage": "only areas with a GP practice located in them (at its 2025 location)"})
+
+
 # --------------------------------------------------------------------------- transport
 
 def build_transport(sources: Path, bundle: Bundle) -> None:
@@ -1179,6 +1259,7 @@ def build_bundle(sources: Path, out: Path) -> Path:
         build_schools(sources, bundle)
         build_services(sources, bundle)
         build_services_2025(sources, bundle)
+        build_qof(sources, bundle)
         build_transport(sources, bundle)
         write_manifest(bundle)
         _swap(tmp, out)

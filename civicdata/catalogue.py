@@ -25,7 +25,7 @@ LAYER_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 POLARITIES = ("higher_is_worse", "higher_is_better", "neutral")
-GEOGRAPHIES = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad", "urn", "point")
+GEOGRAPHIES = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad", "urn", "practice", "point")
 
 #: Human names of each geography, with its code vintage.
 GEOGRAPHY_LABELS = {
@@ -36,6 +36,7 @@ GEOGRAPHY_LABELS = {
     "ward": "electoral ward",
     "lad": "local authority district",
     "urn": "school (DfE URN)",
+    "practice": "GP practice (ODS code), placed at its 2025 location",
     "point": "points (lat/lon, WGS84)",
 }
 
@@ -58,7 +59,8 @@ FIELDS: tuple[Field, ...] = (
     Field("description", str, False, "one or two sentences: what the number measures"),
     Field("unit", str, True, "unit of the value (`%`, `years`, `rank`, `decile`, `km`, `score`…)"),
     Field("polarity", str, True, "`higher_is_worse` | `higher_is_better` | `neutral`"),
-    Field("geography", str, True, "`lsoa11` | `lsoa21` | `msoa11` | `msoa21` | `ward` | `lad` | `urn` | `point`"),
+    Field("geography", str, True, "`lsoa11` | `lsoa21` | `msoa11` | `msoa21` | `ward` | `lad` | `urn` | `practice` | "
+                                  "`point`"),
     Field("file", str, True, "data file (Parquet or CSV) in the same folder as the descriptor; a bare file name"),
     Field("key_column", str, False, "column holding the area code or URN (required unless geography is `point`)"),
     Field("lat_column", str, False, "latitude column (WGS84), for `point` layers"),
@@ -77,6 +79,8 @@ FIELDS: tuple[Field, ...] = (
     Field("breaks", list, False, "class breaks for the choropleth (ascending numbers); quantiles if absent"),
     Field("valid_min", (int, float), False, "smallest valid value (`%` layers default to 0)"),
     Field("valid_max", (int, float), False, "largest valid value (`%` layers default to 100)"),
+    Field("weight_column", str, False, "people each value is a share of (e.g. a practice's list size): sizes "
+                                       "points and weights means when values are carried to areas"),
     Field("coverage", str, False, "where the layer has values when not everywhere, e.g. \"only schools the GTFS "
                                   "feed reaches\"; shown as the reason a place has no value"),
 )
@@ -112,6 +116,7 @@ class LayerDescriptor:
     valid_min: float | None = None
     valid_max: float | None = None
     coverage: str | None = None
+    weight_column: str | None = None
     path: Path | None = field(default=None, compare=False)
     user: bool = field(default=False, compare=False)
 
@@ -191,7 +196,8 @@ def validate_descriptor(raw: dict[str, Any], source_name: str = "<descriptor>") 
                 if key not in raw:
                     bad(key, "required for point layers (or easting_column and northing_column)")
     else:
-        for key in ("key_column", "value_column"):
+        for key in ("key_column", "value_column") + (("lat_column", "lon_column") if raw["geography"] == "practice"
+                                                     else ()):
             if key not in raw:
                 bad(key, f"required for {raw['geography']} layers")
     if "breaks" in raw:

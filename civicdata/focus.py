@@ -63,6 +63,8 @@ CARRY_RULES = {
     "lsoa->ward": "population-weighted mean (Census 2021) of the ward's LSOA 2021 values",
     "lsoa->school": "a school takes the value of its LSOA 2021",
     "urn->area": "pupil-weighted mean of the schools located in the area",
+    "practice->area": ("list-size-weighted mean of the GP practices located in the area (their 2025 location; a "
+                       "practice's patients may live elsewhere); an area with no practice has no value, never zero"),
 }
 
 
@@ -162,6 +164,8 @@ def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> 
     codes = units.frame["code"]
     if desc.geography == "point":
         raise ValueError(f"layer {desc.id} is a point layer: choose an indicator with a value per area")
+    if desc.geography == "practice":
+        return _carry_practices(desc, units, data_dir), CARRY_RULES["practice->area"]
     if desc.geography == "urn":
         layer = load_layer(desc).set_index("code")["value"]
         if u == "school":
@@ -197,6 +201,24 @@ def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> 
     return units.frame["lsoa21_code"].map(v).astype(float), f"{rule}; then {CARRY_RULES['lsoa->school']}"
 
 
+def _carry_practices(desc: LayerDescriptor, units: Units, data_dir: Path | None) -> pd.Series:
+    """List-size-weighted mean of the practices located in each unit (schools: in the school's LSOA 2021)."""
+    p = load_layer(desc).dropna(subset=["value", "weight", "lsoa21_code"])
+    u = units.unit
+    if u in ("lsoa21", "school"):
+        key = p["lsoa21_code"]
+    elif u == "ward":
+        key = p["lsoa21_code"].map(load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["ward24_code"])
+    else:  # 2011 units through the ONS LSOA 2011 <-> 2021 lookup (the LSOA 2011 the practice's LSOA 2021 came from)
+        x = load_lookup("lsoa11_lsoa21", data_dir).drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lsoa11_code"]
+        key = p["lsoa21_code"].map(x)
+        if u == "msoa11":
+            key = key.map(load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["msoa11_code"])
+    means = _wmean(p["value"], p["weight"], key)
+    codes = units.frame["lsoa21_code"] if u == "school" else units.frame["code"]
+    return codes.map(means).astype(float).set_axis(units.frame.index)
+
+
 def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
     """Why each unit has no value of ``desc`` (indexed like ``units.frame``; read it where the value is missing).
 
@@ -216,6 +238,8 @@ def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
             status.where(status.isna(), "not published")).fillna(absent)
     if desc.geography == "urn":
         return pd.Series("no school in the area has a value", index=units.frame.index)
+    if desc.geography == "practice":
+        return pd.Series("no GP practice located in the area", index=units.frame.index)
     where = {"school": "its LSOA 2021", "msoa11": "its LSOAs", "ward": "its LSOAs"}.get(units.unit)
     label = GEOGRAPHY_LABELS.get(desc.geography, desc.geography)
     text = f"not published for {where} ({label})" if where else f"not published for its {label}"

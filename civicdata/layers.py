@@ -4,6 +4,8 @@ A tidy layer frame has the columns ``code`` (str: ONS code of the layer's geogra
 vintage, or the URN as text), ``name``, ``value`` (float, NaN when missing or suppressed),
 ``ci_lower``, ``ci_upper`` (NaN when the layer has no CI) and ``status``
 (``ok`` | ``suppressed`` | ``missing``). Point layers keep all their columns plus ``lat``/``lon``.
+Practice layers (GP practice ODS codes) add ``lat``/``lon`` (NaN: no current location),
+``weight`` (the list the value is a share of) and ``lsoa21_code`` (where the practice is).
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ def load_layer(desc: LayerDescriptor) -> pd.DataFrame:
         out["status"] = raw[status_col].astype(str)
     else:
         out["status"] = np.where(out["value"].isna(), "missing", "ok")
+    if desc.lat_column and desc.lon_column:  # practice layers: where each practice is (NaN: no current location)
+        out["lat"] = pd.to_numeric(raw[desc.lat_column], errors="coerce")
+        out["lon"] = pd.to_numeric(raw[desc.lon_column], errors="coerce")
+    if desc.weight_column:
+        out["weight"] = pd.to_numeric(raw[desc.weight_column], errors="coerce")
+    if desc.geography == "practice" and "lsoa21_code" in raw.columns:
+        out["lsoa21_code"] = raw["lsoa21_code"]
     return out
 
 
@@ -100,11 +109,16 @@ def lookup_value(desc: LayerDescriptor, area_code: str, data_dir: Path | None = 
     if desc.geography == "urn":
         if not code.isdigit() or code not in set(frame["code"]):
             raise UnknownAreaError(f"unknown school URN '{area_code}' in layer {desc.id}")
+    elif desc.geography == "practice":
+        if code not in set(frame["code"]):
+            raise UnknownAreaError(f"unknown GP practice code '{area_code}' in layer {desc.id} (QOF 2022-23 practices)")
     elif desc.geography in ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad"):
         hit = frame[frame["code"] == code]
         if hit.empty:
             check_area_code(code, desc.geography, data_dir)  # raises for unknown / other vintage
     names: tuple[str | None, str | None] = (None, None)
+    if desc.geography == "practice":  # the practice's own name (it is not an area: no ONS name)
+        names = (str(frame.loc[frame["code"] == code, "name"].iloc[0]), None)
     if desc.geography in NAME_LEVELS:
         t = names_for(desc.geography, data_dir)
         if code in t.index:

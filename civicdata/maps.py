@@ -86,6 +86,9 @@ class PointLayer:
     colour_title: str = ""
     size_by: str | None = None  # a numeric column -> marker area
     key_column: str | None = None  # returned in customdata[0] for click-through
+    cmin: float = 0.0  # colour scale range for colour_by
+    cmax: float = 60.0
+    size_per_sqrt: float = 1 / 3  # marker size = 6 + sqrt(size_by) x this, 6 to 22 px
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -275,12 +278,12 @@ def _point_trace(layer: PointLayer, font_size: int, tiles: bool = False):
     marker: dict = {"size": 10, "color": layer.colour, "opacity": 0.95}
     if layer.colour_by is not None:
         marker.update(color=pd.to_numeric(f[layer.colour_by], errors="coerce").fillna(-1),
-                      colorscale="Reds", cmin=0, cmax=60, showscale=True,
+                      colorscale="Reds", cmin=layer.cmin, cmax=layer.cmax, showscale=True,
                       colorbar={"title": {"text": layer.colour_title}, "x": 1.0, "len": 0.5, "y": 0.75,
                                 "thickness": 14, "tickfont": {"size": font_size - 2}})
     if layer.size_by is not None:
         n = pd.to_numeric(f[layer.size_by], errors="coerce").fillna(0).clip(lower=0)
-        marker["size"] = (6 + np.sqrt(n) / 3).clip(6, 22).round(1)
+        marker["size"] = (6 + np.sqrt(n) * layer.size_per_sqrt).clip(6, 22).round(1)
     custom = (np.array(f[layer.key_column].astype(str)).reshape(-1, 1) if layer.key_column
               else np.array([""] * len(f)).reshape(-1, 1))
     _, scatter = _kinds(tiles)

@@ -97,6 +97,33 @@ def compute_most_deprived(lad_code: str, iod: str = "2025", n: int = 10, data_di
     return t[list(cols)].rename(columns=cols).reset_index(drop=True)
 
 
+QOF_LAYERS = ("qof2023_asthma_pct", "qof2023_depression_pct", "qof2023_smi_pct", "qof2023_obesity_pct")
+
+
+def compute_qof_icb(lad_code: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """QOF 2022-23 prevalence in the district's main ICB (ONS LAD 2024 lookup) against England.
+
+    One row per register: ``register`` (asthma …), ``list_words`` ("patients aged 6 and over"),
+    ``icb_code``, ``icb_name``, ``icb_pct`` and ``england_pct`` (register ÷ list × 100 summed over
+    the ICB's or England's practices, by QOF's own practice-to-ICB lookup). Empty when the ICB is
+    not in QOF 2022-23.
+    """
+    from civicdata.build import QOF_REGISTERS
+    from civicdata.geography import load_lookup
+
+    q = pd.read_parquet(_data(data_dir) / "indicators" / "qof2023_practices.parquet")
+    icb = load_lookup("lad24", data_dir).set_index("lad24_code")["main_icb24_code"].get(lad_code)
+    mine = q[q["icb_code"] == icb]
+    if mine.empty:
+        return pd.DataFrame(columns=["register", "list_words", "icb_code", "icb_name", "icb_pct", "england_pct"])
+    rows = []
+    for key, (_, _, _, words) in QOF_REGISTERS.items():
+        rows.append({"register": key, "list_words": words, "icb_code": icb, "icb_name": mine["icb_name"].iloc[0],
+                     "icb_pct": 100 * mine[f"{key}_register"].sum() / mine[f"{key}_list"].sum(),
+                     "england_pct": 100 * q[f"{key}_register"].sum() / q[f"{key}_list"].sum()})
+    return pd.DataFrame(rows)
+
+
 def load_schools(data_dir: Path | None = None) -> pd.DataFrame:
     """GIAS schools (England) with the IoD2025 IMD decile and rank of their LSOA 2021, and
     ``neighbourhood``: the readable name of that LSOA ("Partington (Trafford 017E)")."""

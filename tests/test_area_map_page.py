@@ -214,3 +214,16 @@ def test_search_by_readable_name_finds_msoa_and_its_lsoas():
     options = at.selectbox(key="am_pick").options
     assert any(o.startswith("Partington (E02001275") for o in options)
     assert sum("Partington (Trafford 017" in o for o in options) >= 3
+
+
+def test_practice_layer_draws_practices_sized_by_list_and_icb_summary(sources):
+    at = _run(place="E08000003", layer="qof2023_asthma_pct", svc="")
+    spec = _map_spec(at)
+    practices = next(t for t in spec["data"] if str(t.get("name", "")).startswith("Asthma prevalence"))
+    assert practices["type"] == "scattergeo" and practices["marker"]["colorbar"]["title"]["text"] == "%"
+    sizes = _numbers(practices["marker"]["size"])
+    assert len(sizes) > 80 and max(sizes) > min(sizes)  # sized by list size
+    assert not any(t["type"] == "choropleth" for t in spec["data"])  # points, not areas
+    text = "\n".join(m.value for m in at.markdown)
+    assert "GP practice registers in NHS Greater Manchester Integrated Care Board (QOF 2022-23)" in text
+    assert "Asthma: 6.9% of patients aged 6 and over in this ICB's practices; England 6.5%" in text

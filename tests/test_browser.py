@@ -185,6 +185,26 @@ def test_presentation_mode_fits_the_screen(server, browser, path, size):
     page.close()
 
 
+@pytest.mark.parametrize("path,name,check", [
+    ("/metro_line?line=tyne-and-wear:yellow", "metro_tyne_and_wear_yellow", "stops apart."),
+    ("/?place=E08000003&layer=qof2023_asthma_pct&svc=", "area_map_asthma_manchester", "GP practice registers in"),
+])
+def test_new_data_screenshots(server, browser, path, name, check):
+    """Tyne and Wear Yellow line and asthma prevalence points, drawn offline at 1920x1080 (screenshots kept)."""
+    page = _open(browser, server + path, width=1920, height=1080)
+    _no_exception(page)
+    assert page.get_by_text(check).count() >= 1
+    if "metro" in path:
+        assert page.locator("h3", has_text=re.compile(r"^Men at ")).count() == 1
+        assert page.locator("h3", has_text="minutes").count() == 0  # no timetable: stops, never minutes
+    else:  # one SVG marker per located practice in view
+        n = page.evaluate("""() => { const gd = document.querySelector('.js-plotly-plot');
+            const t = gd._fullData.find(d => String(d.name).startsWith('Asthma prevalence')); return t._length; }""")
+        assert n > 80
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.close()
+
+
 def test_shared_link_reproduces_the_view(server, browser):
     page = _open(browser, f"{server}/?place=E08000003&layer=le_male")
     _no_exception(page)

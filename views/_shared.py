@@ -46,7 +46,8 @@ def manifest_frame() -> pd.DataFrame:
 def footer() -> None:
     """Licences and attribution, on every page."""
     st.divider()
-    st.caption(ATTRIBUTION + " Some services data are old vintages (NHS Choices 2014): shown with their date.")
+    st.caption(ATTRIBUTION + " NHS sites default to current data (ODS mid-2025; hospitals c. 2022); older vintages "
+               "(NHS Choices 2014, NHS website ~2016) stay available, shown with their date.")
 
 
 # ----------------------------------------------------------------- places and layers
@@ -123,6 +124,29 @@ def orientation_toggle() -> bool:
     else:
         st.query_params["orient"] = "0"
     return on
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFrame:
+    """A practice layer's located practices within the map's bounds."""
+    from civicdata.layers import load_layer
+
+    frame = load_layer(catalogue().get(layer_id)).dropna(subset=["lat", "lon"])
+    return profile.points_in_bounds(frame, bounds)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def practice_range(layer_id: str, stamp_key: tuple) -> tuple[float, float]:
+    """England's 5th and 95th percentile of a practice layer's values (the points' colour range)."""
+    from civicdata.layers import load_layer
+
+    v = load_layer(catalogue().get(layer_id))["value"].dropna()
+    return float(v.quantile(0.05)), float(v.quantile(0.95))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def qof_icb(place: str) -> pd.DataFrame:
+    return profile.compute_qof_icb(place)
 
 
 def layer_stamp(layer_id: str) -> tuple:

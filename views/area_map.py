@@ -132,7 +132,7 @@ if query:
 stamp = _shared.layer_stamp(desc.id)
 national = place == _shared.ENGLAND
 points: list[PointLayer] = []
-if desc.geography == "urn":
+if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
     frame = None
     classes = None
 elif national:
@@ -158,8 +158,16 @@ if show_schools and not national:
     sch["urn:"] = "urn:" + sch["urn"].astype(str)
     points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
                                                                      "lsoa21_code", "imd2025_decile"],
-                             colour_by=value_col, colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
+                             # beside a practice layer, schools stay grey: one colour scale on the map
+                             colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
+                             colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
                              size_by="pupils", key_column="urn:"))
+if desc.geography == "practice" and not national:
+    pts = _shared.practice_points(desc.id, stamp, bounds)
+    lo, hi = _shared.practice_range(desc.id, stamp)
+    points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "value", "weight"],
+                             colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
+                             size_per_sqrt=0.12, key_column="code"))
 if not national:
     from civicdata.layers import load_layer
 
@@ -203,6 +211,10 @@ with side_col:
                    + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
     elif desc.geography == "urn":
         st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
+    elif desc.geography == "practice":
+        st.caption(f"{desc.title} is a GP practice layer: each practice (at its 2025 location) is a point coloured by "
+                   "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
+                   f"is a share of. {desc.description}")
     if orient is not None:
         st.caption("Dotted lines: ward boundaries (" + ("Greater Manchester 2023 wards" if is_gm(place) or
                    place == settings.GM_CAUTH_CODE else "England wards 2022") + "); solid black: the local authority"
@@ -292,6 +304,15 @@ if not national:
                 col.caption(f"Lowest {r['lowest']:.1f} in {r['lowest_name']} ({r['lowest_msoa']}); highest "
                             f"{r['highest']:.1f} in {r['highest_name']} ({r['highest_msoa']}). "
                             f"{int(r['msoas_with_estimate'])} of {int(r['msoas'])} MSOAs have an estimate. Source: ONS.")
+        qof = _shared.qof_icb(place)
+        if len(qof):
+            words = {"asthma": "Asthma", "depression": "Depression", "smi": "Serious mental illness",
+                     "obesity": "Obesity"}
+            st.markdown(f"**GP practice registers in {qof['icb_name'].iloc[0]} (QOF 2022-23)**  \n" + "  \n".join(
+                f"{words[r.register]}: {r.icb_pct:.1f}% of {r.list_words} in this ICB's practices; England "
+                f"{r.england_pct:.1f}%" for r in qof.itertuples()))
+            st.caption("Source: NHS England, Quality and Outcomes Framework 2022-23 (register ÷ the list QOF uses). "
+                       "The district's main ICB by the ONS LSOA 2021 to ICB 2024 lookup.")
         st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
         st.dataframe(profile.compute_most_deprived(place, iod), hide_index=True, width="stretch")
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
