@@ -283,6 +283,11 @@ def prepare_layer(data: bytes, filename: str, raw_descriptor: dict, sheet: str |
     raw = dict(raw_descriptor)
     raw["file"] = DATA_FILE  # the stored file name is ours, never the user's
     desc = validate_descriptor(raw, "descriptor")
+    if desc.geography == "practice":
+        raise DescriptorError([Problem("descriptor", "geography 'practice' is kept for the bundled QOF layers: add "
+                                                     "practice data as points (lat_column/lon_column) or keyed on "
+                                                     "LSOA/MSOA codes", column="geography")],
+                              "invalid layer descriptor")
     read = read_table(data, filename, sheet)
     frame, report = validate_layer(read.frame, desc, Path(filename).name, data_dir)
     if read.encoding and read.encoding != "utf-8-sig":

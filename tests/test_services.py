@@ -114,3 +114,14 @@ def test_practices_carry_to_wards_as_list_weighted_means():
     empty = t[t["v_qof2023_asthma_pct"].isna()]
     assert len(empty) and set(empty.index).isdisjoint(set(p["ward"]))  # no practice: no value, never zero
     assert all(r == {"qof2023_asthma_pct": "no GP practice located in the area"} for r in empty["missing_reasons"])
+
+
+def test_user_layers_cannot_claim_the_practice_geography(tmp_path):
+    csv = tmp_path / "p.csv"
+    csv.write_text("code,v,lat,lon\nA81001,5,54.5,-1.3\n")
+    toml = tmp_path / "p.toml"
+    toml.write_text('id = "p"\ntitle = "p"\nunit = "%"\npolarity = "neutral"\ngeography = "practice"\n'
+                    'key_column = "code"\nvalue_column = "v"\nlat_column = "lat"\nlon_column = "lon"\n'
+                    'source = "s"\nlicence = "l"\nvintage = "1"\ntheme = "t"\n')
+    res = run_cli("add-layer", str(csv), "--descriptor", str(toml))
+    assert res.returncode == 1 and "geography 'practice' is kept for the bundled QOF layers" in res.stderr
