@@ -4,6 +4,7 @@ Strategic focus and the maps can use them). Pure functions over frames (see tran
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pandas as pd
 
 from civicdata import transit
 from civicdata.catalogue import Catalogue, LayerDescriptor
+from civicdata.errors import Problem
+from civicdata.gtfs import FeedError, load_feed
 from civicdata.geography import areas_in_place
 from civicdata.layers import load_layer
 from civicdata.profile import load_schools
@@ -20,6 +23,34 @@ from civicdata.transit import Timetable, hhmmss, nearest_service
 DEFAULT_STEP = 300  # seconds between departures sampled in the window
 #: the service School to clinic starts with: current GP practices (ODS 2025), never the 2014 directory
 DEFAULT_SERVICE = "gp_practices2025"
+
+
+@dataclass
+class FeedOutcome:
+    """What opening a feed for a day gave: the timetable, or the message saying why not, and the warnings.
+
+    ``errors`` are the feed's errors (it cannot be routed); ``message`` is the one sentence to show
+    instead of results (errors, or no service that day); never an exception for a bad feed or day.
+    """
+
+    timetable: Timetable | None
+    warnings: list[Problem]
+    errors: list[Problem]
+    message: str | None
+
+
+def open_feed(path: str | Path, day: date) -> FeedOutcome:
+    """Load a GTFS feed and build the day's timetable, as the School to clinic page and the CLI do."""
+    try:
+        feed = load_feed(path)
+    except FeedError as exc:
+        return FeedOutcome(None, exc.warnings, list(exc.problems),
+                           f"{Path(path).name} cannot be routed: {len(exc.problems)} error(s) in the feed.")
+    try:
+        tt = transit.build_timetable(feed, day)
+    except transit.NoServiceError as exc:
+        return FeedOutcome(None, feed.warnings, [], exc.problems[0].message)
+    return FeedOutcome(tt, feed.warnings, [], None)
 
 
 def feed_bounds(tt: Timetable, margin_deg: float = 0.01) -> tuple[float, float, float, float]:

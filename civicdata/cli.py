@@ -244,6 +244,22 @@ def cmd_journey(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_feed(args: argparse.Namespace) -> int:
+    from civicdata.gtfs import check_feed
+
+    report = check_feed(args.feed)
+    if args.json:
+        _print_json(report.to_json())
+        return 0 if report.ok else 1
+    rng = report.service_range
+    print(f"{report.feed}: {'routable' if report.ok else 'cannot be routed'}; {len(report.errors)} error(s), "
+          f"{len(report.warnings)} warning(s)" + (f"; service {rng[0]} to {rng[1]}" if rng else ""))
+    for kind, items in (("error", report.errors), ("warning", report.warnings)):
+        for p in items:
+            print(f"  {kind}: {p}")
+    return 0 if report.ok else 1
+
+
 def cmd_journey_layer(args: argparse.Namespace) -> int:
     from civicdata import access, transit
     from civicdata.catalogue import load_catalogue
@@ -351,6 +367,11 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--window", metavar="HH:MM-HH:MM", help="add best/median/worst over every minute of a window")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=cmd_journey)
+    cf = sub.add_parser("check-feed", help="check a GTFS feed: errors (cannot be routed) and warnings, each with "
+                                           "file, row and column")
+    cf.add_argument("feed", metavar="FEED", help="a GTFS zip or folder")
+    cf.add_argument("--json", action="store_true")
+    cf.set_defaults(func=cmd_check_feed)
     jl = sub.add_parser("journey-layer", help="save each school's minutes to the nearest service as a layer")
     jl.add_argument("--feed", required=True)
     jl.add_argument("--date", required=True, help="YYYYMMDD")
@@ -372,4 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CivicDataError, ValueError, KeyError, FileExistsError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, CivicDataError) and exc.args else exc
         print(f"error: {msg}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - never a traceback for an analyst: say what failed, and that it is ours
+        print(f"error: {args.command if hasattr(args, 'command') else 'the command'} could not finish "
+              f"({type(exc).__name__}: {exc}). This is a bug in Local Need Explorer: please report it with the "
+              "command you ran.", file=sys.stderr)
         return 1

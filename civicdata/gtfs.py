@@ -3,15 +3,24 @@
 Times are parsed to seconds after midnight of the service day; values past 24:00:00 are
 valid (a trip running after midnight). The loader is shared by the metro-line profiles
 and the journey planner.
+
+Problems come in two classes (see :func:`check_feed`). **Errors** mean the feed cannot be
+routed: a required file or column missing, text that is not UTF-8 or UTF-16, unparseable dates
+or times, duplicate ids, references to unknown stops, trips or routes, a ``stop_sequence``
+repeated within a trip, times going backwards. **Warnings** let routing go on: unknown
+columns, rows with extra or missing cells (extra cells are ignored, missing ones blank), stops
+no trip uses, empty optional files, trips whose service_id no calendar defines. Every problem
+names its file, and row and column where it has them; all are reported at once.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import zipfile
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +44,35 @@ OPTIONAL: dict[str, list[str]] = {
     "agency.txt": [],
 }
 MAX_LISTED = 5
+SMALL_FILE = 4 * 2**20  # bytes: smaller tables are read row by row, so that every short or long row is named
+#: columns the GTFS reference defines per file (others are reported as unknown: a warning)
+KNOWN_COLUMNS: dict[str, set[str]] = {
+    "agency.txt": {"agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang", "agency_phone",
+                   "agency_fare_url", "agency_email", "agency_noc"},
+    "stops.txt": {"stop_id", "stop_code", "stop_name", "tts_stop_name", "stop_desc", "stop_lat", "stop_lon", "zone_id",
+                  "stop_url", "location_type", "parent_station", "stop_timezone", "wheelchair_boarding", "level_id",
+                  "platform_code"},
+    "routes.txt": {"route_id", "agency_id", "route_short_name", "route_long_name", "route_desc", "route_type",
+                   "route_url", "route_color", "route_text_color", "route_sort_order", "continuous_pickup",
+                   "continuous_drop_off", "network_id"},
+    "trips.txt": {"route_id", "service_id", "trip_id", "trip_headsign", "trip_short_name", "direction_id", "block_id",
+                  "shape_id", "wheelchair_accessible", "bikes_allowed", "vehicle_journey_code"},
+    "stop_times.txt": {"trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence", "stop_headsign",
+                       "pickup_type", "drop_off_type", "continuous_pickup", "continuous_drop_off",
+                       "shape_dist_traveled", "timepoint"},
+    "calendar.txt": set(OPTIONAL["calendar.txt"]),
+    "calendar_dates.txt": set(OPTIONAL["calendar_dates.txt"]),
+    "shapes.txt": set(OPTIONAL["shapes.txt"]) | {"shape_dist_traveled"},
+}
 
 
 class FeedError(ProblemsError):
-    """A GTFS feed is missing files or columns, or holds malformed values."""
+    """A GTFS feed is missing files or columns, or holds malformed values (``problems``: the errors;
+    ``warnings``: what would not have stopped routing)."""
+
+    def __init__(self, problems, message: str = "", warnings: list[Problem] | None = None):
+        super().__init__(problems, message)
+        self.warnings = list(warnings or [])
 
 
 @dataclass
@@ -55,6 +89,7 @@ class Feed:
     calendar: pd.DataFrame | None
     calendar_dates: pd.DataFrame | None
     shapes: pd.DataFrame | None
+    warnings: list[Problem] = field(default_factory=list)
 
     def route_labels(self) -> pd.Series:
         """Each route's ``route_short_name route_long_name`` (either alone when the other is blank, the
@@ -97,6 +132,53 @@ def _utf8_error(data: bytes, chunk: int = 1 << 24) -> int | None:
     return None
 
 
+def _utf16(data: bytes) -> bytes | None:
+    """UTF-8 bytes of a UTF-16 file (it starts with a byte-order mark), else None."""
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+def _read_table(data: bytes, file: str, usecols, warnings: list[Problem]) -> pd.DataFrame:
+    """A GTFS table as strings. The C parser first (fast for millions of rows); when a row has more
+    cells than the header, the file is read again row by row: extra cells are dropped and missing
+    ones left blank, each such row a warning. Raises ``pd.errors.EmptyDataError`` on an empty file."""
+    if len(data) > SMALL_FILE:  # stop_times.txt and shapes.txt of a large feed: rows checked only on a parse error
+        try:
+            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             usecols=usecols)
+            return df.fillna("")  # a row with missing cells comes back NaN-padded
+        except pd.errors.ParserError:
+            pass
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    if not rows:
+        raise pd.errors.EmptyDataError("no header row")
+    header = [c.strip() for c in rows[0]]
+    n = len(header)
+    fixed = []
+    bad = 0
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) == 0:
+            continue
+        if len(row) != n:
+            bad += 1
+            if bad <= MAX_LISTED:
+                what = (f"{len(row) - n} extra cell(s) ignored" if len(row) > n
+                        else f"{n - len(row)} missing cell(s) left blank")
+                warnings.append(Problem(file, f"row has {len(row)} cells, the header {n}: {what}", row=i))
+            row = (row + [""] * n)[:n]
+        fixed.append(row)
+    if bad > MAX_LISTED:
+        warnings.append(Problem(file, f"... and {bad - MAX_LISTED} more rows with extra or missing cells"))
+    df = pd.DataFrame(fixed, columns=header, dtype=str)
+    if usecols is not None:
+        df = df[[c for c in df.columns if usecols(c)]]
+    return df
+
+
 _TIME = r"^(?P<h>\d{1,3}):(?P<m>[0-5]\d):(?P<s>[0-5]\d)$"
 
 
@@ -137,6 +219,72 @@ def _interpolate_within_trips(times: np.ndarray, trip: np.ndarray) -> np.ndarray
     return out
 
 
+def _listed(problems: list[Problem], file: str, mask, message, column: str) -> None:
+    """A problem per flagged row (the first few, then a count); ``message(i)`` words row i."""
+    rows = np.flatnonzero(np.asarray(mask))
+    for i in rows[:MAX_LISTED]:
+        problems.append(Problem(file, message(int(i)), row=int(i) + 2, column=column))
+    if len(rows) > MAX_LISTED:
+        problems.append(Problem(file, f"... and {len(rows) - MAX_LISTED} more rows like this", column=column))
+
+
+def _valid_dates(values: pd.Series) -> np.ndarray:
+    """True where a cell is a real date written YYYYMMDD."""
+    d = pd.to_datetime(values.where(values.str.fullmatch(r"\d{8}")), format="%Y%m%d", errors="coerce")
+    return d.notna().to_numpy()
+
+
+def _reference_checks(label: str, frames: dict[str, pd.DataFrame], st: pd.DataFrame, problems: list[Problem],
+                      warnings: list[Problem]) -> None:
+    """Ids unique and known across files, dates real, stop_sequence not repeated in a trip (errors);
+    trips without a service and stops no trip uses (warnings)."""
+    stops, routes, trips = frames["stops.txt"], frames["routes.txt"], frames["trips.txt"]
+    for name, frame, col in (("stops.txt", stops, "stop_id"), ("routes.txt", routes, "route_id"),
+                             ("trips.txt", trips, "trip_id")):
+        _listed(problems, f"{label}/{name}", frame[col].duplicated(),
+                lambda i, f=frame, c=col: f"{c} '{f[c].iloc[i]}' appears more than once", col)
+    _listed(problems, f"{label}/trips.txt", ~trips["route_id"].isin(set(routes["route_id"])),
+            lambda i: f"route_id '{trips['route_id'].iloc[i]}' is not in routes.txt", "route_id")
+    _listed(problems, f"{label}/stop_times.txt", ~st["trip_id"].isin(set(trips["trip_id"])),
+            lambda i: f"trip_id '{st['trip_id'].iloc[i]}' is not in trips.txt", "trip_id")
+    _listed(problems, f"{label}/stop_times.txt", ~st["stop_id"].isin(set(stops["stop_id"])),
+            lambda i: f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt", "stop_id")
+    _listed(problems, f"{label}/stop_times.txt", st.duplicated(["trip_id", "stop_sequence"]),
+            lambda i: f"trip '{st['trip_id'].iloc[i]}' lists stop_sequence {st['stop_sequence'].iloc[i]} twice",
+            "stop_sequence")
+    services: set[str] = set()
+    cal = frames.get("calendar.txt")
+    if cal is not None:
+        f = f"{label}/calendar.txt"
+        _listed(problems, f, cal["service_id"].duplicated(),
+                lambda i: f"service_id '{cal['service_id'].iloc[i]}' appears more than once", "service_id")
+        for col in ("start_date", "end_date"):
+            _listed(problems, f, ~_valid_dates(cal[col]),
+                    lambda i, c=col: f"'{cal[c].iloc[i]}' is not a date written YYYYMMDD", col)
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+            _listed(problems, f, ~cal[day].isin(["0", "1"]), lambda i, c=day: f"'{cal[c].iloc[i]}' is not 0 or 1", day)
+        services |= set(cal["service_id"])
+    cd = frames.get("calendar_dates.txt")
+    if cd is not None:
+        f = f"{label}/calendar_dates.txt"
+        _listed(problems, f, ~_valid_dates(cd["date"]), lambda i: f"'{cd['date'].iloc[i]}' is not a date written "
+                "YYYYMMDD", "date")
+        _listed(problems, f, ~cd["exception_type"].isin(["1", "2"]),
+                lambda i: f"exception_type '{cd['exception_type'].iloc[i]}' is not 1 (added) or 2 (removed)",
+                "exception_type")
+        services |= set(cd["service_id"])
+    no_service = ~trips["service_id"].isin(services)
+    if no_service.any():
+        _listed(warnings, f"{label}/trips.txt", no_service,
+                lambda i: f"trip '{trips['trip_id'].iloc[i]}' has service_id '{trips['service_id'].iloc[i]}', which "
+                "no calendar defines: it never runs", "service_id")
+    platform = stops.get("location_type", pd.Series("", index=stops.index)).isin(["", "0"])
+    unused = platform & ~stops["stop_id"].isin(set(st["stop_id"]))
+    if unused.any():
+        warnings.append(Problem(f"{label}/stops.txt", f"{int(unused.sum())} stop(s) that no trip calls at, e.g. "
+                                f"'{stops.loc[unused, 'stop_id'].iloc[0]}'", column="stop_id"))
+
+
 def load_feed(path: str | Path) -> Feed:
     """Read a GTFS zip or folder. Raises :class:`FeedError` listing every problem found."""
     path = Path(path)
@@ -147,34 +295,44 @@ def load_feed(path: str | Path) -> Feed:
     present = set(members)
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
+    warnings: list[Problem] = []
     for name, cols in {**REQUIRED, **OPTIONAL}.items():
         if name not in present:
             if name in REQUIRED:
                 problems.append(Problem(f"{label}/{name}", "required file is missing"))
             continue
         data = members.pop(name)
+        data = _utf16(data) or data
         bad_byte = _utf8_error(data)
         if bad_byte is not None:
-            problems.append(Problem(f"{label}/{name}", f"not UTF-8 text (byte {bad_byte})"))
+            problems.append(Problem(f"{label}/{name}", f"not UTF-8 or UTF-16 text (byte {bad_byte})"))
             continue
         # stop_times.txt can hold millions of rows: read only the columns used
         usecols = (lambda c: c.strip() in cols) if name == "stop_times.txt" else None
         try:
-            df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                             usecols=usecols)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            problems.append(Problem(f"{label}/{name}", f"cannot be parsed: {exc}"))
-            continue
+            df = _read_table(data, f"{label}/{name}", usecols, warnings)
+        except pd.errors.EmptyDataError:
+            df = None
         del data
+        if df is None or (df.empty and name in OPTIONAL):
+            if name in REQUIRED:
+                problems.append(Problem(f"{label}/{name}", "required file is empty"))
+            else:
+                warnings.append(Problem(f"{label}/{name}", "optional file is empty: ignored"))
+            continue
         df.columns = [c.strip() for c in df.columns]
         for c in cols:
             if c not in df.columns:
                 problems.append(Problem(f"{label}/{name}", "required column is missing", row=1, column=c))
+        unknown_cols = [c for c in df.columns if c not in KNOWN_COLUMNS.get(name, set(df.columns))]
+        if unknown_cols and name != "stop_times.txt":
+            warnings.append(Problem(f"{label}/{name}", "unknown column(s), ignored: " + ", ".join(unknown_cols[:8]),
+                                    row=1, column=unknown_cols[0]))
         frames[name] = df
-    if "calendar.txt" not in present and "calendar_dates.txt" not in present:
+    if "calendar.txt" not in frames and "calendar_dates.txt" not in frames:
         problems.append(Problem(f"{label}/calendar.txt", "the feed has neither calendar.txt nor calendar_dates.txt"))
     if problems:
-        raise FeedError(problems, f"invalid GTFS feed {label}")
+        raise FeedError(problems, f"invalid GTFS feed {label}", warnings)
 
     stops = frames["stops.txt"].copy()
     for c in ("stop_lat", "stop_lon"):
@@ -185,11 +343,8 @@ def load_feed(path: str | Path) -> Feed:
             problems.append(Problem(f"{label}/stops.txt", f"stop '{stops['stop_id'].iloc[i]}' has no valid coordinate",
                                     row=int(i) + 2, column=c))
         stops[c] = v
-    dup = stops["stop_id"].duplicated()
-    for i in np.flatnonzero(dup.to_numpy())[:MAX_LISTED]:
-        problems.append(Problem(f"{label}/stops.txt", f"stop_id '{stops['stop_id'].iloc[i]}' appears more than once",
-                                row=int(i) + 2, column="stop_id"))
     st = frames["stop_times.txt"]
+    _reference_checks(label, frames, st, problems, warnings)
     before = len(problems)
     arr = parse_gtfs_time(st["arrival_time"], f"{label}/stop_times.txt", "arrival_time", problems)
     dep = parse_gtfs_time(st["departure_time"], f"{label}/stop_times.txt", "departure_time", problems)
@@ -198,12 +353,8 @@ def load_feed(path: str | Path) -> Feed:
         problems.append(Problem(f"{label}/stop_times.txt", f"stop_sequence '{st['stop_sequence'].iloc[i]}' is not a number",
                                 row=int(i) + 2, column="stop_sequence"))
     unreadable = len(problems) > before  # times or sequences: the trips cannot be ordered and interpolated
-    unknown = ~st["stop_id"].isin(set(stops["stop_id"]))
-    for i in np.flatnonzero(unknown.to_numpy())[:MAX_LISTED]:
-        problems.append(Problem(f"{label}/stop_times.txt", f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt",
-                                row=int(i) + 2, column="stop_id"))
     if unreadable:
-        raise FeedError(problems, f"invalid GTFS feed {label}")
+        raise FeedError(problems, f"invalid GTFS feed {label}", warnings)
     # Blank times (allowed between timepoints) are filled from the other column or interpolated per trip.
     arr = np.where(np.isnan(arr), dep, arr)
     dep = np.where(np.isnan(dep), arr, dep)
@@ -237,14 +388,14 @@ def load_feed(path: str | Path) -> Feed:
             problems.append(Problem(f"{label}/stop_times.txt", f"... and {len(back) - MAX_LISTED} more calls going "
                                     "back in time", column="arrival_time"))
     if problems:
-        raise FeedError(problems, f"invalid GTFS feed {label}")
+        raise FeedError(problems, f"invalid GTFS feed {label}", warnings)
     shapes = frames.get("shapes.txt")
     if shapes is not None:
         shapes = shapes.assign(shape_pt_lat=pd.to_numeric(shapes["shape_pt_lat"], errors="coerce"),
                                shape_pt_lon=pd.to_numeric(shapes["shape_pt_lon"], errors="coerce"),
                                shape_pt_sequence=pd.to_numeric(shapes["shape_pt_sequence"], errors="coerce"))
     return Feed(label, stops, frames["routes.txt"], frames["trips.txt"], st,
-                frames.get("calendar.txt"), frames.get("calendar_dates.txt"), shapes)
+                frames.get("calendar.txt"), frames.get("calendar_dates.txt"), shapes, warnings)
 
 
 def services_on(feed: Feed, day: date) -> set[str]:
@@ -261,3 +412,88 @@ def services_on(feed: Feed, day: date) -> set[str]:
         running |= set(cd.loc[cd["exception_type"] == "1", "service_id"])
         running -= set(cd.loc[cd["exception_type"] == "2", "service_id"])
     return running
+
+
+def service_range(feed: Feed) -> tuple[date, date] | None:
+    """First and last day any calendar of the feed covers (calendar ranges and added dates), or None."""
+    days: list[str] = []
+    if feed.calendar is not None and len(feed.calendar):
+        days += [feed.calendar["start_date"].min(), feed.calendar["end_date"].max()]
+    if feed.calendar_dates is not None and len(feed.calendar_dates):
+        added = feed.calendar_dates.loc[feed.calendar_dates["exception_type"] == "1", "date"]
+        if len(added):
+            days += [added.min(), added.max()]
+    if not days:
+        return None
+    to_date = lambda s: date(int(s[:4]), int(s[4:6]), int(s[6:8]))  # noqa: E731
+    return to_date(min(days)), to_date(max(days))
+
+
+def runs_on(feed: Feed, day: date) -> bool:
+    """True when at least one trip runs on ``day``."""
+    return bool(feed.trips["service_id"].isin(services_on(feed, day)).any())
+
+
+def nearest_service_days(feed: Feed, day: date) -> tuple[date | None, date | None]:
+    """The nearest day before and after ``day`` on which a trip runs (within the feed's range)."""
+    rng = service_range(feed)
+    if rng is None:
+        return None, None
+    first, last = rng
+    before = after = None
+    d = min(day - timedelta(days=1), last)
+    while d >= first and before is None:
+        before = d if runs_on(feed, d) else None
+        d -= timedelta(days=1)
+    d = max(day + timedelta(days=1), first)
+    while d <= last and after is None:
+        after = d if runs_on(feed, d) else None
+        d += timedelta(days=1)
+    return before, after
+
+
+def no_service_message(feed: Feed, day: date) -> str:
+    """'No trip runs on Sat 13 Sep 2025 in chester.zip: its calendars cover 16 Aug 2023 to 30 Sep 2023; nearest days
+    with service: Fri 29 Sep 2023 (before), none after.'"""
+    fmt = lambda d: d.strftime("%a %d %b %Y")  # noqa: E731
+    rng = service_range(feed)
+    if rng is None:
+        return f"No trip runs on {fmt(day)} in {feed.name}: it has no calendar dates at all."
+    before, after = nearest_service_days(feed, day)
+    near = ", ".join(x for x in (f"{fmt(before)} (before)" if before else "", f"{fmt(after)} (after)" if after else "")
+                     if x) or "none"
+    return (f"No trip runs on {fmt(day)} in {feed.name}: its calendars cover {fmt(rng[0])} to {fmt(rng[1])}; "
+            f"nearest days with service: {near}.")
+
+
+@dataclass
+class FeedReport:
+    """What :func:`check_feed` found: ``errors`` (the feed cannot be routed) and ``warnings``."""
+
+    feed: str
+    errors: list[Problem]
+    warnings: list[Problem]
+    service_range: tuple[date, date] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_json(self) -> dict:
+        def one(p: Problem) -> dict:
+            return {"file": p.file, "row": p.row, "column": p.column, "message": p.message}
+
+        rng = self.service_range
+        return {"feed": self.feed, "ok": self.ok, "errors": [one(p) for p in self.errors],
+                "warnings": [one(p) for p in self.warnings],
+                "service_range": None if rng is None else [rng[0].isoformat(), rng[1].isoformat()]}
+
+
+def check_feed(path: str | Path) -> FeedReport:
+    """Every problem of a GTFS feed at once, as errors and warnings (see the module docstring)."""
+    name = Path(path).name
+    try:
+        feed = load_feed(path)
+    except FeedError as exc:
+        return FeedReport(name, list(exc.problems), exc.warnings)
+    return FeedReport(name, [], feed.warnings, service_range(feed))

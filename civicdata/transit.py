@@ -35,7 +35,7 @@ from numba.core import types as nb_types
 from numba.experimental import structref
 
 from civicdata.errors import Problem, ProblemsError
-from civicdata.gtfs import Feed, services_on
+from civicdata.gtfs import Feed, no_service_message, services_on
 
 WALK_FACTOR = 1.3
 WALK_SPEED = 1.33  # m/s
@@ -302,8 +302,7 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     services = services_on(feed, day)
     trips = feed.trips[feed.trips["service_id"].isin(services)]
     if trips.empty:
-        raise NoServiceError([Problem(feed.name, f"no trips run on {day.isoformat()} (calendar.txt/calendar_dates.txt)")],
-                             "empty service day")
+        raise NoServiceError([Problem(feed.name, no_service_message(feed, day))], "no service on that day")
     # Work on codes and numbers, not on copies of stop_times (millions of rows in a regional feed).
     all_st = feed.stop_times
     trip_all, trip_uniques = pd.factorize(all_st["trip_id"], sort=True)
@@ -313,6 +312,10 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     has_place = _isin(pd.Series(stop_uniques), feed.stops.loc[located, "stop_id"])
     keep = runs[trip_all] & has_place[stop_all]
     keep &= np.bincount(trip_all[keep], minlength=len(trip_uniques))[trip_all] >= 2  # trips calling at 2+ stops
+    if not keep.any():
+        raise NoServiceError([Problem(f"{feed.name}/stop_times.txt", f"{len(trips)} trips run on "
+                                      f"{day:%a %d %b %Y}, but none calls at two or more located stops: nothing to "
+                                      "route")], "no usable service on that day")
     # Only stops a vehicle calls at today: walks lead to a stop to board there, and start where a vehicle was left.
     called = np.zeros(len(stop_uniques), bool)
     called[stop_all[keep]] = True

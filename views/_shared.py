@@ -254,8 +254,11 @@ from civicdata import transit as _transit  # noqa: E402
 
 
 @st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
-def timetable(path: str, mtime: float, day) -> "_transit.Timetable":
-    return _transit.build_timetable(feed(path, mtime), day)
+def feed_outcome(path: str, mtime: float, day):
+    """The day's timetable of a feed, or the message saying why not, with the feed's warnings."""
+    from civicdata.access import open_feed
+
+    return open_feed(path, day)
 
 
 # ----------------------------------------------------------------- workshops: presentation mode, slides, links

@@ -57,12 +57,17 @@ else:
     path = _shared.default_feed_path()
 st.query_params.update({"place": ss.sc_place, "service": ss.sc_service, "window": ss.sc_window,
                         "date": ss.sc_date.strftime("%Y%m%d")})
-try:
-    tt = _shared.timetable(str(path), path.stat().st_mtime, ss.sc_date)
-except ProblemsError as exc:
-    st.error(str(exc))
+outcome = _shared.feed_outcome(str(path), path.stat().st_mtime, ss.sc_date)
+if outcome.warnings:
+    with st.expander(f"{len(outcome.warnings)} warning(s) about this feed (routing goes on)"):
+        st.text("\n".join(str(p) for p in outcome.warnings))
+if outcome.timetable is None:  # errors, or no service that day: the message instead of results
+    st.error(outcome.message)
+    if outcome.errors:
+        st.text("\n".join(str(p) for p in outcome.errors))
     _shared.footer()
     st.stop()
+tt = outcome.timetable
 
 st.info(f"Feed: {tt.feed_name}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}. The bundled feed is a subset "
         "of routes: “no journey found in this feed” is not “no bus”.")
