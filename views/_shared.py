@@ -250,9 +250,6 @@ def decode_weights(text: str | None, valid) -> dict[str, float] | None:
 
 # ----------------------------------------------------------------- school to clinic
 
-from civicdata import transit as _transit  # noqa: E402
-
-
 @st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
 def feed_outcome(path: str, mtime: float, day):
     """The day's timetable of a feed, or the message saying why not, with the feed's warnings."""
