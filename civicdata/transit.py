@@ -146,6 +146,7 @@ class Timetable:
     grid: StopGrid | None = field(default=None, repr=False)
     n_trips_day: int = 0
     shapes: pd.DataFrame | None = field(default=None, repr=False)
+    route_colours: dict = field(default_factory=dict, repr=False)  # route label -> "#RRGGBB" (routes.txt route_color)
     _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @property
@@ -389,7 +390,17 @@ def build_timetable(feed: Feed, day: date) -> Timetable:
     return Timetable(day, feed.name, stops["stop_id"].to_numpy(dtype=object), stops["stop_name"].to_numpy(dtype=object),
                      lat, lon, x, y, lat0, pat_stops_ptr, pat_stops, pat_ntrips, pat_st_ptr, arr, dep, pat_trip_ptr,
                      pat_trips, stop_pat_ptr, stop_pat, stop_pat_pos, stop_pat_last, tr_ptr, tr_walk, trip_ids,
-                     trip_route_label, trip_shape, grid, len(trip_ids), feed.shapes)
+                     trip_route_label, trip_shape, grid, len(trip_ids), feed.shapes, _route_colours(feed))
+
+
+def _route_colours(feed: Feed) -> dict[str, str]:
+    """Route label -> "#RRGGBB" for the routes whose ``route_color`` is a valid hex colour."""
+    if "route_color" not in feed.routes.columns:
+        return {}
+    labels = feed.route_labels()
+    r = feed.routes.drop_duplicates("route_id")
+    ok = r["route_color"].fillna("").str.fullmatch(r"[0-9A-Fa-f]{6}")
+    return {str(labels.get(rid, rid)): f"#{c.upper()}" for rid, c in zip(r.loc[ok, "route_id"], r.loc[ok, "route_color"])}
 
 
 # --------------------------------------------------------------------------- the algorithm

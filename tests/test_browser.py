@@ -205,6 +205,40 @@ def test_new_data_screenshots(server, browser, path, name, check):
     page.close()
 
 
+FOLIUM = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def test_school_to_clinic_leaflet_map_offline_with_click_round_trip(server, browser):
+    """Leaflet served by the app, network blocked: the map has height, school and service markers, and
+    clicking a school (or choosing it) draws its journey legs."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    blocked = _offline(page)
+    page.goto(f"{server}/school_to_clinic")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(FOLIUM, timeout=60_000)
+    page.wait_for_timeout(3000)
+    _no_exception(page)
+    frame = page.locator(FOLIUM).first
+    assert frame.bounding_box()["height"] >= 500  # st_folium's iframe is drawn, not 0 px high
+    inner = page.frame_locator(FOLIUM).first
+    schools = inner.locator('path.leaflet-interactive[stroke="#000000"][stroke-width="1"]')
+    n_before = inner.locator("path.leaflet-interactive").count()
+    assert schools.count() > 80  # schools (and service dots) are drawn
+    assert inner.locator(".leaflet-container").count() == 1 and inner.locator(".lne-label").count() >= 3
+    frame.scroll_into_view_if_needed()
+    inner.locator('path.leaflet-interactive[fill="#fcae91"]').first.click(force=True)  # a school 15-30 min away
+    page.wait_for_timeout(1500)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_timeout(3000)
+    assert page.get_by_text(re.compile(r"^Journey from .+, leaving")).count() == 1  # the click chose the school
+    assert page.locator(FOLIUM).first.bounding_box()["height"] >= 500
+    legs = inner.locator('path.leaflet-interactive[stroke-dasharray="6 8"]')  # walks are dashed
+    assert legs.count() >= 1 and inner.locator("path.leaflet-interactive").count() > n_before
+    assert not [u for u in blocked if "/static/" in u or "leaflet" in u.lower()]  # nothing of the map came from outside
+    page.screenshot(path=str(ARTIFACTS / "school_to_clinic_leaflet.png"))
+    page.close()
+
+
 def test_shared_link_reproduces_the_view(server, browser):
     page = _open(browser, f"{server}/?place=E08000003&layer=le_male")
     _no_exception(page)

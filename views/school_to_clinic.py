@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-from civicdata import access, transit
+from civicdata import access, leaflet, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
-from civicdata.maps import PointLayer, build_area_map, map_config
 from civicdata.userlayers import LayerExistsError, add_layer
 from views import _shared
 
@@ -136,16 +136,16 @@ with st.expander("Use these minutes in Strategic focus and on the maps"):
             st.success(f"Saved layer {desc.id} ({report.ok} schools). It is now an indicator in Strategic focus "
                        "(schools, or carried to wards and LSOAs by pupil-weighted mean).")
 
-# map: schools coloured by median minutes, services, and the chosen school's journey
+# map (Leaflet, served by the app): schools coloured by median minutes, services, the chosen school's journey
 names = dict(zip(table["urn"].astype(str), table["name"]))
-pick = st.selectbox("Draw the journey from", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
-                    key="sc_pick")
+urn_of = {n: u for u, n in reversed(list(names.items()))}  # a clicked school's tooltip -> its URN
+if "sc_next_pick" in ss:  # a click on the map chooses the school
+    ss.sc_pick = ss.pop("sc_next_pick")
+pick = st.selectbox("Draw the journey from (or click a school on the map)", [""] + list(names),
+                    format_func=lambda u: names.get(u, "choose a school"), key="sc_pick")
 sch_layer = table.assign(minutes=table["median"].where(table["reached"]))
-pts = [PointLayer("Schools (median minutes)", sch_layer, hover=["urn", "service", "median", "vehicles"],
-                  colour_by="minutes", colour_title="minutes", size_by="pupils"),
-       PointLayer(cat.get(ss.sc_service).title, services, hover=[c for c in ("postcode", "vintage") if c in services],
-                  colour="#000000")]
 legs_frame = None
+journey_legs = []
 if pick:
     row = table[table["urn"].astype(str) == pick].iloc[0]
     if row["reached"]:
@@ -153,17 +153,36 @@ if pick:
         j = transit.journey(tt, (row["lat"], row["lon"]), (svc["lat"], svc["lon"]),
                             start + int((end - start) / 2), with_shapes=True)
         legs_frame = pd.DataFrame([leg.to_dict() for leg in j.legs])
-        coords = []
-        for leg in j.legs:
-            coords += (leg.shape or [(leg.from_lat, leg.from_lon), (leg.to_lat, leg.to_lon)])
-        pts.append(PointLayer("Journey", pd.DataFrame({"lat": [c[0] for c in coords], "lon": [c[1] for c in coords],
-                                                       "name": ["journey"] * len(coords)}), colour="#e7298a"))
+        journey_legs = j.legs
+    else:
+        st.info(f"{names[pick]} has no journey to a service in this feed within the window.")
 with st.sidebar:
     show_orientation = _shared.orientation_toggle()
-orient = _shared.orientation(ss.sc_place, tuple(bounds), False, 900, 560) if show_orientation else None
-fig = build_area_map(_shared.choropleth.boundaries_for("lad", ss.sc_place).assign(**{"class": float("nan")}), None,
-                     None, pts, height=560, bounds=bounds, orientation=orient)
-st.plotly_chart(fig, key="sc_map", config=map_config(scrollZoom=True))
+    tiles = st.toggle("Base map tiles (needs internet)", value=False, key="sc_tiles")
+view = leaflet.padded_bounds(table[["lat", "lon"]])  # the schools of the place (the feed may reach far beyond)
+orient = _shared.orientation(ss.sc_place, view, False, 900, 560) if show_orientation else None
+m = leaflet.base_map(view, tiles=tiles)
+leaflet.add_orientation(m, orient)
+leaflet.add_outline(m, _shared.choropleth.boundaries_for("lad", ss.sc_place), "local authority")
+leaflet.add_services(m, access.in_bounds(services, leaflet.padded_bounds(table[["lat", "lon"]], 0.5)),
+                     cat.get(ss.sc_service).title)
+leaflet.add_schools(m, sch_layer)
+leaflet.add_journey(m, journey_legs, tt.route_colours, lambda t: transit.hhmmss(t)[:5])
+map_col, key_col = st.columns([4, 1])
+with map_col:
+    clicked = st_folium(m, height=560, use_container_width=True, key="sc_leaflet",
+                        returned_objects=["last_object_clicked_tooltip"])
+with key_col:
+    st.markdown("**Median minutes**")
+    st.html("".join(f'<div style="display:flex;gap:8px;align-items:center"><span style="width:16px;height:16px;'
+                    f'border-radius:50%;border:1px solid #000;background:{c};display:inline-block"></span>{lab}</div>'
+                    for c, lab in leaflet.legend_rows()))
+    st.caption("Black dots: " + cat.get(ss.sc_service).title + ". Journey: walks dashed, rides in the route's "
+               "colour along the feed's shapes; click a leg for its stops and times.")
+tip = (clicked or {}).get("last_object_clicked_tooltip")
+if tip in urn_of and urn_of[tip] != pick:
+    ss.sc_next_pick = urn_of[tip]
+    st.rerun()
 if legs_frame is not None:
     st.markdown(f"**Journey from {names[pick]}, leaving {transit.hhmmss(start + int((end - start) / 2))}**")
     st.dataframe(legs_frame, hide_index=True, width="stretch")

@@ -1,0 +1,157 @@
+"""Leaflet maps (folium) that draw with no internet: the one place that knows the local asset paths.
+
+Leaflet 1.9.4 (BSD-2-Clause, from the npm package) is served by the app itself from
+``static/leaflet/`` (Streamlit static serving, ``/app/static/…``); folium's CDN defaults are
+replaced by those files and nothing else is loaded, so maps draw offline. Base-map tiles stay
+an option (they need the internet). Used by School to clinic (journeys) and meant for the Trust
+page. Every string that reaches a tooltip or popup is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+LEAFLET_JS = "/app/static/leaflet/leaflet.js"
+LEAFLET_CSS = "/app/static/leaflet/leaflet.css"
+#: the sequential colours of minutes (short = light, long = dark), and of a route with no route_color
+MINUTE_COLOURS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
+ROUTE_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d")
+
+
+class _Popup(MacroElement):
+    """A popup bound with Leaflet's own ``bindPopup`` (folium's Popup builds its element with jQuery, which we
+    do not load). ``html`` must already be escaped; it is passed to JavaScript as a JSON string."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "{{ this._parent.get_name() }}.bindPopup({{ this.html|tojson }}, {maxWidth: 320});"
+                         "{% endmacro %}")
+
+    def __init__(self, html_text: str):
+        super().__init__()
+        self._name = "LnePopup"
+        self.html = html_text
+
+
+def configure_offline() -> None:
+    """Point folium at the app's own Leaflet files (no CDN, no jQuery or Bootstrap)."""
+    folium.Map.default_js = [("leaflet", LEAFLET_JS)]
+    folium.Map.default_css = [("leaflet_css", LEAFLET_CSS)]
+
+
+def _esc(v) -> str:
+    """HTML-escaped text that is also safe inside the JavaScript template literal folium wraps tooltips in
+    (a backtick or ``${`` would end it or run code: both become character references)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return html.escape(str(v), quote=True).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def minute_colour(minutes: float | None, breaks=(15, 30, 45, 60)) -> str:
+    """Colour of a journey time (minutes); grey when there is no journey."""
+    if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
+        return "#9e9e9e"
+    return MINUTE_COLOURS[int(np.searchsorted(np.asarray(breaks), minutes, side="right"))]
+
+
+def route_colour(route: str, colours: dict[str, str]) -> str:
+    """The feed's route_color, else a palette colour stable for the route's label."""
+    if route in colours:
+        return colours[route]
+    return ROUTE_PALETTE[sum(route.encode()) % len(ROUTE_PALETTE)]
+
+
+def padded_bounds(points: pd.DataFrame, pad: float = 0.08) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) of ``lat``/``lon`` points, widened by ``pad`` of their extent (at least ~500 m)."""
+    minx, maxx = float(points["lon"].min()), float(points["lon"].max())
+    miny, maxy = float(points["lat"].min()), float(points["lat"].max())
+    px, py = max((maxx - minx) * pad, 0.008), max((maxy - miny) * pad, 0.005)
+    return (round(minx - px, 5), round(miny - py, 5), round(maxx + px, 5), round(maxy + py, 5))
+
+
+def base_map(bounds: tuple[float, float, float, float], tiles: bool = False) -> folium.Map:
+    """An empty map fitted to ``(minx, miny, maxx, maxy)`` (degrees); no tiles unless asked."""
+    configure_offline()
+    minx, miny, maxx, maxy = bounds
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12,
+                   tiles="OpenStreetMap" if tiles else None, control_scale=True)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def add_outline(m: folium.Map, areas: gpd.GeoDataFrame, name: str) -> None:
+    """Area outlines (a district), no fill, no tooltip."""
+    if len(areas):
+        folium.GeoJson(areas[["geometry"]].to_json(), name=name, control=False, interactive=False,
+                       style_function=lambda _: {"color": "#000000", "weight": 2, "fill": False}).add_to(m)
+
+
+def add_schools(m: folium.Map, schools: pd.DataFrame, minutes_column: str = "minutes") -> None:
+    """Schools as circles coloured by minutes; tooltip = ``name`` (so a click names the school), popup the details."""
+    for r in schools.itertuples():
+        mins = getattr(r, minutes_column)
+        marker = folium.CircleMarker(
+            [float(r.lat), float(r.lon)], radius=8, color="#000000", weight=1, fill=True,
+            fill_color=minute_colour(mins), fill_opacity=0.95, tooltip=_esc(r.name))
+        marker.add_child(_Popup(f"<b>{_esc(r.name)}</b><br>URN {_esc(r.urn)}<br>"
+                                + ("no journey in this feed" if mins is None or pd.isna(mins) else
+                                   f"median {float(mins):.0f} min to {_esc(getattr(r, 'service', ''))}")))
+        marker.add_to(m)
+
+
+def add_services(m: folium.Map, services: pd.DataFrame, title: str) -> None:
+    """Service points as small black squares-ish circles, tooltip their name and the layer's title (vintage)."""
+    for r in services.itertuples():
+        folium.CircleMarker([float(r.lat), float(r.lon)], radius=4, color="#000000", weight=1, fill=True,
+                            fill_color="#000000", fill_opacity=1, tooltip=f"{_esc(r.name)} ({_esc(title)})").add_to(m)
+
+
+def add_journey(m: folium.Map, legs: list, route_colours: dict[str, str], hhmm) -> None:
+    """A journey's legs: walks dashed grey, rides in the route's colour along the feed's shapes; popups with
+    route, boarding and alighting stops and times (``hhmm`` formats seconds)."""
+    for leg in legs:
+        pts = leg.shape or [(leg.from_lat, leg.from_lon), (leg.to_lat, leg.to_lon)]
+        pts = [(float(a), float(b)) for a, b in pts]
+        if leg.mode == "walk":
+            line = folium.PolyLine(pts, color="#424242", weight=4, dash_array="6 8", opacity=0.9,
+                                   tooltip=f"walk {_esc(leg.from_name)} → {_esc(leg.to_name)}")
+            line.add_child(_Popup(f"Walk {hhmm(leg.depart)}–{hhmm(leg.arrive)}: {_esc(leg.from_name)} → "
+                                  f"{_esc(leg.to_name)}"))
+        else:
+            line = folium.PolyLine(pts, color=route_colour(leg.route, route_colours), weight=6, opacity=0.95,
+                                   tooltip=f"route {_esc(leg.route)}")
+            line.add_child(_Popup(f"<b>Route {_esc(leg.route)}</b><br>board {_esc(leg.from_name)} "
+                                  f"{hhmm(leg.depart)}<br>alight {_esc(leg.to_name)} {hhmm(leg.arrive)}"))
+        line.add_to(m)
+
+
+def legend_rows(breaks=(15, 30, 45, 60)) -> list[tuple[str, str]]:
+    """(colour, label) rows of the minutes legend, to draw beside the map."""
+    edges = [0, *breaks]
+    rows = [(MINUTE_COLOURS[i], f"{edges[i]}–{edges[i + 1]} min") for i in range(len(breaks))]
+    rows.append((MINUTE_COLOURS[-1], f"{breaks[-1]}+ min"))
+    rows.append(("#9e9e9e", "no journey in this feed"))
+    return rows
+
+
+def add_orientation(m: folium.Map, orientation) -> None:
+    """Ward outlines (dotted) and names (text labels placed by :mod:`civicdata.orientation`'s rule)."""
+    if orientation is None:
+        return
+    if len(orientation.wards):
+        folium.GeoJson(orientation.wards[["geometry"]].to_json(), name="wards", control=False, interactive=False,
+                       style_function=lambda _: {"color": "#3a3a3a", "weight": 1, "dashArray": "2 4",
+                                                 "fill": False}).add_to(m)
+    for r in orientation.labels.itertuples():
+        weight = "bold" if r.kind == "district" else "normal"
+        folium.Marker([r.lat, r.lon], interactive=False, icon=folium.DivIcon(
+            html=(f'<div class="lne-label" style="font: {weight} {int(r.size)}px Arial, sans-serif; color: #111; '
+                  "white-space: nowrap; transform: translate(-50%, -50%); text-shadow: 0 0 3px #fff, 0 0 3px #fff;"
+                  f'">{_esc(r.name)}</div>'), icon_size=(0, 0))).add_to(m)
