@@ -260,6 +260,72 @@ def cmd_check_feed(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _trust_urns(args: argparse.Namespace) -> list[str]:
+    from civicdata import trust
+
+    urns = trust.parse_urns(args.urns or "")
+    if args.file:
+        urns += trust.read_urn_file(Path(args.file))
+    if getattr(args, "group", None):
+        urns += trust.load_group(args.group)["urns"]
+    if not urns:
+        raise ValueError("give the trust's schools: --urns URN,URN,… or --file PATH (a CSV/XLSX with a urn column)"
+                         " or --group ID")
+    return urns
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    from civicdata import trust
+
+    out = trust.trust_json(_trust_urns(args))
+    if args.json:
+        _print_json(out)
+        return 0
+    s = out["summary"]
+    print(f"{s['schools']} schools, {s['pupils']:,} pupils; {s['pupils_decile1']:,} in England's most deprived 10% of "
+          f"neighbourhoods, {s['pupils_deciles1_2']:,} in the most deprived 20% (IoD2025)")
+    for r in out["schools"]:
+        print(f"  {r['urn']}  {r['name'][:38]:38s} {r['lad24_name'][:20]:20s} decile {r['imd2025_decile']}  "
+              f"{r['neighbourhood']}")
+    for key, title in (("local_authorities", "Local authorities"), ("icbs", "ICBs"), ("sub_icbs", "Sub-ICBs"),
+                       ("nhs_trusts", "NHS trusts (HQ or hospital within 5 km)")):
+        print(f"{title}:")
+        for r in out[key]:
+            print(f"  {r['code']}  {r['name']}: {len(r['schools'])} school(s)")
+    if out["unknown_urns"]:
+        print(f"unknown or closed URNs (left out): {', '.join(out['unknown_urns'])}")
+    if out["duplicate_urns"]:
+        print(f"repeated URNs (counted once): {', '.join(out['duplicate_urns'])}")
+    return 0
+
+
+def cmd_trust_group(args: argparse.Namespace) -> int:
+    from civicdata import trust
+
+    if args.action == "list":
+        rows = trust.list_groups()
+        if args.json:
+            _print_json(rows)
+        else:
+            for g in rows:
+                print(f"{g['id']:24s} {g['schools']:4d} schools  {g['title']}")
+        return 0
+    if args.action == "save":
+        found = trust.save_group(args.id, args.title or args.id, _trust_urns(args), replace=args.replace)
+        print(f"saved trust {args.id}: {len(found.urns)} schools"
+              + (f"; left out {len(found.unknown)} unknown or closed URN(s): {', '.join(found.unknown)}"
+                 if found.unknown else "")
+              + (f"; {len(found.duplicates)} repeated URN(s) counted once" if found.duplicates else ""))
+        return 0
+    if args.action == "rename":
+        trust.rename_group(args.id, args.new_id, args.title)
+        print(f"renamed trust {args.id} to {args.new_id}")
+        return 0
+    trust.delete_group(args.id)
+    print(f"deleted trust {args.id}")
+    return 0
+
+
 def cmd_journey_layer(args: argparse.Namespace) -> int:
     from civicdata import access, transit
     from civicdata.catalogue import load_catalogue
@@ -367,6 +433,22 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--window", metavar="HH:MM-HH:MM", help="add best/median/worst over every minute of a window")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=cmd_journey)
+    tr = sub.add_parser("trust", help="a school trust as one place: its schools, neighbourhoods and who to convene")
+    tr.add_argument("--urns", help="URNs separated by commas")
+    tr.add_argument("--file", help="a CSV or XLSX file with a urn column")
+    tr.add_argument("--group", help="a saved trust's id")
+    tr.add_argument("--json", action="store_true")
+    tr.set_defaults(func=cmd_trust)
+    tg = sub.add_parser("trust-group", help="save, list, rename or delete a named trust (its URNs)")
+    tg.add_argument("action", choices=["list", "save", "rename", "delete"])
+    tg.add_argument("id", nargs="?", help="the trust's id ([a-z0-9_-], 1 to 64)")
+    tg.add_argument("new_id", nargs="?", help="with rename: the new id")
+    tg.add_argument("--title")
+    tg.add_argument("--urns")
+    tg.add_argument("--file")
+    tg.add_argument("--replace", action="store_true")
+    tg.add_argument("--json", action="store_true")
+    tg.set_defaults(func=cmd_trust_group)
     cf = sub.add_parser("check-feed", help="check a GTFS feed: errors (cannot be routed) and warnings, each with "
                                            "file, row and column")
     cf.add_argument("feed", metavar="FEED", help="a GTFS zip or folder")

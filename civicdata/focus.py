@@ -123,10 +123,23 @@ class Units:
     frame: pd.DataFrame
 
 
-def load_units(unit: str, area_code: str, data_dir: Path | None = None) -> Units:
-    """The units inside an area (a district, or ``E47000001`` for all of Greater Manchester)."""
+def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: list[str] | None = None,
+               area_name: str | None = None) -> Units:
+    """The units inside an area (a district, or ``E47000001`` for all of Greater Manchester), or, with
+    ``urns``, the schools of a trust (``area_name`` names it; the unit must be ``school``)."""
     if unit not in UNITS:
         raise ValueError(f"unknown unit '{unit}'; use one of {', '.join(UNITS)}")
+    if urns is not None:
+        if unit != "school":
+            raise ValueError("a trust's places are its schools: use the unit 'school'")
+        s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
+        s = s[s["urn"].astype(str).isin(set(map(str, urns)))]
+        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "ons_name": s["name"],
+                          "lsoa21_code": s["lsoa21_code"],
+                          "neighbourhood": s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"]),
+                          "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
+                          "lat": s["lat"], "lon": s["lon"]})
+        return Units("school", area_code, area_name or "the trust", f.sort_values("code").reset_index(drop=True))
     if area_code == settings.GM_CAUTH_CODE:
         lads = list(settings.GM_LAD_CODES)
         area_name = "Greater Manchester"
@@ -331,7 +344,8 @@ class FocusResult:
 
 def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict[str, float], top_n: int = 10,
                   draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, data_dir: Path | None = None,
-                  include_incomplete: bool = False) -> FocusResult:
+                  include_incomplete: bool = False, urns: list[str] | None = None,
+                  area_name: str | None = None) -> FocusResult:
     """Rank the units of an area on the weighted indicators (see the module docstring).
 
     ``table`` columns: ``rank`` (1 = most need; NA for a place not ranked), ``code``, ``name``
@@ -350,7 +364,7 @@ def compute_focus(catalogue: Catalogue, unit: str, area_code: str, weights: dict
     if sum(weights.values()) <= 0:
         raise ValueError("at least one weight must be above zero")
     draws = max(int(draws), DEFAULT_DRAWS)
-    units = load_units(unit, area_code, data_dir)
+    units = load_units(unit, area_code, data_dir, urns=urns, area_name=area_name)
     ids = list(weights)
     table = units.frame[["code", "name", "ons_name"] + (["neighbourhood"] if unit == "school" else [])].copy()
     rules = {}

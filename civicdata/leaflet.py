@@ -155,3 +155,21 @@ def add_orientation(m: folium.Map, orientation) -> None:
             html=(f'<div class="lne-label" style="font: {weight} {int(r.size)}px Arial, sans-serif; color: #111; '
                   "white-space: nowrap; transform: translate(-50%, -50%); text-shadow: 0 0 3px #fff, 0 0 3px #fff;"
                   f'">{_esc(r.name)}</div>'), icon_size=(0, 0))).add_to(m)
+
+
+#: the IoD decile colours of the plotly maps (viridis, decile 1 first) for Leaflet markers
+def decile_colour(decile) -> str:
+    from civicdata.choropleth import DECILE_COLOURS, MISSING_COLOUR
+
+    return MISSING_COLOUR if decile is None or pd.isna(decile) else DECILE_COLOURS[int(decile) - 1]
+
+
+def add_trust_schools(m: folium.Map, schools: pd.DataFrame) -> None:
+    """A trust's schools coloured by their neighbourhood's IoD2025 decile; tooltip = name (a click names it)."""
+    for r in schools.itertuples():
+        marker = folium.CircleMarker([float(r.lat), float(r.lon)], radius=9, color="#000000", weight=2, fill=True,
+                                     fill_color=decile_colour(r.imd2025_decile), fill_opacity=0.95,
+                                     tooltip=_esc(r.name))
+        marker.add_child(_Popup(f"<b>{_esc(r.name)}</b><br>URN {_esc(r.urn)} · {_esc(r.lad24_name)}<br>"
+                                f"{_esc(r.neighbourhood)}<br>IoD2025 decile {_esc(r.imd2025_decile)}"))
+        marker.add_to(m)

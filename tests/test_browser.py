@@ -6,6 +6,7 @@ developer machine without it these tests are skipped with the command to install
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -30,6 +31,8 @@ if not Path(CHROMIUM).exists():
 
 
 HOSTILE = "<img src=x onerror=alert(1)>"
+#: secondaries in Trafford, Cheshire East and Sheffield (GIAS May 2025)
+TRUST_URNS = ["106365", "106368", "111417", "111419", "107140", "131895"]
 
 
 def _add_hostile_layer(user_dir: Path) -> None:
@@ -59,6 +62,9 @@ def server(tmp_path_factory):
     port = _free_port()
     user_dir = tmp_path_factory.mktemp("ul")
     _add_hostile_layer(user_dir)
+    (user_dir / "groups").mkdir()
+    (user_dir / "groups" / "north-west.json").write_text(json.dumps(
+        {"id": "north-west", "title": "North West Trust", "urns": TRUST_URNS}))
     env = {**os.environ, "CIVICDATA_USER_LAYERS": str(user_dir)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port)],
@@ -236,6 +242,29 @@ def test_school_to_clinic_leaflet_map_offline_with_click_round_trip(server, brow
     assert legs.count() >= 1 and inner.locator("path.leaflet-interactive").count() > n_before
     assert not [u for u in blocked if "/static/" in u or "leaflet" in u.lower()]  # nothing of the map came from outside
     page.screenshot(path=str(ARTIFACTS / "school_to_clinic_leaflet.png"))
+    page.close()
+
+
+def test_trust_map_shows_every_school_offline(server, browser):
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    blocked = _offline(page)
+    page.goto(f"{server}/trust?group=north-west")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(FOLIUM, timeout=60_000)
+    page.wait_for_timeout(3000)
+    _no_exception(page)
+    assert page.locator(FOLIUM).first.bounding_box()["height"] >= 500
+    inner = page.frame_locator(FOLIUM).first
+    markers = inner.locator('path.leaflet-interactive[stroke-width="2"]')
+    assert markers.count() == len(TRUST_URNS)
+    box = page.locator(FOLIUM).first.bounding_box()
+    for i in range(markers.count()):  # every school's marker lies inside the visible map
+        m = markers.nth(i).bounding_box()
+        assert m and m["width"] > 0 and box["x"] <= m["x"] <= box["x"] + box["width"]
+        assert box["y"] <= m["y"] <= box["y"] + box["height"]
+    assert page.locator("h3", has_text="North West Trust:").count() == 1
+    assert not [u for u in blocked if "/static/" in u or "leaflet" in u.lower()]
+    page.screenshot(path=str(ARTIFACTS / "trust_map.png"))
     page.close()
 
 

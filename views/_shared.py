@@ -144,6 +144,29 @@ def practice_range(layer_id: str, stamp_key: tuple) -> tuple[float, float]:
     return float(v.quantile(0.05)), float(v.quantile(0.95))
 
 
+@st.cache_data(show_spinner="Placing the trust's schools…", max_entries=16)
+def trust_schools(urns: tuple) -> pd.DataFrame:
+    from civicdata import trust
+
+    return trust.trust_schools(list(urns))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def district_outlines(lad_codes: tuple):
+    """The outlines of local authority districts (LAD 2024, national boundaries)."""
+    import pandas as _pd
+
+    parts = [choropleth.boundaries_for("lad", c) for c in lad_codes]
+    return _pd.concat(parts, ignore_index=True) if parts else choropleth.boundaries_for("lad", settings.DEFAULT_LAD).iloc[:0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def trust_convene(urns: tuple) -> dict:
+    from civicdata import trust
+
+    return trust.convene_across(trust_schools(urns))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def qof_icb(place: str) -> pd.DataFrame:
     return profile.compute_qof_icb(place)

@@ -1,0 +1,168 @@
+"""Trust: a school trust as one place — its schools, their neighbourhoods, who to convene, and focus."""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from civicdata import leaflet, trust
+from civicdata.errors import ProblemsError
+from civicdata.focus import COMPLETENESS_RULE, compute_focus
+from civicdata.profile import search_schools
+from views import _shared
+
+presenting = _shared.presentation("views/trust.py")
+st.title("Trust")
+st.caption("A multi-academy trust is not a local authority: put its schools on one map, see their neighbourhoods, "
+           "and who to convene across them. Schools: DfE GIAS open establishments (May 2025).")
+ss = st.session_state
+ss.setdefault("tr_urns", [])
+cat = _shared.catalogue()
+
+groups = {g["id"]: g for g in trust.list_groups()}
+if "tr_group" not in ss:  # a link opens a saved trust
+    ss.tr_group = _shared.param("group", "", [""] + list(groups)) if st.query_params.get("group") else ""
+with st.sidebar:
+    st.header("Saved trusts")
+    chosen = st.selectbox("Open a saved trust", [""] + list(groups), key="tr_group",
+                          format_func=lambda g: "choose" if not g else f"{groups[g]['title']} ({groups[g]['schools']})")
+    if chosen and ss.get("tr_loaded") != chosen:
+        ss.tr_urns = trust.load_group(chosen)["urns"]
+        ss.tr_loaded = chosen
+        st.query_params["group"] = chosen
+
+
+with st.expander("Define the trust's schools", expanded=not ss.tr_urns):
+    c1, c2, c3 = st.columns(3)
+    pasted = c1.text_area("Paste URNs", key="tr_paste", help="Numbers separated by commas, spaces or new lines")
+    up = c2.file_uploader("Or a CSV/XLSX with a urn column", type=["csv", "xlsx"], key="tr_file")
+    q = c3.text_input("Or find schools by name", key="tr_q")
+    hits = search_schools(q, limit=20) if q else None
+    picked = c3.multiselect("Matches", [] if hits is None else hits["urn"].astype(str).tolist(), key="tr_hits",
+                            format_func=lambda u: f"{hits.set_index(hits['urn'].astype(str)).at[u, 'name']} ({u})")
+    if st.button("Add these schools", key="tr_add"):
+        new = trust.parse_urns(pasted) + list(picked)
+        if up is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
+                path.write_bytes(up.getvalue())
+                try:
+                    new += trust.read_urn_file(path, label=up.name)
+                except ProblemsError as exc:
+                    st.error(str(exc))
+        try:
+            found = trust.resolve_urns(ss.tr_urns + new)
+        except ProblemsError as exc:
+            st.error(str(exc))
+        else:
+            ss.tr_urns = found.urns
+            if found.unknown:
+                st.warning(f"{len(found.unknown)} URN(s) are not open schools in England (GIAS May 2025) and were "
+                           f"left out: {', '.join(found.unknown)}")
+            if found.duplicates:
+                st.info(f"{len(found.duplicates)} repeated URN(s) counted once.")
+    if ss.tr_urns and st.button("Clear the list", key="tr_clear"):
+        ss.tr_urns = []
+        ss.pop("tr_loaded", None)
+        st.rerun()
+    s1, s2, s3 = st.columns([1, 2, 1])
+    gid = s1.text_input("Save as (id)", key="tr_id", help="a-z, 0-9, '_' or '-', up to 64")
+    title = s2.text_input("Title", key="tr_title")
+    if s3.button("Save", key="tr_save", disabled=not ss.tr_urns):
+        try:
+            trust.save_group(gid, title or gid, ss.tr_urns, replace=gid in groups)
+        except ProblemsError as exc:
+            st.error(str(exc))
+        else:
+            st.success(f"Saved trust {gid} ({len(ss.tr_urns)} schools).")
+    if chosen:
+        r1, r2, r3 = st.columns([2, 1, 1])
+        new_id = r1.text_input("Rename the open trust to (id)", key="tr_new_id")
+        if r2.button("Rename", key="tr_rename") and new_id:
+            try:
+                trust.rename_group(chosen, new_id)
+            except ProblemsError as exc:
+                st.error(str(exc))
+            else:
+                ss.pop("tr_group", None)
+                st.rerun()
+        if r3.button("Delete", key="tr_delete"):
+            trust.delete_group(chosen)
+            ss.pop("tr_group", None)
+            ss.tr_urns = []
+            st.rerun()
+
+if not ss.tr_urns:
+    st.info("Add the trust's schools above (or open a saved trust) to see them on one map.")
+    _shared.footer()
+    st.stop()
+
+schools = _shared.trust_schools(tuple(ss.tr_urns))
+summary = trust.pupil_summary(schools)
+name = groups[chosen]["title"] if chosen else "This trust"
+pct = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731
+st.markdown(f"### {html.escape(name)}: {summary['pupils_decile1']:,} of {summary['pupils']:,} pupils "
+            f"({pct(summary['share_decile1'])}) attend schools in England's most deprived 10% of neighbourhoods; "
+            f"{summary['pupils_deciles1_2']:,} ({pct(summary['share_deciles1_2'])}) in the most deprived 20%.")
+st.caption("IoD2025 decile of each school's LSOA 2021 (GIAS location). Schools with no pupil count count as 0.")
+
+m = leaflet.base_map(leaflet.padded_bounds(schools[["lat", "lon"]], 0.15))
+leaflet.add_outline(m, _shared.district_outlines(tuple(sorted(schools["lad24_code"].dropna().unique()))),
+                    "local authorities")
+leaflet.add_trust_schools(m, schools)
+map_col, card_col = st.columns([3, 1.2])
+with map_col:
+    clicked = st_folium(m, height=520, use_container_width=True, key="tr_map",
+                        returned_objects=["last_object_clicked_tooltip"])
+with card_col:
+    st.markdown("**Colour: IoD2025 decile of the school's neighbourhood** (1 = most deprived 10%)")
+    st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], _shared.choropleth.DECILE_COLOURS, False,
+                                False))
+    tip = (clicked or {}).get("last_object_clicked_tooltip")
+    hit = schools[schools["name"] == tip]
+    if len(hit):
+        r = hit.iloc[0]
+        st.markdown(f"**{html.escape(str(r['name']))}** (URN {r['urn']})  \n{r['lad24_name']} · {r['ward']}  \n"
+                    f"{r['neighbourhood']}  \nIoD2025 decile {r['imd2025_decile']} · % FSM {r['fsm_pct']} · "
+                    f"pupils {r['pupils']}")
+
+cols = ["urn", "name", "lad24_name", "ward", "neighbourhood", "imd2025_decile", *[f"{d}2025_decile" for d in
+        trust.DOMAINS], "fsm_pct", "pupils", "le_male", "le_male_lower", "le_male_upper", "le_female",
+        "le_female_lower", "le_female_upper", "nearest_gp", "nearest_gp_km", "nearest_hospital", "nearest_hospital_km"]
+st.dataframe(schools[cols], hide_index=True, width="stretch")
+st.caption("Life expectancy: ONS 2016–20 for the MSOA 2011 the school's LSOA came from (95% CI). Nearest GP practice "
+           "(ODS 2025) and hospital (NHS website c. 2022): straight-line km.")
+
+st.subheader("Who to convene across the trust")
+conv = _shared.trust_convene(tuple(ss.tr_urns))
+names = dict(zip(schools["urn"], schools["name"]))
+rows = []
+for key, role in (("local_authorities", "Local authority"), ("icbs", "NHS Integrated Care Board"),
+                  ("sub_icbs", "NHS sub-ICB location"), ("nhs_trusts", "NHS trust")):
+    for r in conv[key]:
+        rows.append({"role": role, "name": r["name"], "code": r["code"],
+                     "combined authority": r.get("combined_authority") or "",
+                     "schools": "; ".join(names.get(u, u) for u in r["schools"]), "why": r.get("detail", "")})
+convene = pd.DataFrame(rows)
+st.dataframe(convene, hide_index=True, width="stretch")
+b1, b2 = st.columns(2)
+b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("utf-8"), "trust_convene.csv", "text/csv")
+b2.download_button("One-page brief (HTML)", trust.brief_html(name, schools, summary, convene).encode("utf-8"),
+                   "trust_brief.html", "text/html")
+
+st.subheader("Strategic focus within the trust")
+ids = [d.id for d in cat if d.geography != "point"]
+chosen_ind = st.multiselect("Indicators (weight 1 each)", ids, default=["imd2025_score", "school_fsm_pct"],
+                            key="tr_ind", format_func=lambda i: cat.get(i).title)
+if chosen_ind:
+    res = compute_focus(cat, "school", "trust", {i: 1.0 for i in chosen_ind}, top_n=min(5, len(schools)),
+                        urns=list(ss.tr_urns), area_name=name)
+    st.dataframe(res.table[["rank", "name", "code", "neighbourhood", "score", "complete", "stability", "reason"]],
+                 hide_index=True, width="stretch")
+    st.caption("Schools of this trust, ranked by percentile within the trust (100 = most need). " + COMPLETENESS_RULE)
+_shared.footer()
