@@ -110,12 +110,13 @@ def _offline(page) -> list[str]:
     return blocked
 
 
-def _open(browser, url: str, width: int = 1600, height: int = 1000):
+def _open(browser, url: str, width: int = 1600, height: int = 1000, wait_for: str = ".js-plotly-plot"):
+    """A page opened with the network blocked, once Streamlit has run and ``wait_for`` is on it."""
     page = browser.new_page(viewport={"width": width, "height": height})
-    _offline(page)
+    page.blocked = _offline(page)
     page.goto(url)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
-    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    page.wait_for_selector(wait_for, timeout=60_000)
     page.wait_for_timeout(1500)
     return page
 
@@ -217,12 +218,9 @@ FOLIUM = 'iframe[title="streamlit_folium.st_folium"]'
 def test_school_to_clinic_leaflet_map_offline_with_click_round_trip(server, browser):
     """Leaflet served by the app, network blocked: the map has height, school and service markers, and
     clicking a school (or choosing it) draws its journey legs."""
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    blocked = _offline(page)
-    page.goto(f"{server}/school_to_clinic")
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
-    page.wait_for_selector(FOLIUM, timeout=60_000)
-    page.wait_for_timeout(3000)
+    page = _open(browser, f"{server}/school_to_clinic", 1920, 1080, wait_for=FOLIUM)
+    page.wait_for_timeout(1500)
+    blocked = page.blocked
     _no_exception(page)
     frame = page.locator(FOLIUM).first
     assert frame.bounding_box()["height"] >= 500  # st_folium's iframe is drawn, not 0 px high
@@ -246,12 +244,9 @@ def test_school_to_clinic_leaflet_map_offline_with_click_round_trip(server, brow
 
 
 def test_trust_map_shows_every_school_offline(server, browser):
-    page = browser.new_page(viewport={"width": 1920, "height": 1080})
-    blocked = _offline(page)
-    page.goto(f"{server}/trust?group=north-west")
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
-    page.wait_for_selector(FOLIUM, timeout=60_000)
-    page.wait_for_timeout(3000)
+    page = _open(browser, f"{server}/trust?group=north-west", 1920, 1080, wait_for=FOLIUM)
+    page.wait_for_timeout(1500)
+    blocked = page.blocked
     _no_exception(page)
     assert page.locator(FOLIUM).first.bounding_box()["height"] >= 500
     inner = page.frame_locator(FOLIUM).first
@@ -322,15 +317,15 @@ def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
     page.close()
 
 
-@pytest.mark.parametrize("path,check", [
-    ("/school_to_clinic", "two or more buses"),
-    ("/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:2,le_male:1", "ranks first"),
+@pytest.mark.parametrize("path,check,drawn", [
+    ("/school_to_clinic", "two or more buses", 'iframe[title="streamlit_folium.st_folium"]'),
+    ("/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:2,le_male:1", "ranks first", ".js-plotly-plot"),
 ])
-def test_other_pages_render(server, browser, path, check):
-    page = _open(browser, server + path)
+def test_other_pages_render(server, browser, path, check, drawn):
+    page = _open(browser, server + path, wait_for=drawn)
     _no_exception(page)
     assert page.locator("h3", has_text=check).count() >= 1
-    assert page.locator(".js-plotly-plot").count() >= 1
+    assert page.locator(drawn).count() >= 1
     name = path.strip("/").split("?")[0]
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
     page.close()

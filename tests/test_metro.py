@@ -30,6 +30,15 @@ def raw_gm_msoa(sources) -> gpd.GeoDataFrame:
     return gpd.read_file(f"/vsigzip/{sources / SOURCES['gm_msoa11'].path}")
 
 
+def _assert_le_equals_raw(prof: pd.DataFrame, raw_le: pd.DataFrame) -> None:
+    """Each stop's male and female life expectancy is the raw ONS value of its MSOA (missing stays missing)."""
+    for r in prof.itertuples():
+        for sex, label in (("male", "Males"), ("female", "Females")):
+            raw = raw_le.loc[(r.msoa, label), "Life Expectancy at birth (in years)"]
+            got = getattr(r, f"le_{sex}")
+            assert (pd.isna(raw) and pd.isna(got)) or got == pytest.approx(raw)
+
+
 @pytest.mark.parametrize("key", load_metrolink_lines(DATA)["line_key"].tolist())
 def test_every_metrolink_line(key, raw_le, raw_gm_msoa):
     line = metrolink_line(key)
@@ -42,12 +51,7 @@ def test_every_metrolink_line(key, raw_le, raw_gm_msoa):
     hit = hit[~hit.index.duplicated()]
     assert prof["msoa"].tolist() == hit["area_code"].tolist()
     assert not prof["approximate"].any()
-    # life expectancy equals the raw ONS file; no estimate stays missing
-    for r in prof.itertuples():
-        for sex, label in (("male", "Males"), ("female", "Females")):
-            raw = raw_le.loc[(r.msoa, label), "Life Expectancy at birth (in years)"]
-            got = getattr(r, f"le_{sex}")
-            assert (pd.isna(raw) and pd.isna(got)) or got == pytest.approx(raw)
+    _assert_le_equals_raw(prof, raw_le)  # no estimate stays missing
     gaps = compute_gaps(prof)
     for sex in ("male", "female"):
         g = gaps[sex]
@@ -196,11 +200,7 @@ def test_tyne_and_wear_lines_against_raw_files(raw_tw, raw_le, raw_msoa11_englan
     hit = gpd.sjoin(pts, raw_msoa11_england[[code_col, "geometry"]], predicate="within", how="left")
     hit = hit[~hit.index.duplicated()]
     assert prof["msoa"].tolist() == hit[code_col].tolist()
-    for r in prof.itertuples():
-        for sex, label in (("male", "Males"), ("female", "Females")):
-            raw_v = raw_le.loc[(r.msoa, label), "Life Expectancy at birth (in years)"]
-            got = getattr(r, f"le_{sex}")
-            assert (pd.isna(raw_v) and pd.isna(got)) or got == pytest.approx(raw_v)
+    _assert_le_equals_raw(prof, raw_le)
     gaps = compute_gaps(prof)
     for sex in ("male", "female"):
         g = gaps[sex]
