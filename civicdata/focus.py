@@ -123,6 +123,18 @@ class Units:
     frame: pd.DataFrame
 
 
+def _school_units(which, data_dir: Path | None) -> pd.DataFrame:
+    """Schools (GIAS) for which ``which(schools)`` is True, as focus units: the school's name twice (it has no
+    ONS name), its LSOA 2021 and readable ``neighbourhood``, pupils, type, phase and location."""
+    s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
+    s = s[which(s)]
+    return pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "ons_name": s["name"],
+                         "lsoa21_code": s["lsoa21_code"],
+                         "neighbourhood": s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"]),
+                         "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
+                         "lat": s["lat"], "lon": s["lon"]})
+
+
 def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: list[str] | None = None,
                area_name: str | None = None) -> Units:
     """The units inside an area (a district, or ``E47000001`` for all of Greater Manchester), or, with
@@ -132,13 +144,7 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: li
     if urns is not None:
         if unit != "school":
             raise ValueError("a trust's places are its schools: use the unit 'school'")
-        s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
-        s = s[s["urn"].astype(str).isin(set(map(str, urns)))]
-        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "ons_name": s["name"],
-                          "lsoa21_code": s["lsoa21_code"],
-                          "neighbourhood": s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"]),
-                          "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
-                          "lat": s["lat"], "lon": s["lon"]})
+        f = _school_units(lambda s: s["urn"].astype(str).isin(set(map(str, urns))), data_dir)
         return Units("school", area_code, area_name or "the trust", f.sort_values("code").reset_index(drop=True))
     if area_code == settings.GM_CAUTH_CODE:
         lads = list(settings.GM_LAD_CODES)
@@ -159,13 +165,7 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: li
     elif unit == "ward":
         f = in21[["ward24_code", "ward24_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
     else:
-        s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
-        s = s[s["lsoa21_code"].isin(set(in21["lsoa21_code"]))]
-        f = pd.DataFrame({"code": s["urn"].astype(str), "name": s["name"], "ons_name": s["name"],
-                          "lsoa21_code": s["lsoa21_code"],
-                          "neighbourhood": s["lsoa21_code"].map(names_for("lsoa21", data_dir)["name"]),
-                          "pupils": s["pupils"], "type_group": s["type_group"], "phase": s["phase"],
-                          "lat": s["lat"], "lon": s["lon"]})
+        f = _school_units(lambda s: s["lsoa21_code"].isin(set(in21["lsoa21_code"])), data_dir)
     if unit != "school":
         f = with_readable_names(f, unit, data_dir=data_dir)
     return Units(unit, area_code, area_name, f.sort_values("code").reset_index(drop=True))
