@@ -120,3 +120,14 @@ def test_trust_page_from_a_saved_group_escapes_hostile_names(urns):
     brief = trust.brief_html("<script>x</script>", trust.trust_schools(urns), trust.pupil_summary(
         trust.trust_schools(urns)), convene)
     assert "<script>x" not in brief and "&lt;script&gt;x" in brief
+
+
+def test_area_map_place_picker_offers_saved_trusts(urns):
+    trust.save_group("north-west", "North West Trust", urns)
+    at = open_page(None)
+    box = at.sidebar.selectbox(key="am_place")
+    assert "trust:north-west" in box.options or "Trust: North West Trust (6 schools)" in box.options
+    box.set_value("trust:north-west").run()
+    assert not at.exception
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert head.startswith("### North West Trust:")  # the Trust page opened on the saved trust

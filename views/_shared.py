@@ -151,6 +151,13 @@ def trust_schools(urns: tuple) -> pd.DataFrame:
     return trust.trust_schools(list(urns))
 
 
+def saved_trusts() -> dict[str, str]:
+    """Saved school trusts as places: ``trust:<id>`` -> "Trust: <title> (N schools)"."""
+    from civicdata import trust
+
+    return {f"trust:{g['id']}": f"Trust: {g['title']} ({g['schools']} schools)" for g in trust.list_groups()}
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def district_outlines(lad_codes: tuple):
     """The outlines of local authority districts (LAD 2024, national boundaries)."""

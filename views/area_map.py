@@ -41,7 +41,17 @@ ss.setdefault("am_highlight", None)
 # ---------------------------------------------------------------- controls
 with st.sidebar:
     st.header("Place")
-    st.selectbox("Local authority", list(places), key="am_place", format_func=places.get)
+    trusts = _shared.saved_trusts()  # a saved school trust is a place too: it opens on the Trust page
+
+    def _to_trust() -> None:
+        if ss.am_place in trusts:
+            ss.am_go_trust = ss.am_place[len("trust:"):]
+            ss.am_place = ss.get("last_place", settings.DEFAULT_LAD)
+
+    st.selectbox("Place", list(places) + list(trusts), key="am_place", on_change=_to_trust,
+                 format_func=lambda p: places.get(p) or trusts.get(p, p))
+    if "am_go_trust" in ss:
+        st.switch_page("views/trust.py", query_params={"group": ss.pop("am_go_trust")})
     query = st.text_input("Find a ward, LSOA/MSOA code or school (name or URN)", key="am_query")
     st.header("Layer")
     st.radio("Indices of Deprivation", ["2025", "2019"], key="am_iod", horizontal=True,
