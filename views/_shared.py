@@ -151,6 +151,15 @@ def trust_schools(urns: tuple) -> pd.DataFrame:
     return trust.trust_schools(list(urns))
 
 
+def leaflet_map(m, key: str, height: int = 560) -> str | None:
+    """Draw a Leaflet (folium) map as wide as its column; the tooltip of the object clicked last, or None."""
+    from streamlit_folium import st_folium
+
+    out = st_folium(m, height=height, use_container_width=True, key=key,
+                    returned_objects=["last_object_clicked_tooltip"])
+    return (out or {}).get("last_object_clicked_tooltip")
+
+
 def saved_trusts() -> dict[str, str]:
     """Saved school trusts as places: ``trust:<id>`` -> "Trust: <title> (N schools)"."""
     from civicdata import trust

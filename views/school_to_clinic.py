@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from civicdata import access, leaflet, transit
 from civicdata.engines import RaptorEngine, compare_engines
@@ -170,8 +169,7 @@ leaflet.add_schools(m, sch_layer)
 leaflet.add_journey(m, journey_legs, tt.route_colours, lambda t: transit.hhmmss(t)[:5])
 map_col, key_col = st.columns([4, 1])
 with map_col:
-    clicked = st_folium(m, height=560, use_container_width=True, key="sc_leaflet",
-                        returned_objects=["last_object_clicked_tooltip"])
+    tip = _shared.leaflet_map(m, key="sc_leaflet")
 with key_col:
     st.markdown("**Median minutes**")
     st.html("".join(f'<div style="display:flex;gap:8px;align-items:center"><span style="width:16px;height:16px;'
@@ -179,7 +177,6 @@ with key_col:
                     for c, lab in leaflet.legend_rows()))
     st.caption("Black dots: " + cat.get(ss.sc_service).title + ". Journey: walks dashed, rides in the route's "
                "colour along the feed's shapes; click a leg for its stops and times.")
-tip = (clicked or {}).get("last_object_clicked_tooltip")
 if tip in urn_of and urn_of[tip] != pick:
     ss.sc_next_pick = urn_of[tip]
     st.rerun()

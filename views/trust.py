@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from civicdata import leaflet, trust
 from civicdata.errors import ProblemsError
@@ -117,13 +116,11 @@ leaflet.add_outline(m, _shared.district_outlines(tuple(sorted(schools["lad24_cod
 leaflet.add_trust_schools(m, schools)
 map_col, card_col = st.columns([3, 1.2])
 with map_col:
-    clicked = st_folium(m, height=520, use_container_width=True, key="tr_map",
-                        returned_objects=["last_object_clicked_tooltip"])
+    tip = _shared.leaflet_map(m, key="tr_map", height=520)
 with card_col:
     st.markdown("**Colour: IoD2025 decile of the school's neighbourhood** (1 = most deprived 10%)")
     st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], _shared.choropleth.DECILE_COLOURS, False,
                                 False))
-    tip = (clicked or {}).get("last_object_clicked_tooltip")
     hit = schools[schools["name"] == tip]
     if len(hit):
         r = hit.iloc[0]
