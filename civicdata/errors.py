@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -64,3 +66,16 @@ class UnknownAreaError(CivicDataError, KeyError):
 
 class VintageMismatchError(UnknownAreaError):
     """An area code belongs to the other vintage (LSOA/MSOA 2011 vs 2021)."""
+
+
+def add_row_problems(problems: list[Problem], file: str, mask, column: str | None, message, limit: int) -> None:
+    """One problem per flagged data row of a table read from ``file`` (the first ``limit``, then a count).
+
+    ``mask`` flags rows (0-based, in file order; the file's row is that + 2, after the header);
+    ``message(i)`` words row ``i``.
+    """
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool))
+    for i in rows[:limit]:
+        problems.append(Problem(file, message(int(i)), row=int(i) + 2, column=column))
+    if len(rows) > limit:
+        problems.append(Problem(file, f"... and {len(rows) - limit} more rows like this", column=column))

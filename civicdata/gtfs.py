@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from civicdata.errors import Problem, ProblemsError
+from civicdata.errors import Problem, ProblemsError, add_row_problems
 
 REQUIRED: dict[str, list[str]] = {
     "stops.txt": ["stop_id", "stop_name", "stop_lat", "stop_lon"],
@@ -219,13 +219,8 @@ def _interpolate_within_trips(times: np.ndarray, trip: np.ndarray) -> np.ndarray
     return out
 
 
-def _listed(problems: list[Problem], file: str, mask, message, column: str) -> None:
-    """A problem per flagged row (the first few, then a count); ``message(i)`` words row i."""
-    rows = np.flatnonzero(np.asarray(mask))
-    for i in rows[:MAX_LISTED]:
-        problems.append(Problem(file, message(int(i)), row=int(i) + 2, column=column))
-    if len(rows) > MAX_LISTED:
-        problems.append(Problem(file, f"... and {len(rows) - MAX_LISTED} more rows like this", column=column))
+def _listed(problems: list[Problem], file: str, mask, column: str, message) -> None:
+    add_row_problems(problems, file, mask, column, message, MAX_LISTED)
 
 
 def _valid_dates(values: pd.Series) -> np.ndarray:
@@ -241,43 +236,41 @@ def _reference_checks(label: str, frames: dict[str, pd.DataFrame], st: pd.DataFr
     stops, routes, trips = frames["stops.txt"], frames["routes.txt"], frames["trips.txt"]
     for name, frame, col in (("stops.txt", stops, "stop_id"), ("routes.txt", routes, "route_id"),
                              ("trips.txt", trips, "trip_id")):
-        _listed(problems, f"{label}/{name}", frame[col].duplicated(),
-                lambda i, f=frame, c=col: f"{c} '{f[c].iloc[i]}' appears more than once", col)
-    _listed(problems, f"{label}/trips.txt", ~trips["route_id"].isin(set(routes["route_id"])),
-            lambda i: f"route_id '{trips['route_id'].iloc[i]}' is not in routes.txt", "route_id")
-    _listed(problems, f"{label}/stop_times.txt", ~st["trip_id"].isin(set(trips["trip_id"])),
-            lambda i: f"trip_id '{st['trip_id'].iloc[i]}' is not in trips.txt", "trip_id")
-    _listed(problems, f"{label}/stop_times.txt", ~st["stop_id"].isin(set(stops["stop_id"])),
-            lambda i: f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt", "stop_id")
-    _listed(problems, f"{label}/stop_times.txt", st.duplicated(["trip_id", "stop_sequence"]),
-            lambda i: f"trip '{st['trip_id'].iloc[i]}' lists stop_sequence {st['stop_sequence'].iloc[i]} twice",
-            "stop_sequence")
+        _listed(problems, f"{label}/{name}", frame[col].duplicated(), col,
+                lambda i, f=frame, c=col: f"{c} '{f[c].iloc[i]}' appears more than once")
+    _listed(problems, f"{label}/trips.txt", ~trips["route_id"].isin(set(routes["route_id"])), "route_id",
+            lambda i: f"route_id '{trips['route_id'].iloc[i]}' is not in routes.txt")
+    _listed(problems, f"{label}/stop_times.txt", ~st["trip_id"].isin(set(trips["trip_id"])), "trip_id",
+            lambda i: f"trip_id '{st['trip_id'].iloc[i]}' is not in trips.txt")
+    _listed(problems, f"{label}/stop_times.txt", ~st["stop_id"].isin(set(stops["stop_id"])), "stop_id",
+            lambda i: f"stop_id '{st['stop_id'].iloc[i]}' is not in stops.txt")
+    _listed(problems, f"{label}/stop_times.txt", st.duplicated(["trip_id", "stop_sequence"]), "stop_sequence",
+            lambda i: f"trip '{st['trip_id'].iloc[i]}' lists stop_sequence {st['stop_sequence'].iloc[i]} twice")
     services: set[str] = set()
     cal = frames.get("calendar.txt")
     if cal is not None:
         f = f"{label}/calendar.txt"
-        _listed(problems, f, cal["service_id"].duplicated(),
-                lambda i: f"service_id '{cal['service_id'].iloc[i]}' appears more than once", "service_id")
+        _listed(problems, f, cal["service_id"].duplicated(), "service_id",
+                lambda i: f"service_id '{cal['service_id'].iloc[i]}' appears more than once")
         for col in ("start_date", "end_date"):
-            _listed(problems, f, ~_valid_dates(cal[col]),
-                    lambda i, c=col: f"'{cal[c].iloc[i]}' is not a date written YYYYMMDD", col)
+            _listed(problems, f, ~_valid_dates(cal[col]), col,
+                    lambda i, c=col: f"'{cal[c].iloc[i]}' is not a date written YYYYMMDD")
         for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
-            _listed(problems, f, ~cal[day].isin(["0", "1"]), lambda i, c=day: f"'{cal[c].iloc[i]}' is not 0 or 1", day)
+            _listed(problems, f, ~cal[day].isin(["0", "1"]), day, lambda i, c=day: f"'{cal[c].iloc[i]}' is not 0 or 1")
         services |= set(cal["service_id"])
     cd = frames.get("calendar_dates.txt")
     if cd is not None:
         f = f"{label}/calendar_dates.txt"
-        _listed(problems, f, ~_valid_dates(cd["date"]), lambda i: f"'{cd['date'].iloc[i]}' is not a date written "
-                "YYYYMMDD", "date")
-        _listed(problems, f, ~cd["exception_type"].isin(["1", "2"]),
-                lambda i: f"exception_type '{cd['exception_type'].iloc[i]}' is not 1 (added) or 2 (removed)",
-                "exception_type")
+        _listed(problems, f, ~_valid_dates(cd["date"]), "date",
+                lambda i: f"'{cd['date'].iloc[i]}' is not a date written YYYYMMDD")
+        _listed(problems, f, ~cd["exception_type"].isin(["1", "2"]), "exception_type",
+                lambda i: f"exception_type '{cd['exception_type'].iloc[i]}' is not 1 (added) or 2 (removed)")
         services |= set(cd["service_id"])
     no_service = ~trips["service_id"].isin(services)
     if no_service.any():
-        _listed(warnings, f"{label}/trips.txt", no_service,
+        _listed(warnings, f"{label}/trips.txt", no_service, "service_id",
                 lambda i: f"trip '{trips['trip_id'].iloc[i]}' has service_id '{trips['service_id'].iloc[i]}', which "
-                "no calendar defines: it never runs", "service_id")
+                "no calendar defines: it never runs")
     platform = stops.get("location_type", pd.Series("", index=stops.index)).isin(["", "0"])
     unused = platform & ~stops["stop_id"].isin(set(st["stop_id"]))
     if unused.any():
@@ -338,10 +331,8 @@ def load_feed(path: str | Path) -> Feed:
     for c in ("stop_lat", "stop_lon"):
         v = pd.to_numeric(stops[c], errors="coerce")
         is_station = stops.get("location_type", pd.Series("", index=stops.index)).isin(["3", "4"])
-        bad = v.isna() & ~is_station
-        for i in np.flatnonzero(bad.to_numpy())[:MAX_LISTED]:
-            problems.append(Problem(f"{label}/stops.txt", f"stop '{stops['stop_id'].iloc[i]}' has no valid coordinate",
-                                    row=int(i) + 2, column=c))
+        _listed(problems, f"{label}/stops.txt", v.isna() & ~is_station, c,
+                lambda i: f"stop '{stops['stop_id'].iloc[i]}' has no valid coordinate")
         stops[c] = v
     st = frames["stop_times.txt"]
     _reference_checks(label, frames, st, problems, warnings)
@@ -349,9 +340,8 @@ def load_feed(path: str | Path) -> Feed:
     arr = parse_gtfs_time(st["arrival_time"], f"{label}/stop_times.txt", "arrival_time", problems)
     dep = parse_gtfs_time(st["departure_time"], f"{label}/stop_times.txt", "departure_time", problems)
     seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
-    for i in np.flatnonzero(seq.isna().to_numpy())[:MAX_LISTED]:
-        problems.append(Problem(f"{label}/stop_times.txt", f"stop_sequence '{st['stop_sequence'].iloc[i]}' is not a number",
-                                row=int(i) + 2, column="stop_sequence"))
+    _listed(problems, f"{label}/stop_times.txt", seq.isna(), "stop_sequence",
+            lambda i: f"stop_sequence '{st['stop_sequence'].iloc[i]}' is not a number")
     unreadable = len(problems) > before  # times or sequences: the trips cannot be ordered and interpolated
     if unreadable:
         raise FeedError(problems, f"invalid GTFS feed {label}", warnings)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.catalogue import (LayerDescriptor, descriptor_to_toml, load_catalogue, validate_descriptor)
-from civicdata.errors import CivicDataError, DescriptorError, Problem, ProblemsError
+from civicdata.errors import CivicDataError, DescriptorError, Problem, ProblemsError, add_row_problems
 from civicdata.geography import OTHER_VINTAGE, areas_table, LEVEL_LABELS
 
 MAX_BYTES = 20 * 1024 * 1024  # 20 MB: larger files are refused with a clear message
@@ -135,16 +135,8 @@ def _clean(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return frame.apply(lambda s: s.astype(str).str.strip())
 
 
-def _rows(mask: np.ndarray) -> list[int]:
-    return [int(i) + 2 for i in np.flatnonzero(mask)]
-
-
 def _listed(problems: list[Problem], label: str, mask: np.ndarray, column: str, message) -> None:
-    rows = _rows(mask)
-    for r in rows[:MAX_LISTED]:
-        problems.append(Problem(label, message(r - 2), row=r, column=column))
-    if len(rows) > MAX_LISTED:
-        problems.append(Problem(label, f"... and {len(rows) - MAX_LISTED} more rows like this", column=column))
+    add_row_problems(problems, label, mask, column, message, MAX_LISTED)
 
 
 def validate_layer(frame: pd.DataFrame, desc: LayerDescriptor, label: str,
