@@ -27,7 +27,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.catalogue import LayerDescriptor
-from civicdata.geography import areas_in_place, areas_within, is_gm, load_boundaries, load_lookup
+from civicdata.geography import areas_in_place, areas_within, code_name, is_gm, load_boundaries, load_lookup
 from civicdata.layers import load_layer
 from civicdata.names import with_readable_names
 
@@ -132,13 +132,6 @@ def _palette(k: int) -> tuple[str, ...]:
     return tuple(DECILE_COLOURS[i] for i in idx)
 
 
-def _code_name(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Rename a boundary file's ``<level>_code``/``<level>_name`` columns to ``code``/``name``."""
-    code = next(c for c in b.columns if c.endswith("_code"))
-    name = next(c for c in b.columns if c.endswith("_name"))
-    return b[[code, name, "geometry"]].rename(columns={code: "code", name: "name"})
-
-
 def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Boundaries of the areas at ``geography`` in a district: columns ``code``, ``name`` (readable,
@@ -164,23 +157,23 @@ def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
     if geography == "lad":
         b = load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir)
-        b = b.pipe(_code_name)
+        b = b.pipe(code_name)
         return b[b["code"] == lad_code].reset_index(drop=True)
     if geography == "ward":
         if gm:
             b = load_boundaries("ward23", "gm", data_dir)
             codes = set(areas_within(lad_code, "ward", data_dir)["code"])
-            b = b.pipe(_code_name)
+            b = b.pipe(code_name)
             lad = load_boundaries("lad23", "gm", data_dir)
             inside = b.geometry.representative_point().within(lad.loc[lad["lad23_code"] == lad_code].geometry.union_all())
             return b[inside | b["code"].isin(codes)].reset_index(drop=True)
-        b = load_boundaries("wards22", "england", data_dir).pipe(_code_name)
+        b = load_boundaries("wards22", "england", data_dir).pipe(code_name)
         lad = load_boundaries("ltla24", "england", data_dir)
         inside = b.geometry.representative_point().within(lad.loc[lad["ltla24_code"] == lad_code].geometry.union_all())
         return b[inside].reset_index(drop=True)
     codes = areas_in_place(lad_code, level_of[geography], data_dir)
     b = load_boundaries(geography, "gm" if gm else "england", data_dir)
-    b = b.pipe(_code_name)
+    b = b.pipe(code_name)
     b = b[b["code"].isin(set(codes["code"]))]
     if override is not None and len(override):
         o = override[override["code"].isin(set(codes["code"]))]
@@ -233,7 +226,7 @@ def national_lad_frame(desc: LayerDescriptor, data_dir: Path | None = None) -> g
     m["wv"] = m["value"] * m["weight"]
     agg = m.groupby("lad24_code").agg(wv=("wv", "sum"), weight=("weight", "sum"), areas=("code", "nunique"))
     agg["value"] = agg["wv"] / agg["weight"]
-    lad = load_boundaries("ltla24", "england", data_dir).pipe(_code_name)
+    lad = load_boundaries("ltla24", "england", data_dir).pipe(code_name)
     out = lad.merge(agg[["value", "areas"]].reset_index().rename(columns={"lad24_code": "code"}), on="code", how="left")
     agg_desc = aggregate_descriptor(desc)
     out["class"] = classify_values(agg_desc, out["value"], out["value"])

@@ -69,6 +69,13 @@ def load_boundaries(level: str, region: str = "england", data_dir: Path | None =
     return _read_geo(str(path), path.stat().st_mtime)
 
 
+def code_name(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A boundary frame's ``<level>_code``/``<level>_name`` columns renamed ``code``/``name`` (with ``geometry``)."""
+    code = next(c for c in b.columns if c.endswith("_code"))
+    name = next(c for c in b.columns if c.endswith("_name"))
+    return b[[code, name, "geometry"]].rename(columns={code: "code", name: "name"})
+
+
 @dataclass(frozen=True)
 class Area:
     """A resolved place: its code, name and level (with vintage)."""

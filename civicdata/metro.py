@@ -28,7 +28,7 @@ from shapely.geometry import LineString
 
 from civicdata import settings
 from civicdata.errors import ProblemsError, Problem
-from civicdata.geography import load_boundaries
+from civicdata.geography import code_name, load_boundaries
 from civicdata.gtfs import Feed
 from civicdata.names import names_for, with_readable_names
 
@@ -61,8 +61,12 @@ class Line:
 
 def load_metrolink_lines(data_dir: Path | None = None) -> pd.DataFrame:
     """The bundled Metrolink line directions: ``line_key``, ``line_name``, ``direction``, ``first``, ``last``, ``stops``."""
-    ml = pd.read_parquet(_data(data_dir) / "transport" / "metrolink_lines.parquet")
-    g = ml.sort_values(["line_key", "stop_sequence"]).groupby("line_key", sort=True)
+    return _summarise_lines(pd.read_parquet(_data(data_dir) / "transport" / "metrolink_lines.parquet"))
+
+
+def _summarise_lines(stops: pd.DataFrame) -> pd.DataFrame:
+    """One row per ``line_key`` of a stops-in-running-order table: name, direction, first, last, stops."""
+    g = stops.sort_values(["line_key", "stop_sequence"]).groupby("line_key", sort=True)
     return pd.DataFrame({"line_name": g["line_name"].first(), "direction": g["direction"].first(),
                          "first": g["stop_name"].first(), "last": g["stop_name"].last(),
                          "stops": g.size()}).reset_index()
@@ -94,12 +98,10 @@ def bundled_lines(data_dir: Path | None = None) -> pd.DataFrame:
     ml = load_metrolink_lines(data_dir).rename(columns={"line_key": "key", "line_name": "name"})
     ml.insert(1, "network", "metrolink")
     ml["timetable"] = True
-    tw = pd.read_parquet(_data(data_dir) / "transport" / "tw_metro_lines.parquet").sort_values(
-        ["line_key", "stop_sequence"])
-    g = tw.groupby("line_key", sort=True)
-    tw = pd.DataFrame({"network": "tyne-and-wear", "name": g["line_name"].first(), "direction": g["direction"].first(),
-                       "first": g["stop_name"].first(), "last": g["stop_name"].last(), "stops": g.size(),
-                       "timetable": False}).rename_axis("key").reset_index()
+    tw = _summarise_lines(pd.read_parquet(_data(data_dir) / "transport" / "tw_metro_lines.parquet")).rename(
+        columns={"line_key": "key", "line_name": "name"})
+    tw.insert(1, "network", "tyne-and-wear")
+    tw["timetable"] = False
     out = pd.concat([ml, tw], ignore_index=True)
     out.insert(2, "network_name", out["network"].map(NETWORKS))
     return out[["key", "network", "network_name", "name", "direction", "first", "last", "stops", "timetable"]]
@@ -301,10 +303,7 @@ def line_from_files(line_path: Path, stops_path: Path, from_name: str, to_name: 
 # --------------------------------------------------------------------------- values per stop
 
 def _england_polygons(level: str, region: str, data_dir) -> gpd.GeoDataFrame:
-    b = load_boundaries(level, region, data_dir)
-    code = next(c for c in b.columns if c.endswith("_code"))
-    name = next(c for c in b.columns if c.endswith("_name"))
-    return b[[code, name, "geometry"]].rename(columns={code: "code", name: "name"})
+    return code_name(load_boundaries(level, region, data_dir))
 
 
 def stop_msoa_boundaries(profile: pd.DataFrame, data_dir: Path | None = None) -> gpd.GeoDataFrame:

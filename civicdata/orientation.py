@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from civicdata import settings
-from civicdata.geography import is_gm, load_boundaries
+from civicdata.geography import code_name, is_gm, load_boundaries
 
 LABEL_RULE = ("Names: at the map's first view, each ward (or district, when several are shown) is named at the "
               "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over, "
@@ -55,20 +55,20 @@ class Orientation:
     rule: str = LABEL_RULE
 
 
-def _code_name(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    code = next(c for c in b.columns if c.endswith("_code"))
-    name = next(c for c in b.columns if c.endswith("_name"))
-    return b[[code, name, "geometry"]].rename(columns={code: "code", name: "name"})
+def _all_wards_and_districts(gm: bool, data_dir: Path | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """GM's detailed 2023 wards and boroughs, or England's 2022 wards and 2024 districts (``code``, ``name``)."""
+    if gm:
+        return (code_name(load_boundaries("ward23", "gm", data_dir)),
+                code_name(load_boundaries("lad23", "gm", data_dir)))
+    return (code_name(load_boundaries("wards22", "england", data_dir)),
+            code_name(load_boundaries("ltla24", "england", data_dir)))
 
 
 def _wards_and_districts(place_code: str, data_dir: Path | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     if place_code == settings.GM_CAUTH_CODE:
-        return (_code_name(load_boundaries("ward23", "gm", data_dir)),
-                _code_name(load_boundaries("lad23", "gm", data_dir)))
-    gm = is_gm(place_code)
-    districts = _code_name(load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir))
+        return _all_wards_and_districts(True, data_dir)
+    wards, districts = _all_wards_and_districts(is_gm(place_code), data_dir)
     district = districts[districts["code"] == place_code]
-    wards = _code_name(load_boundaries("ward23" if gm else "wards22", "gm" if gm else "england", data_dir))
     if district.empty:
         return wards.iloc[:0], district
     inside = wards.geometry.representative_point().within(district.geometry.iloc[0])
@@ -172,8 +172,7 @@ def orientation_in_bounds(bounds: tuple[float, float, float, float], width_px: i
     box = shapely.box(*bounds)
     ca = load_boundaries("cauth23", "gm", data_dir)
     gm = bool(ca.geometry.contains(box.centroid).any())
-    wards = _code_name(load_boundaries("ward23" if gm else "wards22", "gm" if gm else "england", data_dir))
-    districts = _code_name(load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir))
+    wards, districts = _all_wards_and_districts(gm, data_dir)
     wards = wards[wards.intersects(box)]
     districts = districts[districts.intersects(box)]
     return _assemble(wards, districts, gm, bounds, width_px, height_px, large_text, data_dir, clip=box)
