@@ -357,6 +357,70 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workshop(args: argparse.Namespace) -> int:
+    """``workshop create|join|vote|note|tally|export|close|delete``: the Workshop page's functions."""
+    from civicdata.workshop import model, record
+
+    a = args.action
+    if a == "create":
+        opts = model.parse_options(args.options.split(",")) if args.options else []
+        place_code, place_name = None, ""
+        if args.place:
+            from civicdata.geography import resolve_lad
+
+            area = resolve_lad(args.place)
+            place_code, place_name = area.code, area.name
+        questions = [q for q in args.question] if args.question else None
+        created = model.create_workshop(args.title or "", opts, held_on=args.date, place_code=place_code,
+                                        place_name=place_name, dots=args.dots, questions=questions)
+        if args.json:
+            _print_json(created.to_json())
+        else:
+            print(f"workshop {created.id} created.\n  join link (share, or show its QR code): {created.join_path}\n"
+                  f"  projector: {model.projector_path(created.id)}\n"
+                  f"  facilitator key (keep it private): {created.facilitator_key}")
+        return 0
+    if args.id is None:
+        raise ValueError(f"workshop {a}: give the workshop's id")
+    if a == "join":
+        token = model.join(args.id, args.name or "")
+        _print_json({"participant_token": token}) if args.json else print(token)
+    elif a == "vote":
+        codes = model.vote(args.id, args.token, args.option or [])
+        _print_json({"dots": codes}) if args.json else print(f"{len(codes)} dot(s): {', '.join(codes) or 'none'}")
+    elif a == "note":
+        if args.question is None or len(args.question) != 1:
+            raise ValueError("workshop note: give one --question (its number, from 1, or its exact text)")
+        number = model.add_note(args.id, args.token, args.question[0], args.text or "")
+        _print_json({"question": number}) if args.json else print(f"note added under question {number}")
+    elif a == "tally":
+        t = model.tally(args.id)
+        if args.json:
+            _print_json(t)
+        else:
+            print(f"{t['title']} ({t['status']}): {t['participants']} participants, {t['voted']} voted")
+            for o in sorted(t["options"], key=lambda o: -o["dots"]):
+                print(f"  {o['dots']:4d}  {o['label']}")
+    elif a == "export":
+        text = record.export(model.record(args.id, args.key), args.format)
+        if args.out:
+            tmp = Path(args.out).with_name(Path(args.out).name + ".part")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(args.out)
+        else:
+            sys.stdout.write(text)
+    elif a == "close":
+        ws = model.close(args.id, args.key, args.agreed)
+        if args.json:
+            _print_json({"id": ws.id, "status": ws.status, "agreed": ws.agreed})
+        else:
+            print(f"voting closed; agreed focus: {', '.join(ws.option_label(c) for c in ws.agreed) or 'not marked'}")
+    elif a == "delete":
+        model.delete_workshop(args.id, args.key)
+        _print_json({"deleted": args.id}) if args.json else print(f"workshop {args.id} deleted")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -465,6 +529,27 @@ def build_parser() -> argparse.ArgumentParser:
     jl.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     jl.add_argument("--json", action="store_true")
     jl.set_defaults(func=cmd_journey_layer)
+    ws = sub.add_parser("workshop", help="a convening workshop: create, join, vote with dots, note, tally, "
+                                         "close and export the record (database: $CIVICDATA_DB_URL)")
+    ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "export", "close", "delete"])
+    ws.add_argument("id", nargs="?", help="the workshop's id (all actions but create)")
+    ws.add_argument("--title", help="create: the workshop's title")
+    ws.add_argument("--place", help="create: the local authority (LAD code or name)")
+    ws.add_argument("--date", help="create: YYYY-MM-DD (default today)")
+    ws.add_argument("--options", help="create: options to vote on, separated by commas (Label or code=Label)")
+    ws.add_argument("--dots", type=int, default=3, help="create: dots per participant (default 3)")
+    ws.add_argument("--question", action="append", help="create: a question for notes (repeat; default the six "
+                                                         "standard ones); note: the question's number or text")
+    ws.add_argument("--name", help="join: your display name (up to 60 characters)")
+    ws.add_argument("--token", help="vote, note: your participant token (from join)")
+    ws.add_argument("--option", action="append", help="vote: an option's code or label, once per dot")
+    ws.add_argument("--text", help="note: the note (up to 500 characters)")
+    ws.add_argument("--key", help="export, close, delete: the facilitator key")
+    ws.add_argument("--format", choices=["html", "csv", "json"], default="html", help="export format")
+    ws.add_argument("--out", help="export: write to this file (default standard output)")
+    ws.add_argument("--agreed", action="append", help="close: the agreed focus (an option; once or twice)")
+    ws.add_argument("--json", action="store_true")
+    ws.set_defaults(func=cmd_workshop)
     return p
 
 

@@ -639,3 +639,25 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
                  "its contributions; missing values are never zero. "
                  "Contains public sector information licensed under the Open Government Licence v3.0.</p></body></html>")
     return "".join(parts)
+
+
+def shortlist_evidence(result: FocusResult, shortlist: list[str], convene_tables: dict[str, pd.DataFrame],
+                       titles: dict[str, str], link: str = "") -> dict:
+    """The shortlist as plain JSON evidence for a workshop: the ranking's place and method, and for each
+    shortlisted place its rank, reason (the same sentence as the page) and who to convene."""
+    t = result.table.set_index("code")
+    places = []
+    for code in shortlist:
+        if code not in t.index:
+            continue
+        r = t.loc[code]
+        conv = convene_tables.get(code)
+        places.append({"code": code, "name": str(r["name"]),
+                       "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
+                       "reason": str(r["reason"]), "partial_data": not bool(r["complete"]),
+                       "convene": [] if conv is None else
+                       [{k: str(v) for k, v in row.items() if k in ("role", "name", "code", "detail")}
+                        for row in conv.to_dict("records")]})
+    return {"source": "Strategic focus", "area": result.area_name, "unit": UNIT_PLURALS[result.unit],
+            "indicators": ", ".join(f"{titles[k]} (weight {result.weights[k]:g})" for k in result.indicators),
+            "link": link, "shortlist": places}

@@ -15,6 +15,14 @@ COORD_DECIMALS         ``6``                                       decimals kept
 DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
 GM_CAUTH_CODE          ``"E47000001"``                             Greater Manchester CA
 GM_LAD_CODES           ``E08000001`` .. ``E08000010``              the ten GM boroughs
+user_data_dir()        ``$CIVICDATA_HOME`` or                      per-user data folder, outside
+                       ``$XDG_DATA_HOME/local-need-explorer`` or   the repository (workshops)
+                       ``~/.local/share/local-need-explorer``
+db_url()               ``$CIVICDATA_DB_URL`` or                    workshop database (SQLAlchemy
+                       ``sqlite:///<user_data_dir>/workshops.db``  URL; PostgreSQL when deployed
+                                                                   on several servers)
+public_url()           ``$CIVICDATA_PUBLIC_URL`` or ""             the app's address as people
+                                                                   reach it (workshop links, QR)
 =====================  ==========================================  ==========================
 """
 
@@ -49,3 +57,29 @@ def user_layers_dir() -> Path:
     """The user layers folder (``$CIVICDATA_USER_LAYERS`` overrides ``data/user_layers``)."""
     env = os.environ.get("CIVICDATA_USER_LAYERS")
     return Path(env).resolve() if env else data_dir() / "user_layers"
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder, outside the repository (``$CIVICDATA_HOME`` overrides
+    ``$XDG_DATA_HOME/local-need-explorer``, itself defaulting to ``~/.local/share/local-need-explorer``)."""
+    env = os.environ.get("CIVICDATA_HOME")
+    if env:
+        return Path(env).resolve()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg).resolve() / "local-need-explorer"
+
+
+def db_url() -> str:
+    """The workshop database as a SQLAlchemy URL: ``$CIVICDATA_DB_URL`` (e.g.
+    ``postgresql+psycopg://user@host/db`` when several app servers share it) or a SQLite file
+    ``workshops.db`` in :func:`user_data_dir`."""
+    env = os.environ.get("CIVICDATA_DB_URL")
+    if env:
+        return env
+    return f"sqlite:///{user_data_dir() / 'workshops.db'}"
+
+
+def public_url() -> str:
+    """The app's public address for links and QR codes (``$CIVICDATA_PUBLIC_URL``), or "" to use the
+    address the browser used."""
+    return os.environ.get("CIVICDATA_PUBLIC_URL", "").rstrip("/")

@@ -32,6 +32,14 @@ def _isolated_user_layers(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CIVICDATA_USER_LAYERS", str(tmp_path_factory.mktemp("user_layers")))
 
 
+@pytest.fixture(autouse=True)
+def _isolated_workshops(tmp_path_factory, monkeypatch):
+    """Every test keeps workshops in a SQLite file of its own, never the developer's user data folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("CIVICDATA_HOME", str(home))
+    monkeypatch.setenv("CIVICDATA_DB_URL", f"sqlite:///{home / 'workshops.db'}")
+
+
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m civicdata ARGS`` in a subprocess, as an analyst would."""
     full_env = {**os.environ, **(env or {})}
@@ -51,3 +59,45 @@ def open_page(page: str | None = None, timeout: int = 120, **params):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the session (Debian's package; started and stopped here)."""
+    from tests.postgres import PostgresServer
+
+    try:
+        server = PostgresServer(port=_free_port())
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    with server as url:
+        yield url
+    from civicdata.workshop import store
+
+    store.dispose_all()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh workshop database: a SQLite file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'workshops.db'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = request.getfixturevalue("postgres_server")
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.replace("/workshops?", f"/{name}?")

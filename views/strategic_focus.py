@@ -137,6 +137,9 @@ for code in short:
     convene_tables[code] = conv
     st.dataframe(conv, hide_index=True, width="stretch")
 
+if short and st.button("Vote on this shortlist in a workshop", key="fo_workshop",
+                       help="Opens the Workshop page with these places as the options and their reasons as evidence"):
+    st.switch_page("views/workshop.py", query_params={"from": "focus", **st.query_params.to_dict()})
 d1, d2 = st.columns(2)
 export = export_table(res, short, titles)
 d1.download_button("Shortlist with reasons (CSV)" if short else "Ranking (CSV)",

@@ -1,4 +1,4 @@
-"""Workshop features (AppTest): presentation mode, saved views as slides, shareable links on every page."""
+"""Presentation mode (AppTest): large type, saved views as slides, shareable links on every page."""
 
 from __future__ import annotations
 

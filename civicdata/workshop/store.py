@@ -1,0 +1,192 @@
+"""Where workshops are kept: a SQLAlchemy engine from :func:`civicdata.settings.db_url`, the
+versioned schema, and one transaction per action.
+
+SQLite (the default: a file in the per-user data folder) runs in WAL mode with a busy timeout, and
+every write transaction starts with ``BEGIN IMMEDIATE`` so that two processes never interleave the
+read and the write of one action. PostgreSQL (several app servers behind a load balancer) runs at
+READ COMMITTED; actions that read-then-write lock the row they depend on (``SELECT … FOR UPDATE``).
+Only :mod:`civicdata.workshop.model` uses this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import (CheckConstraint, Column, Connection, Engine, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, create_engine, event, select, text)
+from sqlalchemy.engine import make_url
+
+from civicdata import settings
+from civicdata.errors import CivicDataError
+
+SCHEMA_VERSION = 1
+#: PostgreSQL advisory lock id held while the schema is created (any fixed number; "LNE1")
+_SCHEMA_LOCK = 0x4C4E4531
+SQLITE_BUSY_MS = 30_000
+
+metadata = MetaData()
+
+schema_info = Table("schema_info", metadata, Column("version", Integer, primary_key=True, autoincrement=False))
+
+workshops = Table(
+    "workshops", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("held_on", String(10), nullable=False),  # ISO date
+    Column("place_code", String(12)),
+    Column("place_name", String(200), nullable=False, server_default=""),
+    Column("dots", Integer, nullable=False),
+    Column("status", String(8), nullable=False, server_default="open"),
+    Column("agreed", Text, nullable=False, server_default="[]"),  # JSON list of option codes
+    Column("evidence", Text, nullable=False, server_default="{}"),  # JSON: headline, shortlist, convene
+    Column("created_at", String(32), nullable=False),
+    Column("closed_at", String(32)),
+    CheckConstraint("dots >= 1", name="ck_workshops_dots"),
+)
+
+options = Table(
+    "options", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+    Column("code", String(80), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
+questions = Table(
+    "questions", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("text", String(300), nullable=False),
+)
+
+participants = Table(
+    "participants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(60), nullable=False),
+    Column("joined_at", String(32), nullable=False),
+    Index("ix_participants_workshop", "workshop_id"),
+)
+
+dots = Table(
+    "dots", metadata,
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("option_code", String(80), nullable=False),
+    CheckConstraint("slot >= 0", name="ck_dots_slot"),
+    Index("ix_dots_workshop", "workshop_id"),
+)
+
+notes = Table(
+    "notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), nullable=False),
+    Column("question", Integer, nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index("ix_notes_workshop", "workshop_id"),
+)
+
+
+class StoreError(CivicDataError, RuntimeError):
+    """The workshop database cannot be opened or has a schema this version does not know."""
+
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised through every SQLite test
+        dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover
+        immediate = not conn.get_execution_options().get("civicdata_readonly", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def engine(url: str | None = None) -> Engine:
+    """The engine for ``url`` (default :func:`settings.db_url`), created once per process, with the
+    schema created on first use (a SQLite file's folder is made too)."""
+    url = url or settings.db_url()
+    with _lock:
+        if url in _engines:
+            return _engines[url]
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            eng = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+            _sqlite_hooks(eng)
+        elif parsed.get_backend_name() == "postgresql":
+            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        else:
+            raise StoreError(f"CIVICDATA_DB_URL: unsupported database {parsed.get_backend_name()!r} "
+                             "(use sqlite:///path or postgresql+psycopg://…)")
+        try:
+            _create_schema(eng)
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - say which database could not be opened
+            raise StoreError(f"cannot open the workshop database {parsed.render_as_string(hide_password=True)}: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+        _engines[url] = eng
+        return eng
+
+
+def _create_schema(eng: Engine) -> None:
+    with eng.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+        metadata.create_all(conn, checkfirst=True)
+        found = conn.execute(select(schema_info.c.version)).scalars().all()
+        if not found:
+            conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+        elif max(found) > SCHEMA_VERSION:
+            raise StoreError(f"the workshop database has schema version {max(found)}, newer than this app's "
+                             f"{SCHEMA_VERSION}: upgrade Local Need Explorer")
+
+
+def schema_version(eng: Engine) -> int:
+    """The schema version recorded in the database."""
+    with reading(eng) as conn:
+        return int(conn.execute(select(schema_info.c.version)).scalar_one())
+
+
+@contextmanager
+def writing(eng: Engine) -> Iterator[Connection]:
+    """One write transaction: committed whole when the block ends, rolled back whole on any error
+    (or if the process dies before the commit)."""
+    with eng.begin() as conn:
+        yield conn
+
+
+@contextmanager
+def reading(eng: Engine) -> Iterator[Connection]:
+    """One read-only transaction (a consistent snapshot; on SQLite it does not block writers)."""
+    with eng.execution_options(civicdata_readonly=True).begin() as conn:
+        yield conn
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and before a process forks)."""
+    with _lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()

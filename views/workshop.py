@@ -1,0 +1,294 @@
+"""Workshop: the room votes with dots and writes notes; the app keeps the record.
+
+Three views chosen by the link: facilitator (``?ws=ID&key=KEY``), projector (``?ws=ID&view=projector``) and
+phone join (``?ws=ID&view=join``, then ``&me=TOKEN`` once joined). Without ``ws``: create a workshop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import streamlit as st
+
+from civicdata import settings
+from civicdata.workshop import model, record
+from views import _shared
+
+ss = st.session_state
+ws_id = st.query_params.get("ws", "")
+view = st.query_params.get("view", "")
+key = st.query_params.get("key", "")
+
+
+def base_url() -> str:
+    """The app's address as the browser reached it (or ``$CIVICDATA_PUBLIC_URL``)."""
+    if settings.public_url():
+        return settings.public_url()
+    url = str(getattr(st.context, "url", "") or "").split("?")[0]
+    return url.rsplit("/workshop", 1)[0].rstrip("/")
+
+
+def notes_wall(notes: list[dict], large: bool) -> None:
+    """The notes under each question, as escaped text cards."""
+    size = "22px" if large else "16px"
+    cols = st.columns(min(3, max(1, len(notes))))
+    for i, q in enumerate(notes):
+        cards = "".join(f"<li class='lne-note'>{html.escape(n)}</li>" for n in q["notes"]) or \
+            "<li class='lne-empty'>No notes yet.</li>"
+        cols[i % len(cols)].html(
+            f"<section aria-label='{html.escape(q['question'])}'><h4 style='font-size:{size};margin:.3em 0'>"
+            f"{q['number']}. {html.escape(q['question'])}</h4><ul style='list-style:none;padding:0;margin:0'>"
+            f"{cards}</ul></section><style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;"
+            f"padding:.4em .6em;margin:.3em 0;font-size:{size};overflow-wrap:anywhere}}"
+            f".lne-empty{{color:#333;font-size:{size}}}</style>")
+
+
+def tally_chart(t: dict, large: bool, key: str) -> None:
+    """The dots per option as a bar chart, labels escaped (plotly reads some HTML in text)."""
+    import plotly.graph_objects as go
+
+    opts = sorted(t["options"], key=lambda o: o["dots"])
+    fig = go.Figure(go.Bar(x=[o["dots"] for o in opts], y=[html.escape(o["label"]) for o in opts], orientation="h",
+                           text=[o["dots"] for o in opts], textposition="outside", marker_color="#1f4e79",
+                           hovertemplate="%{y}: %{x} dots<extra></extra>"))
+    fs = 22 if large else 14
+    fig.update_layout(height=max(260, 60 * len(opts) + 80), margin=dict(l=10, r=40, t=10, b=30),
+                      font=dict(size=fs, color="#000"), plot_bgcolor="#fff", paper_bgcolor="#fff",
+                      xaxis=dict(title="dots", rangemode="tozero", dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
+                                 else None), yaxis=dict(automargin=True))
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False, "staticPlot": True})
+    st.caption("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts)) + ".")
+
+
+def show_links(wid: str) -> None:
+    base = base_url()
+    join = model.absolute(base, model.join_path(wid))
+    c1, c2 = st.columns([1, 2])
+    c1.image(model.qr_png(join), width=220, caption="Scan to join",
+             alt=f"QR code of the join link {join}")
+    with c2:
+        st.markdown("**Join link** (put it on the projector; participants join on their phones):")
+        st.code(join, language=None)
+        st.markdown("**Projector view** (live tally and notes wall):")
+        st.code(model.absolute(base, model.projector_path(wid)), language=None)
+        st.markdown("**Your facilitator link** — keep it private: it lets you close voting and export the record.")
+        st.code(model.absolute(base, model.facilitator_path(wid, key)), language=None)
+
+
+def load_or_stop(wid: str) -> model.Workshop:
+    try:
+        return model.get_workshop(wid)
+    except model.WorkshopError as exc:
+        st.error(str(exc))
+        _shared.footer()
+        st.stop()
+
+
+# ------------------------------------------------------------------------------------------------ projector
+if ws_id and view == "projector":
+    ws = load_or_stop(ws_id)
+    st.html(_shared.PRESENT_CSS)
+    st.title(ws.title)
+
+    @st.fragment(run_every=2)
+    def live() -> None:
+        t = model.tally(ws_id)
+        lead = max(t["options"], key=lambda o: o["dots"])
+        state = "Voting closed." if t["status"] == "closed" else "Voting open."
+        if t["agreed"]:
+            st.markdown("### Agreed focus: " + " and ".join(html.escape(ws.option_label(c)) for c in t["agreed"]))
+        elif lead["dots"]:
+            st.markdown(f"### {html.escape(lead['label'])} leads with {lead['dots']} dots.")
+        else:
+            st.markdown("### Place your dots: scan the code to join.")
+        c1, c2 = st.columns([3, 1])
+        with c1:
+            tally_chart(t, True, "ws_projector_tally")
+        with c2:
+            st.metric("Participants", t["participants"])
+            st.metric("Voted", t["voted"])
+            st.markdown(state)
+            join = model.absolute(base_url(), model.join_path(ws_id))
+            st.image(model.qr_png(join, scale=6), width=200, caption="Scan to join", alt=f"QR code of {join}")
+        notes_wall(t["notes"], True)
+
+    live()
+    st.stop()
+
+# ------------------------------------------------------------------------------------------------ phone
+if ws_id and not key:
+    ws = load_or_stop(ws_id)
+    st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
+            "[data-testid='stMainBlockContainer']{padding:1rem .8rem 3rem .8rem;max-width:40rem}"
+            "[data-testid='stMain'] button{min-height:44px}</style>")
+    st.title(ws.title)
+    st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else ""))
+    me = st.query_params.get("me", "")
+    part = None
+    if me:
+        try:
+            part = model.my_part(ws_id, me)
+        except model.WorkshopError as exc:
+            st.error(str(exc))
+            st.query_params.pop("me", None)
+    if part is None:
+        with st.form("ws_join"):
+            name = st.text_input("Your name (shown to the facilitator only)", max_chars=model.NAME_MAX)
+            if st.form_submit_button("Join", type="primary"):
+                try:
+                    st.query_params["me"] = model.join(ws_id, name)
+                    st.rerun()
+                except model.WorkshopError as exc:
+                    st.error(str(exc))
+        _shared.footer()
+        st.stop()
+
+    st.markdown(f"You joined as **{html.escape(part['name'])}**.")
+    with st.expander("The evidence", expanded=False):
+        for o in ws.options:
+            st.markdown(f"**{html.escape(o.label)}**" + (f": {html.escape(o.reason)}" if o.reason else ""))
+    if not ws.is_open:
+        st.info("Voting is closed." + (" Agreed focus: " + ", ".join(ws.option_label(c) for c in ws.agreed)
+                                       if ws.agreed else ""))
+    else:
+        current = {o.code: part["dots"].count(o.code) for o in ws.options}
+        with st.form("ws_vote"):
+            st.markdown(f"**Place your {ws.dots} dots** (several on one option if you like):")
+            counts = {o.code: st.number_input(o.label, 0, ws.dots, current[o.code], 1, key=f"ws_dots_{o.code}")
+                      for o in ws.options}
+            if st.form_submit_button("Place my dots", type="primary"):
+                chosen = [c for c, n in counts.items() for _ in range(int(n))]
+                try:
+                    model.vote(ws_id, me, chosen)
+                    st.success(f"Your {len(chosen)} dot(s) are placed.")
+                except model.WorkshopError as exc:
+                    st.error(str(exc))
+        if ws.questions:
+            with st.form("ws_note", clear_on_submit=True):
+                q = st.selectbox("Question", range(1, len(ws.questions) + 1),
+                                 format_func=lambda i: f"{i}. {ws.questions[i - 1]}")
+                text = st.text_area("Your note", max_chars=model.NOTE_MAX)
+                if st.form_submit_button("Add note"):
+                    try:
+                        model.add_note(ws_id, me, q, text)
+                        st.success("Note added.")
+                    except model.WorkshopError as exc:
+                        st.error(str(exc))
+    mine = model.my_part(ws_id, me)
+    if mine["notes"]:
+        st.markdown("**Your notes**")
+        for n in mine["notes"]:
+            st.html(f"<p style='margin:.2em 0'>{n['question']}. {html.escape(n['text'])}</p>")
+    _shared.footer()
+    st.stop()
+
+# ------------------------------------------------------------------------------------------------ facilitator
+presenting = _shared.presentation("views/workshop.py")
+st.title("Workshop")
+if ws_id and key:
+    ws = load_or_stop(ws_id)
+    if not model.check_key(ws_id, key):
+        st.error("This facilitator link's key is wrong for this workshop. Participants join with the join link.")
+        _shared.footer()
+        st.stop()
+    st.markdown(f"### {html.escape(ws.title)}")
+    st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
+               f" · {ws.dots} dots each · voting {'open' if ws.is_open else 'closed'}")
+    show_links(ws_id)
+
+    @st.fragment(run_every=3)
+    def facilitator_tally() -> None:
+        t = model.tally(ws_id)
+        st.markdown(f"**{t['participants']} participants, {t['voted']} voted.**")
+        tally_chart(t, presenting, "ws_facilitator_tally")
+        with st.expander("Notes wall", expanded=False):
+            notes_wall(t["notes"], False)
+
+    facilitator_tally()
+    st.subheader("Close and record")
+    agreed = st.multiselect("Agreed focus (one or two)", [o.code for o in ws.options], default=ws.agreed,
+                            max_selections=model.AGREED_MAX, format_func=ws.option_label, key="ws_agreed")
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Close voting and save the agreed focus" if ws.is_open else "Save the agreed focus", type="primary"):
+        model.close(ws_id, key, agreed)
+        st.rerun()
+    if not ws.is_open and c2.button("Reopen voting"):
+        model.reopen(ws_id, key)
+        st.rerun()
+    rec = model.record(ws_id, key)
+    d1, d2, d3 = st.columns(3)
+    stem = f"workshop_{ws.held_on}_{ws_id[:6]}"
+    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html")
+    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv")
+    d3.download_button("Votes and notes (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
+                       "application/json")
+    with st.expander("Delete this workshop"):
+        st.caption("Deletes its votes and notes for good. Export the record first.")
+        if st.button("Delete the workshop", key="ws_delete"):
+            model.delete_workshop(ws_id, key)
+            st.query_params.clear()
+            st.rerun()
+    _shared.footer()
+    st.stop()
+
+# ------------------------------------------------------------------------------------------------ create
+st.caption("Run a convening session: the room places dots on a few options and writes notes under shared "
+           "questions on their phones; the projector shows the live tally; you close voting, mark the agreed focus "
+           "and export the record. Workshops are kept in a database (" +
+           ("set by CIVICDATA_DB_URL" if settings.db_url() != f"sqlite:///{settings.user_data_dir() / 'workshops.db'}"
+            else "a SQLite file in your user data folder") + ").")
+
+# A Strategic focus shortlist arrives in the link (from=focus&unit=…&area=…&w=…&short=…)
+evidence, shortlist_opts = {}, []
+if st.query_params.get("from") == "focus" and st.query_params.get("short"):
+    cat = _shared.catalogue()
+    valid = [d.id for d in cat if d.geography != "point"]
+    weights = _shared.decode_weights(st.query_params.get("w"), valid)
+    unit, area = st.query_params.get("unit", "lsoa21"), st.query_params.get("area", settings.DEFAULT_LAD)
+    if weights:
+        from civicdata.focus import shortlist_evidence
+
+        stamp = tuple(_shared.layer_stamp(k) for k in weights)
+        res = _shared.focus_result(unit, area, tuple(weights.items()), 10, stamp,
+                                   st.query_params.get("incomplete") == "1")
+        short = [c for c in st.query_params.get("short", "").split(",") if c][:3]
+        conv = {c: _shared.convene_table(unit, c) for c in short}
+        titles = {k: cat.get(k).title for k in res.indicators}
+        evidence = shortlist_evidence(res, short, conv, titles, link="")
+        shortlist_opts = [model.Option(p["code"], p["name"], p["reason"]) for p in evidence["shortlist"]]
+        st.info(f"From Strategic focus: {len(shortlist_opts)} shortlisted {evidence['unit']} in {evidence['area']} "
+                "become options, with their reasons and who to convene as the evidence.")
+
+places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
+with st.form("ws_create"):
+    title = st.text_input("Title", max_chars=model.TITLE_MAX,
+                          value=f"Convening: {evidence['area']}" if evidence else "")
+    c1, c2, c3 = st.columns(3)
+    held_on = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
+    default_place = st.query_params.get("area", settings.DEFAULT_LAD)
+    place = c2.selectbox("Place", list(places), format_func=places.get,
+                         index=list(places).index(default_place) if default_place in places else 0)
+    dots = c3.number_input("Dots per participant", 1, model.DOTS_MAX, model.DOTS_DEFAULT)
+    use_short = st.checkbox("The Strategic focus shortlist: " + ", ".join(o.label for o in shortlist_opts),
+                            value=True) if shortlist_opts else False
+    themes = st.multiselect("Themes", list(model.THEMES), default=[] if shortlist_opts else list(model.THEMES[:3]))
+    typed = st.text_area("Other options, one per line", help=f"Up to {model.OPTIONS_MAX} options in all")
+    questions = st.text_area("Questions for notes, one per line", value="\n".join(model.DEFAULT_QUESTIONS),
+                             height=170)
+    if st.form_submit_button("Create the workshop", type="primary"):
+        opts = (shortlist_opts if use_short else []) + model.parse_options(list(themes) + typed.splitlines())
+        try:
+            created = model.create_workshop(title, opts, held_on=held_on.isoformat(), place_code=place,
+                                            place_name=places[place].replace(" (Greater Manchester)", ""),
+                                            dots=int(dots), questions=questions.splitlines(),
+                                            evidence=evidence if use_short else {})
+        except model.WorkshopError as exc:
+            st.error(str(exc))
+        else:
+            st.query_params.clear()
+            st.query_params.update({"ws": created.id, "key": created.facilitator_key})
+            st.rerun()
+
+st.markdown("**Already created one?** Open its private facilitator link: it holds the workshop's id and key.")
+_shared.footer()
