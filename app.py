@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Local Need Explorer", page_icon=":material/map:", layout="wide")
+# the tab icon is a local file: a Material icon name would be fetched from fonts.gstatic.com
+st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
 
 pages = [
     st.Page("views/area_map.py", title="Area map", icon=":material/map:", default=True),

@@ -51,6 +51,10 @@ def _add_hostile_layer(user_dir: Path) -> None:
                "source": HOSTILE, "licence": "OGL", "vintage": "2021", "theme": "my data"}, user_dir=user_dir)
 
 
+#: the workshop database of the test server (a SQLite file in its user folder)
+SERVER_DB = "sqlite:///{}/workshops.db"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -65,7 +69,7 @@ def server(tmp_path_factory):
     (user_dir / "groups").mkdir()
     (user_dir / "groups" / "north-west.json").write_text(json.dumps(
         {"id": "north-west", "title": "North West Trust", "urns": TRUST_URNS}))
-    env = {**os.environ, "CIVICDATA_USER_LAYERS": str(user_dir)}
+    env = {**os.environ, "CIVICDATA_USER_LAYERS": str(user_dir), "CIVICDATA_DB_URL": SERVER_DB.format(user_dir)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,7 +84,9 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start")
-    yield url
+    url_db = type("ServerURL", (str,), {})(url)
+    url_db.db = SERVER_DB.format(user_dir)
+    yield url_db
     proc.terminate()
     proc.wait(timeout=20)
 
@@ -385,3 +391,71 @@ def test_workshop_load_twenty_browsers(server):
     p50 = statistics.median(times)
     p95 = times[int(0.95 * (len(times) - 1))]
     print(f"\nworkshop load: 20 browsers, time to first rendered map p50 {p50:.1f} s, p95 {p95:.1f} s")
+
+
+def _ready(page) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+
+
+def test_workshop_five_phones_and_a_projector(server, browser):
+    """A facilitator's workshop; five phone-sized browsers join by the link on the facilitator page, place
+    their dots and write notes; the projector's tally shows every vote within 3 s; a note holding a script
+    shows as text on the projector, the phones and the facilitator page, and never runs."""
+    from civicdata.workshop import model, store
+
+    eng = store.engine(server.db)
+    ws = model.create_workshop("Trafford convening", model.parse_options(
+        ["Prevention", "Workforce", "Community health on school sites"]), place_name="Trafford", eng=eng)
+    fac = _open(browser, f"{server}/workshop?ws={ws.id}&key={ws.facilitator_key}", 1280, 900,
+                wait_for='[data-testid="stImage"] img')
+    join_url = next(t for t in fac.locator('[data-testid="stCode"]').all_inner_texts() if t.strip().endswith("view=join"))
+    assert fac.locator('[data-testid="stImage"] img').first.evaluate("i => i.naturalWidth") > 100  # the QR code
+    proj = _open(browser, f"{server}/workshop?ws={ws.id}&view=projector", 1280, 720, wait_for=".js-plotly-plot")
+    script = "<script>window.__pwned = 1</script><img src=x onerror='window.__pwned=1'>"
+    votes = [{"Prevention": 3}, {"Prevention": 1, "Workforce": 2}, {"Workforce": 1}, {"Community health on school sites": 3},
+             {"Prevention": 2, "Community health on school sites": 1}]
+    expected = "Dots per option: Prevention 6; Community health on school sites 4; Workforce 3."
+    phones = []
+    for i, vote in enumerate(votes):
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = ctx.new_page()
+        page.blocked = _offline(page)
+        page.goto(join_url.strip())
+        _ready(page)
+        page.get_by_label("Your name").fill(f"Phone {i + 1}")
+        page.get_by_role("button", name="Join").click()
+        page.get_by_text(f"You joined as Phone {i + 1}").wait_for(timeout=60_000)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        assert page.locator('section[data-testid="stSidebar"]').is_hidden()
+        for label, n in vote.items():
+            box = page.get_by_label(label, exact=True)
+            box.fill(str(n))
+            box.press("Tab")
+        page.get_by_role("button", name="Place my dots").click()
+        page.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
+        if i == len(votes) - 1:  # the last vote is confirmed on the phone: the projector has 3 s to show it
+            t_last_vote = time.perf_counter()
+            proj.get_by_text(expected).wait_for(timeout=3_000)
+            seen_after = time.perf_counter() - t_last_vote
+        page.get_by_label("Your note").fill(script if i == 0 else f"Note from phone {i + 1}")
+        page.get_by_role("button", name="Add note").click()
+        page.get_by_text("Note added.").wait_for(timeout=60_000)
+        phones.append(page)
+    assert proj.get_by_text("5", exact=True).count() >= 1  # participants
+    fac.reload()
+    _ready(fac)
+    fac.get_by_text("Notes wall", exact=True).click()
+    for page in [proj, fac, phones[0]]:
+        page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.wait_for(timeout=10_000)
+        assert page.evaluate("() => window.__pwned === undefined")
+        assert not page.blocked
+    proj.screenshot(path=str(ARTIFACTS / "workshop_projector_1280x720.png"))
+    phones[1].screenshot(path=str(ARTIFACTS / "workshop_phone_390x844.png"), full_page=True)
+    print(f"\nworkshop: the projector showed the fifth phone's vote {seen_after:.1f} s after the phone confirmed it")
+    t = model.tally(ws.id, eng=eng)
+    assert {o["label"]: o["dots"] for o in t["options"]} == {"Prevention": 6, "Workforce": 3,
+                                                             "Community health on school sites": 4}
+    assert t["participants"] == 5 and sum(len(q["notes"]) for q in t["notes"]) == 5
+    for page in phones:
+        page.context.close()
+    store.dispose_all()

@@ -55,9 +55,9 @@ def tally_chart(t: dict, large: bool, key: str) -> None:
     fs = 22 if large else 14
     fig.update_layout(height=max(260, 60 * len(opts) + 80), margin=dict(l=10, r=40, t=10, b=30),
                       font=dict(size=fs, color="#000"), plot_bgcolor="#fff", paper_bgcolor="#fff",
-                      xaxis=dict(title="dots", rangemode="tozero", dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
-                                 else None), yaxis=dict(automargin=True))
-    st.plotly_chart(fig, key=key, config={"displayModeBar": False, "staticPlot": True})
+                      xaxis=dict(title="dots", rangemode="tozero", tickfont=dict(size=fs, color="#000"), dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
+                                 else None), yaxis=dict(automargin=True, tickfont=dict(size=fs, color="#000")))
+    st.plotly_chart(fig, key=key, theme=None, config={"displayModeBar": False, "staticPlot": True})
     st.caption("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts)) + ".")
 
 
@@ -134,7 +134,7 @@ if ws_id and not key:
             st.query_params.pop("me", None)
     if part is None:
         with st.form("ws_join"):
-            name = st.text_input("Your name (shown to the facilitator only)", max_chars=model.NAME_MAX)
+            name = st.text_input("Your name (shown to the facilitator only)", max_chars=model.NAME_MAX, key="ws_name")
             if st.form_submit_button("Join", type="primary"):
                 try:
                     st.query_params["me"] = model.join(ws_id, name)
@@ -167,8 +167,8 @@ if ws_id and not key:
         if ws.questions:
             with st.form("ws_note", clear_on_submit=True):
                 q = st.selectbox("Question", range(1, len(ws.questions) + 1),
-                                 format_func=lambda i: f"{i}. {ws.questions[i - 1]}")
-                text = st.text_area("Your note", max_chars=model.NOTE_MAX)
+                                 format_func=lambda i: f"{i}. {ws.questions[i - 1]}", key="ws_q")
+                text = st.text_area("Your note", max_chars=model.NOTE_MAX, key="ws_note")
                 if st.form_submit_button("Add note"):
                     try:
                         model.add_note(ws_id, me, q, text)
@@ -262,20 +262,21 @@ if st.query_params.get("from") == "focus" and st.query_params.get("short"):
 
 places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
 with st.form("ws_create"):
-    title = st.text_input("Title", max_chars=model.TITLE_MAX,
+    title = st.text_input("Title", max_chars=model.TITLE_MAX, key="ws_title",
                           value=f"Convening: {evidence['area']}" if evidence else "")
     c1, c2, c3 = st.columns(3)
-    held_on = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
+    held_on = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD", key="ws_date")
     default_place = st.query_params.get("area", settings.DEFAULT_LAD)
-    place = c2.selectbox("Place", list(places), format_func=places.get,
+    place = c2.selectbox("Place", list(places), format_func=places.get, key="ws_place",
                          index=list(places).index(default_place) if default_place in places else 0)
-    dots = c3.number_input("Dots per participant", 1, model.DOTS_MAX, model.DOTS_DEFAULT)
+    dots = c3.number_input("Dots per participant", 1, model.DOTS_MAX, model.DOTS_DEFAULT, key="ws_ndots")
     use_short = st.checkbox("The Strategic focus shortlist: " + ", ".join(o.label for o in shortlist_opts),
-                            value=True) if shortlist_opts else False
-    themes = st.multiselect("Themes", list(model.THEMES), default=[] if shortlist_opts else list(model.THEMES[:3]))
-    typed = st.text_area("Other options, one per line", help=f"Up to {model.OPTIONS_MAX} options in all")
+                            value=True, key="ws_use_short") if shortlist_opts else False
+    themes = st.multiselect("Themes", list(model.THEMES), default=[] if shortlist_opts else list(model.THEMES[:3]),
+                            key="ws_themes")
+    typed = st.text_area("Other options, one per line", key="ws_typed", help=f"Up to {model.OPTIONS_MAX} options in all")
     questions = st.text_area("Questions for notes, one per line", value="\n".join(model.DEFAULT_QUESTIONS),
-                             height=170)
+                             height=170, key="ws_questions")
     if st.form_submit_button("Create the workshop", type="primary"):
         opts = (shortlist_opts if use_short else []) + model.parse_options(list(themes) + typed.splitlines())
         try:

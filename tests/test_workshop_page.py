@@ -1,0 +1,114 @@
+"""The Workshop page (AppTest): create, facilitator, phone join and projector views, chosen by the link."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicdata.workshop import model
+from tests.conftest import open_page
+
+PAGE = "views/workshop.py"
+THEMES = ["Prevention", "Workforce", "Community health on school sites"]
+
+
+@pytest.fixture
+def ws():
+    return model.create_workshop("Trafford convening", model.parse_options(THEMES), place_code="E08000009",
+                                 place_name="Trafford", held_on="2026-11-27")
+
+
+def test_create_a_workshop_from_themes_and_typed_options():
+    at = open_page(PAGE)
+    assert at.multiselect(key="ws_themes").value == list(model.THEMES[:3])  # the issue's three themes
+    at.text_input(key="ws_title").set_value("Trafford convening")
+    at.text_area(key="ws_typed").set_value("Healthy weight\n<b>Housing</b>")
+    at.number_input(key="ws_ndots").set_value(4)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    wid, key = at.query_params["ws"], at.query_params["key"]
+    ws = model.get_workshop(wid)
+    assert [o.label for o in ws.options] == list(model.THEMES[:3]) + ["Healthy weight", "<b>Housing</b>"]
+    assert ws.dots == 4 and ws.place_code == "E08000009" and ws.place_name == "Trafford"
+    assert ws.questions == list(model.DEFAULT_QUESTIONS) and model.check_key(wid, key)
+    # the facilitator view: links (join, projector, private) and the QR code
+    codes = [c.value for c in at.code]
+    assert any(c.endswith(f"/workshop?ws={wid}&view=join") for c in codes)
+    assert any(c.endswith(f"/workshop?ws={wid}&key={key}") for c in codes)
+    assert len(at.get("image")) == 1
+
+
+def test_create_refuses_bad_input_and_keeps_the_form():
+    at = open_page(PAGE)
+    at.text_input(key="ws_title").set_value("")
+    at.multiselect(key="ws_themes").set_value(["Prevention"])
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    msg = at.error[0].value
+    assert "title: give the workshop a title" in msg and "options: 1 given, at least 2" in msg
+    assert "ws" not in at.query_params
+
+
+def test_a_strategic_focus_shortlist_becomes_the_options_with_its_evidence():
+    at = open_page("views/strategic_focus.py", unit="ward", area="E08000009", w="imd2025_score:2,le_male:1",
+                   short="E05015244")
+    at.button(key="fo_workshop").click().run()
+    assert not at.exception
+    assert at.query_params["from"] == "focus" and at.query_params["short"] == "E05015244"
+    # AppTest reruns the page it was switched to, so open the Workshop page with the link the button made
+    at = open_page(PAGE, **dict(at.query_params))
+    assert at.checkbox(key="ws_use_short").value is True
+    assert at.multiselect(key="ws_themes").value == []
+    at.multiselect(key="ws_themes").set_value(["Workforce"])
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    assert not at.error, [e.value for e in at.error]
+    ws = model.get_workshop(at.query_params["ws"])
+    assert [o.code for o in ws.options] == ["E05015244", "workforce"]
+    assert ws.options[0].label == "Bucklow-St Martins" and "male life expectancy" in ws.options[0].reason
+    assert ws.evidence["source"] == "Strategic focus" and ws.evidence["shortlist"][0]["convene"]
+
+
+def test_phone_join_vote_and_note(ws):
+    at = open_page(PAGE, ws=ws.id, view="join")
+    at.text_input(key="ws_name").set_value("Ana")
+    at.get("form_submit_button")[0].click().run()
+    token = at.query_params["me"]
+    assert model.my_part(ws.id, token)["name"] == "Ana"
+    at.number_input(key="ws_dots_prevention").set_value(2)
+    at.number_input(key="ws_dots_workforce").set_value(2)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
+    assert "4 dots placed, the limit is 3" in at.error[0].value
+    assert model.my_part(ws.id, token)["dots"] == []
+    at.number_input(key="ws_dots_workforce").set_value(1)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
+    assert model.my_part(ws.id, token)["dots"] == ["prevention", "prevention", "workforce"]
+    at.selectbox(key="ws_q").set_value(2)
+    at.text_area(key="ws_note").set_value("Two buses to the clinic")
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Add note").click().run()
+    assert model.tally(ws.id)["notes"][1]["notes"] == ["Two buses to the clinic"]
+
+
+def test_projector_shows_the_tally_and_notes(ws):
+    a = model.join(ws.id, "Ana")
+    model.vote(ws.id, a, ["workforce", "workforce"])
+    model.add_note(ws.id, a, 1, "<script>alert(1)</script>")
+    at = open_page(PAGE, ws=ws.id, view="projector")
+    assert any("Workforce leads with 2 dots" in m.value for m in at.markdown)
+    assert any("Workforce 2" in c.value for c in at.caption)
+    notes = "".join(h.proto.body for h in at.get("html"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in notes and "<script>alert" not in notes
+
+
+def test_wrong_key_and_unknown_workshop_are_clear(ws):
+    at = open_page(PAGE, ws=ws.id, key="wrongkey")
+    assert "key is wrong" in at.error[0].value
+    at = open_page(PAGE, ws="nosuchworkshop00", view="join")
+    assert "no workshop has the id" in at.error[0].value
+
+
+def test_facilitator_closes_with_the_agreed_focus(ws):
+    at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
+    at.multiselect(key="ws_agreed").set_value(["prevention"])
+    next(b for b in at.button if b.label.startswith("Close voting")).click().run()
+    w = model.get_workshop(ws.id)
+    assert w.status == "closed" and w.agreed == ["prevention"]
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels == ["Record (HTML, one page)", "Votes and notes (CSV)", "Votes and notes (JSON)"]

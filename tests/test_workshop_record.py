@@ -1,0 +1,107 @@
+"""The workshop record: one-page HTML (golden file, escaped), CSV and JSON of votes and notes; and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from civicdata.workshop import model, record
+from tests.conftest import run_cli
+
+GOLDEN = Path(__file__).parent / "data" / "workshop_record.html"
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def rec():
+    ev = {"source": "Strategic focus", "area": "Trafford", "unit": "LSOAs (2021)",
+          "indicators": "Income deprivation (weight 1)", "link": "",
+          "shortlist": [{"code": "E01006187", "name": "Partington (Trafford 017E)", "rank": 1,
+                         "reason": "Most deprived decile for income.", "partial_data": False,
+                         "convene": [{"role": "Local authority", "name": "Trafford", "code": "E08000009", "detail": ""}]}]}
+    opts = [model.Option("E01006187", "Partington (Trafford 017E)", "Most deprived decile for income."),
+            *model.parse_options(["Prevention", f"Workforce {HOSTILE}"])]
+    w = model.create_workshop(f"Convening {HOSTILE}", opts, held_on="2026-11-27", place_code="E08000009",
+                              place_name="Trafford", evidence=ev)
+    a, b = model.join(w.id, "Ana"), model.join(w.id, HOSTILE)
+    model.vote(w.id, a, ["E01006187", "E01006187", "prevention"])
+    model.vote(w.id, b, ["prevention"])
+    model.add_note(w.id, b, 1, f"{HOSTILE} fewer A&E visits")
+    model.add_note(w.id, a, 6, "=HYPERLINK(\"http://x\")")
+    model.close(w.id, w.facilitator_key, ["Prevention"])
+    r = model.record(w.id, w.facilitator_key)
+    return r
+
+
+def _stable(text: str, r: dict) -> str:
+    text = text.replace(r["workshop"].id, "WORKSHOPID")
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "TIMESTAMP", text)
+
+
+def test_html_record_matches_golden_and_escapes_everything(rec):
+    html = record.to_html(rec)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for part in ("Agreed focus", "Prevention", "Partington (Trafford 017E)", "Most deprived decile for income.",
+                 "Who to convene", "What impact do we want?", "2026-11-27", "Trafford", "2 participants, 2 voted"):
+        assert part in html
+    got = _stable(html, rec)
+    if not GOLDEN.exists():  # pragma: no cover - written once, reviewed, committed; a missing file fails
+        GOLDEN.write_text(got, encoding="utf-8")
+        pytest.fail(f"golden file {GOLDEN} was missing: written now, review it and commit it")
+    assert got == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_csv_has_every_dot_and_note_and_defuses_formulas(rec):
+    rows = list(csv.DictReader(io.StringIO(record.to_csv(rec))))
+    votes = [r for r in rows if r["kind"] == "vote"]
+    notes = [r for r in rows if r["kind"] == "note"]
+    assert len(votes) == 4 and len(notes) == 2
+    assert sorted(r["option_code"] for r in votes) == ["E01006187", "E01006187", "prevention", "prevention"]
+    assert notes[1]["text"] == "'=HYPERLINK(\"http://x\")" and notes[0]["participant"] == HOSTILE
+
+
+def test_json_record_round_trips(rec):
+    data = json.loads(record.to_json(rec))
+    assert data["workshop"]["agreed"] == ["prevention"] and data["workshop"]["status"] == "closed"
+    assert {o["code"]: o["dots"] for o in data["tally"]["options"]} == {"E01006187": 2, "prevention": 2,
+                                                                        model.slug(f"Workforce {HOSTILE}"): 0}
+    assert data["workshop"]["evidence"]["shortlist"][0]["convene"][0]["name"] == "Trafford"
+    assert len(data["votes"]) == 4 and len(data["notes"]) == 2
+
+
+def test_cli_runs_a_workshop_end_to_end(tmp_path):
+    env = {"CIVICDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    r = run_cli("workshop", "create", "--title", "Trafford convening", "--place", "Trafford", "--options",
+                "Prevention,Workforce,Community health on school sites", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    created = json.loads(r.stdout)
+    assert set(created) == {"id", "facilitator_key", "join_path"}
+    wid, key = created["id"], created["facilitator_key"]
+    token = json.loads(run_cli("workshop", "join", wid, "--name", "Ana", "--json", env=env).stdout)["participant_token"]
+    r = run_cli("workshop", "vote", wid, "--token", token, "--option", "prevention", "--option", "Workforce", "--json",
+                env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("workshop", "vote", wid, "--token", token, *["--option", "prevention"] * 4, "--json", env=env)
+    assert r.returncode == 1 and "limit is 3" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("workshop", "note", wid, "--token", token, "--question", "2", "--text", "Two buses", "--json", env=env)
+    assert json.loads(r.stdout) == {"question": 2}
+    t = json.loads(run_cli("workshop", "tally", wid, "--json", env=env).stdout)
+    assert [(o["code"], o["label"], o["dots"]) for o in t["options"]] == [
+        ("prevention", "Prevention", 1), ("workforce", "Workforce", 1),
+        ("community-health-on-school-sites", "Community health on school sites", 0)]
+    assert t["participants"] == 1 and t["notes"][1]["notes"] == ["Two buses"]
+    for bad in (("export", wid, "--key", "wrong"), ("tally", "nosuchid"), ("close", wid, "--key", "")):
+        r = run_cli("workshop", *bad, env=env)
+        assert r.returncode == 1 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr, r.stderr
+    r = run_cli("workshop", "close", wid, "--key", key, "--agreed", "Prevention", "--json", env=env)
+    assert json.loads(r.stdout) == {"id": wid, "status": "closed", "agreed": ["prevention"]}
+    out = tmp_path / "record.html"
+    r = run_cli("workshop", "export", wid, "--key", key, "--format", "html", "--out", str(out), env=env)
+    assert r.returncode == 0 and r.stdout == "" and "Agreed focus" in out.read_text()
+    r = run_cli("workshop", "export", wid, "--key", key, "--format", "csv", env=env)
+    assert r.stdout.splitlines()[0].startswith("kind,participant") and len(r.stdout.splitlines()) == 4
