@@ -5,6 +5,10 @@ import streamlit as st
 # the tab icon is a local file: a Material icon name would be fetched from fonts.gstatic.com
 st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
 
+from views._shared import A11Y_CSS  # noqa: E402
+
+st.html(A11Y_CSS)
+
 pages = [
     st.Page("views/area_map.py", title="Area map", icon=":material/map:", default=True),
     st.Page("views/metro_line.py", title="Metro line", icon=":material/tram:"),
@@ -14,6 +18,7 @@ pages = [
     st.Page("views/workshop.py", title="Workshop", icon=":material/how_to_vote:"),
     st.Page("views/add_data.py", title="Add data", icon=":material/upload_file:"),
     st.Page("views/home.py", title="About the data", icon=":material/info:"),
+    st.Page("views/accessibility.py", title="Accessibility statement", icon=":material/accessibility:"),
 ]
 # a workshop's phone and projector views show no menu (phones are narrow; the projector shows one thing)
 bare = st.query_params.get("view") in ("join", "projector")

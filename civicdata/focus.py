@@ -602,7 +602,7 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
     from html import escape as e
 
     t = result.table.set_index("code")
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Strategic focus brief: {e(result.area_name)}"
+    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Strategic focus brief: {e(result.area_name)}"
              "</title><style>body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-size:15px}"
              "h1{font-size:26px}td,th{border-bottom:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
              "table{border-collapse:collapse;width:100%}.small{color:#555;font-size:12px}</style></head><body>",

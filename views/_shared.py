@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +49,7 @@ def footer() -> None:
     st.divider()
     st.caption(ATTRIBUTION + " NHS sites default to current data (ODS mid-2025; hospitals c. 2022); older vintages "
                "(NHS Choices 2014, NHS website ~2016) stay available, shown with their date.")
+    st.page_link("views/accessibility.py", label="Accessibility statement (WCAG 2.2 AA)")
 
 
 # ----------------------------------------------------------------- places and layers
@@ -297,6 +299,35 @@ def feed_outcome(path: str, mtime: float, day):
     return open_feed(path, day)
 
 
+# ----------------------------------------------------------------- accessibility (WCAG 2.2 AA)
+
+#: What the theme (.streamlit/config.toml) cannot set: targets of at least 24x24 px (WCAG 2.5.8) for the
+#: date input's day/month/year segments, and a visible keyboard focus ring on every control (2.4.7).
+A11Y_CSS = """
+<style>
+[data-testid="stDateInput"] [role="spinbutton"] { display: inline-flex !important; align-items: center;
+  justify-content: center; min-width: 24px; min-height: 24px; }
+button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, [role="option"]:focus-visible,
+[role="tab"]:focus-visible, [role="slider"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
+  outline: 3px solid #0b4f8a !important; outline-offset: 2px !important; }
+</style>
+"""
+
+
+def md_escape(text: str) -> str:
+    """Text shown as itself in Streamlit markdown (no emphasis, links or HTML from data)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$])", r"\\\1", str(text))
+
+
+def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None) -> None:
+    """The text alternative of the map or chart just drawn (WCAG 1.1.1): its summary in words, visible and
+    read by screen readers, and (when given) the table behind it one click away."""
+    st.caption("**In words:** " + md_escape(summary))
+    if table is not None:
+        with st.expander(f"Table behind the {what}"):
+            st.dataframe(table, hide_index=True, width="stretch", key=key)
+
+
 # ----------------------------------------------------------------- workshops: presentation mode, slides, links
 
 PRESENT_CSS = """
@@ -310,6 +341,7 @@ html, body, [data-testid="stApp"] { background: #ffffff !important; color: #0000
 [data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] td, [data-testid="stMain"] th,
 [data-testid="stMain"] [data-testid="stCaptionContainer"], [data-testid="stMain"] label { font-size: 24px !important; color: #000 !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 1rem !important; }
+[data-testid="stMain"] button p { color: inherit !important; }  /* a button keeps its own contrast */
 [data-testid="stMain"] h1 { font-size: 26px !important; padding: 0 !important; }
 [data-testid="stMain"] h3 { font-size: clamp(30px, 2.9vw, 42px) !important; line-height: 1.2 !important;
   color: #000 !important; padding: 0.2rem 0 !important; }
@@ -363,7 +395,7 @@ def presentation(page_path: str) -> bool:
         if ss.slides:
             st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
         with st.expander("Share this view"):
-            st.code(link_for_current_view(), language=None)
+            st.code(link_for_current_view(), language=None, wrap_lines=True)
             st.caption("Anyone opening this link sees the same view.")
     if ss.present:
         st.query_params["present"] = "1"

@@ -25,7 +25,7 @@ with st.expander("Worked example: persistent absence in Bradford's schools (DfE,
                 "examples/bradford_persistent_absence_2021-22.toml`. Strategic focus can then weigh persistent "
                 "absence with deprivation and distance to services for Bradford's schools.")
     toml_text = (ex / "bradford_persistent_absence_2021-22.toml").read_text(encoding="utf-8")
-    st.code(toml_text, language="toml")
+    st.code(toml_text, language="toml", wrap_lines=True)
     e1, e2 = st.columns(2)
     e1.download_button("Example data (CSV)", (ex / "bradford_persistent_absence_2021-22.csv").read_bytes(),
                        "bradford_persistent_absence_2021-22.csv", "text/csv")
@@ -104,7 +104,7 @@ if submitted:
         st.warning(f"{exc}. Tick “Replace my existing layer” and save again.")
     except CivicDataError as exc:
         st.error("Not saved: every problem found is listed below.")
-        st.code(str(exc), language=None)
+        st.code(str(exc), language=None, wrap_lines=True)
     else:
         st.success(f"Saved layer {desc.id}: {report.rows:,} rows, {report.ok:,} values, {report.suppressed:,} "
                    f"suppressed, {report.missing:,} blank.")

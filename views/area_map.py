@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import choropleth, profile, settings
+from civicdata import alt_text, choropleth, profile, settings
 from civicdata.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
 from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
@@ -210,6 +210,11 @@ map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
 with map_col:
     event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
                                selection_mode="points", config=map_config(scrollZoom=True))
+    if frame is not None and classes is not None:
+        _shared.text_alternative(
+            alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, place_name, classes.labels,
+                                     desc.polarity),
+            pd.DataFrame(frame.drop(columns="geometry")), "map", key="am_alt_table")
 if presenting:
     st.caption(source_caption)
 with side_col:
@@ -296,6 +301,10 @@ if not national:
     with c1:
         st.plotly_chart(build_decile_share_chart(shares, place_name, iod, large), key="deciles",
                         config={"displaylogo": False})
+        _shared.text_alternative(alt_text.bars_text([f"decile {d}" for d in shares.index], list(shares["imd"]),
+                                                    f"the % of {place_name}'s LSOAs in each national IMD decile "
+                                                    f"(IoD{iod}; England: 10% each)", "%", top=10),
+                                 shares.reset_index(), "chart", key="am_alt_deciles")
         st.caption(f"Source: MHCLG English Indices of Deprivation {iod}. England reference: 10% of LSOAs in each decile.")
     with c2:
         dom = shares.drop(columns=["count_imd", "england"]).T

@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from civicdata import metro
+from civicdata import alt_text, metro
 from civicdata.charts import build_metro_chart, build_metro_png
 from civicdata.errors import ProblemsError
 from civicdata.gtfs import FeedError
@@ -127,6 +127,7 @@ if line is not None:
     chart_col, map_col = st.columns([2.2, 1]) if not large else (st.container(), st.container())
     with chart_col:
         _shared.main_chart(fig, key="metro_chart", presenting=presenting, config={"displaylogo": False})
+        _shared.text_alternative(alt_text.line_text(profile, line.name), what="chart")
         for g in heads:
             if g not in shown:
                 st.markdown(f"**{g.text}**")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import access, leaflet, transit
+from civicdata import access, alt_text, leaflet, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
 from civicdata.userlayers import LayerExistsError, add_layer
@@ -170,6 +170,7 @@ leaflet.add_journey(m, journey_legs, tt.route_colours, lambda t: transit.hhmmss(
 map_col, key_col = st.columns([4, 1])
 with map_col:
     tip = _shared.leaflet_map(m, key="sc_leaflet")
+    _shared.text_alternative(alt_text.journey_map_text(table, places[ss.sc_place], cat.get(ss.sc_service).title))
 with key_col:
     st.markdown("**Median minutes**")
     st.html("".join(f'<div style="display:flex;gap:8px;align-items:center"><span style="width:16px;height:16px;'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from civicdata import settings
+from civicdata import alt_text, settings
 from civicdata.charts import build_contribution_chart
 from civicdata.focus import (COMPLETENESS_RULE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
                              export_table)
@@ -98,6 +98,10 @@ c1, c2 = st.columns([1.1, 1])
 with c1:
     _shared.main_chart(build_contribution_chart(table, res.indicators, titles, large_text=large), key="focus_bars",
                        presenting=presenting, config={"displaylogo": False})
+    ranked = res.ranked.head(15)
+    _shared.text_alternative(alt_text.bars_text([f"{int(r)}. {n}" for r, n in zip(ranked["rank"], ranked["name"])],
+                                                list(ranked["score"]), f"the top {len(ranked)} {UNIT_PLURALS[unit]} by "
+                                                "score (0-100), each bar split by indicator", top=5), what="chart")
     if presenting:
         st.markdown(f"**Why {top['name']}:** {top['reason']}")
         say_coverage()

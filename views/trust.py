@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import leaflet, trust
+from civicdata import alt_text, leaflet, trust
 from civicdata.errors import ProblemsError
 from civicdata.focus import COMPLETENESS_RULE, compute_focus
 from civicdata.profile import search_schools
@@ -42,8 +42,10 @@ with st.expander("Define the trust's schools", expanded=not ss.tr_urns):
     up = c2.file_uploader("Or a CSV/XLSX with a urn column", type=["csv", "xlsx"], key="tr_file")
     q = c3.text_input("Or find schools by name", key="tr_q")
     hits = search_schools(q, limit=20) if q else None
-    picked = c3.multiselect("Matches", [] if hits is None else hits["urn"].astype(str).tolist(), key="tr_hits",
-                            format_func=lambda u: f"{hits.set_index(hits['urn'].astype(str)).at[u, 'name']} ({u})")
+    # shown once there is something to pick: an empty, disabled list is grey text nobody can use
+    picked = c3.multiselect("Matches", hits["urn"].astype(str).tolist(), key="tr_hits",
+                            format_func=lambda u: f"{hits.set_index(hits['urn'].astype(str)).at[u, 'name']} ({u})") \
+        if hits is not None and len(hits) else []
     if st.button("Add these schools", key="tr_add"):
         new = trust.parse_urns(pasted) + list(picked)
         if up is not None:
@@ -117,6 +119,7 @@ leaflet.add_trust_schools(m, schools)
 map_col, card_col = st.columns([3, 1.2])
 with map_col:
     tip = _shared.leaflet_map(m, key="tr_map", height=520)
+    _shared.text_alternative(alt_text.schools_map_text(schools, name))
 with card_col:
     st.markdown("**Colour: IoD2025 decile of the school's neighbourhood** (1 = most deprived 10%)")
     st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], _shared.choropleth.DECILE_COLOURS, False,

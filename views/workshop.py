@@ -55,7 +55,7 @@ def tally_chart(t: dict, large: bool, key: str) -> None:
     fs = 22 if large else 14
     fig.update_layout(height=max(260, 60 * len(opts) + 80), margin=dict(l=10, r=40, t=10, b=30),
                       font=dict(size=fs, color="#000"), plot_bgcolor="#fff", paper_bgcolor="#fff",
-                      xaxis=dict(title="dots", rangemode="tozero", tickfont=dict(size=fs, color="#000"), dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
+                      xaxis=dict(title=None, rangemode="tozero", tickfont=dict(size=fs, color="#000"), dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
                                  else None), yaxis=dict(automargin=True, tickfont=dict(size=fs, color="#000")))
     st.plotly_chart(fig, key=key, theme=None, config={"displayModeBar": False, "staticPlot": True})
     st.caption("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts)) + ".")
@@ -69,11 +69,11 @@ def show_links(wid: str) -> None:
              alt=f"QR code of the join link {join}")
     with c2:
         st.markdown("**Join link** (put it on the projector; participants join on their phones):")
-        st.code(join, language=None)
+        st.code(join, language=None, wrap_lines=True)
         st.markdown("**Projector view** (live tally and notes wall):")
-        st.code(model.absolute(base, model.projector_path(wid)), language=None)
+        st.code(model.absolute(base, model.projector_path(wid)), language=None, wrap_lines=True)
         st.markdown("**Your facilitator link** — keep it private: it lets you close voting and export the record.")
-        st.code(model.absolute(base, model.facilitator_path(wid, key)), language=None)
+        st.code(model.absolute(base, model.facilitator_path(wid, key)), language=None, wrap_lines=True)
 
 
 def load_or_stop(wid: str) -> model.Workshop:

@@ -1,0 +1,231 @@
+"""WCAG 2.2 AA in the browser: axe-core on every page in the menu (and the workshop's phone and projector
+views) at 1920x1080, in presentation mode at 1280x720 and at 390x844 — no serious or critical violation —
+and the main flows done with the keyboard only. Reports go to test-artifacts/axe/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import ARTIFACTS, _offline, browser, server  # noqa: F401 - fixtures
+
+AXE_JS = None
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SIZES = {"desktop": (1920, 1080, False), "present": (1280, 720, True), "phone": (390, 844, False)}
+PAGES = ["", "metro_line", "school_to_clinic", "strategic_focus", "trust", "workshop", "add_data", "home",
+         "accessibility"]
+
+
+def _axe_source() -> str:
+    global AXE_JS
+    if AXE_JS is None:
+        import axe_playwright_python
+
+        AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    return AXE_JS
+
+
+def _ready(page, settle_ms: int = 1500) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
+    page.wait_for_timeout(settle_ms)
+
+
+def _axe(page) -> dict:
+    """axe-core's WCAG A/AA rules over the page and its frames."""
+    for frame in page.frames:
+        try:
+            frame.evaluate(_axe_source())
+        except Exception:  # noqa: BLE001 - a frame that went away while injecting
+            pass
+    return page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, "
+                         "resultTypes: ['violations']})", TAGS)
+
+
+@pytest.fixture(scope="module")
+def workshop(server):  # noqa: F811
+    from civicdata.workshop import model, store
+
+    eng = store.engine(server.db)
+    ws = model.create_workshop("Trafford convening", model.parse_options(
+        ["Prevention", "Workforce", "Community health on school sites"]), place_name="Trafford", eng=eng)
+    token = model.join(ws.id, "Ana", eng=eng)
+    model.vote(ws.id, token, ["prevention", "workforce"], eng=eng)
+    model.add_note(ws.id, token, 1, "Fewer A&E visits", eng=eng)
+    return {"ws": ws, "token": token, "eng": eng}
+
+
+def _paths(workshop) -> dict[str, str]:
+    ws = workshop["ws"]
+    out = {p or "area_map": f"/{p}" for p in PAGES}
+    out["trust"] = "/trust?group=north-west"
+    out["workshop_facilitator"] = f"/workshop?ws={ws.id}&key={ws.facilitator_key}"
+    out["workshop_join"] = f"/workshop?ws={ws.id}&view=join"
+    out["workshop_phone_voting"] = f"/workshop?ws={ws.id}&view=join&me={workshop['token']}"
+    out["workshop_projector"] = f"/workshop?ws={ws.id}&view=projector"
+    return out
+
+
+NAMES = [p or "area_map" for p in PAGES] + ["workshop_facilitator", "workshop_join", "workshop_phone_voting",
+                                              "workshop_projector"]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_axe_no_serious_or_critical_violations(server, browser, workshop, size):  # noqa: F811
+    width, height, present = SIZES[size]
+    out_dir = ARTIFACTS / "axe"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures, summary = [], {}
+    for name, path in _paths(workshop).items():
+        url = f"{server}{path}" + (("&" if "?" in path else "?") + "present=1" if present and "view=" not in path else "")
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.blocked = _offline(page)
+        page.goto(url)
+        _ready(page)
+        if name in ("area_map", "metro_line", "strategic_focus"):
+            page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        result = _axe(page)
+        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        summary[name] = {"url": path, "violations": [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
+                                                     for v in result["violations"]]}
+        (out_dir / f"{name}_{size}.json").write_text(json.dumps(result, indent=1))
+        for v in bad:
+            node = v["nodes"][0]
+            failures.append(f"{name} ({size}): {v['impact']} {v['id']} on {len(v['nodes'])} element(s), e.g. "
+                            f"{node['html'][:160]} — {node['failureSummary'][:240]}")
+        assert not page.locator('[data-testid="stException"]').count(), name
+        page.close()
+    (out_dir / f"summary_{size}.json").write_text(json.dumps(summary, indent=1))
+    assert len(summary) == len(NAMES)
+    assert not failures, "\n".join(failures)
+
+
+# ------------------------------------------------------------------------------------------ keyboard only
+
+ACTIVE = """() => { const a = document.activeElement; if (!a) return '';
+  const byId = (ids) => ids.split(' ').map(i => (document.getElementById(i) || {}).innerText || '').join(' ');
+  const name = a.getAttribute('aria-label') || (a.labels && a.labels.length ? a.labels[0].innerText : '')
+    || (a.getAttribute('aria-labelledby') ? byId(a.getAttribute('aria-labelledby')) : '') || a.innerText || '';
+  return name.replace(/\\s+/g, ' ').trim(); }"""
+
+
+def _tab_to(page, pattern: str, limit: int = 160, back: bool = False) -> str:
+    """Press Tab (Shift+Tab with ``back``) until the focused element's accessible name matches ``pattern``
+    (a regex); its name."""
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        name = page.evaluate(ACTIVE)
+        seen.append(name)
+        if re.search(pattern, name):
+            return name
+    raise AssertionError(f"no control matching {pattern!r} is reachable with Tab; reached: {seen[:60]}")
+
+
+def _wait_url(page, pattern: str, timeout_s: float = 60) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if re.search(pattern, page.url):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the link never matched {pattern!r}: {page.url}")
+
+
+def _page(browser, url: str, width: int = 1600, height: int = 1000):  # noqa: F811
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.blocked = _offline(page)
+    page.goto(url)
+    _ready(page)
+    return page
+
+
+def test_keyboard_area_map_place_layer_and_area_details(server, browser):  # noqa: F811
+    page = _page(browser, f"{server}/?place=E08000009")
+    _tab_to(page, r"^Place$")
+    page.keyboard.type("Wigan")
+    page.keyboard.press("Enter")
+    _wait_url(page, r"place=E08000010")
+    _ready(page)
+    _tab_to(page, r"^Indicator$")
+    page.keyboard.type("Income deprivation")
+    page.keyboard.press("Enter")
+    _wait_url(page, r"layer=income2025")
+    _ready(page)
+    _tab_to(page, r"^Area$")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    _ready(page)
+    page.get_by_text(re.compile(r"^Rank [\d,]+ of [\d,]+ areas in England")).first.wait_for(timeout=60_000)
+    assert not page.blocked
+
+
+def test_keyboard_strategic_focus_weights_and_shortlist(server, browser):  # noqa: F811
+    page = _page(browser, f"{server}/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:1,le_male:1")
+    _tab_to(page, r"^Index of Multiple Deprivation score, IoD2025$")
+    assert page.evaluate("() => { const a = document.activeElement; "
+                         "return a.getAttribute('role') === 'slider' || a.type === 'range'; }")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    _wait_url(page, r"w=imd2025_score%3A2")
+    _ready(page)
+    _tab_to(page, r"^Shortlist \(up to 3\)$")
+    page.keyboard.type("Bucklow")  # filters the list to that ward
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # the choice is sent when the list closes
+    _wait_url(page, r"short=E05")
+    _ready(page)
+    page.get_by_text(re.compile(r"^Who to convene: ")).first.wait_for(timeout=60_000)
+
+
+def test_keyboard_presentation_slides(server, browser):  # noqa: F811
+    page = _page(browser, f"{server}/?place=E08000009")
+    _tab_to(page, r"^Save this view as a slide$")
+    page.keyboard.press("Enter")
+    _ready(page)
+    _tab_to(page, r"^Place$")
+    page.keyboard.type("Wigan")
+    page.keyboard.press("Enter")
+    _wait_url(page, r"place=E08000010")
+    _ready(page)
+    _tab_to(page, r"^Save this view as a slide$", back=True)  # it sits just above the Place box
+    page.keyboard.press("Enter")
+    _ready(page)
+    _tab_to(page, r"^Presentation mode$")
+    page.keyboard.press("Space")
+    _wait_url(page, r"present=1")
+    _ready(page)
+    page.keyboard.press("ArrowRight")  # slide 1: Trafford
+    _wait_url(page, r"place=E08000009.*present=1|present=1.*place=E08000009")
+    _ready(page)
+    page.keyboard.press("ArrowRight")  # slide 2: Wigan
+    _wait_url(page, r"place=E08000010")
+    _ready(page)
+    page.keyboard.press("Escape")
+    deadline = time.time() + 30
+    while "present=1" in page.url and time.time() < deadline:
+        page.wait_for_timeout(200)
+    assert "present=1" not in page.url
+
+
+def test_keyboard_join_and_vote_on_a_phone(server, browser, workshop):  # noqa: F811
+    from civicdata.workshop import model
+
+    ws = workshop["ws"]
+    page = _page(browser, f"{server}/workshop?ws={ws.id}&view=join", 390, 844)
+    _tab_to(page, r"^Your name")
+    page.keyboard.type("Keyboard user")
+    page.keyboard.press("Enter")  # submits the form
+    page.get_by_text("You joined as Keyboard user").wait_for(timeout=60_000)
+    _ready(page)
+    _tab_to(page, r"^Workforce$")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    _tab_to(page, r"^Place my dots$")
+    page.keyboard.press("Enter")
+    page.get_by_text("Your 3 dot(s) are placed.").wait_for(timeout=60_000)
+    token = re.search(r"me=([A-Za-z0-9]+)", page.url).group(1)
+    assert model.my_part(ws.id, token, eng=workshop["eng"])["dots"] == ["workforce"] * 3

@@ -1,0 +1,51 @@
+"""Text alternatives of maps and charts: the sentences agree with the data drawn, and every page shows them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from civicdata import alt_text, choropleth, metro, profile
+from civicdata.catalogue import load_catalogue
+from tests.conftest import open_page
+
+
+def test_choropleth_text_counts_classes_and_names_the_extremes():
+    desc = load_catalogue().get("imd2025_decile")
+    frame = choropleth.place_frame(desc, "E08000009")
+    classes = choropleth.layer_classes(desc, frame["value"])
+    text = alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, "Trafford", classes.labels,
+                                    desc.polarity)
+    head = profile.compute_headline("E08000009", "2025")
+    n1 = int((frame["value"] == 1).sum())
+    assert f"for {len(frame)} LSOA (2021 codes) areas in Trafford" in text
+    assert f"Decile 1 (most deprived 10%): {n1};" in text and f"{n1} of {len(frame)}" in head.text
+    worst = frame.loc[frame["value"].idxmin(), "name"]  # decile: higher is better, so the lowest is most need
+    assert f"Most need: {worst} (1)" in text
+
+
+def test_line_text_gives_the_lowest_and_highest_stop():
+    line = metro.bundled_line(metro.bundled_lines()["key"].iloc[0])
+    prof = metro.stop_profile(line, iod="2025")
+    text = alt_text.line_text(prof, line.name)
+    lo = prof.loc[prof["le_male"].idxmin()]
+    assert f"Male: lowest {lo['le_male']:.1f} years at {lo['name']}" in text
+    assert f"each of the {len(prof)} stops of {line.name}" in text
+
+
+def test_bars_and_schools_text():
+    assert alt_text.bars_text(["a", "b", "c"], [1.0, 2.5, 30.0], "things", "%", top=2) == \
+        "Bar chart of things: a: 1 %; b: 2.5 %; and 1 more."
+    schools = pd.DataFrame({"imd2025_decile": [1, 1, 4], "lad24_name": ["Trafford", "Trafford", "Sheffield"]})
+    assert alt_text.schools_map_text(schools, "North West Trust") == (
+        "Map of North West Trust's 3 schools in 2 local authorities, coloured by the IoD2025 decile of each "
+        "school's neighbourhood (1 = most deprived 10%): decile 1: 2; decile 4: 1.")
+
+
+@pytest.mark.parametrize("page,what", [(None, "Map of"), ("views/metro_line.py", "Chart of life expectancy"),
+                                       ("views/strategic_focus.py", "Bar chart of the top"),
+                                       ("views/school_to_clinic.py", "Map of")])
+def test_every_map_and_chart_has_its_words(page, what):
+    at = open_page(page, timeout=300)
+    words = [c.value for c in at.caption if c.value.startswith("**In words:** ")]
+    assert any(w.startswith(f"**In words:** {what}") for w in words), words
