@@ -74,13 +74,16 @@ NAMES = [p or "area_map" for p in PAGES] + ["workshop_facilitator", "workshop_jo
                                               "workshop_projector"]
 
 
-@pytest.mark.parametrize("size", list(SIZES))
-def test_axe_no_serious_or_critical_violations(server, browser, workshop, size):  # noqa: F811
-    width, height, present = SIZES[size]
+@pytest.mark.parametrize("mode", ["desktop_then_phone", "present"])
+def test_axe_no_serious_or_critical_violations(server, browser, workshop, mode):  # noqa: F811
+    """Each page is checked at 1920x1080 and then, resized in place (the layout reflows), at 390x844; and,
+    loaded again with ?present=1, at 1280x720."""
+    sizes = ["desktop", "phone"] if mode == "desktop_then_phone" else ["present"]
     out_dir = ARTIFACTS / "axe"
     out_dir.mkdir(parents=True, exist_ok=True)
-    failures, summary = [], {}
+    failures, summary = [], {size: {} for size in sizes}
     for name, path in _paths(workshop).items():
+        width, height, present = SIZES[sizes[0]]
         url = f"{server}{path}" + (("&" if "?" in path else "?") + "present=1" if present and "view=" not in path else "")
         page = browser.new_page(viewport={"width": width, "height": height})
         page.blocked = _offline(page)
@@ -88,19 +91,26 @@ def test_axe_no_serious_or_critical_violations(server, browser, workshop, size):
         _ready(page)
         if name in ("area_map", "metro_line", "strategic_focus"):
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
-        result = _axe(page)
-        bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-        summary[name] = {"url": path, "violations": [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])}
-                                                     for v in result["violations"]]}
-        (out_dir / f"{name}_{size}.json").write_text(json.dumps(result, indent=1))
-        for v in bad:
-            node = v["nodes"][0]
-            failures.append(f"{name} ({size}): {v['impact']} {v['id']} on {len(v['nodes'])} element(s), e.g. "
-                            f"{node['html'][:160]} — {node['failureSummary'][:240]}")
+        for size in sizes:
+            if (width, height) != SIZES[size][:2]:
+                width, height = SIZES[size][:2]
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(1500)
+            result = _axe(page)
+            summary[size][name] = {"url": path, "violations": [
+                {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in result["violations"]]}
+            (out_dir / f"{name}_{size}.json").write_text(json.dumps(result, indent=1))
+            for v in result["violations"]:
+                if v["impact"] in ("serious", "critical"):
+                    node = v["nodes"][0]
+                    failures.append(f"{name} ({size}, {width}x{height}): {v['impact']} {v['id']} on {len(v['nodes'])} "
+                                    f"element(s), e.g. {node['html'][:160]} — {node['failureSummary'][:240]}")
         assert not page.locator('[data-testid="stException"]').count(), name
+        assert not page.blocked, page.blocked
         page.close()
-    (out_dir / f"summary_{size}.json").write_text(json.dumps(summary, indent=1))
-    assert len(summary) == len(NAMES)
+    for size in sizes:
+        (out_dir / f"summary_{size}.json").write_text(json.dumps(summary[size], indent=1))
+        assert len(summary[size]) == len(NAMES)
     assert not failures, "\n".join(failures)
 
 

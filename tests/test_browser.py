@@ -191,7 +191,7 @@ def test_presentation_mode_fits_the_screen(server, browser, path, size):
     assert plot["y"] >= 0 and plot["y"] + plot["height"] <= h and plot["x"] + plot["width"] <= w
     assert plot["height"] >= 0.55 * h - 200  # sized from the screen, not a fixed 600 px
     if path.startswith("/?"):
-        legend = page.get_by_text("Decile 10 (least deprived 10%)").bounding_box()
+        legend = page.get_by_text("Decile 10 (least deprived 10%)", exact=True).bounding_box()
         assert legend["y"] + legend["height"] <= h
     name = path.strip("/").split("?")[0] or "area_map"
     page.screenshot(path=str(ARTIFACTS / f"present_{name}_{w}x{h}.png"))

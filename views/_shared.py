@@ -101,6 +101,19 @@ def decile_shares(place: str, iod: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def headline(place: str, iod: str):
+    """The Area map's headline (bundled data only: it never changes while the app runs)."""
+    return profile.compute_headline(place, iod)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def area_profile(place: str, iod: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Life-expectancy range, the 10 most deprived LSOAs and the schools in decile 1, for the area profile."""
+    return (profile.compute_life_expectancy_range(place), profile.compute_most_deprived(place, iod),
+            profile.compute_schools_most_deprived(place))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def orientation(place: str, bounds: tuple, large: bool, width: int = 900, height: int = 600):
     """Ward/district outlines and names for a place's map (None for the England view)."""
     from civicdata.orientation import orientation_for
@@ -395,8 +408,10 @@ def presentation(page_path: str) -> bool:
         if ss.slides:
             st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
         with st.expander("Share this view"):
-            st.code(link_for_current_view(), language=None, wrap_lines=True)
-            st.caption("Anyone opening this link sees the same view.")
+            # a plain link, not st.code: the code box loads a syntax highlighter (~0.4 s of browser work per page)
+            link = link_for_current_view()
+            st.markdown(f"[{md_escape(link)}]({link.replace(')', '%29').replace(' ', '%20')})")
+            st.caption("Anyone opening this link sees the same view: copy it from here.")
     if ss.present:
         st.query_params["present"] = "1"
         st.html(PRESENT_CSS)

@@ -199,7 +199,7 @@ fig = build_area_map(draw, desc if frame is not None else None, classes, points,
 # ---------------------------------------------------------------- layout
 place_name = places[place].replace(" (Greater Manchester)", "")
 if desc.theme == "deprivation" and not national and frame is not None:
-    head = profile.compute_headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
+    head = _shared.headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
     if head is not None:
         st.markdown(f"### {head.text}")
 source_caption = f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}."
@@ -289,7 +289,7 @@ if frame is not None:
     d1, d2 = st.columns(2)
     d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
                        file_name=f"{desc.id}_{place}.csv", mime="text/csv")
-    d2.download_button("Download the map (HTML)", figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
+    d2.download_button("Download the map (HTML)", lambda: figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
                        file_name=f"{desc.id}_{place}.html", mime="text/html")
 
 # ---------------------------------------------------------------- area profile
@@ -313,7 +313,7 @@ if not national:
         st.markdown("**Each domain: share of LSOAs in national deciles**")
         st.dataframe(dom, width="stretch")
     if place != settings.GM_CAUTH_CODE:
-        le = profile.compute_life_expectancy_range(place)
+        le, most_deprived, schools_d1 = _shared.area_profile(place, iod)
         cols = st.columns(2)
         for col, sex in zip(cols, ("male", "female")):
             r = le.loc[sex]
@@ -333,8 +333,8 @@ if not national:
             st.caption("Source: NHS England, Quality and Outcomes Framework 2022-23 (register ÷ the list QOF uses). "
                        "The district's main ICB by the ONS LSOA 2021 to ICB 2024 lookup.")
         st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
-        st.dataframe(profile.compute_most_deprived(place, iod), hide_index=True, width="stretch")
+        st.dataframe(most_deprived, hide_index=True, width="stretch")
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
-        st.dataframe(profile.compute_schools_most_deprived(place), hide_index=True, width="stretch")
+        st.dataframe(schools_d1, hide_index=True, width="stretch")
         st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
 _shared.footer()

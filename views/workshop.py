@@ -16,6 +16,8 @@ from civicdata.workshop import model, record
 from views import _shared
 
 ss = st.session_state
+#: the QR code of a link never changes: the projector redraws every 2 s without remaking it
+qr_png = st.cache_data(show_spinner=False, max_entries=64)(model.qr_png)
 ws_id = st.query_params.get("ws", "")
 view = st.query_params.get("view", "")
 key = st.query_params.get("key", "")
@@ -65,7 +67,7 @@ def show_links(wid: str) -> None:
     base = base_url()
     join = model.absolute(base, model.join_path(wid))
     c1, c2 = st.columns([1, 2])
-    c1.image(model.qr_png(join), width=220, caption="Scan to join",
+    c1.image(qr_png(join), width=220, caption="Scan to join",
              alt=f"QR code of the join link {join}")
     with c2:
         st.markdown("**Join link** (put it on the projector; participants join on their phones):")
@@ -110,7 +112,7 @@ if ws_id and view == "projector":
             st.metric("Voted", t["voted"])
             st.markdown(state)
             join = model.absolute(base_url(), model.join_path(ws_id))
-            st.image(model.qr_png(join, scale=6), width=200, caption="Scan to join", alt=f"QR code of {join}")
+            st.image(qr_png(join, scale=6), width=200, caption="Scan to join", alt=f"QR code of {join}")
         notes_wall(t["notes"], True)
 
     live()
@@ -216,12 +218,11 @@ if ws_id and key:
     if not ws.is_open and c2.button("Reopen voting"):
         model.reopen(ws_id, key)
         st.rerun()
-    rec = model.record(ws_id, key)
     d1, d2, d3 = st.columns(3)
     stem = f"workshop_{ws.held_on}_{ws_id[:6]}"
-    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html")
-    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv")
-    d3.download_button("Votes and notes (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
+    d1.download_button("Record (HTML, one page)", lambda: record.to_html(model.record(ws_id, key)).encode("utf-8"), f"{stem}.html", "text/html")
+    d2.download_button("Votes and notes (CSV)", lambda: record.to_csv(model.record(ws_id, key)).encode("utf-8"), f"{stem}.csv", "text/csv")
+    d3.download_button("Votes and notes (JSON)", lambda: record.to_json(model.record(ws_id, key)).encode("utf-8"), f"{stem}.json",
                        "application/json")
     with st.expander("Delete this workshop"):
         st.caption("Deletes its votes and notes for good. Export the record first.")
