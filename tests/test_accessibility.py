@@ -145,6 +145,16 @@ def _wait_url(page, pattern: str, timeout_s: float = 60) -> None:
     raise AssertionError(f"the link never matched {pattern!r}: {page.url}")
 
 
+def _pick(page, label: str, text: str, link: str) -> None:
+    """With the keyboard: Tab to the box labelled ``label``, type ``text``, Enter; wait for the link to match
+    ``link`` and the rerun to finish."""
+    _tab_to(page, rf"^{re.escape(label)}$")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    _wait_url(page, link)
+    _ready(page)
+
+
 def _page(browser, url: str, width: int = 1600, height: int = 1000):  # noqa: F811
     page = browser.new_page(viewport={"width": width, "height": height})
     page.blocked = _offline(page)
@@ -155,16 +165,8 @@ def _page(browser, url: str, width: int = 1600, height: int = 1000):  # noqa: F8
 
 def test_keyboard_area_map_place_layer_and_area_details(server, browser):  # noqa: F811
     page = _page(browser, f"{server}/?place=E08000009")
-    _tab_to(page, r"^Place$")
-    page.keyboard.type("Wigan")
-    page.keyboard.press("Enter")
-    _wait_url(page, r"place=E08000010")
-    _ready(page)
-    _tab_to(page, r"^Indicator$")
-    page.keyboard.type("Income deprivation")
-    page.keyboard.press("Enter")
-    _wait_url(page, r"layer=income2025")
-    _ready(page)
+    _pick(page, "Place", "Wigan", r"place=E08000010")
+    _pick(page, "Indicator", "Income deprivation", r"layer=income2025")
     _tab_to(page, r"^Area$")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -196,11 +198,7 @@ def test_keyboard_presentation_slides(server, browser):  # noqa: F811
     _tab_to(page, r"^Save this view as a slide$")
     page.keyboard.press("Enter")
     _ready(page)
-    _tab_to(page, r"^Place$")
-    page.keyboard.type("Wigan")
-    page.keyboard.press("Enter")
-    _wait_url(page, r"place=E08000010")
-    _ready(page)
+    _pick(page, "Place", "Wigan", r"place=E08000010")
     _tab_to(page, r"^Save this view as a slide$", back=True)  # it sits just above the Place box
     page.keyboard.press("Enter")
     _ready(page)

@@ -60,5 +60,7 @@ def test_share_link_carries_the_view():
     at.query_params["place"] = "E08000003"
     at.query_params["layer"] = "le_male"
     at.run()
-    code = at.sidebar.code[0].value if at.sidebar.code else at.code[0].value
-    assert "place=E08000003" in code and "layer=le_male" in code
+    links = [m.value for m in at.sidebar.markdown if "place=E08000003" in m.value]
+    assert len(links) == 1 and "layer=le_male" in links[0]  # a plain link: [shown text](the link)
+    shown, target = links[0][1:-1].split("](")
+    assert "place=E08000003" in target and "layer=le_male" in target and "=" in shown

@@ -328,8 +328,9 @@ button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visib
 
 
 def md_escape(text: str) -> str:
-    """Text shown as itself in Streamlit markdown (no emphasis, links or HTML from data)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$])", r"\\\1", str(text))
+    """Text shown as itself in Streamlit markdown (no emphasis, links, maths or HTML from data); parentheses
+    stay, as without brackets they make no link."""
+    return re.sub(r"([\\`*_{}\[\]<>#+!|~$])", r"\\\1", str(text))  # brackets escaped: no link can form
 
 
 def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None) -> None:
