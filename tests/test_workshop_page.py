@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from civicdata.workshop import model
@@ -112,3 +114,16 @@ def test_facilitator_closes_with_the_agreed_focus(ws):
     assert w.status == "closed" and w.agreed == ["prevention"]
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["Record (HTML, one page)", "Votes and notes (CSV)", "Votes and notes (JSON)"]
+
+
+def test_people_typed_text_is_shown_as_text_in_every_view():
+    hostile = "<script>alert(1)</script> *not bold* [link](javascript:alert(1))"
+    w = model.create_workshop(hostile, model.parse_options([f"A {hostile}", "B"]))
+    token = model.join(w.id, "<b>Ana</b> *x*")
+    model.vote(w.id, token, ["B", "b"])
+    for params in ({"view": "projector"}, {"view": "join", "me": token}, {"key": w.facilitator_key}):
+        at = open_page(PAGE, ws=w.id, **params)
+        shown = [e.value for e in at.title] + [m.value for m in at.markdown] + [c.value for c in at.caption]
+        assert shown and not any("<script>" in v or "*not bold*" in v or re.search(r"(?<!\\)\]\(javascript", v)
+                                 for v in shown), shown
+        assert any("\\<script\\>" in v for v in shown)  # escaped for markdown: the text shows as typed

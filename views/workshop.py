@@ -60,7 +60,8 @@ def tally_chart(t: dict, large: bool, key: str) -> None:
                       xaxis=dict(title=None, rangemode="tozero", tickfont=dict(size=fs, color="#000"), dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
                                  else None), yaxis=dict(automargin=True, tickfont=dict(size=fs, color="#000")))
     st.plotly_chart(fig, key=key, theme=None, config={"displayModeBar": False, "staticPlot": True})
-    st.caption("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts)) + ".")
+    st.caption(_shared.md_escape("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts))
+                                 + "."))
 
 
 def show_links(wid: str) -> None:
@@ -91,7 +92,7 @@ def load_or_stop(wid: str) -> model.Workshop:
 if ws_id and view == "projector":
     ws = load_or_stop(ws_id)
     st.html(_shared.PRESENT_CSS)
-    st.title(ws.title)
+    st.title(_shared.md_escape(ws.title))
 
     @st.fragment(run_every=2)
     def live() -> None:
@@ -99,9 +100,9 @@ if ws_id and view == "projector":
         lead = max(t["options"], key=lambda o: o["dots"])
         state = "Voting closed." if t["status"] == "closed" else "Voting open."
         if t["agreed"]:
-            st.markdown("### Agreed focus: " + " and ".join(html.escape(ws.option_label(c)) for c in t["agreed"]))
+            st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(ws.option_label(c)) for c in t["agreed"]))
         elif lead["dots"]:
-            st.markdown(f"### {html.escape(lead['label'])} leads with {lead['dots']} dots.")
+            st.markdown(f"### {_shared.md_escape(lead['label'])} leads with {lead['dots']} dots.")
         else:
             st.markdown("### Place your dots: scan the code to join.")
         c1, c2 = st.columns([3, 1])
@@ -124,7 +125,7 @@ if ws_id and not key:
     st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
             "[data-testid='stMainBlockContainer']{padding:1rem .8rem 3rem .8rem;max-width:40rem}"
             "[data-testid='stMain'] button{min-height:44px}</style>")
-    st.title(ws.title)
+    st.title(_shared.md_escape(ws.title))
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else ""))
     me = st.query_params.get("me", "")
     part = None
@@ -146,13 +147,13 @@ if ws_id and not key:
         _shared.footer()
         st.stop()
 
-    st.markdown(f"You joined as **{html.escape(part['name'])}**.")
+    st.markdown(f"You joined as **{_shared.md_escape(part['name'])}**.")
     with st.expander("The evidence", expanded=False):
         for o in ws.options:
-            st.markdown(f"**{html.escape(o.label)}**" + (f": {html.escape(o.reason)}" if o.reason else ""))
+            st.markdown(f"**{_shared.md_escape(o.label)}**" + (f": {_shared.md_escape(o.reason)}" if o.reason else ""))
     if not ws.is_open:
-        st.info("Voting is closed." + (" Agreed focus: " + ", ".join(ws.option_label(c) for c in ws.agreed)
-                                       if ws.agreed else ""))
+        st.info(_shared.md_escape("Voting is closed." + (" Agreed focus: " + ", ".join(ws.option_label(c) for c in ws.agreed)
+                                                     if ws.agreed else "")))
     else:
         current = {o.code: part["dots"].count(o.code) for o in ws.options}
         with st.form("ws_vote"):
@@ -194,7 +195,7 @@ if ws_id and key:
         st.error("This facilitator link's key is wrong for this workshop. Participants join with the join link.")
         _shared.footer()
         st.stop()
-    st.markdown(f"### {html.escape(ws.title)}")
+    st.markdown(f"### {_shared.md_escape(ws.title)}")
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
                f" · {ws.dots} dots each · voting {'open' if ws.is_open else 'closed'}")
     show_links(ws_id)
