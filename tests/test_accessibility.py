@@ -168,7 +168,7 @@ def test_keyboard_area_map_place_layer_and_area_details(server, browser):  # noq
     _pick(page, "Place", "Wigan", r"place=E08000010")
     _pick(page, "Indicator", "Income deprivation", r"layer=income2025")
     _tab_to(page, r"^Area$")
-    page.keyboard.press("ArrowDown")
+    page.keyboard.type("E01")  # every area's label ends with its code: the first match is picked
     page.keyboard.press("Enter")
     _ready(page)
     page.get_by_text(re.compile(r"^Rank [\d,]+ of [\d,]+ areas in England")).first.wait_for(timeout=60_000)
