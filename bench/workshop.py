@@ -117,7 +117,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    from tests.postgres import PostgresServer
+    from tests.postgres import PostgresServer, new_database
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp, PostgresServer(port=55000 + os.getpid() % 5000) as pg_url:
@@ -127,13 +127,7 @@ def main() -> int:
                 if backend == "sqlite":
                     url = f"sqlite:///{tmp}/bench{r}.db"
                 else:
-                    from sqlalchemy import create_engine, text
-
-                    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-                    with admin.connect() as c:
-                        c.execute(text(f"CREATE DATABASE bench{r}"))
-                    admin.dispose()
-                    url = pg_url.replace("/workshops?", f"/bench{r}?")
+                    url = new_database(pg_url, f"bench{r}")
                 runs.append(one_run(url, args.seconds, args.workers))
             med = {k: statistics.median(x[k] for x in runs) for k in runs[0]}
             rows.append({"backend": backend, **{k: round(v, 1) for k, v in med.items()},

@@ -370,9 +370,8 @@ def cmd_workshop(args: argparse.Namespace) -> int:
 
             area = resolve_lad(args.place)
             place_code, place_name = area.code, area.name
-        questions = [q for q in args.question] if args.question else None
         created = model.create_workshop(args.title or "", opts, held_on=args.date, place_code=place_code,
-                                        place_name=place_name, dots=args.dots, questions=questions)
+                                        place_name=place_name, dots=args.dots, questions=args.question or None)
         if args.json:
             _print_json(created.to_json())
         else:

@@ -67,7 +67,7 @@ def postgres_server():
     from tests.postgres import PostgresServer
 
     try:
-        server = PostgresServer(port=_free_port())
+        server = PostgresServer(port=free_port())
     except RuntimeError as exc:
         pytest.fail(str(exc))
     with server as url:
@@ -77,7 +77,8 @@ def postgres_server():
     store.dispose_all()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for servers the tests start)."""
     import socket
 
     with socket.socket() as s:
@@ -92,12 +93,6 @@ def db_url(request, tmp_path):
         return f"sqlite:///{tmp_path / 'workshops.db'}"
     import uuid
 
-    from sqlalchemy import create_engine, text
+    from tests.postgres import new_database
 
-    base = request.getfixturevalue("postgres_server")
-    name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.replace("/workshops?", f"/{name}?")
+    return new_database(request.getfixturevalue("postgres_server"), "t_" + uuid.uuid4().hex[:12])

@@ -23,6 +23,17 @@ def pg_bin() -> Path | None:
     return Path(which).parent if which else None
 
 
+def new_database(url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``url`` (a URL from :class:`PostgresServer`); its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.replace("/workshops?", f"/{name}?")
+
+
 class PostgresServer:
     """``with PostgresServer() as url:`` a SQLAlchemy URL of a fresh database, on a private socket."""
 

@@ -5,6 +5,7 @@ and the main flows done with the keyboard only. Reports go to test-artifacts/axe
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, _offline, browser, server  # noqa: F401 - fixtures
+from tests.test_browser import ARTIFACTS, _offline, _open, browser, server  # noqa: F401 - fixtures
+from tests.test_browser import _ready as _run_finished
 
 AXE_JS = None
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -30,9 +32,8 @@ def _axe_source() -> str:
     return AXE_JS
 
 
-def _ready(page, settle_ms: int = 1500) -> None:
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
-    page.wait_for_timeout(settle_ms)
+#: Streamlit has finished, and the browser had 1.5 s to draw (maps, late layout)
+_ready = functools.partial(_run_finished, settle_ms=1500, timeout_ms=180_000)
 
 
 def _axe(page) -> dict:
@@ -156,11 +157,7 @@ def _pick(page, label: str, text: str, link: str) -> None:
 
 
 def _page(browser, url: str, width: int = 1600, height: int = 1000):  # noqa: F811
-    page = browser.new_page(viewport={"width": width, "height": height})
-    page.blocked = _offline(page)
-    page.goto(url)
-    _ready(page)
-    return page
+    return _open(browser, url, width, height, wait_for='[data-testid="stApp"]')
 
 
 def test_keyboard_area_map_place_layer_and_area_details(server, browser):  # noqa: F811

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -55,15 +56,15 @@ def _add_hostile_layer(user_dir: Path) -> None:
 SERVER_DB = "sqlite:///{}/workshops.db"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class ServerURL(str):
+    """The test server's address, with ``db``: the URL of the workshop database it uses."""
+
+    db: str
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     user_dir = tmp_path_factory.mktemp("ul")
     _add_hostile_layer(user_dir)
     (user_dir / "groups").mkdir()
@@ -84,9 +85,9 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start")
-    url_db = type("ServerURL", (str,), {})(url)
-    url_db.db = SERVER_DB.format(user_dir)
-    yield url_db
+    served = ServerURL(url)
+    served.db = SERVER_DB.format(user_dir)
+    yield served
     proc.terminate()
     proc.wait(timeout=20)
 
@@ -393,8 +394,10 @@ def test_workshop_load_twenty_browsers(server):
     print(f"\nworkshop load: 20 browsers, time to first rendered map p50 {p50:.1f} s, p95 {p95:.1f} s")
 
 
-def _ready(page) -> None:
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+def _ready(page, settle_ms: int = 0, timeout_ms: int = 120_000) -> None:
+    """Streamlit has finished its run (then ``settle_ms`` for the browser to draw)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+    page.wait_for_timeout(settle_ms)
 
 
 def test_workshop_five_phones_and_a_projector(server, browser):

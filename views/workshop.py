@@ -34,6 +34,8 @@ def base_url() -> str:
 def notes_wall(notes: list[dict], large: bool) -> None:
     """The notes under each question, as escaped text cards."""
     size = "22px" if large else "16px"
+    st.html(f"<style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.4em .6em;"
+            f"margin:.3em 0;font-size:{size};overflow-wrap:anywhere}}.lne-empty{{color:#333;font-size:{size}}}</style>")
     cols = st.columns(min(3, max(1, len(notes))))
     for i, q in enumerate(notes):
         cards = "".join(f"<li class='lne-note'>{html.escape(n)}</li>" for n in q["notes"]) or \
@@ -41,9 +43,7 @@ def notes_wall(notes: list[dict], large: bool) -> None:
         cols[i % len(cols)].html(
             f"<section aria-label='{html.escape(q['question'])}'><h4 style='font-size:{size};margin:.3em 0'>"
             f"{q['number']}. {html.escape(q['question'])}</h4><ul style='list-style:none;padding:0;margin:0'>"
-            f"{cards}</ul></section><style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;"
-            f"padding:.4em .6em;margin:.3em 0;font-size:{size};overflow-wrap:anywhere}}"
-            f".lne-empty{{color:#333;font-size:{size}}}</style>")
+            f"{cards}</ul></section>")
 
 
 def tally_chart(t: dict, large: bool, key: str) -> None:
