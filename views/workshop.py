@@ -123,7 +123,7 @@ if ws_id and view == "projector":
 if ws_id and not key:
     ws = load_or_stop(ws_id)
     st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
-            "[data-testid='stMainBlockContainer']{padding:1rem .8rem 3rem .8rem;max-width:40rem}"
+            "[data-testid='stMainBlockContainer']{padding:4rem .8rem 3rem .8rem;max-width:40rem}"
             "[data-testid='stMain'] button{min-height:44px}</style>")
     st.title(_shared.md_escape(ws.title))
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else ""))
