@@ -92,3 +92,46 @@ def schools_map_text(schools: pd.DataFrame, name: str) -> str:
     las = schools["lad24_name"].dropna().nunique()
     return (f"Map of {name}'s {len(schools)} schools in {las} local authorit{'y' if las == 1 else 'ies'}, coloured by "
             f"the IoD2025 decile of each school's neighbourhood (1 = most deprived 10%): {by}.")
+
+
+def trend_text(series, trend_words: str, vs_england: str, band=None) -> str:
+    """E.g. "Chart of Persistent absence (%) for Trafford, 2006/07 to 2024/25: latest 12.6 (2024/25), England 18.1;
+    trend: better in each of the last three periods; lower than England. ONS neighbours' median 16.6." from a
+    :class:`civicdata.trends.AreaSeries`."""
+    ind = series.indicator
+    if series.series is None or series.series.frame["value"].notna().sum() == 0:
+        return f"{ind.title} is not published for {series.area_name}."
+    f = series.series.frame.dropna(subset=["value"])
+    last = f.iloc[-1]
+    parts = [f"Chart of {ind.title} ({ind.unit}) for {series.series.name}, {f['label'].iloc[0]} to {last['label']}: "
+             f"latest {_num(last['value'])} ({last['label']})"]
+    if series.england is not None:
+        e = series.england.frame[series.england.frame["start"] == last["start"]]["value"]
+        if len(e):
+            parts[0] += f", England {_num(float(e.iloc[0]))}"
+    parts.append(f"trend: {trend_words}; {vs_england}")
+    if band is not None and len(band):
+        b = band[band["start"] == last["start"]]
+        if len(b):
+            parts.append(f"ONS neighbours' median {_num(float(b['median'].iloc[0]))} (range {_num(float(b['low'].iloc[0]))} "
+                         f"to {_num(float(b['high'].iloc[0]))}, {int(b['n'].iloc[0])} neighbours)")
+    text = "; ".join(parts) + "."
+    if series.break_note:
+        text += " " + series.break_note
+    return text
+
+
+def spine_text(table: pd.DataFrame, place: str) -> str:
+    """E.g. "Spine chart of 17 indicators for Trafford among England's local authorities: significantly worse than
+    England: none; ... Best placed: ...; worst placed: ..." from :func:`civicdata.trends.summary`."""
+    t = table.dropna(subset=["position"])
+    if t.empty:
+        return f"No indicator has a latest value for {place}."
+    worse = t[t["vs_england_code"] == "worse"]["title"].tolist()
+    better = t[t["vs_england_code"] == "better"]["title"].tolist()
+    lo = t.loc[t["position"].idxmin()]
+    hi = t.loc[t["position"].idxmax()]
+    return (f"Spine chart of {len(t)} indicators for {place}, each placed among England's local authorities "
+            f"(0 = worst, 100 = best). Significantly worse than England: {', '.join(worse) or 'none'}. "
+            f"Significantly better: {', '.join(better) or 'none'}. Worst placed: {lo['title']} "
+            f"({lo['position']:.0f}); best placed: {hi['title']} ({hi['position']:.0f}).")

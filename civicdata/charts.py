@@ -151,3 +151,140 @@ def build_contribution_chart(table: pd.DataFrame, indicators: list[str], titles:
                            x=1, y=-0.02, xanchor="right", yanchor="top", showarrow=False, font={"size": size - 1})
         fig.update_layout(margin={"b": 40})
     return fig
+
+
+# ----------------------------------------------------------------- trends and peers
+
+PLACE_COLOUR = "#0b4f8a"
+NEIGHBOUR_COLOUR = "#b35806"
+#: marker colour and symbol by comparison with England (colour-blind safe; the symbol says it too)
+COMPARE_STYLE = {"worse": ("#c51b7d", "diamond"), "better": ("#2166ac", "circle"), "similar": ("#fee08b", "square"),
+                 "untested": ("#ffffff", "circle")}
+COMPARE_GROUPS = (("worse", "significantly worse than England"), ("better", "significantly better than England"),
+                  ("similar", "similar to England"), ("untested", "not tested against England (no interval or no "
+                                                                  "England figure)"))
+COMPARE_GROUP_OF = {"worse": "worse", "better": "better", "similar": "similar"}
+
+
+def _dates(frame: pd.DataFrame) -> list:
+    return pd.to_datetime(frame["start"]).tolist()
+
+
+def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str = "ONS nearest neighbours",
+                      large_text: bool = False, height: int | None = None) -> go.Figure:
+    """One indicator over time for a place (:class:`civicdata.trends.AreaSeries`): the place's line with
+    its 95% CI band, England (dashed), the region (dotted), the neighbours' median (orange) within their
+    range (shaded); predecessor areas before a break as separate grey lines with a vertical marker. The
+    x axis is each period's start, labelled as the publisher writes the period."""
+    ind = series.indicator
+    size = 22 if large_text else 14
+    fig = go.Figure()
+    ticks: dict = {}
+
+    def add_ticks(f: pd.DataFrame) -> None:
+        for d, lab in zip(_dates(f), f["label"]):
+            ticks[d] = lab
+
+    if band is not None and len(band):
+        x = _dates(band)
+        add_ticks(band)
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=band["high"].tolist() + band["low"].tolist()[::-1], fill="toself",
+                                 fillcolor="rgba(179,88,6,0.15)", line={"width": 0}, hoverinfo="skip",
+                                 name=f"{esc(neighbours_label)}: range"))
+        fig.add_trace(go.Scatter(x=x, y=band["median"], mode="lines", name=f"{esc(neighbours_label)}: median",
+                                 line={"color": NEIGHBOUR_COLOUR, "width": 2},
+                                 customdata=np.stack([band["label"], band["n"]], axis=-1),
+                                 hovertemplate="%{customdata[0]}: median %{y} of %{customdata[1]} neighbours<extra></extra>"))
+    for seg, name, style in ((series.england, "England", {"color": "#000000", "dash": "dash", "width": 2}),
+                             (series.region, None, {"color": "#555555", "dash": "dot", "width": 2})):
+        if seg is None:
+            continue
+        add_ticks(seg.frame)
+        fig.add_trace(go.Scatter(x=_dates(seg.frame), y=seg.frame["value"], mode="lines", connectgaps=False,
+                                 name=esc(name or seg.name), line=style, customdata=seg.frame["label"],
+                                 hovertemplate=f"{esc(name or seg.name)} %{{customdata}}: %{{y}}<extra></extra>"))
+    for seg in series.before:
+        add_ticks(seg.frame)
+        fig.add_trace(go.Scatter(x=_dates(seg.frame), y=seg.frame["value"], mode="lines+markers", connectgaps=False,
+                                 name=esc(f"Before the break: {seg.name} ({seg.code})"),
+                                 line={"color": "#7f7f7f", "width": 2}, marker={"size": 7, "color": "#7f7f7f"},
+                                 customdata=seg.frame["label"],
+                                 hovertemplate=f"{esc(seg.name)} %{{customdata}}: %{{y}}<extra></extra>"))
+    if series.series is not None:
+        f = series.series.frame
+        add_ticks(f)
+        x = _dates(f)
+        if f["lci"].notna().any():
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=f["uci"].tolist() + f["lci"].tolist()[::-1], fill="toself",
+                                     fillcolor="rgba(11,79,138,0.18)", line={"width": 0}, hoverinfo="skip",
+                                     name=f"{esc(series.series.name)}: 95% CI"))
+        fig.add_trace(go.Scatter(x=x, y=f["value"], mode="lines+markers", connectgaps=False,
+                                 name=esc(f"{series.series.name} ({series.series.code})"),
+                                 line={"color": PLACE_COLOUR, "width": 4 if large_text else 3},
+                                 marker={"size": 11 if large_text else 8, "color": PLACE_COLOUR},
+                                 customdata=np.stack([f["label"], f["lci"].fillna(np.nan), f["uci"].fillna(np.nan)], axis=-1),
+                                 hovertemplate="%{customdata[0]}: %{y}"
+                                 + (" (95% CI %{customdata[1]} to %{customdata[2]})" if ind.has_ci else "")
+                                 + "<extra></extra>"))
+        if series.before:
+            fig.add_vline(x=x[0], line_dash="dot", line_color="#333333")
+            fig.add_annotation(x=x[0], y=1, yref="paper", text="series break", showarrow=False,
+                               xanchor="left", font={"size": size - 2})
+    keys = sorted(ticks)
+    step = max(1, len(keys) // 10)
+    fig.update_layout(
+        height=height or (460 if not large_text else 560), margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"family": FONT, "size": size},
+        title={"text": esc(f"{ind.title} — {series.area_name}"), "font": {"size": size + 2}},
+        xaxis={"tickvals": keys[::step], "ticktext": [ticks[k] for k in keys[::step]], "title": ind.period_type},
+        yaxis={"title": esc(ind.unit)},
+        legend={"orientation": "h", "y": -0.2, "font": {"size": size - 2}})
+    return fig
+
+
+def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False, height: int | None = None) -> go.Figure:
+    """Every indicator's latest value placed among England's local authorities (0 = worst, 100 = best:
+    polarity-aware, worse always left): the full range in light grey, the middle half darker, England
+    as a black bar, the neighbours' range in orange, and the place as a marker coloured and shaped by
+    its comparison with England. ``table`` is :func:`civicdata.trends.summary`."""
+    t = table.dropna(subset=["position"]).iloc[::-1]
+    size = 20 if large_text else 13
+    y = [esc(f"{r.title} ({r.label})") for r in t.itertuples()]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(y=y, x=[100] * len(t), orientation="h", marker_color="#e6e6e6", hoverinfo="skip",
+                         name="England's local authorities (worst to best)", width=0.6))
+    fig.add_trace(go.Bar(y=y, x=[50] * len(t), base=[25] * len(t), orientation="h", marker_color="#bdbdbd",
+                         hoverinfo="skip", name="middle half of authorities", width=0.6))
+    nb = t.dropna(subset=["neighbours_position_low"])
+    if len(nb):
+        fig.add_trace(go.Bar(y=[esc(f"{r.title} ({r.label})") for r in nb.itertuples()],
+                             x=(nb["neighbours_position_high"] - nb["neighbours_position_low"]).clip(lower=1),
+                             base=nb["neighbours_position_low"], orientation="h", width=0.22,
+                             marker_color=NEIGHBOUR_COLOUR, name="ONS neighbours' range", hoverinfo="skip"))
+    eng = t.dropna(subset=["england_position"])
+    fig.add_trace(go.Scatter(y=[esc(f"{r.title} ({r.label})") for r in eng.itertuples()], x=eng["england_position"],
+                             mode="markers", name="England", marker={"symbol": "line-ns", "size": 22,
+                                                                     "line": {"width": 4, "color": "#000000"}},
+                             hovertemplate="England: %{x:.0f}<extra></extra>"))
+    for group, label in COMPARE_GROUPS:
+        part = t[t["vs_england_code"].map(lambda c: COMPARE_GROUP_OF.get(c, "untested")) == group]
+        if part.empty:
+            continue
+        colour, symbol = COMPARE_STYLE[group]
+        fig.add_trace(go.Scatter(
+            y=[esc(f"{r.title} ({r.label})") for r in part.itertuples()], x=part["position"], mode="markers",
+            name=esc(f"{place}: {label}"),
+            marker={"symbol": symbol, "size": 16 if large_text else 13, "color": colour,
+                    "line": {"width": 2, "color": "#111111"}},
+            customdata=np.stack([part["value"].map(lambda v: f"{v:,.1f}"), part["unit"], part["vs_england"],
+                                 part["trend"]], axis=-1),
+            hovertemplate="%{customdata[0]} %{customdata[1]}: %{customdata[2]}; trend: %{customdata[3]}"
+                          "<extra></extra>"))
+    fig.update_layout(
+        barmode="overlay", height=height or max(320, 34 * len(t) + 140), font={"family": FONT, "size": size},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title={"text": esc(f"{place} among England's local authorities (latest period)"), "font": {"size": size + 2}},
+        xaxis={"range": [-2, 102], "tickvals": [0, 25, 50, 75, 100],
+               "ticktext": ["worst", "25", "50", "75", "best"], "title": "position among England's local authorities"},
+        legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
+    return fig

@@ -420,6 +420,63 @@ def cmd_workshop(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trend(args: argparse.Namespace) -> int:
+    from civicdata import trends
+
+    if args.list:
+        inds = trends.load_indicators()
+        rows = [{"id": d.id, "title": d.title, "unit": d.unit, "polarity": d.polarity, "source": d.source,
+                 "publisher": d.publisher, "source_url": d.source_url, "licence": d.licence,
+                 "period_type": d.period_type, "periods": d.periods, "first_period": d.first_period,
+                 "latest_period": d.latest_period, "tier": d.tier, "has_ci": d.has_ci} for d in inds.values()]
+        if args.json:
+            _print_json(rows)
+        else:
+            for r in rows:
+                print(f"{r['id']:28s} {r['first_period']:>10s} to {r['latest_period']:10s} {r['title']}")
+        return 0
+    if not args.id or not args.area:
+        raise ValueError("give an indicator id and --area CODE (or --list)")
+    out = trends.series_json(args.id, args.area)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['title']} ({out['unit']}) for {out['area']['name']} ({out['area']['code']})")
+    if out["published_for"]:
+        print(f"  {out['published_for']}")
+    eng = {p["start"]: p["value"] for p in out["england"]}
+    for p in out["series"]:
+        ci = f" (95% CI {p['lci']:g} to {p['uci']:g})" if p["lci"] is not None else ""
+        e = eng.get(p["start"])
+        val = "no value" if p["value"] is None else f"{p['value']:g}"
+        print(f"  {p['label']:>10s}  {val}{ci}" + (f"   England {e:g}" if e is not None else "")
+              + (f"  [{p['status']}]" if p["status"] else ""))
+    if out["break"]:
+        print(f"  {out['break']}")
+    if out["trend"]:
+        print(f"Trend: {out['trend']['words']}.")
+    if out["vs_england"]:
+        print(f"Latest ({out['vs_england']['period']}): {out['vs_england']['words']}.")
+    print(f"Source: {out['source']}")
+    return 0
+
+
+def cmd_peers(args: argparse.Namespace) -> int:
+    from civicdata import peers
+
+    out = peers.peers(args.code, args.kind)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['name']} ({out['code']}): ONS {args.kind} cluster {out['cluster'] or 'not allocated'}")
+    if out["description"]:
+        print(f"  {out['description']}")
+    print("Nearest English neighbours (ONS's rank):")
+    for n in out["neighbours"]:
+        print(f"  {n['rank']:2d}. {n['name']} ({n['code']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -528,6 +585,18 @@ def build_parser() -> argparse.ArgumentParser:
     jl.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     jl.add_argument("--json", action="store_true")
     jl.set_defaults(func=cmd_journey_layer)
+    tn = sub.add_parser("trend", help="a local-authority time series with England, its trend and significance",
+                        description="Local-authority time series (ONS Explore Local Statistics). " )
+    tn.add_argument("id", nargs="?", help="indicator id (see --list)")
+    tn.add_argument("--list", action="store_true", help="list every trend indicator")
+    tn.add_argument("--area", help="local authority, county, region or England code (or a name)")
+    tn.add_argument("--json", action="store_true")
+    tn.set_defaults(func=cmd_trend)
+    pe = sub.add_parser("peers", help="an authority's ONS cluster and nearest English neighbours")
+    pe.add_argument("code", help="local authority, county or combined authority code")
+    pe.add_argument("--kind", choices=["global", "economic", "demographic"], default="global")
+    pe.add_argument("--json", action="store_true")
+    pe.set_defaults(func=cmd_peers)
     ws = sub.add_parser("workshop", help="a convening workshop: create, join, vote with dots, note, tally, "
                                          "close and export the record (database: $CIVICDATA_DB_URL)")
     ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "export", "close", "delete"])

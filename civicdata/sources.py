@@ -40,6 +40,60 @@ class Source:
 _MHCLG_2019 = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
 _MHCLG_2025 = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
 _GEOPORTAL = "https://geoportal.statistics.gov.uk/"
+_ONS_CLUSTERS = ("https://www.ons.gov.uk/peoplepopulationandcommunity/wellbeing/methodologies/"
+                 "clusteringsimilarlocalauthoritiesandstatisticalnearestneighboursintheuk")
+_ELS = "https://www.ons.gov.uk/explore-local-statistics/"
+
+#: the 13 Explore Local Statistics folders: folder, CSV, original publisher, title, official source, periods
+_TRENDS: list[tuple[str, str, str, str, str, str]] = [
+    ("healthy-life-expectancy", "healthy-life-expectancy.csv.gz", "Office for National Statistics",
+     "Healthy life expectancy, male and female",
+     "https://www.ons.gov.uk/peoplepopulationandcommunity/healthandsocialcare/healthandlifeexpectancies/bulletins/"
+     "healthstatelifeexpectanciesuk/previousreleases", "2011-13 to 2022-24"),
+    ("preventable-cardiovascular-mortality-england", "preventable-cardiovascular-mortality-england.csv.gz",
+     "Office for Health Improvement and Disparities", "Preventable cardiovascular mortality, under 75",
+     "https://fingertips.phe.org.uk/profile/public-health-outcomes-framework", "2001-03 to 2022-24"),
+    ("persistent-absences-for-all-pupils", "persistent-absences-for-all-pupils.csv.gz", "Department for Education",
+     "Persistent absence, all pupils",
+     "https://explore-education-statistics.service.gov.uk/find-statistics/pupil-absence-in-schools-in-england",
+     "2006/07 to 2024/25"),
+    ("persistent-absences-for-pupils-eligible-for-free-school-meals",
+     "persistent-absences-for-pupils-eligible-for-free-school-meals.csv.gz", "Department for Education",
+     "Persistent absence, pupils eligible for free school meals",
+     "https://explore-education-statistics.service.gov.uk/find-statistics/pupil-absence-in-schools-in-england",
+     "2018/19 to 2024/25"),
+    ("children-in-poverty-2014-2023", "children-in-relative-poverty.csv.gz", "Department for Work and Pensions",
+     "Children in relative low income families (0 to 15)",
+     "https://www.gov.uk/government/collections/children-in-low-income-families-local-area-statistics",
+     "FYE 2015 to FYE 2024"),
+    ("children-in-relative-poverty-latest", "children-in-relative-poverty.csv.gz", "Department for Work and Pensions",
+     "Children in relative low income families, before and after housing costs",
+     "https://www.gov.uk/government/collections/children-in-low-income-families-local-area-statistics",
+     "FYE 2022 to FYE 2025"),
+    ("early-years", "early-years.csv.gz", "Department for Education", "Early years foundation stage profile",
+     "https://explore-education-statistics.service.gov.uk/find-statistics/early-years-foundation-stage-profile-results",
+     "2021/22 to 2024/25"),
+    ("gcses-in-english-and-maths", "gcses-in-english-and-maths.csv.gz", "Department for Education",
+     "GCSEs in English and maths by 19",
+     "https://explore-education-statistics.service.gov.uk/find-statistics/level-2-and-3-attainment-by-young-people-aged-19",
+     "2016/17 to 2024/25"),
+    ("pupils-at-expected-standards-by-end-of-primary-school",
+     "pupils-at-expected-standards-by-end-of-primary-school.csv.gz", "Department for Education",
+     "Key stage 2: expected standard in reading, writing and maths",
+     "https://explore-education-statistics.service.gov.uk/find-statistics/key-stage-2-attainment", "2018/19 to 2024/25"),
+    ("adult-obesity-prevalence", "adult-obesity-prevalence.csv.gz", "Office for Health Improvement and Disparities",
+     "Adult obesity prevalence", "https://fingertips.phe.org.uk/profile/obesity-physical-activity-nutrition",
+     "2015/16 to 2024/25"),
+    ("cancer-diagnosis-at-stage-1-and-2", "cancer-diagnosis-at-stage-1-and-2.csv.gz",
+     "Office for Health Improvement and Disparities", "Cancer diagnosed at stage 1 or 2",
+     "https://fingertips.phe.org.uk/profile/public-health-outcomes-framework", "2013 to 2022"),
+    ("gross-disposable-household-income-per-head", "gross-disposable-household-income-per-head.csv.gz",
+     "Office for National Statistics", "Gross disposable household income per head",
+     "https://www.ons.gov.uk/economy/regionalaccounts/grossdisposablehouseholdincome", "1997 to 2023"),
+    ("claimant-count", "claimant-count.csv.gz", "Office for National Statistics", "Claimant count (16 to 64)",
+     "https://www.ons.gov.uk/employmentandlabourmarket/peopleinwork/employmentandemployeetypes/bulletins/"
+     "regionallabourmarket/previousreleases", "2001 to 2025"),
+]
 
 SOURCES: dict[str, Source] = {
     s.key: s
@@ -238,5 +292,33 @@ SOURCES: dict[str, Source] = {
         Source("chester_gtfs", "transport/chester-20230816-small_gtfs.zip",
                "Department for Transport, Bus Open Data Service", "Chester GTFS extract (subset of routes)",
                "https://data.bus-data.dft.gov.uk/", "2023-08-16", "point (WGS84)"),
+        # ---- trends, peers and IoD editions (issue 26)
+        *[Source(f"trend:{folder}", f"trends/{folder}/{csv}", publisher, f"{title} (ONS Explore Local Statistics data)",
+                 url, vintage, "local authority (ELS codes, 2023+ boundaries)")
+          for folder, csv, publisher, title, url, vintage in _TRENDS],
+        Source("ons_clusters", "similar_areas/ons_la_clusters_2026/cluster-allocation.csv",
+               "Office for National Statistics", "Similar areas: cluster allocation of UK local authorities",
+               _ONS_CLUSTERS, "2026 update", "LAD (2023+ codes)", "Open Government Licence v3.0 (app code MIT)"),
+        Source("ons_cluster_descriptions", "similar_areas/ons_la_clusters_2026/cluster-descriptions.json",
+               "Office for National Statistics", "Similar areas: what each cluster means",
+               _ONS_CLUSTERS, "2026 update", "none", "Open Government Licence v3.0 (app code MIT)"),
+        *[Source(f"ons_neighbours_{kind}", f"similar_areas/ons_la_clusters_2026/{kind}-neighbours.csv",
+                 "Office for National Statistics", f"Similar areas: 20 nearest neighbours ({kind})",
+                 _ONS_CLUSTERS, "2026 update", "LAD, county, combined authority (2023+ codes)",
+                 "Open Government Licence v3.0 (app code MIT)")
+          for kind in ("global", "economic", "demographic")],
+        Source("iod2015_lsoa", "deprivation/iod2015_lsoa11/imd2015_lsoa11_england.csv.gz",
+               "DCLG (via the humaniverse IMD package)", "English Indices of Deprivation 2015: IMD score, rank, decile",
+               "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2015", "2015", "LSOA 2011"),
+        Source("iod2015_lad", "deprivation/iod_lad_summaries_2015_2019_2025/IoD2015.csv",
+               "DCLG (re-aggregated to 2019 districts by Trafford Data Lab)",
+               "English Indices of Deprivation 2015: local authority summaries on LAD 2019",
+               "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2015", "2015", "LAD 2019"),
+        Source("iod2019_lad", "deprivation/iod_lad_summaries_2015_2019_2025/IoD2019.csv",
+               "MHCLG (tidied by Trafford Data Lab)", "English Indices of Deprivation 2019, File 10: local authority "
+               "summaries", _MHCLG_2019, "2019", "LAD 2019"),
+        Source("eng_utla21", "geography/england/boundaries_utla21_ultra_generalised.parquet",
+               "Office for National Statistics (via British Red Cross geographr)",
+               "Upper-tier local authorities 2021 boundaries, ultra generalised", _GEOPORTAL, "2021", "UTLA 2021"),
     ]
 }
