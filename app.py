@@ -11,6 +11,7 @@ st.html(A11Y_CSS)
 
 pages = [
     st.Page("views/area_map.py", title="Area map", icon=":material/map:", default=True),
+    st.Page("views/trends.py", title="Trends and peers", icon=":material/trending_up:"),
     st.Page("views/metro_line.py", title="Metro line", icon=":material/tram:"),
     st.Page("views/school_to_clinic.py", title="School to clinic", icon=":material/directions_bus:"),
     st.Page("views/strategic_focus.py", title="Strategic focus", icon=":material/target:"),

@@ -240,6 +240,52 @@ def build_trends(sources: Path, bundle: Bundle, boundaries_ltla24: gpd.GeoDataFr
                        "is the upper-tier authority (2021) containing a point inside the district (LAD 2024)")
     _build_peers(sources, bundle, out_dir, problems)
     _build_iod_editions(sources, bundle, out_dir, problems)
+    _build_trend_layers(bundle, folders)
+
+
+def _worsening_unit(unit: str) -> str:
+    return {"%": "percentage points", "£": "£", "years": "years"}.get(unit, unit) + " (+ = worse)"
+
+
+def _build_trend_layers(bundle: Bundle, folders: list[str]) -> None:
+    """Each series as two layers for England's local authorities (LAD 2024): its latest value, and how
+    much worse it got over the last three periods (:data:`civicdata.trends.WORSENING_RULE`), so the
+    England map and Strategic focus can use them."""
+    from civicdata import trends
+    from civicdata.build import _write, _write_layer
+    from civicdata.geography import load_lookup
+
+    lad = load_lookup("lad24", bundle.out)
+    codes = sorted(c for c in lad["lad24_code"] if c[:3] in ("E06", "E07", "E08", "E09"))
+    table = pd.DataFrame({"lad24_code": codes})
+    for ind in trends.load_indicators(bundle.out).values():
+        latest = trends.latest_by_area(ind.id, codes, bundle.out)
+        worse = trends.worsening_by_area(ind.id, codes, bundle.out)
+        table[f"{ind.id}_latest"] = latest["value"].to_numpy()
+        table[f"{ind.id}_worsening"] = worse["worsening"].to_numpy()
+        county_note = (" Districts take their county's figure: it is published for counties and unitary "
+                       "authorities only." if ind.tier == "upper" else "")
+        common = {"geography": "lad", "file": "trends_lad24.parquet", "key_column": "lad24_code",
+                  "source": f"{ind.publisher}, via ONS Explore Local Statistics", "source_url": ind.source_url,
+                  "licence": ind.licence, "theme": "trends",
+                  "coverage": "published for this authority or its county; re-formed authorities count periods from "
+                              "their formation"}
+        _write_layer(bundle, "indicators", {
+            **common, "id": f"trend_{ind.id}_latest", "title": f"{ind.title}: latest ({ind.latest_period})",
+            "description": f"{ind.description}. Each local authority's latest published value ({ind.period_type})."
+                           + county_note,
+            "unit": ind.unit, "polarity": ind.polarity, "value_column": f"{ind.id}_latest",
+            "vintage": ind.latest_period})
+        _write_layer(bundle, "indicators", {
+            **common, "id": f"trend_{ind.id}_worsening", "title": f"{ind.title}: getting worse (last three periods)",
+            "description": f"{ind.title}. {trends.WORSENING_RULE}" + county_note,
+            "unit": _worsening_unit(ind.unit), "polarity": "higher_is_worse", "value_column": f"{ind.id}_worsening",
+            "vintage": f"to {ind.latest_period}"})
+    _write(table, bundle.out / "indicators" / "trends_lad24.parquet")
+    bundle.record("trends_lad24", ["indicators/trends_lad24.parquet"], [f"trend:{f}" for f in folders], len(table),
+                  "LAD 2024", "Trend series as local-authority layers: latest value and change over three periods",
+                  note=trends.WORSENING_RULE + " Districts take their county's figure where a series is published for "
+                       "counties only.")
 
 
 def _areas_table(series: pd.DataFrame, sources: Path, ltla24: gpd.GeoDataFrame, problems: list[Problem]) -> pd.DataFrame:

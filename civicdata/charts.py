@@ -242,6 +242,10 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
     return fig
 
 
+SPINE_KEY = ("◆ significantly worse than England · ● better · ■ similar · ○ not tested · black bar: England · "
+             "orange: ONS neighbours · left = worse")
+
+
 def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False, height: int | None = None) -> go.Figure:
     """Every indicator's latest value placed among England's local authorities (0 = worst, 100 = best:
     polarity-aware, worse always left): the full range in light grey, the middle half darker, England
@@ -282,9 +286,14 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
                           "<extra></extra>"))
     fig.update_layout(
         barmode="overlay", height=height or max(320, 34 * len(t) + 140), font={"family": FONT, "size": size},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        title={"text": esc(f"{place} among England's local authorities (latest period)"), "font": {"size": size + 2}},
-        xaxis={"range": [-2, 102], "tickvals": [0, 25, 50, 75, 100],
-               "ticktext": ["worst", "25", "50", "75", "best"], "title": "position among England's local authorities"},
-        legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
+        margin={"l": 10, "r": 10, "t": 10 if large_text else 50, "b": 10},
+        title=None if large_text else {"text": esc(f"{place} among England's local authorities (latest period)"),
+                                       "font": {"size": size + 2}},
+        xaxis={"range": [-2, 102], "tickvals": [0, 25, 50, 75, 100], "ticktext": ["worst", "25", "50", "75", "best"],
+               "title": None if large_text else "position among England's local authorities",
+               "tickfont": {"color": "#111111"}},
+        yaxis={"tickfont": {"color": "#111111", "size": 15 if large_text else size}, "automargin": True},
+        # on a projector the key is a line of text under the chart (:data:`SPINE_KEY`): a legend would take half
+        # the screen at 1280x720
+        showlegend=not large_text, legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
     return fig

@@ -221,11 +221,15 @@ def national_lad_frame(desc: LayerDescriptor, data_dir: Path | None = None) -> g
     ``geometry``.
     """
     nat = load_layer(desc)
-    w = population_weights(desc.geography, data_dir)
-    m = w.merge(nat[["code", "value"]], on="code", how="inner").dropna(subset=["value", "weight"])
-    m["wv"] = m["value"] * m["weight"]
-    agg = m.groupby("lad24_code").agg(wv=("wv", "sum"), weight=("weight", "sum"), areas=("code", "nunique"))
-    agg["value"] = agg["wv"] / agg["weight"]
+    if desc.geography == "lad":  # already one value per local authority: nothing to aggregate
+        agg = nat.dropna(subset=["value"]).drop_duplicates("code").set_index("code")[["value"]].assign(areas=1)
+        agg.index.name = "lad24_code"
+    else:
+        w = population_weights(desc.geography, data_dir)
+        m = w.merge(nat[["code", "value"]], on="code", how="inner").dropna(subset=["value", "weight"])
+        m["wv"] = m["value"] * m["weight"]
+        agg = m.groupby("lad24_code").agg(wv=("wv", "sum"), weight=("weight", "sum"), areas=("code", "nunique"))
+        agg["value"] = agg["wv"] / agg["weight"]
     lad = load_boundaries("ltla24", "england", data_dir).pipe(code_name)
     out = lad.merge(agg[["value", "areas"]].reset_index().rename(columns={"lad24_code": "code"}), on="code", how="left")
     agg_desc = aggregate_descriptor(desc)

@@ -520,8 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("focus", help="rank places or schools on a weighted mix of indicators",
                        description="Rank places or schools on a weighted mix of indicators. Completeness: "
                                    + COMPLETENESS_RULE + " (--include-incomplete switches it.)")
-    f.add_argument("--unit", required=True, choices=["lsoa11", "lsoa21", "msoa11", "ward", "school"])
-    f.add_argument("--within", required=True, help="LAD code or name, or E47000001 for all of Greater Manchester")
+    f.add_argument("--unit", required=True, choices=["lsoa11", "lsoa21", "msoa11", "ward", "school", "lad"])
+    f.add_argument("--within", required=True, help="LAD code or name, or E47000001 for all of Greater Manchester; "
+                                                    "with --unit lad: E92000001 (England) or a region code (E12…)")
     f.add_argument("--indicator", action="append", required=True, metavar="LAYER_ID=WEIGHT")
     f.add_argument("--top", type=int, default=10,
                    help="print only the first N places (ranked first, then those not ranked); also the N of "

@@ -38,11 +38,13 @@ COMPLETENESS_RULE = ("A place is ranked only when it has a value for every weigh
                      "they are ranked on the indicators they have and marked “partial data”.")
 PARTIAL_MARK = "†"
 
-UNITS = ("lsoa11", "lsoa21", "msoa11", "ward", "school")
+UNITS = ("lsoa11", "lsoa21", "msoa11", "ward", "school", "lad")
 UNIT_LABELS = {"lsoa11": "LSOA (2011)", "lsoa21": "LSOA (2021)", "msoa11": "MSOA (2011)", "ward": "ward (2024)",
-               "school": "school"}
+               "school": "school", "lad": "local authority (2024)"}
 UNIT_PLURALS = {"lsoa11": "LSOAs (2011)", "lsoa21": "LSOAs (2021)", "msoa11": "MSOAs (2011)", "ward": "wards (2024)",
-                "school": "schools"}
+                "school": "schools", "lad": "local authorities (2024)"}
+#: where local authorities are ranked: England, or one of its regions (region 2024 codes)
+ENGLAND_CODE = "E92000001"
 DEFAULT_SEED = 20251022
 DEFAULT_DRAWS = 500
 PERTURB = 0.25
@@ -62,6 +64,7 @@ CARRY_RULES = {
     "lsoa->msoa11": "population-weighted mean (mid-2015) of the MSOA's LSOA 2011 values",
     "lsoa->ward": "population-weighted mean (Census 2021) of the ward's LSOA 2021 values",
     "lsoa->school": "a school takes the value of its LSOA 2021",
+    "lsoa->lad": "population-weighted mean (Census 2021) of the authority's LSOA 2021 values",
     "urn->area": "pupil-weighted mean of the schools located in the area",
     "practice->area": ("list-size-weighted mean of the GP practices located in the area (their 2025 location; a "
                        "practice's patients may live elsewhere); an area with no practice has no value, never zero"),
@@ -146,6 +149,19 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: li
             raise ValueError("a trust's places are its schools: use the unit 'school'")
         f = _school_units(lambda s: s["urn"].astype(str).isin(set(map(str, urns))), data_dir)
         return Units("school", area_code, area_name or "the trust", f.sort_values("code").reset_index(drop=True))
+    if unit == "lad":
+        lad = load_lookup("lad24", data_dir)
+        lad = lad[lad["lad24_code"].str.match(r"^E0[6789]")]
+        if area_code == ENGLAND_CODE:
+            area_name = "England"
+        elif area_code in set(lad["region24_code"]):
+            lad = lad[lad["region24_code"] == area_code]
+            area_name = lad["region24_name"].iloc[0]
+        else:
+            raise ValueError(f"local authorities are ranked within England ({ENGLAND_CODE}) or a region (E12…); "
+                             f"{area_code!r} is neither")
+        f = pd.DataFrame({"code": lad["lad24_code"], "name": lad["lad24_name"], "ons_name": lad["lad24_name"]})
+        return Units("lad", area_code, area_name, f.sort_values("code").reset_index(drop=True))
     if area_code == settings.GM_CAUTH_CODE:
         lads = list(settings.GM_LAD_CODES)
         area_name = "Greater Manchester"
@@ -185,7 +201,9 @@ def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> 
             return codes.map(layer).astype(float), CARRY_RULES["same"]
         s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
         s = s.assign(value=s["urn"].astype(str).map(layer))
-        if u in ("lsoa21", "ward"):
+        if u == "lad":
+            key = s["lsoa21_code"].map(load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["lad24_code"])
+        elif u in ("lsoa21", "ward"):
             key = s["lsoa21_code"] if u == "lsoa21" else s["lsoa21_code"].map(
                 load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["ward24_code"])
         else:
@@ -205,11 +223,11 @@ def carry(desc: LayerDescriptor, units: Units, data_dir: Path | None = None) -> 
         l11 = load_lookup("lsoa11", data_dir)
         agg = _wmean(l11["lsoa11_code"].map(v), l11["population_mid2015"].astype(float), l11["msoa11_code"])
         return codes.map(agg).astype(float), f"{rule}; then {CARRY_RULES['lsoa->msoa11']}"
-    if u == "ward":
+    if u in ("ward", "lad"):
         v, rule = values_at_lsoa(desc, "lsoa21", data_dir)
         l21 = load_lookup("lsoa21", data_dir)
-        agg = _wmean(l21["lsoa21_code"].map(v), l21["population2021"].astype(float), l21["ward24_code"])
-        return codes.map(agg).astype(float), f"{rule}; then {CARRY_RULES['lsoa->ward']}"
+        agg = _wmean(l21["lsoa21_code"].map(v), l21["population2021"].astype(float), l21[f"{u}24_code"])
+        return codes.map(agg).astype(float), f"{rule}; then {CARRY_RULES[f'lsoa->{u}']}"
     v, rule = values_at_lsoa(desc, "lsoa21", data_dir)
     return units.frame["lsoa21_code"].map(v).astype(float), f"{rule}; then {CARRY_RULES['lsoa->school']}"
 
@@ -220,8 +238,8 @@ def _carry_practices(desc: LayerDescriptor, units: Units, data_dir: Path | None)
     u = units.unit
     if u in ("lsoa21", "school"):
         key = p["lsoa21_code"]
-    elif u == "ward":
-        key = p["lsoa21_code"].map(load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["ward24_code"])
+    elif u in ("ward", "lad"):
+        key = p["lsoa21_code"].map(load_lookup("lsoa21", data_dir).set_index("lsoa21_code")[f"{u}24_code"])
     else:  # 2011 units through the ONS LSOA 2011 <-> 2021 lookup (the LSOA 2011 the practice's LSOA 2021 came from)
         x = load_lookup("lsoa11_lsoa21", data_dir).drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lsoa11_code"]
         key = p["lsoa21_code"].map(x)
@@ -253,7 +271,7 @@ def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
         return pd.Series("no school in the area has a value", index=units.frame.index)
     if desc.geography == "practice":
         return pd.Series("no GP practice located in the area", index=units.frame.index)
-    where = {"school": "its LSOA 2021", "msoa11": "its LSOAs", "ward": "its LSOAs"}.get(units.unit)
+    where = {"school": "its LSOA 2021", "msoa11": "its LSOAs", "ward": "its LSOAs", "lad": "its LSOAs"}.get(units.unit)
     label = GEOGRAPHY_LABELS.get(desc.geography, desc.geography)
     text = f"not published for {where} ({label})" if where else f"not published for its {label}"
     if desc.coverage:
@@ -458,6 +476,13 @@ def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.Data
                          f"{area_name} median")
             continue
         pct = row[f"n_{lid}"]
+        if desc.id.startswith("trend_") and desc.id.endswith("_worsening"):
+            what = desc.title.split(":")[0]
+            unit = desc.unit.replace(" (+ = worse)", "")
+            parts.append(f"{what[0].lower() + what[1:]} {'worse' if v > 0 else 'better' if v < 0 else 'unchanged'}"
+                         f"{f' by {abs(v):.3g} {unit}' if v else ''} over the last three periods (more need than "
+                         f"{pct:.0f}% of places)")
+            continue
         name = desc.title.split(",")[0].split(" (")[0]
         unit = "" if desc.unit.startswith(("rank", "decile", "score")) or desc.unit in name else f" {desc.unit}"
         parts.append(f"{name[0].lower() + name[1:]} {v:.3g}{unit} (more need than {pct:.0f}% of places)")
@@ -490,8 +515,8 @@ def _place_lsoa21(unit: str, code: str, data_dir: Path | None) -> list[str]:
         l11 = load_lookup("lsoa11", data_dir)
         kids = set(l11.loc[l11["msoa11_code"] == code, "lsoa11_code"])
         return sorted(x.loc[x["lsoa11_code"].isin(kids), "lsoa21_code"].unique())
-    if unit == "ward":
-        return sorted(l21.loc[l21["ward24_code"] == code, "lsoa21_code"])
+    if unit in ("ward", "lad"):
+        return sorted(l21.loc[l21[f"{unit}24_code"] == code, "lsoa21_code"])
     s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
     hit = s[s["urn"].astype(str) == str(code)]
     if hit.empty:
@@ -527,8 +552,12 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
         if isinstance(ca, str) and ca:
             out.append({"role": "Combined authority", "name": lad.at[lc, "cauth23_name"], "code": ca, "detail": "",
                         "source": "ONS LAD 2023 to combined authority lookup"})
-    for (wc, wn), n in rows.groupby(["ward24_code", "ward24_name"]).size().items():
-        out.append({"role": "Ward", "name": wn, "code": wc, "detail": f"{n} of the place's LSOAs", "source": ons})
+    wards = rows.groupby(["ward24_code", "ward24_name"]).size()
+    if unit == "lad":  # a whole authority: its wards counted, not listed one by one
+        out.append({"role": "Wards", "name": f"{len(wards)} wards", "code": "", "detail": "", "source": ons})
+    else:
+        for (wc, wn), n in wards.items():
+            out.append({"role": "Ward", "name": wn, "code": wc, "detail": f"{n} of the place's LSOAs", "source": ons})
     for (ic, iname), _ in rows.groupby(["icb24_code", "icb24_name"]).size().items():
         out.append({"role": "NHS Integrated Care Board", "name": iname, "code": ic, "detail": "", "source": ons})
     for (sc, sn), _ in rows.groupby(["sicbl24_code", "sicbl24_name"]).size().items():

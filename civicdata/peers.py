@@ -64,8 +64,18 @@ def cluster_descriptions(data_dir: Path | None = None) -> dict[str, dict[str, st
     return _descriptions(str(p), p.stat().st_mtime)
 
 
+def _stamp(data_dir: Path | None) -> tuple[str, float]:
+    d = _dir(data_dir)
+    return str(d), max(p.stat().st_mtime for p in d.glob("*.parquet"))
+
+
 def area_names(data_dir: Path | None = None) -> dict[str, str]:
     """Names of every code the trends and peers know (ELS areas, ONS clusters, LAD 2024)."""
+    return _area_names(data_dir, _stamp(data_dir))
+
+
+@lru_cache(maxsize=4)
+def _area_names(data_dir: Path | None, stamp: tuple) -> dict[str, str]:
     from civicdata.geography import load_lookup
 
     out = dict(zip(load_clusters(data_dir)["area_code"], load_clusters(data_dir)["area_name"]))
@@ -81,6 +91,11 @@ def recodes(data_dir: Path | None = None) -> dict[str, str]:
     boundary change, e.g. Barnsley's 2024 code E08000016 -> E08000038 in 2025): old -> new. A county
     replaced by a unitary authority of the same name (North Yorkshire, Somerset, Buckinghamshire, Dorset)
     is a new authority, not a re-coding."""
+    return _recodes(data_dir, _stamp(data_dir))
+
+
+@lru_cache(maxsize=4)
+def _recodes(data_dir: Path | None, stamp: tuple) -> dict[str, str]:
     areas = _table("areas.parquet", data_dir)
     names = dict(zip(areas["area_code"], areas["area_name"]))
     types = dict(zip(areas["area_code"], areas["area_type"]))
@@ -99,13 +114,18 @@ def ons_code(code: str, data_dir: Path | None = None) -> str:
 
 def app_code(code: str, data_dir: Path | None = None) -> str:
     """The LAD 2024 code the app's maps use for an ONS 2023+ code (the inverse of :func:`ons_code`)."""
-    from civicdata.geography import load_lookup
-
-    lad = set(load_lookup("lad24", data_dir)["lad24_code"])
+    lad = _lad24(data_dir, _stamp(data_dir))
     if code in lad:
         return code
     back = {new: old for old, new in recodes(data_dir).items() if old in lad}
     return back.get(code, code)
+
+
+@lru_cache(maxsize=4)
+def _lad24(data_dir: Path | None, stamp: tuple) -> frozenset[str]:
+    from civicdata.geography import load_lookup
+
+    return frozenset(load_lookup("lad24", data_dir)["lad24_code"].tolist())
 
 
 def _check_kind(kind: str) -> None:
@@ -118,13 +138,24 @@ def check_code(code: str, data_dir: Path | None = None) -> str:
     neighbours are listed for it."""
     code = code.strip().upper()
     oc = ons_code(code, data_dir)
-    if oc in set(load_neighbours(data_dir)["area_code"]):
+    if oc in _listed(data_dir, _stamp(data_dir)):
         return oc
     names = area_names(data_dir)
     close = difflib.get_close_matches(code, list(names), n=3, cutoff=0.8)
     hint = f" Did you mean {', '.join(f'{c} ({names[c]})' for c in close)}?" if close else ""
     raise UnknownAreaError(f"{code!r} is not a local authority, county or combined authority in ONS's similar-areas "
                            f"files (2023+ codes).{hint}")
+
+
+@lru_cache(maxsize=4)
+def _listed(data_dir: Path | None, stamp: tuple) -> frozenset[str]:
+    return frozenset(load_neighbours(data_dir)["area_code"].tolist())
+
+
+@lru_cache(maxsize=4)
+def _by_area(data_dir: Path | None, stamp: tuple) -> dict:
+    n = load_neighbours(data_dir)
+    return {k: g.sort_values("rank") for k, g in n.groupby(["area_code", "kind"], sort=False)}
 
 
 @dataclass(frozen=True)
@@ -151,8 +182,7 @@ def neighbours(code: str, kind: str = "global", england_only: bool = True,
     differs), ``name``, ``rank`` (ONS's position, 1 = nearest, kept when others are filtered out)."""
     _check_kind(kind)
     oc = check_code(code, data_dir)
-    n = load_neighbours(data_dir)
-    n = n[(n["area_code"] == oc) & (n["kind"] == kind)].sort_values("rank")
+    n = _by_area(data_dir, _stamp(data_dir)).get((oc, kind), load_neighbours(data_dir).iloc[:0])
     if england_only:
         n = n[n["neighbour_code"].str.startswith("E")]
     names = area_names(data_dir)

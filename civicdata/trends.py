@@ -202,6 +202,18 @@ def indicator_rows(indicator_id: str, data_dir: Path | None = None) -> pd.DataFr
     return _by_indicator(str(p), p.stat().st_mtime).get(indicator_id, load_series(data_dir).iloc[:0])
 
 
+@lru_cache(maxsize=64)
+def _codes(path: str, mtime: float, indicator_id: str) -> frozenset[str]:
+    return frozenset(_by_indicator(path, mtime)[indicator_id]["area_code"].tolist())
+
+
+def indicator_codes(indicator_id: str, data_dir: Path | None = None) -> frozenset[str]:
+    """Every area code with a row for the indicator."""
+    get_indicator(indicator_id, data_dir)
+    p = _dir(data_dir) / "series.parquet"
+    return _codes(str(p), p.stat().st_mtime, indicator_id)
+
+
 def _area_row(code: str, data_dir: Path | None) -> pd.Series | None:
     a = load_areas(data_dir)
     r = a[a["area_code"] == code]
@@ -277,8 +289,7 @@ def _segment(rows: pd.DataFrame, code: str, note: str = "") -> Segment | None:
 def resolve_series_code(indicator_id: str, code: str, data_dir: Path | None = None) -> tuple[str | None, str]:
     """The code whose series stands for the place ``code``, and why when it is not ``code`` itself
     (:data:`SERIES_RULE`). ``(None, reason)`` when the indicator is not published for the place."""
-    rows = indicator_rows(indicator_id, data_dir)
-    have = set(rows["area_code"])
+    have = indicator_codes(indicator_id, data_dir)
     if code in have:
         return code, ""
     names = peers.area_names(data_dir)
@@ -412,7 +423,7 @@ def comparator_codes(ind: TrendIndicator, rows: pd.DataFrame, data_dir: Path | N
     a = load_areas(data_dir)
     current = a[a["obsolete_since"].isna()]
     prefixes = ("E06", "E07", "E08", "E09") if ind.tier == "lower" else ("E06", "E08", "E09", "E10")
-    return set(current[current["area_code"].str[:3].isin(prefixes)]["area_code"]) & set(rows["area_code"])
+    return set(current[current["area_code"].str[:3].isin(prefixes)]["area_code"].tolist()) & indicator_codes(ind.id, data_dir)
 
 
 def la_values(indicator_id: str, period: str, data_dir: Path | None = None) -> pd.Series:
@@ -436,7 +447,7 @@ def neighbour_series(indicator_id: str, series_code: str, kind: str = "global",
         nb = pd.DataFrame(columns=["code", "app_code", "name", "rank"])
     codes = {c: c for c in nb["code"]}
     rec = peers.recodes(data_dir)
-    have = set(rows["area_code"])
+    have = indicator_codes(indicator_id, data_dir)
     for c in list(codes):  # a neighbour's figure may sit under its other code
         if c not in have:
             alt = rec.get(c) or next((o for o, n in rec.items() if n == c), None)
@@ -517,21 +528,20 @@ def summary(code: str, kind: str = "global", data_dir: Path | None = None) -> pd
 
 
 def headline(code: str, table: pd.DataFrame) -> str:
-    """One sentence for the room: how many indicators are significantly worse than England and how many
-    got worse in each of the last three periods."""
+    """One sentence for the room: how many indicators are significantly worse than England, and how many
+    got worse in each of the last three periods (:func:`getting_worse` names them)."""
     _, name = check_area(code)
     shown = table.dropna(subset=["value"])
     tested = shown[shown["vs_england_code"].isin(["worse", "better", "similar"])]
     worse = int((tested["vs_england_code"] == "worse").sum())
-    getting = shown[shown["trend"] == "worse in each of the last three periods"]["title"].tolist()
-    parts = [f"{name}: {worse} of {len(tested)} indicators with confidence intervals are significantly worse than "
-             "England"]
-    if getting:
-        parts.append(f"{len(getting)} got worse in each of the last three periods ({', '.join(getting[:3])}"
-                     + (", …" if len(getting) > 3 else "") + ")")
-    else:
-        parts.append("none got worse in each of the last three periods")
-    return "; ".join(parts) + "."
+    getting = len(getting_worse(table))
+    return (f"{name}: {worse} of {len(tested)} indicators with confidence intervals significantly worse than England; "
+            f"{getting or 'none'} of {len(shown)} worse in each of the last three periods.")
+
+
+def getting_worse(table: pd.DataFrame) -> list[str]:
+    """Titles of the indicators that got worse in each of the last three periods."""
+    return table[table["trend"] == "worse in each of the last three periods"]["title"].tolist()
 
 
 def worsening_by_area(indicator_id: str, codes: list[str], data_dir: Path | None = None) -> pd.DataFrame:
@@ -549,6 +559,19 @@ def worsening_by_area(indicator_id: str, codes: list[str], data_dir: Path | None
         t = compute_trend(seg, ind.polarity)
         out.append({"code": code, "worsening": np.nan if t.change is None else t.change, "trend": t.words,
                     "series_code": sc})
+    return pd.DataFrame(out)
+
+
+def latest_by_area(indicator_id: str, codes: list[str], data_dir: Path | None = None) -> pd.DataFrame:
+    """For each place code: ``code, value`` (the latest published value of the series that stands for it),
+    ``label`` (its period) and ``series_code`` (NaN / "" where the indicator is not published for it)."""
+    rows = indicator_rows(indicator_id, data_dir)
+    out = []
+    for code in codes:
+        sc, _why = resolve_series_code(indicator_id, code, data_dir)
+        seg = rows[rows["area_code"] == sc].dropna(subset=["value"]).sort_values("start") if sc else rows.iloc[:0]
+        out.append({"code": code, "value": float(seg["value"].iloc[-1]) if len(seg) else np.nan,
+                    "label": seg["label"].iloc[-1] if len(seg) else "", "series_code": sc or ""})
     return pd.DataFrame(out)
 
 

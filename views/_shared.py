@@ -75,6 +75,14 @@ def place_options() -> dict[str, str]:
     return out
 
 
+@st.cache_data(show_spinner=False)
+def region_options() -> dict[str, str]:
+    """code -> label: England, then its nine regions (2024), where local authorities are ranked."""
+    lad = load_lookup("lad24")
+    reg = lad[lad["region24_code"].str.startswith("E12")].drop_duplicates("region24_code").sort_values("region24_name")
+    return {"E92000001": "England (all local authorities)", **dict(zip(reg["region24_code"], reg["region24_name"]))}
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def national_frame(layer_id: str, stamp_key: tuple) -> pd.DataFrame:
     return choropleth.national_frame(catalogue().get(layer_id))
@@ -440,7 +448,7 @@ def _go(step: int) -> None:
         return
     ss.slide_index = (ss.get("slide_index", -1) + step) % len(ss.slides)
     slide = ss.slides[ss.slide_index]
-    for key in [k for k in ss.keys() if isinstance(k, str) and k[:3] in ("am_", "ml_", "fo_", "sc_")]:
+    for key in [k for k in ss.keys() if isinstance(k, str) and k[:3] in ("am_", "ml_", "fo_", "sc_", "tr_")]:
         del ss[key]  # let the target page read its state from the slide's link
     st.switch_page(slide["page"], query_params={**slide["params"], "present": "1"})
 

@@ -15,6 +15,26 @@ from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_bounda
                                  suggest_names)
 from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
 from views import _shared
+from views import trends_data
+
+
+def _trends_section(place: str, place_name: str) -> None:
+    """Is it getting worse, and is it unusual for places like this? (the Trends page in brief)."""
+    from civicdata import trends
+
+    if place not in trends_data.places():
+        return
+    table = trends_data.summary(place, "global")
+    st.markdown(f"**Trends and peers: {_shared.md_escape(trends.headline(place, table))}**")
+    shown = table.rename(columns={"title": "indicator", "label": "latest period", "value": "latest",
+                                  "england": "England", "neighbours_median": "ONS neighbours' median",
+                                  "vs_england": "against England", "trend": "trend"})
+    st.dataframe(shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
+                        "against England", "trend"]].round(2), hide_index=True, width="stretch", key="am_trends")
+    st.page_link("views/trends.py", label=f"Trends and peers for {place_name}: series, ONS neighbours, spine chart",
+                 icon=":material/trending_up:", query_params={"place": place})
+    st.caption("Source: ONS Explore Local Statistics (17 series, each from its publisher); neighbours: ONS similar "
+               "areas (2026, overall). " + trends.SIGNIFICANCE_RULE)
 
 presenting = _shared.presentation("views/area_map.py")
 
@@ -332,6 +352,7 @@ if not national:
                 f"{r.england_pct:.1f}%" for r in qof.itertuples()))
             st.caption("Source: NHS England, Quality and Outcomes Framework 2022-23 (register ÷ the list QOF uses). "
                        "The district's main ICB by the ONS LSOA 2021 to ICB 2024 lookup.")
+        _trends_section(place, place_name)
         st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
         st.dataframe(most_deprived, hide_index=True, width="stretch")
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")

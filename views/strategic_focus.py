@@ -6,7 +6,7 @@ import streamlit as st
 
 from civicdata import alt_text, settings
 from civicdata.charts import build_contribution_chart
-from civicdata.focus import (COMPLETENESS_RULE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
+from civicdata.focus import (COMPLETENESS_RULE, ENGLAND_CODE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
                              export_table)
 from views import _shared
 
@@ -19,13 +19,16 @@ if not presenting:
 cat = _shared.catalogue()
 ss = st.session_state
 places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
+#: local authorities are ranked within England or a region
+regions = _shared.region_options()
 usable = [d for d in cat if d.geography != "point"]
 valid_ids = [d.id for d in usable]
 DEFAULT_WEIGHTS = {"income2025_decile": 1.0, "health2025_decile": 1.0, "le_male": 1.0, "school_fsm_pct": 1.0}
 
 if "fo_unit" not in ss:
     ss.fo_unit = _shared.param("unit", "lsoa21", UNITS)
-    ss.fo_area = _shared.param("area", settings.DEFAULT_LAD, places)
+    ss.fo_area = _shared.param("area", ENGLAND_CODE if ss.fo_unit == "lad" else settings.DEFAULT_LAD,
+                               regions if ss.fo_unit == "lad" else places)
     w = _shared.decode_weights(st.query_params.get("w"), valid_ids)
     if st.query_params.get("w") and w is None:
         st.toast("The weights in the link are not valid here; showing the default mix instead.")
@@ -36,7 +39,11 @@ if "fo_unit" not in ss:
 
 with st.sidebar:
     st.selectbox("Rank", list(UNITS), key="fo_unit", format_func=UNIT_PLURALS.get)
-    st.selectbox("Within", list(places), key="fo_area", format_func=places.get)
+    within = regions if ss.fo_unit == "lad" else places
+    if ss.fo_area not in within:  # local authorities rank within England or a region; the rest within a place
+        ss.fo_area = ENGLAND_CODE if ss.fo_unit == "lad" else ss.get("last_place", settings.DEFAULT_LAD)
+        ss.fo_area = ss.fo_area if ss.fo_area in within else settings.DEFAULT_LAD
+    st.selectbox("Within", list(within), key="fo_area", format_func=within.get)
     st.multiselect("Indicators", valid_ids, key="fo_ind",
                    format_func=lambda i: f"{cat.get(i).title} [{cat.get(i).theme}]")
     weights = {}

@@ -1,0 +1,169 @@
+"""Trends and peers: is it getting worse, and is that unusual for places like this one?"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import alt_text, settings, trends
+from civicdata.charts import SPINE_KEY, build_spine_chart, build_trend_chart
+from civicdata.iod_editions import IOD_WARNING, decile1_words
+from civicdata.maps import map_config
+from civicdata.peers import KIND_LABELS, KINDS
+from views import _shared
+from views import trends_data as data
+
+presenting = _shared.presentation("views/trends.py")
+
+st.title("Trends and peers")
+ss = st.session_state
+places = data.places()
+inds = data.indicators()
+if "tr_place" not in ss:
+    last = ss.get("last_place")
+    ss.tr_place = _shared.param("place", last if last in places else settings.DEFAULT_LAD, places)
+if "tr_kind" not in ss:
+    ss.tr_kind = _shared.param("peers", "global", KINDS)
+if "tr_indicator" not in ss:
+    ss.tr_indicator = _shared.param("indicator", "hle_female", inds)
+
+with st.sidebar:
+    st.header("Place")
+    st.selectbox("Local authority", list(places), key="tr_place", format_func=places.get)
+    st.radio("Compare with ONS's nearest neighbours", list(KINDS), key="tr_kind",
+             format_func=lambda k: KIND_LABELS[k].capitalize(),
+             help="ONS's statistical nearest neighbours, England's only, in ONS's order: overall, or on economic "
+                  "or demographic measures alone.")
+    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
+
+place, kind = ss.tr_place, ss.tr_kind
+name = places[place].replace(" (county)", "")
+if place.startswith("E0"):
+    ss.last_place = place
+st.query_params.update({"place": place, "peers": kind})
+
+table = data.summary(place, kind)
+sim = data.similar(place, kind)
+st.markdown(f"### {_shared.md_escape(trends.headline(place, table))}")
+worsening = trends.getting_worse(table)
+if worsening and not presenting:
+    st.markdown("Worse in each of the last three periods: " + _shared.md_escape("; ".join(worsening)) + ".")
+
+# ---------------------------------------------------------------- spine: every indicator against England
+spine = build_spine_chart(table, name, large_text=large)
+_shared.main_chart(spine, key="tr_spine", presenting=presenting, config=map_config())
+if presenting:
+    st.caption(SPINE_KEY)
+else:
+    _shared.text_alternative(alt_text.spine_text(table, name),
+                             table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
+                                    "neighbours_median", "published_for"]], "chart", key="tr_alt_spine")
+    st.caption(trends.SPINE_RULE + " " + trends.SIGNIFICANCE_RULE)
+
+if not presenting:
+    # ------------------------------------------------------------ similar areas
+    st.header("Places like this one")
+    if sim is None:
+        st.info(f"ONS lists no similar areas for {name}.")
+    else:
+        c1, c2 = st.columns([1, 1.2])
+        with c1:
+            if sim["cluster"]:
+                st.markdown(f"**ONS {KIND_LABELS[kind]} cluster {sim['cluster']}**")
+                st.write(sim["description"])
+            else:
+                st.markdown(f"ONS allocates no {KIND_LABELS[kind]} cluster to {_shared.md_escape(name)} "
+                            "(clusters are for lower-tier authorities).")
+            st.caption(f"Source: {sim['source']}.")
+        with c2:
+            st.markdown(f"**Nearest English neighbours ({KIND_LABELS[kind]}), in ONS's order**")
+            st.dataframe(pd.DataFrame(sim["neighbours"]).rename(columns={"rank": "ONS rank", "name": "neighbour",
+                                                                          "code": "code"})[["ONS rank", "neighbour", "code"]],
+                         hide_index=True, width="stretch", height=280, key="tr_neighbours")
+            st.caption("ONS's rank is kept: a gap means a Welsh, Scottish or Northern Irish neighbour left out. "
+                       "These neighbours are the comparators on this page.")
+
+    # ------------------------------------------------------------ one indicator over time
+    @st.fragment
+    def one_indicator() -> None:
+        st.header("One indicator over time")
+        st.selectbox("Indicator", list(inds), key="tr_indicator", format_func=inds.get)
+        ind_id = ss.tr_indicator
+        st.query_params["indicator"] = ind_id
+        s = data.area_series(ind_id, place)
+        ind = s.indicator
+        band = None
+        if s.series is not None:
+            band, _used = data.neighbour_band(ind_id, s.series.code, kind)
+        if s.published_for:
+            st.info(s.published_for[0].upper() + s.published_for[1:] + ".")
+        if s.series is None:
+            st.warning(f"{ind.title} is not published for {name}.")
+            return
+        fig = build_trend_chart(s, band, f"ONS {KIND_LABELS[kind]} neighbours", large_text=large)
+        st.plotly_chart(fig, key="tr_series", config=map_config())
+        seg = s.series.frame.dropna(subset=["value"])
+        trend = trends.compute_trend(seg, ind.polarity)
+        last = seg.iloc[-1]
+        eng = s.england.frame if s.england is not None else None
+        e = eng[eng["start"] == last["start"]]["value"] if eng is not None else pd.Series(dtype=float)
+        vs, _code = trends.compare_with_england(last["value"], last["lci"], last["uci"],
+                                                float(e.iloc[0]) if len(e) else None, ind.polarity)
+        table_behind = s.series.frame.assign(area=f"{s.series.name} ({s.series.code})")
+        if s.england is not None:
+            table_behind = pd.concat([table_behind, s.england.frame.assign(area="England")])
+        for b in s.before:
+            table_behind = pd.concat([table_behind, b.frame.assign(area=f"{b.name} ({b.code}), before the break")])
+        _shared.text_alternative(alt_text.trend_text(s, trend.words, vs, band), table_behind, "chart",
+                                 key="tr_alt_series")
+        c1, c2 = st.columns(2)
+        c1.metric(f"Latest ({last['label']})", ind.fmt(last["value"]),
+                  help="95% CI " + (f"{ind.fmt(last['lci'])} to {ind.fmt(last['uci'])}" if pd.notna(last["lci"])
+                                    else "not published"))
+        c1.markdown(f"**{vs[0].upper() + vs[1:]}**")
+        c2.markdown(f"**Trend: {trend.words}**")
+        if s.break_note:
+            st.warning(s.break_note)
+        st.caption(trends.TREND_RULE + " " + trends.SIGNIFICANCE_RULE + " " + trends.SERIES_RULE)
+        st.caption(f"{ind.description}. Period: {ind.period_type}. Source: {ind.source}; {ind.licence}. "
+                   f"[Publisher's page]({ind.source_url})")
+        if ind.caveats:
+            with st.expander("The publisher's caveats"):
+                st.markdown(_shared.md_escape(ind.caveats))
+
+    one_indicator()
+
+    # ------------------------------------------------------------ every indicator
+    st.header("Every indicator: latest, England, neighbours, trend")
+    shown = table.rename(columns={"title": "indicator", "label": "latest period", "value": "latest",
+                                  "england": "England", "region": "region", "neighbours_median": "neighbours' median",
+                                  "vs_england": "against England", "trend": "trend",
+                                  "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
+    st.dataframe(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
+                        "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
+                 hide_index=True, width="stretch", key="tr_table")
+    st.download_button("Download this table (CSV)", table.to_csv(index=False).encode("utf-8"),
+                       file_name=f"trends_{place}_{kind}.csv", mime="text/csv")
+
+    # ------------------------------------------------------------ IoD over three editions
+    if place.startswith("E0"):
+        st.header("Deprivation over three editions (IoD2015, IoD2019, IoD2025)")
+        lad, changes = data.editions(place)
+        st.warning(IOD_WARNING)
+        shown = lad.rename(columns={"edition": "IoD edition", "lad_name": "district", "lad_code": "code",
+                                    "lad_code_vintage": "code vintage",
+                                    "rank_average_score": "IMD rank of average score (1 = most deprived)",
+                                    "districts": "of districts", "pct_lsoas_decile1": "% of LSOAs in England's most "
+                                                                                      "deprived 10%"})
+        st.dataframe(shown, hide_index=True, width="stretch", key="tr_iod_lad")
+        for line in decile1_words(changes, name):
+            st.markdown("- " + _shared.md_escape(line))
+        c1, c2 = st.columns(2)
+        for col, key, title in ((c1, "2015_2019", "IoD2015 → IoD2019 (LSOA 2011)"),
+                                (c2, "2019_2025", "IoD2019 → IoD2025 (unchanged LSOAs only)")):
+            with col:
+                st.markdown(f"**LSOAs by IMD decile, {title}** (rows: earlier decile; columns: later)")
+                st.dataframe(changes[key], width="stretch", key=f"tr_x_{key}")
+        st.caption("Sources: MHCLG English Indices of Deprivation 2015, 2019 and 2025 (LA summaries: 2015 "
+                   "re-aggregated to 2019 districts by Trafford Data Lab); ONS LSOA 2011 to 2021 lookup. OGL v3.0.")
+_shared.footer()
