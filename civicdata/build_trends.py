@@ -6,9 +6,9 @@ reported at once, deterministic output, no value invented).
 * ``series.parquet`` — one tidy table of every local-authority series from ONS Explore Local
   Statistics (ELS): ``indicator_id, area_code, area_name, area_type, period, start, end, label,
   value, lci, uci, status, notes``. Codes are as ELS publishes them (2023+ boundaries; Barnsley and
-  Sheffield have 2025 codes alongside their older ones). Unitary authorities appear in ELS under both
-  "Local Authority District" and "County or Unitary Authority" with the same values: they are kept
-  once (the build checks the values agree), never summed.
+  Sheffield have 2025 codes alongside their older ones). One row per area and period: should ELS list an
+  area under both of its tier labels, the build keeps one row, and refuses two different values. Counties
+  and their districts both appear; comparisons pick one tier (:func:`civicdata.trends.comparator_codes`).
 * ``<indicator>.toml`` — one descriptor per indicator (:data:`civicdata.trends.TREND_FIELDS`).
 * ``areas.parquet`` — every area code in the series with its type, successor code(s) and the year it
   became obsolete (from ELS's notes), and for current English districts their county (upper tier)
@@ -191,7 +191,7 @@ def build_trends(sources: Path, bundle: Bundle, boundaries_ltla24: gpd.GeoDataFr
             "value": value.to_numpy(), "lci": lci.to_numpy(), "uci": uci.to_numpy(),
             "status": rows["status"].str.strip().to_numpy(), "notes": rows["notes"].str.strip().to_numpy(),
         })
-        # unitary authorities appear under both tiers: keep one row, after checking the two agree
+        # one row per area and period: an area listed under both tier labels is kept once, if the two agree
         key = ["area_code", "period"]
         dup = tidy.duplicated(key, keep=False)
         if dup.any():
@@ -227,8 +227,8 @@ def build_trends(sources: Path, bundle: Bundle, boundaries_ltla24: gpd.GeoDataFr
     bundle.record("trend_series", ["trends/series.parquet"] + [f"trends/{d['id']}.toml" for d in descriptors],
                   [f"trend:{f}" for f in folders], len(series), "local authority, region, England (ELS codes)",
                   f"{len(descriptors)} local-authority time series (ONS Explore Local Statistics)",
-                  note="England's codes only; unitary authorities kept once (ELS lists them under both tiers with "
-                       "the same values, checked); blanks stay missing with ELS's status code")
+                  note="England's codes only; one row per area and period (checked); counties and their districts "
+                       "both kept, compared one tier at a time; blanks stay missing with ELS's status code")
 
     areas = _areas_table(series, sources, boundaries_ltla24, problems)
     _raise(problems, "trend areas")

@@ -170,6 +170,21 @@ def _dates(frame: pd.DataFrame) -> list:
     return pd.to_datetime(frame["start"]).tolist()
 
 
+def _gapped(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with an empty row where a period is missing (e.g. no persistent absence for 2019/20), so a
+    line breaks there instead of joining across the missing year."""
+    if len(frame) < 3:
+        return frame
+    d = pd.to_datetime(frame["start"])
+    step = d.diff().median()
+    gaps = d.diff() > step * 1.5
+    if not gaps.any():
+        return frame
+    blanks = pd.DataFrame({"start": (d[gaps] - step).dt.strftime("%Y-%m-%d").to_numpy()})
+    out = pd.concat([frame, blanks], ignore_index=True).sort_values("start", kind="stable")
+    return out.reset_index(drop=True)
+
+
 def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str = "ONS nearest neighbours",
                       large_text: bool = False, height: int | None = None) -> go.Figure:
     """One indicator over time for a place (:class:`civicdata.trends.AreaSeries`): the place's line with
@@ -186,11 +201,13 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
             ticks[d] = lab
 
     if band is not None and len(band):
-        x = _dates(band)
         add_ticks(band)
+        x = _dates(band)
         fig.add_trace(go.Scatter(x=x + x[::-1], y=band["high"].tolist() + band["low"].tolist()[::-1], fill="toself",
                                  fillcolor="rgba(179,88,6,0.15)", line={"width": 0}, hoverinfo="skip",
                                  name=f"{esc(neighbours_label)}: range"))
+        band = _gapped(band)
+        x = _dates(band)
         fig.add_trace(go.Scatter(x=x, y=band["median"], mode="lines", name=f"{esc(neighbours_label)}: median",
                                  line={"color": NEIGHBOUR_COLOUR, "width": 2},
                                  customdata=np.stack([band["label"], band["n"]], axis=-1),
@@ -200,24 +217,28 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
         if seg is None:
             continue
         add_ticks(seg.frame)
-        fig.add_trace(go.Scatter(x=_dates(seg.frame), y=seg.frame["value"], mode="lines", connectgaps=False,
-                                 name=esc(name or seg.name), line=style, customdata=seg.frame["label"],
+        f = _gapped(seg.frame)
+        fig.add_trace(go.Scatter(x=_dates(f), y=f["value"], mode="lines", connectgaps=False,
+                                 name=esc(name or seg.name), line=style, customdata=f["label"],
                                  hovertemplate=f"{esc(name or seg.name)} %{{customdata}}: %{{y}}<extra></extra>"))
     for seg in series.before:
         add_ticks(seg.frame)
-        fig.add_trace(go.Scatter(x=_dates(seg.frame), y=seg.frame["value"], mode="lines+markers", connectgaps=False,
+        f = _gapped(seg.frame)
+        fig.add_trace(go.Scatter(x=_dates(f), y=f["value"], mode="lines+markers", connectgaps=False,
                                  name=esc(f"Before the break: {seg.name} ({seg.code})"),
                                  line={"color": "#7f7f7f", "width": 2}, marker={"size": 7, "color": "#7f7f7f"},
-                                 customdata=seg.frame["label"],
+                                 customdata=f["label"],
                                  hovertemplate=f"{esc(seg.name)} %{{customdata}}: %{{y}}<extra></extra>"))
     if series.series is not None:
-        f = series.series.frame
-        add_ticks(f)
-        x = _dates(f)
-        if f["lci"].notna().any():
-            fig.add_trace(go.Scatter(x=x + x[::-1], y=f["uci"].tolist() + f["lci"].tolist()[::-1], fill="toself",
+        add_ticks(series.series.frame)
+        ci = series.series.frame.dropna(subset=["lci", "uci"])
+        if len(ci):
+            xc = _dates(ci)
+            fig.add_trace(go.Scatter(x=xc + xc[::-1], y=ci["uci"].tolist() + ci["lci"].tolist()[::-1], fill="toself",
                                      fillcolor="rgba(11,79,138,0.18)", line={"width": 0}, hoverinfo="skip",
                                      name=f"{esc(series.series.name)}: 95% CI"))
+        f = _gapped(series.series.frame)
+        x = _dates(f)
         fig.add_trace(go.Scatter(x=x, y=f["value"], mode="lines+markers", connectgaps=False,
                                  name=esc(f"{series.series.name} ({series.series.code})"),
                                  line={"color": PLACE_COLOUR, "width": 4 if large_text else 3},

@@ -19,7 +19,7 @@ from tests.test_browser import _ready as _run_finished
 AXE_JS = None
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SIZES = {"desktop": (1920, 1080, False), "present": (1280, 720, True), "phone": (390, 844, False)}
-PAGES = ["", "metro_line", "school_to_clinic", "strategic_focus", "trust", "workshop", "add_data", "home",
+PAGES = ["", "trends", "metro_line", "school_to_clinic", "strategic_focus", "trust", "workshop", "add_data", "home",
          "accessibility"]
 
 
@@ -90,7 +90,7 @@ def test_axe_no_serious_or_critical_violations(server, browser, workshop, mode):
         page.blocked = _offline(page)
         page.goto(url)
         _ready(page)
-        if name in ("area_map", "metro_line", "strategic_focus"):
+        if name in ("area_map", "trends", "metro_line", "strategic_focus"):
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
         for size in sizes:
             if (width, height) != SIZES[size][:2]:

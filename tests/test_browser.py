@@ -180,7 +180,7 @@ def test_area_map_orientation_draws_ward_names_offline(server, browser, place, e
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
 @pytest.mark.parametrize("path", ["/?place=E08000009&layer=imd2025_decile", "/metro_line",
-                                  "/strategic_focus?unit=lsoa21&area=E08000009"])
+                                  "/strategic_focus?unit=lsoa21&area=E08000009", "/trends?place=E06000065"])
 def test_presentation_mode_fits_the_screen(server, browser, path, size):
     """A projector cannot scroll: headline, main map or chart (and the Area map's legend) lie inside the screen."""
     w, h = size
@@ -216,6 +216,31 @@ def test_new_data_screenshots(server, browser, path, name, check):
             const t = gd._fullData.find(d => String(d.name).startsWith('Asthma prevalence')); return t._length; }""")
         assert n > 80
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.close()
+
+
+def test_trends_page_draws_the_spine_and_a_break_offline(server, browser):
+    """Trends and peers at 1920x1080, network blocked: the spine chart places all 17 indicators, and North
+    Yorkshire's persistent absence is two lines (the county before 2023, the new authority after), never one."""
+    page = _open(browser, f"{server}/trends?place=E06000065&indicator=persistent_absence", width=1920, height=1080)
+    _no_exception(page)
+    assert page.locator("h3", has_text="North Yorkshire:").count() == 1
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
+    names = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+        gd => gd._fullData.map(d => [String(d.name), d.x ? d.x.length : 0,
+                                       d.y ? Array.from(d.y).filter(v => v !== null && !Number.isNaN(v)).length : 0]))""")
+    spine, series = names[0], names[1]
+    placed = [t for t in spine if t[0].startswith("North Yorkshire:")]
+    assert sum(t[1] for t in placed) == 17  # every indicator has a marker
+    own = [t for t in series if t[0] == "North Yorkshire (E06000065)"]
+    before = [t for t in series if t[0] == "Before the break: North Yorkshire (E10000023)"]
+    assert own and before and own[0][2] == 2 and before[0][2] == 16  # 2023/24 on; 2006/07-2022/23 but 2019/20
+    assert page.get_by_text("Series break: North Yorkshire (E06000065)").count() >= 1
+    assert not page.blocked
+    page.screenshot(path=str(ARTIFACTS / "trends_north_yorkshire_1920x1080.png"))
+    page.locator("text=One indicator over time").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(ARTIFACTS / "trends_series_break_1920x1080.png"))
     page.close()
 
 

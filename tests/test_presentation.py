@@ -9,7 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["views/area_map.py", "views/metro_line.py", "views/school_to_clinic.py", "views/strategic_focus.py",
-         "views/add_data.py", "views/home.py"]
+         "views/add_data.py", "views/home.py", "views/trends.py"]
+PRESENTED = PAGES[:4] + ["views/trends.py"]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -19,7 +20,7 @@ def test_every_page_runs(page):
     assert not at.exception, at.exception
 
 
-@pytest.mark.parametrize("page", PAGES[:4])
+@pytest.mark.parametrize("page", PRESENTED)
 def test_presentation_mode_from_the_link(page):
     at = AppTest.from_file(APP, default_timeout=300)
     at.query_params["present"] = "1"

@@ -1,0 +1,105 @@
+"""AppTest drives the Trends and peers page and the Area map's trends section."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from civicdata import iod_editions, peers, trends
+from tests.conftest import open_page
+
+
+def _page(**params):
+    return open_page("views/trends.py", **params)
+
+
+def _df(at, first_column: str) -> pd.DataFrame:
+    """The table whose first column is ``first_column`` (AppTest keeps no keys on dataframes)."""
+    return next(d.value for d in at.dataframe if list(d.value.columns)[:1] == [first_column])
+
+
+def _captions(at) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_link_reproduces_place_peers_and_indicator():
+    at = _page(place="E06000065", peers="economic", indicator="persistent_absence")
+    assert at.sidebar.selectbox(key="tr_place").value == "E06000065"
+    assert at.sidebar.radio(key="tr_kind").value == "economic"
+    assert at.selectbox(key="tr_indicator").value == "persistent_absence"
+    table = trends.summary("E06000065", "economic")
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert head == "### " + trends.headline("E06000065", table)
+    # the break is said in words beside the chart and in its text alternative
+    assert any(w.value.startswith("Series break: North Yorkshire (E06000065)") for w in at.warning)
+    alt = next(c for c in _captions(at) if c.startswith("**In words:** Chart of Persistent absence"))
+    assert "E10000023" in alt and "too few periods to say" in alt
+    # similar areas: ONS's economic neighbours, in order, in the table
+    nb = _df(at, "ONS rank")
+    assert nb["code"].tolist() == [n["code"] for n in peers.peers("E06000065", "economic")["neighbours"]]
+    # rules stated on the page
+    text = " ".join(_captions(at))
+    for rule in (trends.TREND_RULE, trends.SIGNIFICANCE_RULE, trends.SPINE_RULE):
+        assert rule.replace("“", "").split(".")[0][:60] in text.replace("“", "")
+
+
+def test_switching_indicator_and_peers_updates_the_link():
+    at = _page(place="E08000009")
+    at.selectbox(key="tr_indicator").set_value("claimant_count").run()
+    assert not at.exception
+    assert at.query_params["indicator"] in ("claimant_count", ["claimant_count"])
+    at.sidebar.radio(key="tr_kind").set_value("demographic").run()
+    assert not at.exception
+    assert at.query_params["peers"] in ("demographic", ["demographic"])
+    nb = _df(at, "ONS rank")
+    assert nb["code"].tolist()[:3] == [n["code"] for n in peers.peers("E08000009", "demographic")["neighbours"]][:3]
+
+
+def test_every_indicator_table_and_iod_editions():
+    at = _page(place="E06000063")  # Cumberland: formed in 2023
+    table = _df(at, "indicator")
+    assert len(table) == 17
+    iod = _df(at, "IoD edition")
+    assert set(iod[iod["IoD edition"] == 2019]["district"]) == {"Allerdale", "Carlisle", "Copeland"}
+    assert any(w.value == iod_editions.IOD_WARNING for w in at.warning)
+    lines = [m.value for m in at.markdown if m.value.startswith("- Cumberland, IoD")]
+    assert len(lines) == 2
+
+
+def test_district_shows_its_county_figure_and_says_so():
+    at = _page(place="E07000117", indicator="hle_female")  # Burnley
+    assert any("not published for districts" in i.value.lower() and "Lancashire" in i.value for i in at.info)
+
+
+def test_invalid_link_parameters_fall_back_with_a_notice():
+    at = _page(place="E99999999", peers="nope", indicator="nothing")
+    assert at.sidebar.selectbox(key="tr_place").value == "E08000009"
+    assert at.sidebar.radio(key="tr_kind").value == "global"
+    assert sum("not valid here" in t.value for t in at.toast) == 3
+
+
+def test_presentation_is_one_slide():
+    at = _page(place="E08000009", present="1")
+    assert [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert not [h for h in at.header if h.value == "One indicator over time"]
+    assert any("left = worse" in c for c in _captions(at))
+
+
+def test_area_map_profile_has_a_trends_section():
+    at = open_page(None, place="E08000009")
+    df = _df(at, "indicator")
+    assert len(df) == 17
+    expected = trends.summary("E08000009", "global").set_index("indicator_id")
+    row = df.set_index("indicator").loc[expected.at["hle_female", "title"]]
+    assert row["latest"] == round(expected.at["hle_female", "value"], 2)
+    assert row["against England"] == expected.at["hle_female", "vs_england"]
+    assert any("Trends and peers: Trafford:" in m.value for m in at.markdown)
+
+
+def test_strategic_focus_ranks_local_authorities_in_a_region_from_the_link():
+    at = open_page("views/strategic_focus.py", unit="lad", area="E12000002",
+                   w="trend_hle_male_latest:1,trend_persistent_absence_worsening:1")
+    assert at.sidebar.selectbox(key="fo_area").value == "E12000002"
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert head.startswith("### In North West, ")
+    df = at.dataframe[0].value
+    assert len(df) == 35 and pd.isna(df.set_index("code").at["E06000063", "rank"])
