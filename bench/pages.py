@@ -44,6 +44,8 @@ PAGES = [  # (name, path, what marks the page as drawn, AppTest page, AppTest li
     ("School to clinic", "/school_to_clinic", FOLIUM, "views/school_to_clinic.py", {}),
     ("Strategic focus", "/strategic_focus", ".js-plotly-plot .barlayer", "views/strategic_focus.py", {}),
     ("Trust", "/trust?group=bench", FOLIUM, "views/trust.py", {"group": "bench"}),
+    ("Trends and peers", "/trends?place=E08000009", ".js-plotly-plot .barlayer", "views/trends.py",
+     {"place": "E08000009"}),
     ("Workshop projector", "/workshop?ws={ws}&view=projector", ".js-plotly-plot .barlayer", "views/workshop.py",
      {"ws": "{ws}", "view": "projector"}),
 ]
@@ -63,6 +65,9 @@ RERUNS = [
      lambda at: at.toggle(key="orient_on").set_value(False)),
     ("Metro line, line", "/metro_line", lambda p: _choose(p, "Line", "Blue Line (Inbound)"),
      "views/metro_line.py", {}, lambda at: at.selectbox(key="ml_line").set_value("METLBLUE:I:2023-09-21")),
+    ("Trends, indicator (a fragment)", "/trends?place=E08000009",
+     lambda p: _choose(p, "Indicator", "Claimant count (% of people aged 16 to 64)"), "views/trends.py",
+     {"place": "E08000009"}, lambda at: at.selectbox(key="tr_indicator").set_value("claimant_count")),
     ("Strategic focus, a weight", "/strategic_focus", (lambda p: _focus_slider(p, INCOME), lambda p: p.keyboard.press("ArrowRight")),
      "views/strategic_focus.py", {}, lambda at: at.slider(key="fo_w_income2025_decile").set_value(2.0)),
 ]

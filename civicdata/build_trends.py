@@ -127,13 +127,11 @@ def _read_els(sources: Path, folder: str, problems: list[Problem]) -> tuple[pd.D
     src = SOURCES[f"trend:{folder}"]
     label = src.path
     f = read_text_table(sources / src.path, label=label, problems=problems)
-    meta_path = (sources / src.path).with_name(f"{folder}.json")
-    if not meta_path.is_file():
-        meta_path = next((sources / src.path).parent.glob("*.json"), meta_path)
+    meta_src = SOURCES[f"trend-meta:{folder}"]
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8-sig")).get("ess-beta-metadata", {})
+        meta = json.loads((sources / meta_src.path).read_text(encoding="utf-8-sig")).get("ess-beta-metadata", {})
     except (OSError, ValueError) as exc:
-        problems.append(Problem(str(meta_path.relative_to(sources)), f"metadata cannot be read ({exc})"))
+        problems.append(Problem(meta_src.path, f"metadata cannot be read ({exc})"))
         meta = {}
     if f is not None and not require_columns(f, ELS_COLUMNS, label=label, problems=problems):
         f = None
@@ -224,8 +222,8 @@ def build_trends(sources: Path, bundle: Bundle, boundaries_ltla24: gpd.GeoDataFr
         text = "\n".join(f"{k} = {toml_value(v)}" for k, v in d.items()) + "\n"
         (out_dir / f"{d['id']}.toml").write_text(text, encoding="utf-8")
     folders = list(dict.fromkeys(t[1] for t in TREND_INDICATORS))
-    bundle.record("trend_series", ["trends/series.parquet"] + [f"trends/{d['id']}.toml" for d in descriptors],
-                  [f"trend:{f}" for f in folders], len(series), "local authority, region, England (ELS codes)",
+    bundle.record("trend_series", ["trends/series.parquet"],
+                  [f"trend:{f}" for f in folders] + [f"trend-meta:{f}" for f in folders], len(series), "local authority, region, England (ELS codes)",
                   f"{len(descriptors)} local-authority time series (ONS Explore Local Statistics)",
                   note="England's codes only; one row per area and period (checked); counties and their districts "
                        "both kept, compared one tier at a time; blanks stay missing with ELS's status code")
@@ -373,12 +371,14 @@ def _build_peers(sources: Path, bundle: Bundle, out_dir: Path, problems: list[Pr
     (out_dir / "cluster_descriptions.json").write_text(
         json.dumps({k: {c: desc[k][c] for c in "abcd"} for k in kinds}, indent=1, sort_keys=True, ensure_ascii=False)
         + "\n", encoding="utf-8")
-    bundle.record("ons_similar_areas", ["trends/clusters.parquet", "trends/neighbours.parquet",
-                                        "trends/cluster_descriptions.json"],
-                  ["ons_clusters", "ons_cluster_descriptions", "ons_neighbours_global", "ons_neighbours_economic",
-                   "ons_neighbours_demographic"], len(neighbours), "UK local authorities (2023+ codes)",
-                  "ONS similar areas: clusters and 20 nearest neighbours (global, economic, demographic)",
-                  note="neighbours kept UK-wide in ONS's order; the app filters to England's and keeps ONS's rank")
+    bundle.record("ons_clusters", ["trends/clusters.parquet", "trends/cluster_descriptions.json"],
+                  ["ons_clusters", "ons_cluster_descriptions"], len(clusters), "UK local authorities (2023+ codes)",
+                  "ONS similar areas: each local authority's cluster (global, economic, demographic) and what it means")
+    bundle.record("ons_neighbours", ["trends/neighbours.parquet"],
+                  ["ons_neighbours_global", "ons_neighbours_economic", "ons_neighbours_demographic"], len(neighbours),
+                  "UK local authorities, counties, combined authorities (2023+ codes)",
+                  "ONS similar areas: 20 nearest neighbours (global, economic, demographic)",
+                  note="kept UK-wide in ONS's order; the app filters to England's and keeps ONS's rank")
 
 
 def _build_iod_editions(sources: Path, bundle: Bundle, out_dir: Path, problems: list[Problem]) -> None:

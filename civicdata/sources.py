@@ -296,6 +296,10 @@ SOURCES: dict[str, Source] = {
         *[Source(f"trend:{folder}", f"trends/{folder}/{csv}", publisher, f"{title} (ONS Explore Local Statistics data)",
                  url, vintage, "local authority (ELS codes, 2023+ boundaries)")
           for folder, csv, publisher, title, url, vintage in _TRENDS],
+        *[Source(f"trend-meta:{folder}", f"trends/{folder}/{csv.replace('.csv.gz', '.json')}", publisher,
+                 f"{title}: ONS Explore Local Statistics metadata (publisher, source page, caveats)", url, vintage,
+                 "none")
+          for folder, csv, publisher, title, url, vintage in _TRENDS],
         Source("ons_clusters", "similar_areas/ons_la_clusters_2026/cluster-allocation.csv",
                "Office for National Statistics", "Similar areas: cluster allocation of UK local authorities",
                _ONS_CLUSTERS, "2026 update", "LAD (2023+ codes)", "Open Government Licence v3.0 (app code MIT)"),
