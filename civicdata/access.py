@@ -80,17 +80,20 @@ def schools_and_services(catalogue: Catalogue, place: str, service_id: str, tt: 
 
 
 def school_access(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
-                  step: int = DEFAULT_STEP, progress=None) -> pd.DataFrame:
+                  step: int = DEFAULT_STEP, progress=None,
+                  max_minutes: float | None = transit.DEFAULT_MAX_MINUTES) -> pd.DataFrame:
     """One row per school: ``urn``, ``name``, ``neighbourhood`` (readable name of its LSOA 2021), ``pupils``,
     ``service`` (name of the nearest service by
     median journey time), ``best``/``median``/``worst`` minutes over the window, ``vehicles``,
-    ``walk_minutes``, ``two_plus`` (two or more vehicles), ``reached`` (False: no journey in this feed)."""
-    res = nearest_service(tt, schools[["lat", "lon"]], services[["lat", "lon"]], start, end, step, progress)
+    ``walk_minutes``, ``two_plus`` (two or more vehicles), ``departures_reached`` (departures with a journey
+    within ``max_minutes``), ``reached`` (False: no median journey within the cap in this feed)."""
+    res = nearest_service(tt, schools[["lat", "lon"]], services[["lat", "lon"]], start, end, step, progress,
+                          max_minutes=max_minutes)
     out = schools[["urn", "name", "neighbourhood", "pupils", "lat", "lon"]].reset_index(drop=True).copy()
     res = res.reset_index(drop=True)
     out["service"] = [services.loc[i, "name"] if i is not None and not pd.isna(i) else None for i in res["service_index"]]
     out["service_index"] = res["service_index"]
-    for c in ("best", "median", "worst", "vehicles", "walk_minutes", "two_plus"):
+    for c in ("best", "median", "worst", "vehicles", "walk_minutes", "two_plus", "departures_reached"):
         out[c] = res[c].to_numpy()
     out["reached"] = out["median"].notna() & np.isfinite(out["median"].astype(float))
     return out
@@ -123,14 +126,17 @@ def compare_hosting(before: pd.DataFrame, after: pd.DataFrame) -> tuple[pd.DataF
 
 
 def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: str, day: date, start: int, end: int,
-                  layer_id: str | None = None) -> tuple[bytes, dict]:
+                  layer_id: str | None = None,
+                  max_minutes: float | None = transit.DEFAULT_MAX_MINUTES) -> tuple[bytes, dict]:
     """The median minutes of :func:`school_access` as a layer keyed on school URN, ready for
     :func:`civicdata.userlayers.add_layer`: (CSV bytes, raw descriptor).
 
-    Schools with no journey in the feed are left out (missing, never zero), so Strategic focus ranks
-    them on their other indicators and counts the missing one. Units: minutes, door to door, median
-    over departures every few minutes in the window; higher is worse.
+    Schools with no journey in the feed within ``max_minutes`` are left out (missing, never zero), so
+    Strategic focus ranks them on their other indicators and counts the missing one. Units: minutes, door
+    to door, median over departures every few minutes in the window; higher is worse; never above the cap
+    (the descriptor's ``valid_max``).
     """
+    cap = "" if max_minutes is None else f" within {max_minutes:g} minutes"
     window = f"{hhmmss(start)[:5]}-{hhmmss(end)[:5]}"
     layer_id = layer_id or f"journey_{service.id}_{window.replace(':', '').replace('-', '_')}"[:64]
     rows = table[table["reached"]]
@@ -140,12 +146,14 @@ def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: s
     raw = {"id": layer_id, "title": f"Minutes by public transport to {name} (nearest)",
            "description": (f"Median door-to-door minutes from each school to the nearest of '{service.title}' over "
                            f"departures {window} on {day:%a %d %b %Y} in the GTFS feed {feed_name}; walking: "
-                           f"{transit.WALKING_RULES}. Schools with no journey in the feed are missing."),
+                           f"{transit.WALKING_RULES}. {transit.cap_rule(max_minutes)} {transit.WINDOW_RULE} "
+                           f"Schools with no journey{cap} in the feed are missing."),
            "unit": "minutes", "polarity": "higher_is_worse", "geography": "urn", "file": "data.csv",
            "key_column": "urn", "value_column": "minutes", "name_column": "nearest",
            "source": f"Local Need Explorer journey planner on GTFS {feed_name}, {service.source}, DfE GIAS",
            "licence": f"derived: GTFS feed {feed_name} (its own licence); {service.licence}; GIAS: Open Government "
                       "Licence v3.0",
            "vintage": f"timetable of {day.isoformat()}, {window}", "theme": "access", "valid_min": 0,
-           "coverage": f"outside the area of the GTFS feed {feed_name}, or no journey there in {window}"}
+           **({} if max_minutes is None else {"valid_max": float(max_minutes)}),
+           "coverage": f"outside the area of the GTFS feed {feed_name}, or no journey there{cap} in {window}"}
     return csv, raw

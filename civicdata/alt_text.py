@@ -70,9 +70,10 @@ def line_text(profile: pd.DataFrame, line_name: str) -> str:
     return " ".join(parts)
 
 
-def journey_map_text(table: pd.DataFrame, place_name: str, service: str) -> str:
+def journey_map_text(table: pd.DataFrame, place_name: str, service: str, max_minutes: float | None = 120) -> str:
     """E.g. "Map of 52 schools in Chester and the nearest GP practice by public transport: median 14 minutes;
-    9 need two or more vehicles; 3 have no journey in the window." (``table`` from the School to clinic run)."""
+    9 need two or more vehicles; 3 have no journey within 120 minutes in the window." (``table`` from the School
+    to clinic run; ``max_minutes`` its cap)."""
     reached = table[table["reached"]]
     parts = [f"Map of {len(table)} schools in {place_name} and the nearest {service} by scheduled public transport,"
              " coloured by median minutes."]
@@ -80,8 +81,9 @@ def journey_map_text(table: pd.DataFrame, place_name: str, service: str) -> str:
         worst = reached.loc[reached["median"].idxmax()]
         parts.append(f"Median across schools {reached['median'].median():.0f} minutes; longest {worst['median']:.0f} "
                      f"minutes from {worst['name']}.")
+    within = "" if max_minutes is None else f" within {max_minutes:g} minutes"
     parts.append(f"{int(table['two_plus'].sum())} need two or more vehicles; "
-                 f"{int((~table['reached']).sum())} have no journey in the window.")
+                 f"{int((~table['reached']).sum())} have no journey{within} in the window.")
     return " ".join(parts)
 
 

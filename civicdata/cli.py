@@ -222,16 +222,18 @@ def cmd_journey(args: argparse.Namespace) -> int:
     from civicdata.gtfs import load_feed
 
     tt = transit.build_timetable(load_feed(args.feed), _day(args.date))
-    j = transit.journey(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(args.depart))
+    cap = _cap(args.max_minutes)
+    j = transit.journey(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(args.depart), max_minutes=cap)
     out = j.to_dict()
     if args.window:
-        frame = transit.journey_range(tt, _latlon(args.start), _latlon(args.end), *_window(args.window))
+        frame = transit.journey_range(tt, _latlon(args.start), _latlon(args.end), *_window(args.window),
+                                      max_minutes=cap)
         out["range"] = transit.summarise_range(frame)
     if args.json:
         _print_json(out)
         return 0
     if j.arrival is None:
-        print("no journey found in this feed (which is not the same as no bus)")
+        print(j.words)
     else:
         print(f"arrive {out['arrival']}  {out['minutes']:.1f} min  {j.vehicles} vehicle(s)  walk {out['walk_minutes']:.1f} min")
         for leg in out["legs"]:
@@ -240,8 +242,23 @@ def cmd_journey(args: argparse.Namespace) -> int:
     if "range" in out:
         r = out["range"]
         print(f"window: best {r['best']} / median {r['median']} / worst {r['worst']} min "
-              f"({r['reached']} of {r['departures']} departures reach)")
+              f"({r['reached']} of {r['departures']} departures reach" + ("" if cap is None else f" within {cap:g} min")
+              + ")")
+    print(transit.cap_rule(cap))
     return 0
+
+
+def _cap(text: str) -> float | None:
+    """``--max-minutes``: a number of minutes above 0, or ``none`` for no cap."""
+    if str(text).lower() == "none":
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1
+    if not (0 < v <= 24 * 60):
+        raise ValueError(f"--max-minutes must be minutes between 1 and 1440, or none (got {text!r})")
+    return v
 
 
 def cmd_check_feed(args: argparse.Namespace) -> int:
@@ -341,19 +358,22 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
     schools, services = access.schools_and_services(cat, place, args.service, tt)
     if schools.empty or services.empty:
         raise ValueError(f"no {'schools' if schools.empty else 'services'} of this choice lie within the feed's area")
-    table = access.school_access(tt, schools, services, start, end, args.every * 60)
+    cap = _cap(args.max_minutes)
+    table = access.school_access(tt, schools, services, start, end, args.every * 60, max_minutes=cap)
     csv, raw = access.journey_layer(table, service=cat.get(args.service), feed_name=tt.feed_name, day=day,
-                                    start=start, end=end, layer_id=args.id)
+                                    start=start, end=end, layer_id=args.id, max_minutes=cap)
     desc, report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=args.replace)
     reached = table[table["reached"]]
     out = {"layer": desc.id, "title": desc.title, "schools": int(len(table)), "reached": int(len(reached)),
            "two_plus": int(table["two_plus"].sum()),
-           "median_minutes": None if reached.empty else round(float(reached["median"].median()), 2)}
+           "median_minutes": None if reached.empty else round(float(reached["median"].median()), 2),
+           "max_minutes": cap}
     if args.json:
         _print_json(out)
     else:
         print(f"added layer {out['layer']}: {out['reached']} of {out['schools']} schools reach a service "
-              f"(median {out['median_minutes']} min; {out['two_plus']} two or more vehicles away)")
+              + ("" if cap is None else f"within {cap:g} minutes ")
+              + f"(median {out['median_minutes']} min; {out['two_plus']} two or more vehicles away)")
     return 0
 
 
@@ -552,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
     j.add_argument("--from", dest="start", required=True, metavar="LAT,LON")
     j.add_argument("--to", dest="end", required=True, metavar="LAT,LON")
     j.add_argument("--window", metavar="HH:MM-HH:MM", help="add best/median/worst over every minute of a window")
+    j.add_argument("--max-minutes", default="120", metavar="N",
+                   help="the longest journey counted, door to door, waiting included (default 120; 'none' for no "
+                        "cap): a longer one is 'no journey within N minutes'")
     j.add_argument("--json", action="store_true")
     j.set_defaults(func=cmd_journey)
     tr = sub.add_parser("trust", help="a school trust as one place: its schools, neighbourhoods and who to convene")
@@ -582,6 +605,9 @@ def build_parser() -> argparse.ArgumentParser:
     jl.add_argument("--service", required=True, metavar="POINT_LAYER_ID", help="e.g. gp_practices2025 (the page's default), nhs_hospitals_c2022, care_trust_sites2025")
     jl.add_argument("--window", default="08:00-09:00", metavar="HH:MM-HH:MM")
     jl.add_argument("--every", type=int, default=5, metavar="MIN", help="minutes between departures sampled")
+    jl.add_argument("--max-minutes", default="120", metavar="N",
+                    help="the longest journey counted (default 120; 'none' for no cap): schools with no journey within "
+                         "it are missing from the layer, and no value exceeds it")
     jl.add_argument("--id", help="layer id (default journey_<service>_<window>)")
     jl.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     jl.add_argument("--json", action="store_true")

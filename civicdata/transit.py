@@ -49,6 +49,22 @@ WALKING_RULES = (f"straight-line distance × {WALK_FACTOR} at {WALK_SPEED} m/s; 
 
 KIND_NONE, KIND_ACCESS, KIND_RIDE, KIND_WALK = 0, 1, 2, 3  # how a stop's arrival was made
 
+#: the longest journey counted, door to door, waiting for the first vehicle included (minutes): a journey that
+#: arrives later counts as "no journey within 120 minutes" (r5py's max_time defaults to two hours, too)
+DEFAULT_MAX_MINUTES = 120
+
+
+def cap_rule(max_minutes: float | None = DEFAULT_MAX_MINUTES) -> str:
+    """The journey cap in words, as the page, the CLI, the layer and the README state it."""
+    if max_minutes is None:
+        return "No cap: a journey counts however long it takes, waiting included."
+    return (f"A journey counts only when it arrives within {max_minutes:g} minutes of leaving (door to door, waiting "
+            f"for the first vehicle included); a longer one counts as “no journey within {max_minutes:g} minutes”.")
+
+
+def _over_cap(depart: int, arrival: int | None, max_minutes: float | None) -> bool:
+    return arrival is not None and max_minutes is not None and arrival - depart > max_minutes * 60
+
 
 @structref.register
 class _QueryArraysType(nb_types.StructRef):
@@ -654,13 +670,17 @@ class Leg:
 
 @dataclass
 class Journey:
-    """A journey result. ``arrival`` is None when no journey exists."""
+    """A journey result. ``arrival`` is None when no journey exists within the cap; ``beyond_cap_minutes``
+    then holds the minutes of the earliest journey found that was longer than ``max_minutes`` (None when there
+    is none in the feed at all)."""
 
     departure: int
     arrival: int | None
     vehicles: int
     walk_seconds: float
     legs: list[Leg]
+    max_minutes: float | None = None
+    beyond_cap_minutes: float | None = None
 
     @property
     def minutes(self) -> float | None:
@@ -670,10 +690,22 @@ class Journey:
     def walk_minutes(self) -> float:
         return self.walk_seconds / 60
 
+    @property
+    def words(self) -> str:
+        """"no journey within 120 minutes" (one exists, longer) or "no journey found in this feed"; "" when found."""
+        if self.arrival is not None:
+            return ""
+        if self.beyond_cap_minutes is not None:
+            return (f"no journey within {self.max_minutes:g} minutes (the earliest takes "
+                    f"{self.beyond_cap_minutes:.0f} minutes, waiting included)")
+        return "no journey found in this feed (which is not the same as no bus)"
+
     def to_dict(self) -> dict:
         return {"departure": hhmmss(self.departure), "arrival": None if self.arrival is None else hhmmss(self.arrival),
                 "minutes": None if self.minutes is None else round(self.minutes, 2), "vehicles": self.vehicles,
-                "walk_minutes": round(self.walk_minutes, 2), "legs": [leg.to_dict() for leg in self.legs]}
+                "walk_minutes": round(self.walk_minutes, 2), "legs": [leg.to_dict() for leg in self.legs],
+                "max_minutes": self.max_minutes,
+                "beyond_cap_minutes": None if self.beyond_cap_minutes is None else round(self.beyond_cap_minutes, 2)}
 
 
 def hhmmss(seconds: int | float) -> str:
@@ -823,11 +855,22 @@ def _run(tt: Timetable, acc_s, acc_t, dep_time, egr_s, egr_t, prune: bool, round
 
 
 def journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
-            with_shapes: bool = False) -> Journey:
+            with_shapes: bool = False, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> Journey:
     """Earliest-arrival journey from ``origin`` to ``destination`` (lat, lon) leaving at ``depart`` (s).
 
-    Among journeys arriving equally early, the one with fewer vehicles is returned.
+    Among journeys arriving equally early, the one with fewer vehicles is returned. One arriving more than
+    ``max_minutes`` after ``depart`` is no journey (:func:`cap_rule`; ``None``: no cap): its length is kept in
+    ``beyond_cap_minutes``.
     """
+    j = _journey(tt, origin, destination, depart, with_shapes)
+    j.max_minutes = max_minutes
+    if _over_cap(depart, j.arrival, max_minutes):
+        return Journey(depart, None, 0, 0.0, [], max_minutes, j.minutes)
+    return j
+
+
+def _journey(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float], depart: int,
+             with_shapes: bool = False) -> Journey:
     acc_s, acc_t = nearby_stops(tt, *origin)
     egr_s, egr_t = nearby_stops(tt, *destination)
     walk = _walk_all_the_way(*_xy(origin[0], origin[1], tt.lat0), *_xy(destination[0], destination[1], tt.lat0),
@@ -972,30 +1015,42 @@ def _entry_point(q: QueryArrays):
 
 
 def earliest_arrival(tt: Timetable, origin: tuple[float, float], destination: tuple[float, float],
-                     depart: int) -> tuple[int | None, int, int]:
-    """Arrival time (s, None when unreachable), vehicles and walking seconds of the journey that
-    :func:`journey` returns, without building its legs (fast path)."""
+                     depart: int, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> tuple[int | None, int, int]:
+    """Arrival time (s, None when unreachable or beyond ``max_minutes``), vehicles and walking seconds of the
+    journey that :func:`journey` returns, without building its legs (fast path)."""
     query, q = tt.query_call()
     t, k, walk = query(origin[0], origin[1], destination[0], destination[1], tt.lat0, int(depart), MAX_ROUNDS, q)
-    return (None if t >= _NO_ARRIVAL else t), k, walk  # (compiled code returns Python ints)
+    if t >= _NO_ARRIVAL or _over_cap(int(depart), t, max_minutes):  # (compiled code returns Python ints)
+        return None, 0, 0
+    return t, k, walk
 
 
-def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60) -> pd.DataFrame:
+def journey_range(tt: Timetable, origin, destination, start: int, end: int, step: int = 60,
+                  max_minutes: float | None = DEFAULT_MAX_MINUTES) -> pd.DataFrame:
     """Journeys for every departure from ``start`` to ``end`` (s) every ``step`` s.
 
-    Columns: ``depart`` (s), ``arrival`` (s or NaN), ``minutes``, ``vehicles``, ``walk_minutes``.
+    Columns: ``depart`` (s), ``arrival`` (s or NaN: none within ``max_minutes``), ``minutes``, ``vehicles``,
+    ``walk_minutes``.
     """
     rows = []
     for t in range(int(start), int(end) + 1, int(step)):
-        j = journey(tt, origin, destination, t)
+        j = journey(tt, origin, destination, t, max_minutes=max_minutes)
         rows.append({"depart": t, "arrival": np.nan if j.arrival is None else j.arrival,
                      "minutes": np.nan if j.minutes is None else j.minutes, "vehicles": j.vehicles,
                      "walk_minutes": j.walk_minutes})
     return pd.DataFrame(rows)
 
 
+#: how the window's statistics treat departures with no journey (within the cap)
+WINDOW_RULE = ("Best and worst are over the departures that reach within the cap, and the rest are counted as not "
+               "reached. The median counts a departure with no journey within the cap as the longest, so a school "
+               "reached by fewer than half of the departures has no median journey.")
+
+
 def summarise_range(frame: pd.DataFrame) -> dict:
-    """Best, median and worst minutes across the window (None when no departure reaches)."""
+    """Best, median and worst minutes across the window over the departures that reach (None when none
+    does); the median over reached departures only (the CLI's window; the page's nearest service counts
+    unreached departures as the longest, :data:`WINDOW_RULE`)."""
     m = frame["minutes"].dropna()
     if m.empty:
         return {"best": None, "median": None, "worst": None, "departures": len(frame), "reached": 0}
@@ -1063,12 +1118,14 @@ def one_to_many(tt: Timetable, origin: tuple[float, float], destinations: pd.Dat
 
 
 def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
-                    step: int = 300, progress=None) -> pd.DataFrame:
+                    step: int = 300, progress=None, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> pd.DataFrame:
     """For each school (``lat``, ``lon``): the service reached soonest, and minutes best/median/worst
     over departures from ``start`` to ``end`` every ``step`` s (the service is the one with the best
     median; best/worst are that service's). Also ``vehicles`` and ``walk_minutes`` of the median-time
-    departure's journey, and ``two_plus`` (two or more vehicles).
+    departure's journey, and ``two_plus`` (two or more vehicles). A journey longer than ``max_minutes``
+    counts as none (:func:`cap_rule`); ``departures_reached`` says how many departures reach within it.
     """
+    cap = np.inf if max_minutes is None else float(max_minutes)
     egress = egress_matrix(tt, services)
     dx, dy = _project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
     departs = list(range(int(start), int(end) + 1, int(step)))
@@ -1076,19 +1133,22 @@ def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame
     for i, (idx, sc) in enumerate(schools.iterrows()):
         mins = np.vstack([(_one_to_many_arrays(tt, (sc["lat"], sc["lon"]), dx, dy, t, egress)[0] - t) / 60
                           for t in departs])  # departures x services (inf: unreachable)
+        mins[mins > cap] = np.inf  # beyond the cap: no journey within it
         med = np.median(mins, axis=0)  # an unreachable departure counts as the longest
         if np.all(np.isinf(med)):
             rows.append({"school_index": idx, "service_index": None, "best": np.nan, "median": np.nan, "worst": np.nan,
-                         "vehicles": None, "walk_minutes": np.nan, "two_plus": False})
+                         "vehicles": None, "walk_minutes": np.nan, "two_plus": False, "departures_reached": 0})
         else:
             j = int(np.argmin(med))
             col = mins[:, j]
             ok = col[np.isfinite(col)]
             t_med = departs[int(np.argmin(np.abs(col - np.median(ok))))]
-            jr = journey(tt, (sc["lat"], sc["lon"]), (services.iloc[j]["lat"], services.iloc[j]["lon"]), t_med)
+            jr = journey(tt, (sc["lat"], sc["lon"]), (services.iloc[j]["lat"], services.iloc[j]["lon"]), t_med,
+                         max_minutes=max_minutes)
             rows.append({"school_index": idx, "service_index": services.index[j], "best": float(ok.min()),
-                         "median": float(med[j]), "worst": float(col.max()),
-                         "vehicles": jr.vehicles, "walk_minutes": jr.walk_minutes, "two_plus": jr.vehicles >= 2})
+                         "median": float(med[j]), "worst": float(ok.max()),
+                         "vehicles": jr.vehicles, "walk_minutes": jr.walk_minutes, "two_plus": jr.vehicles >= 2,
+                         "departures_reached": int(len(ok))})
         if progress is not None:
             progress((i + 1) / len(schools))
     return pd.DataFrame(rows)

@@ -108,10 +108,12 @@ def test_journey_minutes_become_a_strategic_focus_indicator(setup):
             assert v == pytest.approx(round(float(r.median), 2))
         else:  # no journey in this feed: missing, never zero
             assert pd.isna(v) and got.loc[str(r.urn), "missing"] >= 1
-    # longer journeys mean more need
-    reached = got[got[f"v_{desc.id}"].notna()]
+    # longer journeys mean more need: the normalised value never falls as the minutes rise, and the longest
+    # (three schools tie at 100.9 minutes once journeys over 120 minutes are no journey) have the most need
+    reached = got[got[f"v_{desc.id}"].notna()].sort_values(f"v_{desc.id}")
+    assert reached[f"n_{desc.id}"].is_monotonic_increasing
     top = reached[f"v_{desc.id}"].idxmax()
-    assert reached.loc[top, f"n_{desc.id}"] == 100.0
+    assert reached.loc[top, f"n_{desc.id}"] == reached[f"n_{desc.id}"].max() > 90
     # carried to wards as the pupil-weighted mean of their schools
     wards = compute_focus(load_catalogue(), "ward", "E06000050", {desc.id: 1.0})
     assert wards.table[f"v_{desc.id}"].notna().sum() > 0

@@ -121,14 +121,23 @@ def test_walking_rules_hold_on_random_journeys(tt):
     lat = tt.stop_lat[pick] + rng.uniform(-0.004, 0.004, (300, 2))
     lon = tt.stop_lon[pick] + rng.uniform(-0.006, 0.006, (300, 2))
     departs = rng.integers(6 * 3600, 21 * 3600, 300)
-    reached = changes = 0
+    reached = changes = capped = 0
     for i in range(300):
         o, d, t = (lat[i, 0], lon[i, 0]), (lat[i, 1], lon[i, 1]), int(departs[i])
-        j = journey(tt, o, d, t)
-        assert earliest_arrival(tt, o, d, t) == (j.arrival, j.vehicles, j.walk_seconds)
+        j = journey(tt, o, d, t, max_minutes=None)  # the router itself, however long the wait
+        assert earliest_arrival(tt, o, d, t, max_minutes=None) == (j.arrival, j.vehicles, j.walk_seconds)
         if i % 10 == 0:  # the compiled call takes numpy scalars and lists as well as Python numbers and tuples
-            assert earliest_arrival(tt, [float(o[0]), float(o[1])], d, departs[i]) == (j.arrival, j.vehicles,
-                                                                                       j.walk_seconds)
+            assert earliest_arrival(tt, [float(o[0]), float(o[1])], d, departs[i], max_minutes=None) == (
+                j.arrival, j.vehicles, j.walk_seconds)
+        # the default 120-minute cap keeps exactly the journeys of 120 minutes or less, unchanged
+        c = journey(tt, o, d, t)
+        if j.arrival is not None and j.minutes > 120:
+            assert c.arrival is None and c.beyond_cap_minutes == j.minutes
+            assert earliest_arrival(tt, o, d, t) == (None, 0, 0)
+            capped += 1
+        else:
+            assert (c.arrival, c.vehicles, c.walk_seconds) == (j.arrival, j.vehicles, j.walk_seconds)
+            assert earliest_arrival(tt, o, d, t) == (j.arrival, j.vehicles, j.walk_seconds)
         if j.arrival is None:
             continue
         reached += 1
@@ -143,6 +152,7 @@ def test_walking_rules_hold_on_random_journeys(tt):
                 assert _walk_m(leg) <= MAX_WALK_M + 1, j.to_dict()
         assert at == j.arrival
     assert reached > 150 and changes > 20  # the sample exercises changes, not only direct buses
+    assert capped > 5  # and the cap
 
 
 def test_timetable_holds_only_stops_served_that_day(tt, feed):

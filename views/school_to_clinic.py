@@ -27,6 +27,7 @@ point_ids = [d.id for d in points]
 places = {k: v for k, v in _shared.place_options().items() if k not in (_shared.ENGLAND, "E47000001")}
 DEFAULT_SERVICE = access.DEFAULT_SERVICE
 WINDOWS = {"morning": ("08:00", "09:00"), "after school": ("15:15", "16:15")}
+CAPS = (60, 90, 120, 180, 240, 600)  # minutes: the longest journey counted
 
 if "sc_place" not in ss:
     ss.sc_place = _shared.param("place", "E06000050", places)  # Cheshire West and Chester
@@ -38,6 +39,8 @@ if "sc_place" not in ss:
     except ValueError:
         st.toast(f"Link parameter date={d!r} is not a date; showing 13 Sep 2023.")
         ss.sc_date = date(2023, 9, 13)
+if "sc_cap" not in ss:
+    ss.sc_cap = int(_shared.param("cap", str(transit.DEFAULT_MAX_MINUTES), [str(c) for c in CAPS]))
 
 with st.sidebar:
     up = st.file_uploader("GTFS feed (default: bundled Chester, Aug 2023)", type=["zip"])
@@ -48,6 +51,9 @@ with st.sidebar:
              format_func=lambda w: f"{w} ({WINDOWS[w][0]}–{WINDOWS[w][1]})")
     osm = st.file_uploader("Street-accurate option: OpenStreetMap extract (.osm.pbf) of the area", type=["pbf"])
     step_min = st.select_slider("Departures sampled every", [1, 5, 10, 15], value=5, format_func=lambda m: f"{m} min")
+    st.select_slider("Longest journey counted", CAPS, key="sc_cap", format_func=lambda m: f"{m} min",
+                     help=transit.cap_rule(transit.DEFAULT_MAX_MINUTES) + " The default is 120 minutes.")
+cap = ss.sc_cap
 
 if up is not None:
     path = Path(tempfile.gettempdir()) / f"lne_gtfs_{abs(hash(up.getvalue())) % 10**12}.zip"
@@ -55,7 +61,7 @@ if up is not None:
 else:
     path = _shared.default_feed_path()
 st.query_params.update({"place": ss.sc_place, "service": ss.sc_service, "window": ss.sc_window,
-                        "date": ss.sc_date.strftime("%Y%m%d")})
+                        "date": ss.sc_date.strftime("%Y%m%d"), "cap": str(cap)})
 outcome = _shared.feed_outcome(str(path), path.stat().st_mtime, ss.sc_date)
 if outcome.warnings:
     with st.expander(f"{len(outcome.warnings)} warning(s) about this feed (routing goes on)"):
@@ -80,14 +86,16 @@ start, end = (transit.parse_hhmm(t) for t in WINDOWS[ss.sc_window])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def run(feed_key: tuple, place: str, service: str, window: str, step: int, host: str = "") -> pd.DataFrame:
+def run(feed_key: tuple, place: str, service: str, window: str, step: int, max_minutes: int,
+        host: str = "") -> pd.DataFrame:
     svc = services
     if host:
         h = schools[schools["urn"].astype(str) == host].iloc[0]
         svc = pd.concat([services, pd.DataFrame([{"name": f"Clinic hosted at {h['name']}", "lat": h["lat"],
                                                   "lon": h["lon"]}])], ignore_index=True)
     bar = st.progress(0.0, text="Routing every school…")
-    out = access.school_access(tt, schools, svc, start, end, step, progress=lambda f: bar.progress(f))
+    out = access.school_access(tt, schools, svc, start, end, step, progress=lambda f: bar.progress(f),
+                               max_minutes=max_minutes)
     bar.empty()
     return out
 
@@ -100,27 +108,32 @@ def _service_words(desc) -> str:
 
 
 feed_key = (str(path), path.stat().st_mtime, ss.sc_date.isoformat())
-table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60)
+table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
 two = int(table["two_plus"].sum())
 unreached = int((~table["reached"]).sum())
 st.markdown(f"### {two} of {len(table)} schools are two or more buses from the nearest "
             f"{_service_words(cat.get(ss.sc_service))}")
 if unreached:
-    st.caption(f"{unreached} schools have no journey in this feed within the window.")
+    st.caption(f"{unreached} schools have no journey within {cap} minutes in this feed in the window.")
+st.caption(transit.cap_rule(cap) + " " + transit.WINDOW_RULE)
 
-show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "vehicles", "walk_minutes", "two_plus"]].copy()
-show["service"] = show["service"].fillna("no journey found in this feed")
+show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "departures_reached",
+              "vehicles", "walk_minutes", "two_plus"]].copy()
+show["service"] = show["service"].fillna(f"no journey within {cap} minutes in this feed")
 only_two = st.toggle("Only schools two or more buses away")
 st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
              column_config={**{c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")},
                             "walk_minutes": st.column_config.NumberColumn("walking", format="%.1f min"),
                             "vehicles": st.column_config.NumberColumn("buses", format="%d"),
+                            "departures_reached": st.column_config.NumberColumn(
+                                f"departures within {cap} min", format="%d",
+                                help="departures in the window with a journey within the cap"),
                             "two_plus": st.column_config.CheckboxColumn("2+ buses")})
 st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
                    "text/csv")
 with st.expander("Use these minutes in Strategic focus and on the maps"):
     csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=tt.feed_name, day=ss.sc_date,
-                                    start=start, end=end)
+                                    start=start, end=end, max_minutes=cap)
     st.caption(f"Saves the median minutes of the {int(table['reached'].sum())} schools with a journey as your layer "
                f"“{raw['title']}” (keyed on URN; schools without a journey stay missing, never zero).")
     replace_it = st.checkbox("Replace my layer of the same id if it exists", key="sc_replace")
@@ -150,11 +163,14 @@ if pick:
     if row["reached"]:
         svc = services.loc[int(row["service_index"])]
         j = transit.journey(tt, (row["lat"], row["lon"]), (svc["lat"], svc["lon"]),
-                            start + int((end - start) / 2), with_shapes=True)
-        legs_frame = pd.DataFrame([leg.to_dict() for leg in j.legs])
-        journey_legs = j.legs
+                            start + int((end - start) / 2), with_shapes=True, max_minutes=cap)
+        if j.arrival is None:
+            st.info(f"Leaving at the middle of the window, {names[pick]} has {j.words}.")
+        else:
+            legs_frame = pd.DataFrame([leg.to_dict() for leg in j.legs])
+            journey_legs = j.legs
     else:
-        st.info(f"{names[pick]} has no journey to a service in this feed within the window.")
+        st.info(f"{names[pick]} has no journey to a service within {cap} minutes in this feed in the window.")
 with st.sidebar:
     show_orientation = _shared.orientation_toggle()
     tiles = st.toggle("Base map tiles (needs internet)", value=False, key="sc_tiles")
@@ -170,7 +186,8 @@ leaflet.add_journey(m, journey_legs, tt.route_colours, lambda t: transit.hhmmss(
 map_col, key_col = st.columns([4, 1])
 with map_col:
     tip = _shared.leaflet_map(m, key="sc_leaflet")
-    _shared.text_alternative(alt_text.journey_map_text(table, places[ss.sc_place], cat.get(ss.sc_service).title))
+    _shared.text_alternative(alt_text.journey_map_text(table, places[ss.sc_place], cat.get(ss.sc_service).title,
+                                                       cap))
 with key_col:
     st.markdown("**Median minutes**")
     st.html("".join(f'<div style="display:flex;gap:8px;align-items:center"><span style="width:16px;height:16px;'
@@ -208,7 +225,7 @@ st.subheader("What if a clinic were hosted in a school?")
 host = st.selectbox("Host a clinic at", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
                     key="sc_host")
 if host:
-    after = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, host)
+    after = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap, host)
     gain, summary = access.compare_hosting(table, after)
     pw = summary["pupil_weighted_minutes_saved"]
     st.markdown(f"**{summary['schools']} schools ({summary['pupils']:,} pupils) gain**"
