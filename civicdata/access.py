@@ -40,17 +40,19 @@ class FeedOutcome:
 
 
 def open_feed(path: str | Path, day: date) -> FeedOutcome:
-    """Load a GTFS feed and build the day's timetable, as the School to clinic page and the CLI do."""
+    """The day's timetable of a GTFS feed, as the School to clinic page and the CLI open it: from the
+    on-disk cache when the same feed (sha256) and day were built before by the same code, else loaded,
+    built and cached (:mod:`civicdata.timetable_cache`)."""
+    from civicdata.timetable_cache import open_timetable
+
     try:
-        feed = load_feed(path)
+        opened = open_timetable(path, day)
     except FeedError as exc:
         return FeedOutcome(None, exc.warnings, list(exc.problems),
                            f"{Path(path).name} cannot be routed: {len(exc.problems)} error(s) in the feed.")
-    try:
-        tt = transit.build_timetable(feed, day)
     except transit.NoServiceError as exc:
-        return FeedOutcome(None, feed.warnings, [], exc.problems[0].message)
-    return FeedOutcome(tt, feed.warnings, [], None)
+        return FeedOutcome(None, getattr(exc, "warnings", []), [], exc.problems[0].message)
+    return FeedOutcome(opened.timetable, opened.warnings, [], None)
 
 
 def feed_bounds(tt: Timetable, margin_deg: float = 0.01) -> tuple[float, float, float, float]:

@@ -219,9 +219,9 @@ def _window(text: str) -> tuple[int, int]:
 
 def cmd_journey(args: argparse.Namespace) -> int:
     from civicdata import transit
-    from civicdata.gtfs import load_feed
+    from civicdata.timetable_cache import open_timetable
 
-    tt = transit.build_timetable(load_feed(args.feed), _day(args.date))
+    tt = open_timetable(args.feed, _day(args.date)).timetable
     cap = _cap(args.max_minutes)
     j = transit.journey(tt, _latlon(args.start), _latlon(args.end), transit.parse_hhmm(args.depart), max_minutes=cap)
     out = j.to_dict()
@@ -347,14 +347,14 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
     from civicdata import access, transit
     from civicdata.catalogue import load_catalogue
     from civicdata.geography import resolve_lad
-    from civicdata.gtfs import load_feed
+    from civicdata.timetable_cache import open_timetable
     from civicdata.userlayers import add_layer
 
     day = _day(args.date)
     start, end = _window(args.window)
     cat = load_catalogue()
     place = resolve_lad(args.within).code
-    tt = transit.build_timetable(load_feed(args.feed), day)
+    tt = open_timetable(args.feed, day).timetable
     schools, services = access.schools_and_services(cat, place, args.service, tt)
     if schools.empty or services.empty:
         raise ValueError(f"no {'schools' if schools.empty else 'services'} of this choice lie within the feed's area")
