@@ -91,6 +91,26 @@ def school_access(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, 
     within ``max_minutes``), ``reached`` (False: no median journey within the cap in this feed)."""
     res = nearest_service(tt, schools[["lat", "lon"]], services[["lat", "lon"]], start, end, step, progress,
                           max_minutes=max_minutes)
+    return school_table(schools, services, res)
+
+
+def school_access_at_scale(feed: str | Path, day: date, schools: pd.DataFrame, services: pd.DataFrame, start: int,
+                           end: int, step: int = DEFAULT_STEP, progress=None,
+                           max_minutes: float | None = transit.DEFAULT_MAX_MINUTES, workers: int = 1,
+                           scheduler: str | None = None) -> pd.DataFrame:
+    """:func:`school_access` for a feed on disk, in this process or on Dask (:mod:`civicdata.transit_jobs`):
+    the same table, school by school, whichever way it runs."""
+    from civicdata.transit_jobs import run_origins
+
+    origins = schools[["lat", "lon"]].reset_index(drop=True)
+    res = run_origins("nearest", feed, day, origins, services[["lat", "lon"]], start, end, step, max_minutes,
+                      workers=workers, scheduler=scheduler, progress=progress)
+    return school_table(schools, services, res)
+
+
+def school_table(schools: pd.DataFrame, services: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+    """The School to clinic table from :func:`civicdata.transit.nearest_service`'s rows (one per school, in
+    the schools' order)."""
     out = schools[["urn", "name", "neighbourhood", "pupils", "lat", "lon"]].reset_index(drop=True).copy()
     res = res.reset_index(drop=True)
     out["service"] = [services.loc[i, "name"] if i is not None and not pd.isna(i) else None for i in res["service_index"]]

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import pandas as pd
+
 from civicdata import settings
 from civicdata.errors import CivicDataError
 from civicdata.focus import COMPLETENESS_RULE
@@ -359,7 +361,9 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
     if schools.empty or services.empty:
         raise ValueError(f"no {'schools' if schools.empty else 'services'} of this choice lie within the feed's area")
     cap = _cap(args.max_minutes)
-    table = access.school_access(tt, schools, services, start, end, args.every * 60, max_minutes=cap)
+    table = access.school_access_at_scale(args.feed, day, schools, services, start, end, args.every * 60,
+                                          progress=_progress_bar(args), max_minutes=cap, workers=args.workers,
+                                          scheduler=args.scheduler)
     csv, raw = access.journey_layer(table, service=cat.get(args.service), feed_name=tt.feed_name, day=day,
                                     start=start, end=end, layer_id=args.id, max_minutes=cap)
     desc, report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=args.replace)
@@ -374,6 +378,61 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
         print(f"added layer {out['layer']}: {out['reached']} of {out['schools']} schools reach a service "
               + ("" if cap is None else f"within {cap:g} minutes ")
               + f"(median {out['median_minutes']} min; {out['two_plus']} two or more vehicles away)")
+    return 0
+
+
+def _progress_bar(args: argparse.Namespace):
+    """A text progress bar on stderr (the JSON on stdout stays clean); none with --quiet."""
+    if getattr(args, "quiet", False):
+        return None
+
+    def show(share: float) -> None:
+        n = int(share * 30)
+        print(f"\r[{'#' * n}{' ' * (30 - n)}] {share * 100:5.1f}%", end="" if share < 1 else "\n", file=sys.stderr,
+              flush=True)
+    return show
+
+
+def cmd_journey_matrix(args: argparse.Namespace) -> int:
+    from civicdata import access, transit
+    from civicdata.catalogue import load_catalogue
+    from civicdata.geography import resolve_lad
+    from civicdata.timetable_cache import open_timetable
+    from civicdata.transit_jobs import run_origins
+
+    day = _day(args.date)
+    start, end = _window(args.window)
+    cat = load_catalogue()
+    place = args.within if args.within == settings.GM_CAUTH_CODE else resolve_lad(args.within).code
+    tt = open_timetable(args.feed, day).timetable
+    schools, services = access.schools_and_services(cat, place, args.service, tt)
+    if schools.empty or services.empty:
+        raise ValueError(f"no {'schools' if schools.empty else 'services'} of this choice lie within the feed's area")
+    if args.k < 1:
+        raise ValueError(f"--k must be 1 or more (got {args.k})")
+    cap = _cap(args.max_minutes)
+    m = run_origins("matrix", args.feed, day, schools[["lat", "lon"]].reset_index(drop=True),
+                    services[["lat", "lon"]], start, end, args.every * 60, cap, k=args.k, workers=args.workers,
+                    scheduler=args.scheduler, progress=_progress_bar(args))
+    out = pd.DataFrame({"urn": schools["urn"].astype(str).to_numpy()[m["origin"].to_numpy(int)],
+                        "school": schools["name"].to_numpy()[m["origin"].to_numpy(int)],
+                        "rank": m["rank"].astype(int), "service": services.loc[m["service"], "name"].to_numpy(),
+                        "service_lat": services.loc[m["service"], "lat"].to_numpy(),
+                        "service_lon": services.loc[m["service"], "lon"].to_numpy(),
+                        "depart": [transit.hhmmss(t)[:5] for t in m["depart"]],
+                        "minutes": m["minutes"].round(2), "vehicles": m["vehicles"].astype(int)})
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    out.to_parquet(args.out, index=False)
+    summary = {"out": str(args.out), "rows": int(len(out)), "schools": int(len(schools)),
+               "schools_with_a_service": int(out["urn"].nunique()), "services": int(len(services)), "k": args.k,
+               "departures": len(range(start, end + 1, args.every * 60)), "max_minutes": cap,
+               "workers": args.workers, "scheduler": args.scheduler}
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"wrote {summary['rows']:,} rows to {args.out}: {summary['schools_with_a_service']} of "
+              f"{summary['schools']} schools reach at least one service within "
+              f"{'any time' if cap is None else f'{cap:g} minutes'}; k={args.k}, {summary['departures']} departures")
     return 0
 
 
@@ -497,6 +556,15 @@ def cmd_peers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scale_args(cmd: argparse.ArgumentParser) -> None:
+    where = cmd.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=1,
+                       help="1 (default): in this process; N > 1: a Dask LocalCluster of N worker processes")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="an existing Dask cluster (its workers need the project, the feed and the timetable cache)")
+    cmd.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m civicdata", description="Local Need Explorer data tools")
     sub = p.add_subparsers(dest="command", required=True)
@@ -608,6 +676,8 @@ def build_parser() -> argparse.ArgumentParser:
     jl.add_argument("--max-minutes", default="120", metavar="N",
                     help="the longest journey counted (default 120; 'none' for no cap): schools with no journey within "
                          "it are missing from the layer, and no value exceeds it")
+    for cmd in (jl,):
+        _scale_args(cmd)
     jl.add_argument("--id", help="layer id (default journey_<service>_<window>)")
     jl.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     jl.add_argument("--json", action="store_true")
@@ -624,6 +694,20 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--kind", choices=["global", "economic", "demographic"], default="global")
     pe.add_argument("--json", action="store_true")
     pe.set_defaults(func=cmd_peers)
+    jm = sub.add_parser("journey-matrix", help="each school's k nearest services by public transport, every "
+                                               "departure, as a Parquet file (origin x service x departure)")
+    jm.add_argument("--feed", required=True)
+    jm.add_argument("--date", required=True, help="YYYYMMDD")
+    jm.add_argument("--within", required=True, help="LAD code or name, or E47000001 (all of Greater Manchester)")
+    jm.add_argument("--service", required=True, metavar="POINT_LAYER_ID")
+    jm.add_argument("--window", default="08:00-09:00", metavar="HH:MM-HH:MM")
+    jm.add_argument("--every", type=int, default=5, metavar="MIN", help="minutes between departures")
+    jm.add_argument("--k", type=int, default=3, help="services per school, by median minutes (default 3)")
+    jm.add_argument("--max-minutes", default="120", metavar="N", help="the longest journey counted (default 120)")
+    jm.add_argument("--out", required=True, metavar="PATH.parquet")
+    _scale_args(jm)
+    jm.add_argument("--json", action="store_true")
+    jm.set_defaults(func=cmd_journey_matrix)
     ws = sub.add_parser("workshop", help="a convening workshop: create, join, vote with dots, note, tally, "
                                          "close and export the record (database: $CIVICDATA_DB_URL)")
     ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "export", "close", "delete"])

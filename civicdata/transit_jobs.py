@@ -1,0 +1,135 @@
+"""Journeys at scale: every school of an area (or a region) against every service, on Dask.
+
+One function, :func:`run_origins`, does the batch three ways with the same answer, school by school:
+
+* ``workers=1`` (the default): in this process;
+* ``workers=N`` (N > 1): a ``distributed.LocalCluster`` of N single-threaded worker processes on this machine;
+* ``scheduler="tcp://HOST:PORT"``: an existing Dask cluster (its workers need this project installed, the
+  feed at the same path and the timetable cache folder reachable: ``$CIVICDATA_TIMETABLE_CACHE``).
+
+Origins go out in chunks (:data:`CHUNK`: task overhead is 0.2–1 ms, a school's window a few ms); each
+worker opens the day's timetable itself from the on-disk cache (:mod:`civicdata.timetable_cache`; nothing
+large is pickled, and the client builds the entry first), keeps it for the following chunks and
+warms the compiled router once. Results stream back as chunks finish (``progress`` is called with the
+share done) and are put back in the origins' order.
+
+Two kinds of task: ``nearest`` (:func:`civicdata.transit.nearest_service` per school: the School to clinic
+table and the journey layer) and ``matrix`` (:func:`journey_matrix`: each origin's k nearest services by
+median minutes, every departure).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from civicdata import transit
+from civicdata.timetable_cache import open_timetable
+
+CHUNK = 200
+_OPEN: dict = {}  # per process: (feed path, day, cache folder) -> Timetable
+
+
+def _timetable(feed: str, day: date, cache: str | None) -> transit.Timetable:
+    key = (feed, day, cache)
+    if key not in _OPEN:
+        _OPEN.clear()  # one timetable per worker at a time: a regional one is large
+        tt = open_timetable(feed, day, Path(cache) if cache else None).timetable
+        transit.earliest_arrival(tt, (tt.stop_lat[0], tt.stop_lon[0]), (tt.stop_lat[-1], tt.stop_lon[-1]), 8 * 3600)
+        _OPEN[key] = tt  # the compiled router is warm from here on
+    return _OPEN[key]
+
+
+def journey_matrix(tt: transit.Timetable, origins: pd.DataFrame, services: pd.DataFrame, departs: list[int],
+                   k: int = 3, max_minutes: float | None = transit.DEFAULT_MAX_MINUTES) -> pd.DataFrame:
+    """For each origin (``lat``, ``lon``): its ``k`` services with the lowest median minutes over ``departs``
+    (a departure with no journey within ``max_minutes`` counts as the longest; ties by service order), and
+    the minutes of every departure to each. Columns: ``origin`` (the origin's index), ``rank`` (1 = nearest),
+    ``service`` (the service's index), ``depart`` (s after midnight), ``minutes`` (NaN: no journey within
+    the cap), ``vehicles``. Origins with no service reached at all have no rows."""
+    egress = transit.egress_matrix(tt, services)
+    dx, dy = transit._project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
+    cap = np.inf if max_minutes is None else float(max_minutes)
+    parts = []
+    for idx, o in zip(origins.index, origins[["lat", "lon"]].to_numpy(float)):
+        arr = [transit._one_to_many_arrays(tt, (o[0], o[1]), dx, dy, t, egress) for t in departs]
+        mins = np.vstack([(a - t) / 60 for (a, _v), t in zip(arr, departs)])
+        veh = np.vstack([v for _a, v in arr])
+        mins[mins > cap] = np.inf
+        med = np.median(mins, axis=0)
+        order = np.argsort(med, kind="stable")[:k]
+        order = order[np.isfinite(med[order])]
+        for rank, j in enumerate(order, start=1):
+            m = mins[:, j]
+            parts.append(pd.DataFrame({"origin": idx, "rank": rank, "service": services.index[j], "depart": departs,
+                                       "minutes": np.where(np.isfinite(m), m, np.nan),
+                                       "vehicles": np.where(np.isfinite(m), veh[:, j], 0)}))
+    cols = ["origin", "rank", "service", "depart", "minutes", "vehicles"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def _task(kind: str, feed: str, day: date, cache: str | None, origins: pd.DataFrame, services: pd.DataFrame,
+          start: int, end: int, step: int, max_minutes: float | None, k: int) -> pd.DataFrame:
+    """One chunk of origins, run wherever Dask put it (or here)."""
+    tt = _timetable(feed, day, cache)
+    if kind == "nearest":
+        return transit.nearest_service(tt, origins[["lat", "lon"]], services[["lat", "lon"]], start, end, step,
+                                       max_minutes=max_minutes)
+    departs = list(range(int(start), int(end) + 1, int(step)))
+    return journey_matrix(tt, origins, services, departs, k, max_minutes)
+
+
+def run_origins(kind: str, feed: str | Path, day: date, origins: pd.DataFrame, services: pd.DataFrame, start: int,
+                end: int, step: int = 300, max_minutes: float | None = transit.DEFAULT_MAX_MINUTES, k: int = 3,
+                workers: int = 1, scheduler: str | None = None, chunk: int = CHUNK,
+                progress: Callable[[float], None] | None = None, cache: str | Path | None = None) -> pd.DataFrame:
+    """``kind`` ``nearest`` or ``matrix`` for every origin (see the module docstring), in this process
+    (``workers=1``), on a LocalCluster of ``workers`` processes, or on the cluster at ``scheduler``. The
+    result is the same whichever way it runs, in the origins' order."""
+    if kind not in ("nearest", "matrix"):
+        raise ValueError(f"kind must be 'nearest' or 'matrix' (got {kind!r})")
+    if workers < 1:
+        raise ValueError(f"--workers must be 1 or more (got {workers})")
+    feed = str(Path(feed).resolve())
+    cache = str(Path(cache).resolve()) if cache else None
+    chunks = [origins.iloc[i:i + chunk] for i in range(0, len(origins), chunk)] or [origins]
+    args = (feed, day, cache)
+    opts = (start, end, step, max_minutes, k)
+    if workers == 1 and scheduler is None:
+        done = []
+        for i, c in enumerate(chunks):
+            done.append(_task(kind, *args, c, services, *opts))
+            if progress:
+                progress((i + 1) / len(chunks))
+        return _assemble(kind, done)
+    from distributed import Client, LocalCluster, as_completed
+
+    open_timetable(feed, day, Path(cache) if cache else None)  # build and cache it once, before the workers open it
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(scheduler or cluster)
+    try:
+        svc = client.scatter(services, broadcast=True)
+        futures = [client.submit(_task, kind, *args, c, svc, *opts, pure=False) for c in chunks]
+        order = {f.key: i for i, f in enumerate(futures)}
+        done: list = [None] * len(futures)
+        for n, fut in enumerate(as_completed(futures), start=1):
+            done[order[fut.key]] = fut.result()
+            if progress:
+                progress(n / len(futures))
+        return _assemble(kind, done)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _assemble(kind: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The chunks' rows in the origins' order (``nearest``: the columns of
+    :func:`civicdata.transit.nearest_service`, ``school_index`` = the origin's index)."""
+    return pd.concat(parts, ignore_index=True)
