@@ -97,14 +97,14 @@ def school_access(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, 
 def school_access_at_scale(feed: str | Path, day: date, schools: pd.DataFrame, services: pd.DataFrame, start: int,
                            end: int, step: int = DEFAULT_STEP, progress=None,
                            max_minutes: float | None = transit.DEFAULT_MAX_MINUTES, workers: int = 1,
-                           scheduler: str | None = None) -> pd.DataFrame:
+                           scheduler: str | None = None, cancel=None) -> pd.DataFrame:
     """:func:`school_access` for a feed on disk, in this process or on Dask (:mod:`civicdata.transit_jobs`):
     the same table, school by school, whichever way it runs."""
     from civicdata.transit_jobs import run_origins
 
     origins = schools[["lat", "lon"]].reset_index(drop=True)
     res = run_origins("nearest", feed, day, origins, services[["lat", "lon"]], start, end, step, max_minutes,
-                      workers=workers, scheduler=scheduler, progress=progress)
+                      workers=workers, scheduler=scheduler, progress=progress, cancel=cancel)
     return school_table(schools, services, res)
 
 

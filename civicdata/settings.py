@@ -83,3 +83,18 @@ def public_url() -> str:
     """The app's public address for links and QR codes (``$CIVICDATA_PUBLIC_URL``), or "" to use the
     address the browser used."""
     return os.environ.get("CIVICDATA_PUBLIC_URL", "").rstrip("/")
+
+
+def background_above() -> int:
+    """School to clinic routes in a background job (progress, cancel) above this many school-departures."""
+    return int(os.environ.get("CIVICDATA_BACKGROUND_ABOVE", "5000"))
+
+
+def journey_workers() -> int:
+    """Dask workers (a LocalCluster on this machine) for a page's background routing."""
+    return max(1, int(os.environ.get("CIVICDATA_JOURNEY_WORKERS", "2")))
+
+
+def dask_scheduler() -> str | None:
+    """An existing Dask cluster for a page's background routing, or None for a LocalCluster."""
+    return os.environ.get("CIVICDATA_DASK_SCHEDULER") or None

@@ -20,6 +20,7 @@ median minutes, every departure).
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Callable
@@ -31,6 +32,10 @@ from civicdata import transit
 from civicdata.timetable_cache import open_timetable
 
 CHUNK = 200
+
+
+class JobCancelled(Exception):
+    """The batch was cancelled (its ``cancel`` event was set); nothing was returned or saved."""
 _OPEN: dict = {}  # per process: (feed path, day, cache folder) -> Timetable
 
 
@@ -85,23 +90,29 @@ def _task(kind: str, feed: str, day: date, cache: str | None, origins: pd.DataFr
 
 def run_origins(kind: str, feed: str | Path, day: date, origins: pd.DataFrame, services: pd.DataFrame, start: int,
                 end: int, step: int = 300, max_minutes: float | None = transit.DEFAULT_MAX_MINUTES, k: int = 3,
-                workers: int = 1, scheduler: str | None = None, chunk: int = CHUNK,
-                progress: Callable[[float], None] | None = None, cache: str | Path | None = None) -> pd.DataFrame:
+                workers: int = 1, scheduler: str | None = None, chunk: int | None = None,
+                progress: Callable[[float], None] | None = None, cache: str | Path | None = None,
+                cancel: threading.Event | None = None) -> pd.DataFrame:
     """``kind`` ``nearest`` or ``matrix`` for every origin (see the module docstring), in this process
     (``workers=1``), on a LocalCluster of ``workers`` processes, or on the cluster at ``scheduler``. The
-    result is the same whichever way it runs, in the origins' order."""
+    result is the same whichever way it runs, in the origins' order. Setting ``cancel`` stops the batch
+    between chunks (Dask's pending chunks are cancelled) with :class:`JobCancelled`."""
     if kind not in ("nearest", "matrix"):
         raise ValueError(f"kind must be 'nearest' or 'matrix' (got {kind!r})")
     if workers < 1:
         raise ValueError(f"--workers must be 1 or more (got {workers})")
     feed = str(Path(feed).resolve())
     cache = str(Path(cache).resolve()) if cache else None
+    # chunks of up to CHUNK origins, small enough for some 20 progress steps on a mid-sized batch
+    chunk = chunk or min(CHUNK, max(10, len(origins) // 20))
     chunks = [origins.iloc[i:i + chunk] for i in range(0, len(origins), chunk)] or [origins]
     args = (feed, day, cache)
     opts = (start, end, step, max_minutes, k)
     if workers == 1 and scheduler is None:
         done = []
         for i, c in enumerate(chunks):
+            if cancel is not None and cancel.is_set():
+                raise JobCancelled("cancelled")
             done.append(_task(kind, *args, c, services, *opts))
             if progress:
                 progress((i + 1) / len(chunks))
@@ -119,6 +130,9 @@ def run_origins(kind: str, feed: str | Path, day: date, origins: pd.DataFrame, s
         order = {f.key: i for i, f in enumerate(futures)}
         done: list = [None] * len(futures)
         for n, fut in enumerate(as_completed(futures), start=1):
+            if cancel is not None and cancel.is_set():
+                client.cancel(futures)
+                raise JobCancelled("cancelled")
             done[order[fut.key]] = fut.result()
             if progress:
                 progress(n / len(futures))
@@ -133,3 +147,36 @@ def _assemble(kind: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The chunks' rows in the origins' order (``nearest``: the columns of
     :func:`civicdata.transit.nearest_service`, ``school_index`` = the origin's index)."""
     return pd.concat(parts, ignore_index=True)
+
+
+class Job:
+    """A batch running in a background thread (so a page stays responsive): ``progress`` (0-1), ``state``
+    (``running``, ``done``, ``cancelled``, ``failed``), ``result`` or ``error``, and :meth:`cancel`."""
+
+    def __init__(self, fn: Callable[..., pd.DataFrame], **kwargs):
+        self.progress = 0.0
+        self.state = "running"
+        self.result: pd.DataFrame | None = None
+        self.error: str | None = None
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(fn, kwargs), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn, kwargs) -> None:
+        try:
+            self.result = fn(progress=self._set, cancel=self._cancel, **kwargs)
+            self.state = "done"
+        except JobCancelled:
+            self.state = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - said on the page, never a traceback
+            self.error, self.state = f"{type(exc).__name__}: {exc}", "failed"
+
+    def _set(self, share: float) -> None:
+        self.progress = float(share)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> str:
+        self._thread.join(timeout)
+        return self.state

@@ -116,3 +116,54 @@ def test_journey_matrix_cli_writes_parquet(tmp_path):
     bad = run_cli("journey-matrix", "--feed", str(FEED), "--date", "20230913", "--within", "E06000050",
                   "--service", "gp_practices2025", "--out", str(out), "--workers", "0")
     assert bad.returncode == 1 and "--workers" in bad.stderr
+
+
+def _poll(at, timeout: float = 180.0):
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if not any(p for p in at.get("progress")):
+            return at
+        time.sleep(1.0)
+    raise AssertionError("the background routing did not finish")
+
+
+def test_page_routes_a_large_area_in_the_background_and_keeps_the_layer(chester, tmp_path, monkeypatch):
+    """Above CIVICDATA_BACKGROUND_ABOVE school-departures the page starts a background job on Dask workers,
+    shows its progress, and keeps the result as a layer; the table equals the one routed in the page."""
+    from tests.conftest import open_page
+
+    monkeypatch.setenv("CIVICDATA_BACKGROUND_ABOVE", "100")  # Chester's 87 schools x 13 departures are "large"
+    monkeypatch.setenv("CIVICDATA_JOURNEY_WORKERS", "2")
+    monkeypatch.setenv("CIVICDATA_TIMETABLE_CACHE", str(tmp_path / "cache"))
+    at = open_page("views/school_to_clinic.py", date="20230913")
+    assert any("runs in the background on 2 worker processes" in i.value for i in at.info)
+    at.button(key="sc_bg_start").click().run()
+    assert not at.exception
+    at = _poll(at)
+    saved = [s.value for s in at.success if "Kept as your layer" in s.value]
+    assert saved and "journey_gp_practices2025_0800_0900" in saved[0]
+    tt, schools, services = chester
+    expected = access.school_access(tt, schools, services, 8 * 3600, 9 * 3600, 300)
+    shown = next(d.value for d in at.dataframe if "departures_reached" in d.value.columns)
+    assert shown["urn"].tolist() == expected["urn"].tolist()
+    assert np.allclose(shown["median"].astype(float), expected["median"].astype(float), equal_nan=True)
+    from civicdata.catalogue import load_catalogue
+    from civicdata.layers import load_layer
+
+    layer = load_layer(load_catalogue().get("journey_gp_practices2025_0800_0900"))
+    assert len(layer) == int(expected["reached"].sum()) and layer["value"].max() <= 120
+
+
+def test_a_background_job_can_be_cancelled(chester, tmp_path, monkeypatch):
+    from civicdata.transit_jobs import Job
+
+    monkeypatch.setenv("CIVICDATA_TIMETABLE_CACHE", str(tmp_path))
+    tt, schools, services = chester
+    job = Job(access.school_access_at_scale, feed=str(FEED), day=DAY, schools=schools, services=services,
+              start=8 * 3600, end=9 * 3600, step=60, workers=2)
+    job.cancel()
+    assert job.wait(120) == "cancelled" and job.result is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import access, alt_text, leaflet, transit
+from civicdata import access, alt_text, leaflet, settings, transit
 from civicdata.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
 from civicdata.userlayers import LayerExistsError, add_layer
@@ -107,8 +107,67 @@ def _service_words(desc) -> str:
     return f"{words} ({desc.vintage})"
 
 
+@st.cache_resource(show_spinner=False)
+def _jobs() -> dict:
+    """Background routing jobs of this server, by what they route (shared: two people asking the same share it)."""
+    return {}
+
+
+def _in_background(key: tuple) -> pd.DataFrame:
+    """Route every school in a background job (a large feed or area): progress and cancel while it runs, the
+    page stays usable, and the result is kept as your layer when it finishes. Returns the table when done."""
+    from civicdata.settings import dask_scheduler, journey_workers
+    from civicdata.transit_jobs import Job
+
+    jobs = _jobs()
+    job = jobs.get(key)
+    where = f"the Dask cluster at {dask_scheduler()}" if dask_scheduler() else f"{journey_workers()} worker processes"
+    if job is None or job.state in ("cancelled", "failed"):
+        if job is not None and job.state == "failed":
+            st.error(f"The background routing failed: {job.error}")
+        elif job is not None:
+            st.info("The background routing was cancelled; nothing was saved.")
+        st.info(f"{len(schools)} schools × {n_departures} departures: routing runs in the background on {where}, so "
+                "the page stays usable. The result is kept as your layer when it finishes.")
+        if st.button("Route every school in the background", key="sc_bg_start"):
+            jobs[key] = Job(access.school_access_at_scale, feed=str(path), day=ss.sc_date, schools=schools,
+                            services=services, start=start, end=end, step=step_min * 60, max_minutes=cap,
+                            workers=journey_workers(), scheduler=dask_scheduler())
+            st.rerun()
+        _shared.footer()
+        st.stop()
+    if job.state == "running":
+        @st.fragment(run_every=1)
+        def progress() -> None:
+            j = _jobs()[key]
+            st.progress(j.progress, text=f"Routing every school in the background on {where}: "
+                                         f"{j.progress:.0%} done")
+            if st.button("Cancel", key="sc_bg_cancel"):
+                j.cancel()
+            if j.state != "running":
+                st.rerun()
+        progress()
+        _shared.footer()
+        st.stop()
+    if not getattr(job, "saved", None):  # kept as a layer, once
+        csv, raw = access.journey_layer(job.result, service=cat.get(ss.sc_service), feed_name=tt.feed_name,
+                                        day=ss.sc_date, start=start, end=end, max_minutes=cap)
+        try:
+            desc, _report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=True)
+            job.saved = (f"Kept as your layer “{desc.title}” ({desc.id}; it replaces any earlier layer of that id, "
+                         "so a new run keeps the newest minutes).")
+        except ProblemsError as exc:
+            job.saved = f"The result could not be kept as a layer: {exc}"
+    st.success(job.saved)
+    return job.result
+
+
 feed_key = (str(path), path.stat().st_mtime, ss.sc_date.isoformat())
-table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
+n_departures = len(range(start, end + 1, step_min * 60))
+if len(schools) * n_departures > settings.background_above():
+    table = _in_background(feed_key + (ss.sc_place, ss.sc_service, ss.sc_window, step_min, cap))
+else:
+    table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
 two = int(table["two_plus"].sum())
 unreached = int((~table["reached"]).sum())
 st.markdown(f"### {two} of {len(table)} schools are two or more buses from the nearest "
