@@ -88,11 +88,7 @@ start, end = (transit.parse_hhmm(t) for t in WINDOWS[ss.sc_window])
 @st.cache_data(show_spinner=False, max_entries=16)
 def run(feed_key: tuple, place: str, service: str, window: str, step: int, max_minutes: int,
         host: str = "") -> pd.DataFrame:
-    svc = services
-    if host:
-        h = schools[schools["urn"].astype(str) == host].iloc[0]
-        svc = pd.concat([services, pd.DataFrame([{"name": f"Clinic hosted at {h['name']}", "lat": h["lat"],
-                                                  "lon": h["lon"]}])], ignore_index=True)
+    svc = _with_host(host)
     bar = st.progress(0.0, text="Routing every school…")
     out = access.school_access(tt, schools, svc, start, end, step, progress=lambda f: bar.progress(f),
                                max_minutes=max_minutes)
@@ -113,14 +109,26 @@ def _jobs() -> dict:
     return {}
 
 
-def _in_background(key: tuple) -> pd.DataFrame:
+def _with_host(host: str) -> pd.DataFrame:
+    """The services, plus a clinic hosted at the school ``host`` (a URN) when one is chosen."""
+    if not host:
+        return services
+    h = schools[schools["urn"].astype(str) == host].iloc[0]
+    return pd.concat([services, pd.DataFrame([{"name": f"Clinic hosted at {h['name']}", "lat": h["lat"],
+                                               "lon": h["lon"]}])], ignore_index=True)
+
+
+def _in_background(key: tuple, host: str = "") -> pd.DataFrame:
     """Route every school in a background job (a large feed or area): progress and cancel while it runs, the
-    page stays usable, and the result is kept as your layer when it finishes. Returns the table when done."""
+    page stays usable, and the result is kept as your layer when it finishes (not for a what-if with a hosted
+    clinic). Returns the table when done."""
     from civicdata.settings import dask_scheduler, journey_workers
     from civicdata.transit_jobs import Job
 
     jobs = _jobs()
+    key = key + (host,)
     job = jobs.get(key)
+    what = "the what-if with a clinic at the school" if host else "every school"
     where = f"the Dask cluster at {dask_scheduler()}" if dask_scheduler() else f"{journey_workers()} worker processes"
     if job is None or job.state in ("cancelled", "failed"):
         if job is not None and job.state == "failed":
@@ -128,10 +136,10 @@ def _in_background(key: tuple) -> pd.DataFrame:
         elif job is not None:
             st.info("The background routing was cancelled; nothing was saved.")
         st.info(f"{len(schools)} schools × {n_departures} departures: routing runs in the background on {where}, so "
-                "the page stays usable. The result is kept as your layer when it finishes.")
-        if st.button("Route every school in the background", key="sc_bg_start"):
+                "the page stays usable." + ("" if host else " The result is kept as your layer when it finishes."))
+        if st.button(f"Route {what} in the background", key=f"sc_bg_start{'_host' if host else ''}"):
             jobs[key] = Job(access.school_access_at_scale, feed=str(path), day=ss.sc_date, schools=schools,
-                            services=services, start=start, end=end, step=step_min * 60, max_minutes=cap,
+                            services=_with_host(host), start=start, end=end, step=step_min * 60, max_minutes=cap,
                             workers=journey_workers(), scheduler=dask_scheduler())
             st.rerun()
         _shared.footer()
@@ -140,15 +148,16 @@ def _in_background(key: tuple) -> pd.DataFrame:
         @st.fragment(run_every=1)
         def progress() -> None:
             j = _jobs()[key]
-            st.progress(j.progress, text=f"Routing every school in the background on {where}: "
-                                         f"{j.progress:.0%} done")
-            if st.button("Cancel", key="sc_bg_cancel"):
+            st.progress(j.progress, text=f"Routing {what} in the background on {where}: {j.progress:.0%} done")
+            if st.button("Cancel", key=f"sc_bg_cancel{'_host' if host else ''}"):
                 j.cancel()
             if j.state != "running":
                 st.rerun()
         progress()
         _shared.footer()
         st.stop()
+    if host:
+        return job.result
     if not getattr(job, "saved", None):  # kept as a layer, once
         csv, raw = access.journey_layer(job.result, service=cat.get(ss.sc_service), feed_name=tt.feed_name,
                                         day=ss.sc_date, start=start, end=end, max_minutes=cap)
@@ -164,8 +173,10 @@ def _in_background(key: tuple) -> pd.DataFrame:
 
 feed_key = (str(path), path.stat().st_mtime, ss.sc_date.isoformat())
 n_departures = len(range(start, end + 1, step_min * 60))
-if len(schools) * n_departures > settings.background_above():
-    table = _in_background(feed_key + (ss.sc_place, ss.sc_service, ss.sc_window, step_min, cap))
+large = len(schools) * n_departures > settings.background_above()
+bg_key = feed_key + (ss.sc_place, ss.sc_service, ss.sc_window, step_min, cap)
+if large:
+    table = _in_background(bg_key)
 else:
     table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
 two = int(table["two_plus"].sum())
@@ -284,7 +295,10 @@ st.subheader("What if a clinic were hosted in a school?")
 host = st.selectbox("Host a clinic at", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
                     key="sc_host")
 if host:
-    after = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap, host)
+    if large:
+        after = _in_background(bg_key, host)
+    else:
+        after = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap, host)
     gain, summary = access.compare_hosting(table, after)
     pw = summary["pupil_weighted_minutes_saved"]
     st.markdown(f"**{summary['schools']} schools ({summary['pupils']:,} pupils) gain**"
