@@ -73,7 +73,7 @@ SERIES_RULE = ("Which series: the place's own; for a district whose figure is pu
                "earlier periods are drawn as separate lines after a break, never joined to the new authority's.")
 SPINE_RULE = ("Spine: each indicator's latest value placed among England's local authorities with a value for "
               "that period (districts, unitaries, metropolitan districts and London boroughs for indicators published "
-              "for districts; counties and unitaries for the rest). Position = the share of those authorities the "
+              "for districts; counties and unitaries for the rest, and for a county). Position = the share of those authorities the "
               "place is doing better than (0 = worst, 100 = best), so worse is always on the left whatever the "
               "indicator's direction. The band is the middle half (25th–75th percentile) of authorities.")
 WORSENING_RULE = ("Getting worse, as a number: the latest value minus the value three periods earlier, in the "
@@ -418,19 +418,22 @@ def compare_with_england(value: float, lci: float | None, uci: float | None, eng
 
 # ---------------------------------------------------------------------------------------- comparators
 
-def comparator_codes(ind: TrendIndicator, rows: pd.DataFrame, data_dir: Path | None = None) -> set[str]:
-    """England's local authorities at the indicator's tier, de-duplicated (no obsolete codes)."""
+def comparator_codes(ind: TrendIndicator, rows: pd.DataFrame, data_dir: Path | None = None,
+                     tier: str | None = None) -> set[str]:
+    """England's local authorities at one tier (the indicator's, or ``tier``), no obsolete codes: districts,
+    unitaries, metropolitan districts and London boroughs (``lower``), or counties and unitaries (``upper``)."""
     a = load_areas(data_dir)
     current = a[a["obsolete_since"].isna()]
-    prefixes = ("E06", "E07", "E08", "E09") if ind.tier == "lower" else ("E06", "E08", "E09", "E10")
+    prefixes = ("E06", "E07", "E08", "E09") if (tier or ind.tier) == "lower" else ("E06", "E08", "E09", "E10")
     return set(current[current["area_code"].str[:3].isin(prefixes)]["area_code"].tolist()) & indicator_codes(ind.id, data_dir)
 
 
-def la_values(indicator_id: str, period: str, data_dir: Path | None = None) -> pd.Series:
-    """England's local authorities' values for one period (``period`` as ELS writes it), indexed by code."""
+def la_values(indicator_id: str, period: str, data_dir: Path | None = None, tier: str | None = None) -> pd.Series:
+    """England's local authorities' values for one period (``period`` as ELS writes it), indexed by code, at the
+    indicator's tier (or ``tier``: a county is placed among counties and unitaries)."""
     ind = get_indicator(indicator_id, data_dir)
     rows = indicator_rows(indicator_id, data_dir)
-    codes = comparator_codes(ind, rows, data_dir)
+    codes = comparator_codes(ind, rows, data_dir, tier)
     r = rows[(rows["period"] == period) & rows["area_code"].isin(codes)].dropna(subset=["value"])
     return r.set_index("area_code")["value"]
 
@@ -500,7 +503,7 @@ def summary(code: str, kind: str = "global", data_dir: Path | None = None) -> pd
         trend = compute_trend(seg, ind.polarity)
         band, _nb = neighbour_series(ind.id, s.series.code, kind, data_dir)
         nb_row = band[band["start"] == last["start"]]
-        las = la_values(ind.id, period, data_dir)
+        las = la_values(ind.id, period, data_dir, "upper" if s.series.code.startswith("E10") else None)
         rec.update({"period": period, "label": last["label"], "value": float(last["value"]),
                     "lci": None if pd.isna(last["lci"]) else float(last["lci"]),
                     "uci": None if pd.isna(last["uci"]) else float(last["uci"]),

@@ -331,3 +331,14 @@ def test_readme_documents_every_trend_descriptor_key():
         assert f"| `{f.name}` |" in readme, f.name
     for rule in (trends.TREND_RULE, trends.SIGNIFICANCE_RULE, trends.SPINE_RULE):
         assert rule in readme
+
+
+def test_a_county_is_placed_among_counties_and_unitaries():
+    """Claimant count is published for districts and counties alike: Lancashire is placed among the upper tier
+    (counties and unitaries), Burnley among the lower tier (districts and unitaries), never a mix."""
+    county = trends.summary("E10000017").set_index("indicator_id").loc["claimant_count"]
+    district = trends.summary("E07000117").set_index("indicator_id").loc["claimant_count"]
+    upper = trends.la_values("claimant_count", county["period"], tier="upper")
+    lower = trends.la_values("claimant_count", district["period"])
+    assert county["las"] == len(upper) and district["las"] == len(lower) and len(upper) < len(lower)
+    assert "E10000017" in upper.index and "E07000117" in lower.index
