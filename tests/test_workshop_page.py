@@ -127,3 +127,42 @@ def test_people_typed_text_is_shown_as_text_in_every_view():
         assert shown and not any("<script>" in v or "*not bold*" in v or re.search(r"(?<!\\)\]\(javascript", v)
                                  for v in shown), shown
         assert any("\\<script\\>" in v for v in shown)  # escaped for markdown: the text shows as typed
+
+
+def test_a_tie_is_said_as_a_tie_on_the_projector(ws):
+    a = model.join(ws.id, "Ana")
+    b = model.join(ws.id, "Ben")
+    model.vote(ws.id, a, ["prevention", "prevention", "workforce"])
+    model.vote(ws.id, b, ["workforce"])
+    at = open_page(PAGE, ws=ws.id, view="projector")
+    head = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert head == ["### Prevention and Workforce tie with 2 dots each."]
+    model.vote(ws.id, b, ["workforce", "workforce"])
+    at = open_page(PAGE, ws=ws.id, view="projector")
+    assert "### Workforce leads with 3 dots." in [m.value for m in at.markdown]
+    assert model.lead_words([{"label": "A", "dots": 0}]) == ""
+
+
+def test_the_facilitator_key_never_leaves_through_share_links_slides_or_the_projector(ws):
+    at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
+    shared = " ".join(m.value for m in at.sidebar.markdown)
+    assert f"ws={ws.id}" in shared and ws.facilitator_key not in shared  # Share this view drops the key
+    at.sidebar.button[0].click().run()  # Save this view as a slide
+    assert all("key" not in s["params"] for s in at.session_state["slides"])
+    at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key, present="1")
+    assert not any(ws.facilitator_key in c.value for c in at.code)  # not on the projected screen
+    assert any("hidden in presentation mode" in m.value for m in at.markdown)
+
+
+def test_downloads_are_built_when_the_page_renders(ws):
+    """Records are small: their bytes are in the page, not made on click (a click-time payload failed about one
+    click in four under load)."""
+    at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
+    buttons = at.get("download_button")
+    assert len(buttons) == 3
+    assert all(b.proto.url and not b.proto.deferred_file_id for b in buttons)  # stored when the page ran
+
+
+def test_an_ons_code_keeps_its_case_as_an_option_code():
+    opts = model.parse_options(["E01006108 Old Trafford", "E05015244", "Prevention"])
+    assert [o.code for o in opts] == ["E01006108", "E05015244", "prevention"]

@@ -411,7 +411,7 @@ def presentation(page_path: str) -> bool:
         st.divider()
         st.toggle("Presentation mode", key="present")
         if st.button("Save this view as a slide"):
-            params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+            params = shareable_params()
             ss.slides.append({"page": page_path, "params": params})
             st.toast(f"Saved slide {len(ss.slides)}.")
         if ss.slides:
@@ -453,12 +453,22 @@ def _go(step: int) -> None:
     st.switch_page(slide["page"], query_params={**slide["params"], "present": "1"})
 
 
+#: link parameters that are secrets of one person, never carried into a shared link or a slide: a workshop's
+#: facilitator key and a participant's token
+PRIVATE_PARAMS = ("key", "me")
+
+
+def shareable_params() -> dict[str, str]:
+    """The current view's link parameters that anyone may see (no presentation flag, no secrets)."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k != "present" and k not in PRIVATE_PARAMS}
+
+
 def link_for_current_view() -> str:
-    """The URL of this page with the current view's parameters."""
+    """The URL of this page with the current view's parameters (never a facilitator key or participant token)."""
     from urllib.parse import urlencode
 
     base = str(getattr(st.context, "url", "") or "").split("?")[0]
-    params = {k: v for k, v in st.query_params.to_dict().items() if k != "present"}
+    params = shareable_params()
     return base + ("?" + urlencode(params) if params else "")
 
 

@@ -155,6 +155,8 @@ d1, d2 = st.columns(2)
 export = export_table(res, short, titles)
 d1.download_button("Shortlist with reasons (CSV)" if short else "Ranking (CSV)",
                    export.to_csv(index=False).encode("utf-8"), f"strategic_focus_{area}_{unit}.csv", "text/csv")
-d2.download_button("One-page brief (HTML)", lambda: build_brief_html(res, short, convene_tables, titles).encode("utf-8"),
+# the brief is small: built now, not on click (a click-time payload failed about one click in four under load)
+d2.download_button("One-page brief (HTML)",
+                   build_brief_html(res, short, convene_tables, titles).encode("utf-8") if short else b"",
                    f"strategic_focus_{area}_{unit}.html", "text/html", disabled=not short)
 _shared.footer()

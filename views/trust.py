@@ -152,7 +152,8 @@ convene = pd.DataFrame(rows)
 st.dataframe(convene, hide_index=True, width="stretch")
 b1, b2 = st.columns(2)
 b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("utf-8"), "trust_convene.csv", "text/csv")
-b2.download_button("One-page brief (HTML)", lambda: trust.brief_html(name, schools, summary, convene).encode("utf-8"),
+# small: built now, not on click (a click-time payload failed about one click in four under load)
+b2.download_button("One-page brief (HTML)", trust.brief_html(name, schools, summary, convene).encode("utf-8"),
                    "trust_brief.html", "text/html")
 
 st.subheader("Strategic focus within the trust")

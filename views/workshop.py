@@ -64,7 +64,8 @@ def tally_chart(t: dict, large: bool, key: str) -> None:
                                  + "."))
 
 
-def show_links(wid: str) -> None:
+def show_links(wid: str, presenting: bool = False) -> None:
+    """The join QR and links; the private facilitator link only off the projector (never in presentation mode)."""
     base = base_url()
     join = model.absolute(base, model.join_path(wid))
     c1, c2 = st.columns([1, 2])
@@ -75,6 +76,9 @@ def show_links(wid: str) -> None:
         st.code(join, language=None, wrap_lines=True)
         st.markdown("**Projector view** (live tally and notes wall):")
         st.code(model.absolute(base, model.projector_path(wid)), language=None, wrap_lines=True)
+        if presenting:
+            st.markdown("Your facilitator link is hidden in presentation mode.")
+            return
         st.markdown("**Your facilitator link** — keep it private: it lets you close voting and export the record.")
         st.code(model.absolute(base, model.facilitator_path(wid, key)), language=None, wrap_lines=True)
 
@@ -97,12 +101,12 @@ if ws_id and view == "projector":
     @st.fragment(run_every=2)
     def live() -> None:
         t = model.tally(ws_id)
-        lead = max(t["options"], key=lambda o: o["dots"])
+        lead = model.lead_words(t["options"])  # a tie is said as a tie, never as one leader
         state = "Voting closed." if t["status"] == "closed" else "Voting open."
         if t["agreed"]:
             st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(ws.option_label(c)) for c in t["agreed"]))
-        elif lead["dots"]:
-            st.markdown(f"### {_shared.md_escape(lead['label'])} leads with {lead['dots']} dots.")
+        elif lead:
+            st.markdown(f"### {_shared.md_escape(lead)}.")
         else:
             st.markdown("### Place your dots: scan the code to join.")
         c1, c2 = st.columns([3, 1])
@@ -198,7 +202,7 @@ if ws_id and key:
     st.markdown(f"### {_shared.md_escape(ws.title)}")
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
                f" · {ws.dots} dots each · voting {'open' if ws.is_open else 'closed'}")
-    show_links(ws_id)
+    show_links(ws_id, presenting)
 
     @st.fragment(run_every=3)
     def facilitator_tally() -> None:
@@ -221,9 +225,12 @@ if ws_id and key:
         st.rerun()
     d1, d2, d3 = st.columns(3)
     stem = f"workshop_{ws.held_on}_{ws_id[:6]}"
-    d1.download_button("Record (HTML, one page)", lambda: record.to_html(model.record(ws_id, key)).encode("utf-8"), f"{stem}.html", "text/html")
-    d2.download_button("Votes and notes (CSV)", lambda: record.to_csv(model.record(ws_id, key)).encode("utf-8"), f"{stem}.csv", "text/csv")
-    d3.download_button("Votes and notes (JSON)", lambda: record.to_json(model.record(ws_id, key)).encode("utf-8"), f"{stem}.json",
+    # built now, not on click: records are small, and a payload made on click failed about one click in four
+    # under load (MediaFileStorageError: deferred file not found)
+    rec = model.record(ws_id, key)
+    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html")
+    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv")
+    d3.download_button("Votes and notes (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
                        "application/json")
     with st.expander("Delete this workshop"):
         st.caption("Deletes its votes and notes for good. Export the record first.")

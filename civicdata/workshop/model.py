@@ -137,9 +137,32 @@ def _hash(secret: str) -> str:
 
 
 def slug(label: str) -> str:
-    """A stable option code from its label: lower case, words joined by '-' ("Workforce" → "workforce")."""
+    """A stable option code from its label: lower case, words joined by '-' ("Workforce" → "workforce"); a
+    label that starts with an ONS code keeps that code as it is written ("E01006108 Old Trafford" → "E01006108")."""
+    m = re.match(r"\s*([EWSNK]\d{8})\b", label)
+    if m:
+        return m.group(1)
     s = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     return s[:80] or "option"
+
+
+def leaders(options: list[dict], what: str = "dots") -> list[dict]:
+    """The options with the most ``what`` (all of them when several tie); none when nothing is placed yet."""
+    top = max((o[what] for o in options), default=0)
+    return [o for o in options if o[what] == top] if top else []
+
+
+def lead_words(options: list[dict], what: str = "dots") -> str:
+    """"Prevention leads with 3 dots", or "Prevention and Workforce tie with 3 dots each" — never one leader
+    when several share the top; "" when nothing is placed yet."""
+    top = leaders(options, what)
+    if not top:
+        return ""
+    n = top[0][what]
+    if len(top) == 1:
+        return f"{top[0]['label']} leads with {n} {what if n != 1 else what.rstrip('s')}"
+    names = ", ".join(o["label"] for o in top[:-1]) + f" and {top[-1]['label']}"
+    return f"{names} tie with {n} {what if n != 1 else what.rstrip('s')} each"
 
 
 def join_path(workshop_id: str) -> str:
