@@ -1044,7 +1044,7 @@ def journey_range(tt: Timetable, origin, destination, start: int, end: int, step
 #: how the window's statistics treat departures with no journey (within the cap)
 WINDOW_RULE = ("Best and worst are over the departures that reach within the cap, and the rest are counted as not "
                "reached. The median counts a departure with no journey within the cap as the longest, so a school "
-               "reached by fewer than half of the departures has no median journey.")
+               "reached by no more than half of the departures has no median journey.")
 
 
 def summarise_range(frame: pd.DataFrame) -> dict:
