@@ -166,3 +166,36 @@ def test_downloads_are_built_when_the_page_renders(ws):
 def test_an_ons_code_keeps_its_case_as_an_option_code():
     opts = model.parse_options(["E01006108 Old Trafford", "E05015244", "Prevention"])
     assert [o.code for o in opts] == ["E01006108", "E05015244", "prevention"]
+
+
+def test_phone_says_what_is_wrong_and_keeps_the_text(ws):
+    """A note over the limit keeps its text and names the limit; too many dots in one box is refused with a
+    message (no box caps its value silently); the phone shows the dots placed so far."""
+    at = open_page(PAGE, ws=ws.id, view="join")
+    assert "beside your notes in the workshop's record" in at.text_input(key="ws_name").label  # said before joining
+    at.text_input(key="ws_name").set_value("Ana")
+    at.get("form_submit_button")[0].click().run()
+    assert "You have placed 0 of your 3 dots." in [m.value.strip("*") for m in at.markdown]
+    at.number_input(key="ws_dots_prevention").set_value(5)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
+    assert "5 dots placed, the limit is 3" in at.error[0].value
+    at.number_input(key="ws_dots_prevention").set_value(2)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
+    assert "You have placed 2 of your 3 dots." in [m.value.strip("*") for m in at.markdown]
+    long = "x" * (model.NOTE_MAX + 1)
+    at.text_area(key="ws_note").set_value(long)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Add note").click().run()
+    assert f"note: {model.NOTE_MAX + 1} characters, at most {model.NOTE_MAX}" in " ".join(e.value for e in at.error)
+    assert at.text_area(key="ws_note").value == long  # kept, to be shortened
+    at.text_area(key="ws_note").set_value("Shorter")
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Add note").click().run()
+    assert any(s.value == "Note added." for s in at.success)  # (the box is cleared by the browser: clear_on_submit)
+
+
+def test_create_names_the_title_limit_and_keeps_the_title():
+    at = open_page(PAGE)
+    long = "T" * (model.TITLE_MAX + 5)
+    at.text_input(key="ws_title").set_value(long)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    assert f"title: {model.TITLE_MAX + 5} characters, at most {model.TITLE_MAX}" in at.error[0].value
+    assert at.text_input(key="ws_title").value == long and "ws" not in at.query_params

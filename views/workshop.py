@@ -141,7 +141,9 @@ if ws_id and not key:
             st.query_params.pop("me", None)
     if part is None:
         with st.form("ws_join"):
-            name = st.text_input("Your name (shown to the facilitator only)", max_chars=model.NAME_MAX, key="ws_name")
+            # no max_chars: a pasted name over the limit gets the model's message instead of an empty box
+            name = st.text_input("Your name (shown to the facilitator and beside your notes in the workshop's record; "
+                                 "never on the projector)", key="ws_name")
             if st.form_submit_button("Join", type="primary"):
                 try:
                     st.query_params["me"] = model.join(ws_id, name)
@@ -160,28 +162,39 @@ if ws_id and not key:
                                                      if ws.agreed else "")))
     else:
         current = {o.code: part["dots"].count(o.code) for o in ws.options}
+        count = st.empty()  # filled after the form, so a vote just placed is counted at once
+        placed = len(part["dots"])
         with st.form("ws_vote"):
             st.markdown(f"**Place your {ws.dots} dots** (several on one option if you like):")
-            counts = {o.code: st.number_input(o.label, 0, ws.dots, current[o.code], 1, key=f"ws_dots_{o.code}")
-                      for o in ws.options}
+            # no upper bound on each box: too many dots is refused on "Place my dots" with a message, never silently
+            counts = {o.code: st.number_input(o.label, min_value=0, value=current[o.code], step=1,
+                                              key=f"ws_dots_{o.code}") for o in ws.options}
             if st.form_submit_button("Place my dots", type="primary"):
                 chosen = [c for c, n in counts.items() for _ in range(int(n))]
                 try:
                     model.vote(ws_id, me, chosen)
+                    placed = len(chosen)
                     st.success(f"Your {len(chosen)} dot(s) are placed.")
                 except model.WorkshopError as exc:
                     st.error(str(exc))
+        count.markdown(f"**You have placed {placed} of your {ws.dots} dots.**")
         if ws.questions:
-            with st.form("ws_note", clear_on_submit=True):
+            retry = st.session_state.pop("ws_note_retry", None)
+            if retry:  # a refused note comes back into the box with the reason (the form clears on submit)
+                st.session_state.ws_note, why = retry
+                st.error(why)
+            with st.form("ws_note_form", clear_on_submit=True):
                 q = st.selectbox("Question", range(1, len(ws.questions) + 1),
                                  format_func=lambda i: f"{i}. {ws.questions[i - 1]}", key="ws_q")
-                text = st.text_area("Your note", max_chars=model.NOTE_MAX, key="ws_note")
+                # no max_chars: a pasted note over the limit keeps its text and gets the model's message
+                text = st.text_area(f"Your note (up to {model.NOTE_MAX} characters)", key="ws_note")
                 if st.form_submit_button("Add note"):
                     try:
                         model.add_note(ws_id, me, q, text)
                         st.success("Note added.")
                     except model.WorkshopError as exc:
-                        st.error(str(exc))
+                        st.session_state.ws_note_retry = (text, str(exc))
+                        st.rerun()
     mine = model.my_part(ws_id, me)
     if mine["notes"]:
         st.markdown("**Your notes**")
@@ -271,7 +284,7 @@ if st.query_params.get("from") == "focus" and st.query_params.get("short"):
 
 places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
 with st.form("ws_create"):
-    title = st.text_input("Title", max_chars=model.TITLE_MAX, key="ws_title",
+    title = st.text_input(f"Title (up to {model.TITLE_MAX} characters)", key="ws_title",
                           value=f"Convening: {evidence['area']}" if evidence else "")
     c1, c2, c3 = st.columns(3)
     held_on = c1.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD", key="ws_date")

@@ -346,7 +346,8 @@ def join(workshop_id: str, name: str, eng: Engine | None = None) -> str:
     """Join as ``name`` (1-60 characters) and return the participant token (keep it to vote and note)."""
     name = _clean(name)
     if not name:
-        raise WorkshopError("name: type a display name (it is shown to the facilitator only)")
+        raise WorkshopError("name: type a display name (the facilitator sees it, and the record shows it beside your "
+                            "notes; the projector never does)")
     if len(name) > NAME_MAX:
         raise WorkshopError(f"name: {len(name)} characters, at most {NAME_MAX}")
     token = new_secret(32)
