@@ -36,9 +36,16 @@ def _dir(data_dir: Path | None) -> Path:
     return Path(data_dir) if data_dir else settings.data_dir()
 
 
-@lru_cache(maxsize=16)
-def _read_lookup(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_parquet(path)
+@lru_cache(maxsize=32)
+def _read_parquet(path: str, mtime: float, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    return pd.read_parquet(path, columns=list(columns) if columns else None)
+
+
+def load_bundled(rel: str, data_dir: Path | None = None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A bundled Parquet table by its path in the data folder (``trends/series.parquet``), read once and kept
+    until the file changes; ``columns`` reads only those. Shared between callers: copy it before changing it."""
+    path = _dir(data_dir) / rel
+    return _read_parquet(str(path), path.stat().st_mtime, columns)
 
 
 def load_lookup(name: str, data_dir: Path | None = None) -> pd.DataFrame:
@@ -46,8 +53,7 @@ def load_lookup(name: str, data_dir: Path | None = None) -> pd.DataFrame:
 
     The frame is shared between callers (cached): copy it before changing it.
     """
-    path = _dir(data_dir) / "lookups" / f"{name}.parquet"
-    return _read_lookup(str(path), path.stat().st_mtime)
+    return load_bundled(f"lookups/{name}.parquet", data_dir)
 
 
 @lru_cache(maxsize=32)

@@ -13,13 +13,11 @@ Ranks and deciles are relative within each edition: :data:`IOD_WARNING` goes whe
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from civicdata import settings
-from civicdata.geography import load_lookup
+from civicdata.geography import load_bundled, load_lookup
 
 IOD_WARNING = ("MHCLG: the Indices of Deprivation measure relative deprivation within each edition. A change of "
                "rank or decile means an area moved relative to others, not that it became more or less deprived in "
@@ -28,25 +26,11 @@ IOD_WARNING = ("MHCLG: the Indices of Deprivation measure relative deprivation w
                "are not directly comparable with IoD2019.")
 
 
-def _data(data_dir: Path | None) -> Path:
-    return data_dir or settings.data_dir()
-
-
-@lru_cache(maxsize=8)
-def _read(path: str, mtime: float, columns: tuple | None = None) -> pd.DataFrame:
-    return pd.read_parquet(path, columns=list(columns) if columns else None)
-
-
-def _table(rel: str, data_dir: Path | None, columns: tuple | None = None) -> pd.DataFrame:
-    p = _data(data_dir) / rel
-    return _read(str(p), p.stat().st_mtime, columns)
-
-
 def lad_editions(lad24_code: str, data_dir: Path | None = None) -> pd.DataFrame:
     """The district's IMD summary in each edition: ``edition, lad_code, lad_code_vintage, lad_name,
     rank_average_score, districts, pct_lsoas_decile1, note``. Several rows for one edition when the
     authority was formed from several 2019 districts (each its own row, never combined)."""
-    e = _table("trends/iod_lad_editions.parquet", data_dir)
+    e = load_bundled("trends/iod_lad_editions.parquet", data_dir)
     e = e[e["domain"] == "imd"]
     rows = []
     for edition in (2015, 2019, 2025):
@@ -80,9 +64,9 @@ def decile_changes(lad24_code: str, data_dir: Path | None = None) -> dict[str, o
     """
     lsoa = load_lookup("lsoa11", data_dir)
     codes = lsoa.loc[lsoa["lad24_code"] == lad24_code, "lsoa11_code"]
-    d15 = _table("trends/iod2015_lsoa11.parquet", data_dir, ("lsoa11_code", "imd2015_decile"))
-    d19 = _table("indicators/iod2019_lsoa11.parquet", data_dir, ("lsoa11_code", "imd2019_decile"))
-    d25 = _table("indicators/iod2025_lsoa21.parquet", data_dir, ("lsoa21_code", "imd2025_decile"))
+    d15 = load_bundled("trends/iod2015_lsoa11.parquet", data_dir, ("lsoa11_code", "imd2015_decile"))
+    d19 = load_bundled("indicators/iod2019_lsoa11.parquet", data_dir, ("lsoa11_code", "imd2019_decile"))
+    d25 = load_bundled("indicators/iod2025_lsoa21.parquet", data_dir, ("lsoa21_code", "imd2025_decile"))
     a = d15[d15["lsoa11_code"].isin(codes)].merge(d19, on="lsoa11_code")
     x1 = pd.crosstab(a["imd2015_decile"].astype(int), a["imd2019_decile"].astype(int))
     look = load_lookup("lsoa11_lsoa21", data_dir)

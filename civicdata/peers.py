@@ -22,6 +22,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.errors import UnknownAreaError
+from civicdata.geography import load_bundled, load_lookup
 
 KINDS = ("global", "economic", "demographic")
 KIND_LABELS = {"global": "overall (global)", "economic": "economic", "demographic": "demographic"}
@@ -33,14 +34,8 @@ def _dir(data_dir: Path | None) -> Path:
     return (data_dir or settings.data_dir()) / "trends"
 
 
-@lru_cache(maxsize=8)
-def _read(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_parquet(path)
-
-
 def _table(name: str, data_dir: Path | None) -> pd.DataFrame:
-    p = _dir(data_dir) / name
-    return _read(str(p), p.stat().st_mtime)
+    return load_bundled(f"trends/{name}", data_dir)
 
 
 def load_clusters(data_dir: Path | None = None) -> pd.DataFrame:
@@ -76,8 +71,6 @@ def area_names(data_dir: Path | None = None) -> dict[str, str]:
 
 @lru_cache(maxsize=4)
 def _area_names(data_dir: Path | None, stamp: tuple) -> dict[str, str]:
-    from civicdata.geography import load_lookup
-
     out = dict(zip(load_clusters(data_dir)["area_code"], load_clusters(data_dir)["area_name"]))
     areas = _table("areas.parquet", data_dir)
     out.update(dict(zip(areas["area_code"], areas["area_name"])))
@@ -123,8 +116,6 @@ def app_code(code: str, data_dir: Path | None = None) -> str:
 
 @lru_cache(maxsize=4)
 def _lad24(data_dir: Path | None, stamp: tuple) -> frozenset[str]:
-    from civicdata.geography import load_lookup
-
     return frozenset(load_lookup("lad24", data_dir)["lad24_code"].tolist())
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from civicdata import peers, settings
 from civicdata.catalogue import POLARITIES, Field
 from civicdata.errors import CivicDataError, UnknownAreaError
+from civicdata.geography import load_bundled
 
 ENGLAND = "E92000001"
 ELS_LICENCE = "Open Government Licence v3.0"
@@ -170,48 +171,41 @@ def get_indicator(indicator_id: str, data_dir: Path | None = None) -> TrendIndic
                                 + f" Known: {', '.join(inds)}.")
 
 
-@lru_cache(maxsize=8)
-def _read(path: str, mtime: float) -> pd.DataFrame:
-    return pd.read_parquet(path)
-
-
 def load_series(data_dir: Path | None = None) -> pd.DataFrame:
     """The tidy table: ``indicator_id, area_code, area_name, area_type, period, start, end, label, value,
     lci, uci, status, notes`` (dates ``YYYY-MM-DD``; value in the indicator's unit; status as ELS gives it,
     e.g. ``x`` not available, ``u`` unreliable)."""
-    p = _dir(data_dir) / "series.parquet"
-    return _read(str(p), p.stat().st_mtime)
+    return load_bundled("trends/series.parquet", data_dir)
 
 
 def load_areas(data_dir: Path | None = None) -> pd.DataFrame:
     """``area_code, area_name, area_type, obsolete_since, successor_codes, county_code, region_code``."""
-    p = _dir(data_dir) / "areas.parquet"
-    return _read(str(p), p.stat().st_mtime)
+    return load_bundled("trends/areas.parquet", data_dir)
 
 
 @lru_cache(maxsize=4)
-def _by_indicator(path: str, mtime: float) -> dict[str, pd.DataFrame]:
-    s = _read(path, mtime)
-    return {k: g.reset_index(drop=True) for k, g in s.groupby("indicator_id", sort=False)}
+def _by_indicator(series: tuple[str, float], data_dir: Path | None) -> dict[str, pd.DataFrame]:
+    """Each indicator's rows, and the set of area codes that have one (keyed on the series file and its mtime)."""
+    s = load_series(data_dir)
+    return {k: (g.reset_index(drop=True), frozenset(g["area_code"].tolist()))
+            for k, g in s.groupby("indicator_id", sort=False)}
+
+
+def _indicator(indicator_id: str, data_dir: Path | None) -> tuple[pd.DataFrame, frozenset[str]]:
+    get_indicator(indicator_id, data_dir)
+    p = _dir(data_dir) / "series.parquet"
+    by = _by_indicator((str(p), p.stat().st_mtime), data_dir)
+    return by.get(indicator_id) or (load_series(data_dir).iloc[:0], frozenset())
 
 
 def indicator_rows(indicator_id: str, data_dir: Path | None = None) -> pd.DataFrame:
     """Every row of one indicator."""
-    get_indicator(indicator_id, data_dir)
-    p = _dir(data_dir) / "series.parquet"
-    return _by_indicator(str(p), p.stat().st_mtime).get(indicator_id, load_series(data_dir).iloc[:0])
-
-
-@lru_cache(maxsize=64)
-def _codes(path: str, mtime: float, indicator_id: str) -> frozenset[str]:
-    return frozenset(_by_indicator(path, mtime)[indicator_id]["area_code"].tolist())
+    return _indicator(indicator_id, data_dir)[0]
 
 
 def indicator_codes(indicator_id: str, data_dir: Path | None = None) -> frozenset[str]:
     """Every area code with a row for the indicator."""
-    get_indicator(indicator_id, data_dir)
-    p = _dir(data_dir) / "series.parquet"
-    return _codes(str(p), p.stat().st_mtime, indicator_id)
+    return _indicator(indicator_id, data_dir)[1]
 
 
 def _area_row(code: str, data_dir: Path | None) -> pd.Series | None:
