@@ -1117,6 +1117,24 @@ def one_to_many(tt: Timetable, origin: tuple[float, float], destinations: pd.Dat
     return out
 
 
+def service_targets(tt: Timetable, services: pd.DataFrame) -> tuple:
+    """What :func:`departure_minutes` needs of the services (``lat``, ``lon``), made once per batch: the stops
+    within walking range of each, and their projected position."""
+    dx, dy = _project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
+    return egress_matrix(tt, services), dx, dy
+
+
+def departure_minutes(tt: Timetable, origin: tuple[float, float], targets: tuple, departs: list[int],
+                      max_minutes: float | None = DEFAULT_MAX_MINUTES) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from ``origin`` to every service for each departure (departures x services; inf where there is
+    no journey within ``max_minutes``, :func:`cap_rule`) and the vehicles of each journey."""
+    egress, dx, dy = targets
+    arr = [_one_to_many_arrays(tt, origin, dx, dy, t, egress) for t in departs]
+    mins = np.vstack([(a - t) / 60 for (a, _v), t in zip(arr, departs)])
+    mins[mins > (np.inf if max_minutes is None else float(max_minutes))] = np.inf
+    return mins, np.vstack([v for _a, v in arr])
+
+
 def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame, start: int, end: int,
                     step: int = 300, progress=None, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> pd.DataFrame:
     """For each school (``lat``, ``lon``): the service reached soonest, and minutes best/median/worst
@@ -1125,15 +1143,11 @@ def nearest_service(tt: Timetable, schools: pd.DataFrame, services: pd.DataFrame
     departure's journey, and ``two_plus`` (two or more vehicles). A journey longer than ``max_minutes``
     counts as none (:func:`cap_rule`); ``departures_reached`` says how many departures reach within it.
     """
-    cap = np.inf if max_minutes is None else float(max_minutes)
-    egress = egress_matrix(tt, services)
-    dx, dy = _project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
+    targets = service_targets(tt, services)
     departs = list(range(int(start), int(end) + 1, int(step)))
     rows = []
     for i, (idx, sc) in enumerate(schools.iterrows()):
-        mins = np.vstack([(_one_to_many_arrays(tt, (sc["lat"], sc["lon"]), dx, dy, t, egress)[0] - t) / 60
-                          for t in departs])  # departures x services (inf: unreachable)
-        mins[mins > cap] = np.inf  # beyond the cap: no journey within it
+        mins, _vehicles = departure_minutes(tt, (sc["lat"], sc["lon"]), targets, departs, max_minutes)
         med = np.median(mins, axis=0)  # an unreachable departure counts as the longest
         if np.all(np.isinf(med)):
             rows.append({"school_index": idx, "service_index": None, "best": np.nan, "median": np.nan, "worst": np.nan,

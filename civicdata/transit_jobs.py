@@ -56,15 +56,10 @@ def journey_matrix(tt: transit.Timetable, origins: pd.DataFrame, services: pd.Da
     the minutes of every departure to each. Columns: ``origin`` (the origin's index), ``rank`` (1 = nearest),
     ``service`` (the service's index), ``depart`` (s after midnight), ``minutes`` (NaN: no journey within
     the cap), ``vehicles``. Origins with no service reached at all have no rows."""
-    egress = transit.egress_matrix(tt, services)
-    dx, dy = transit._project(services["lat"].to_numpy(float), services["lon"].to_numpy(float), tt.lat0)
-    cap = np.inf if max_minutes is None else float(max_minutes)
+    targets = transit.service_targets(tt, services)
     parts = []
     for idx, o in zip(origins.index, origins[["lat", "lon"]].to_numpy(float)):
-        arr = [transit._one_to_many_arrays(tt, (o[0], o[1]), dx, dy, t, egress) for t in departs]
-        mins = np.vstack([(a - t) / 60 for (a, _v), t in zip(arr, departs)])
-        veh = np.vstack([v for _a, v in arr])
-        mins[mins > cap] = np.inf
+        mins, veh = transit.departure_minutes(tt, (o[0], o[1]), targets, departs, max_minutes)
         med = np.median(mins, axis=0)
         order = np.argsort(med, kind="stable")[:k]
         order = order[np.isfinite(med[order])]
