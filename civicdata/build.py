@@ -16,7 +16,6 @@ LSOA 2011 code, ``lsoa21_code`` an LSOA 2021 code.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import shutil
 import tempfile
@@ -32,7 +31,8 @@ from civicdata.catalogue import descriptor_to_toml, validate_descriptor
 from civicdata.catalogue import toml_value
 from civicdata.errors import Problem, SourceDataError
 from civicdata.readers import (ENGLAND_LSOA_RE, ENGLAND_MSOA_RE, LAD_RE, LSOA_RE, WARD_RE,
-                               MSOA_RE, check_codes, check_unique, read_text_table, require_columns, to_number)
+                               MSOA_RE, check_codes, check_unique, read_text_table, require_columns, sha256_file,
+                               to_number)
 from civicdata.sources import ATTRIBUTION, SOURCES, Source
 from civicdata.build_trends import build_trends
 
@@ -139,14 +139,6 @@ class Bundle:
             "raw_sha256": [self.sha[k] for k in sources],
             "note": note,
         })
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:

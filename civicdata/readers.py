@@ -7,6 +7,7 @@ row is row 2. Problems are collected, not raised one by one; callers raise them 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import re
 import zlib
@@ -24,6 +25,15 @@ WARD_RE = r"^[EW]05\d{6}$"
 LAD_RE = r"^[EW]0[6789]\d{6}$"
 ENGLAND_LSOA_RE = r"^E01\d{6}$"
 ENGLAND_MSOA_RE = r"^E02\d{6}$"
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def read_text_table(path: Path, *, label: str, sep: str = ",", encoding: str = "utf-8-sig",

@@ -22,6 +22,7 @@ import os
 import tempfile
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ import pandas as pd
 from civicdata import settings, transit
 from civicdata.errors import Problem
 from civicdata.gtfs import load_feed
+from civicdata.readers import sha256_file
 
 FORMAT = 1
 #: Timetable fields stored as arrays (object arrays of text are stored as fixed-width unicode)
@@ -47,37 +49,22 @@ def cache_dir() -> Path:
     return Path(env).resolve() if env else settings.user_data_dir() / "timetables"
 
 
-def _sha256_bytes(chunks) -> str:
-    h = hashlib.sha256()
-    for c in chunks:
-        h.update(c)
-    return h.hexdigest()
-
-
-def _file_chunks(path: Path):
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            yield chunk
-
-
 def feed_sha256(path: str | Path) -> str:
-    """sha256 of a GTFS zip, or of a feed folder (each file's name and bytes, in name order)."""
+    """sha256 of a GTFS zip, or of a feed folder (each file's name and sha256, in name order)."""
     path = Path(path)
     if path.is_dir():
-        def chunks():
-            for f in sorted(p for p in path.iterdir() if p.is_file()):
-                yield f.name.encode() + b"\0"
-                yield from _file_chunks(f)
-        return _sha256_bytes(chunks())
-    return _sha256_bytes(_file_chunks(path))
+        parts = [f"{f.name}\0{sha256_file(f)}\n" for f in sorted(p for p in path.iterdir() if p.is_file())]
+        return hashlib.sha256("".join(parts).encode()).hexdigest()
+    return sha256_file(path)
 
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
-    """A stamp of the code that builds timetables (the transit and GTFS modules, and this format)."""
+    """A stamp of the code that builds timetables (the transit and GTFS modules as loaded, and this format)."""
     from civicdata import gtfs
 
     parts = [Path(transit.__file__).read_bytes(), Path(gtfs.__file__).read_bytes(), str(FORMAT).encode()]
-    return _sha256_bytes(parts)[:16]
+    return hashlib.sha256(b"".join(parts)).hexdigest()[:16]
 
 
 def cache_key(feed_sha: str, day: date) -> str:
@@ -129,8 +116,8 @@ def save(tt: transit.Timetable, key: str, feed_sha: str, warnings: list[Problem]
             "day": tt.day.isoformat(), "lat0": tt.lat0, "n_trips_day": tt.n_trips_day,
             "route_colours": tt.route_colours, "grid": {k: getattr(tt.grid, k) for k in GRID_SCALARS},
             "warnings": [{"file": w.file, "message": w.message, "row": w.row, "column": w.column} for w in warnings],
-            "npz_sha256": feed_sha256(npz),
-            "shapes_sha256": feed_sha256(shapes) if tt.shapes is not None else None}
+            "npz_sha256": sha256_file(npz),
+            "shapes_sha256": sha256_file(shapes) if tt.shapes is not None else None}
     path = folder / f"{key}.json"
     _atomic_write(path, lambda p: p.write_text(json.dumps(meta, indent=1), encoding="utf-8"))
     return path
@@ -153,12 +140,12 @@ def load(key: str, feed_sha: str, day: date, folder: Path | None = None) -> tupl
         if wrong:
             raise CacheEntryError(f"it describes another {', '.join(wrong)}")
         npz = folder / f"{key}.npz"
-        if not npz.is_file() or feed_sha256(npz) != meta["npz_sha256"]:
+        if not npz.is_file() or sha256_file(npz) != meta["npz_sha256"]:
             raise CacheEntryError(f"{npz.name} is missing or fails its checksum")
         shapes = None
         if meta["shapes_sha256"] is not None:
             sp = folder / f"{key}.shapes.parquet"
-            if not sp.is_file() or feed_sha256(sp) != meta["shapes_sha256"]:
+            if not sp.is_file() or sha256_file(sp) != meta["shapes_sha256"]:
                 raise CacheEntryError(f"{sp.name} is missing or fails its checksum")
             shapes = pd.read_parquet(sp)
         with np.load(npz, allow_pickle=False) as z:
