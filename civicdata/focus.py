@@ -44,7 +44,7 @@ UNIT_LABELS = {"lsoa11": "LSOA (2011)", "lsoa21": "LSOA (2021)", "msoa11": "MSOA
 UNIT_PLURALS = {"lsoa11": "LSOAs (2011)", "lsoa21": "LSOAs (2021)", "msoa11": "MSOAs (2011)", "ward": "wards (2024)",
                 "school": "schools", "lad": "local authorities (2024)"}
 #: where local authorities are ranked: England, or one of its regions (region 2024 codes)
-ENGLAND_CODE = "E92000001"
+ENGLAND_CODE = settings.ENGLAND_CODE
 DEFAULT_SEED = 20251022
 DEFAULT_DRAWS = 500
 PERTURB = 0.25

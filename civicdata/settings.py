@@ -14,6 +14,7 @@ COORD_DECIMALS         ``6``                                       decimals kept
                                                                    (~0.1 m)
 DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
 GM_CAUTH_CODE          ``"E47000001"``                             Greater Manchester CA
+ENGLAND_CODE           ``"E92000001"``                             England (ONS country code)
 GM_LAD_CODES           ``E08000001`` .. ``E08000010``              the ten GM boroughs
 user_data_dir()        ``$CIVICDATA_HOME`` or                      per-user data folder, outside
                        ``$XDG_DATA_HOME/local-need-explorer`` or   the repository (workshops)
@@ -39,6 +40,7 @@ GM_SIMPLIFY_METRES: float = 10.0
 COORD_DECIMALS: int = 6
 DEFAULT_LAD: str = "E08000009"
 GM_CAUTH_CODE: str = "E47000001"
+ENGLAND_CODE: str = "E92000001"
 #: the ten Greater Manchester boroughs (LAD codes, unchanged 2011-2024)
 GM_LAD_CODES: tuple[str, ...] = tuple(f"E080000{n:02d}" for n in range(1, 11))
 

@@ -32,7 +32,7 @@ from civicdata.catalogue import POLARITIES, Field
 from civicdata.errors import CivicDataError, UnknownAreaError
 from civicdata.geography import load_bundled
 
-ENGLAND = "E92000001"
+ENGLAND = settings.ENGLAND_CODE
 ELS_LICENCE = "Open Government Licence v3.0"
 
 #: Every trend descriptor key (``data/trends/<id>.toml``); the README documents each (a test checks it).

@@ -80,7 +80,7 @@ def region_options() -> dict[str, str]:
     """code -> label: England, then its nine regions (2024), where local authorities are ranked."""
     lad = load_lookup("lad24")
     reg = lad[lad["region24_code"].str.startswith("E12")].drop_duplicates("region24_code").sort_values("region24_name")
-    return {"E92000001": "England (all local authorities)", **dict(zip(reg["region24_code"], reg["region24_name"]))}
+    return {settings.ENGLAND_CODE: "England (all local authorities)", **dict(zip(reg["region24_code"], reg["region24_name"]))}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
