@@ -14,7 +14,7 @@ import pandas as pd
 from civicdata import transit
 from civicdata.catalogue import Catalogue, LayerDescriptor
 from civicdata.errors import Problem
-from civicdata.gtfs import FeedError, load_feed
+from civicdata.gtfs import FeedError
 from civicdata.geography import areas_in_place
 from civicdata.layers import load_layer
 from civicdata.profile import load_schools

@@ -346,7 +346,7 @@ def cmd_trust_group(args: argparse.Namespace) -> int:
 
 
 def cmd_journey_layer(args: argparse.Namespace) -> int:
-    from civicdata import access, transit
+    from civicdata import access
     from civicdata.catalogue import load_catalogue
     from civicdata.geography import resolve_lad
     from civicdata.timetable_cache import open_timetable

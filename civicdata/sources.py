@@ -42,7 +42,6 @@ _MHCLG_2025 = "https://www.gov.uk/government/statistics/english-indices-of-depri
 _GEOPORTAL = "https://geoportal.statistics.gov.uk/"
 _ONS_CLUSTERS = ("https://www.ons.gov.uk/peoplepopulationandcommunity/wellbeing/methodologies/"
                  "clusteringsimilarlocalauthoritiesandstatisticalnearestneighboursintheuk")
-_ELS = "https://www.ons.gov.uk/explore-local-statistics/"
 
 #: the 13 Explore Local Statistics folders: folder, CSV, original publisher, title, official source, periods
 _TRENDS: list[tuple[str, str, str, str, str, str]] = [

@@ -33,7 +33,6 @@ from civicdata.errors import CivicDataError, UnknownAreaError
 from civicdata.geography import load_bundled
 
 ENGLAND = settings.ENGLAND_CODE
-ELS_LICENCE = "Open Government Licence v3.0"
 
 #: Every trend descriptor key (``data/trends/<id>.toml``); the README documents each (a test checks it).
 TREND_FIELDS: tuple[Field, ...] = (

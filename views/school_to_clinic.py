@@ -122,14 +122,14 @@ def _in_background(key: tuple, host: str = "") -> pd.DataFrame:
     """Route every school in a background job (a large feed or area): progress and cancel while it runs, the
     page stays usable, and the result is kept as your layer when it finishes (not for a what-if with a hosted
     clinic). Returns the table when done."""
-    from civicdata.settings import dask_scheduler, journey_workers
     from civicdata.transit_jobs import Job
 
     jobs = _jobs()
     key = key + (host,)
     job = jobs.get(key)
     what = "the what-if with a clinic at the school" if host else "every school"
-    where = f"the Dask cluster at {dask_scheduler()}" if dask_scheduler() else f"{journey_workers()} worker processes"
+    scheduler, workers = settings.dask_scheduler(), settings.journey_workers()
+    where = f"the Dask cluster at {scheduler}" if scheduler else f"{workers} worker processes"
     if job is None or job.state in ("cancelled", "failed"):
         if job is not None and job.state == "failed":
             st.error(f"The background routing failed: {job.error}")
@@ -140,7 +140,7 @@ def _in_background(key: tuple, host: str = "") -> pd.DataFrame:
         if st.button(f"Route {what} in the background", key=f"sc_bg_start{'_host' if host else ''}"):
             jobs[key] = Job(access.school_access_at_scale, feed=str(path), day=ss.sc_date, schools=schools,
                             services=_with_host(host), start=start, end=end, step=step_min * 60, max_minutes=cap,
-                            workers=journey_workers(), scheduler=dask_scheduler())
+                            workers=workers, scheduler=scheduler)
             st.rerun()
         _shared.footer()
         st.stop()
