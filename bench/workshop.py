@@ -29,7 +29,8 @@ OPTIONS = ["Prevention", "Workforce", "Community health on school sites", "Menta
 
 
 def _voter(url: str, wid: str, tokens: list[str], codes: list[str], until: float, out) -> None:
-    from civicdata.workshop import model, store
+    from civicdata import store
+    from civicdata.workshop import model
 
     eng = store.engine(url)
     n, i = 0, 0
@@ -69,7 +70,8 @@ def _bare(url: str, until: float, out) -> None:
 def one_run(url: str, seconds: float, workers: int) -> dict:
     from sqlalchemy import text
 
-    from civicdata.workshop import model, store
+    from civicdata import store
+    from civicdata.workshop import model
 
     eng = store.engine(url)
     ws = model.create_workshop("Bench", model.parse_options(OPTIONS), eng=eng)

@@ -6,13 +6,17 @@ columns) and where it came from (source, licence, vintage). The fields are writt
 once, in :data:`FIELDS`; validation and the README table are both derived from it.
 
 Bundled layers live under ``data/`` (``data/indicators``, ``data/schools``,
-``data/services``); user layers under the user layers folder, one folder per layer.
+``data/services``); user layers in the store (:mod:`civicdata.store.layers`), shared by every server with
+the same ``CIVICDATA_DB_URL`` and read through local copies. Layer folders in the old user-layers folder
+(``$CIVICDATA_USER_LAYERS``, one folder per layer) are imported into the store once, with a message.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import re
+import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +24,10 @@ from typing import Any
 
 from civicdata import settings
 from civicdata.errors import DescriptorError, Problem, UnknownLayerError
+from civicdata.store import db as store_db
+from civicdata.store import layers as stored
+
+log = logging.getLogger("civicdata")
 
 LAYER_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -311,21 +319,21 @@ THEME_ORDER = ("deprivation", "health", "schools", "services", "population", "ed
 BUNDLED_LAYER_FOLDERS = ("indicators", "schools", "services")
 
 
-def load_catalogue(data_dir: Path | None = None, user_dir: Path | None = None) -> Catalogue:
-    """Discover and validate every descriptor: bundled (``data/indicators`` etc.) then user.
+def load_catalogue(data_dir: Path | None = None, db_url: str | None = None) -> Catalogue:
+    """Discover and validate every descriptor: bundled (``data/indicators`` etc.) then the store's.
 
-    Every invalid descriptor is reported at once. A user layer may not reuse a bundled id.
+    Every invalid descriptor is reported at once. A user layer may not reuse a bundled id. Layer folders
+    in ``$CIVICDATA_USER_LAYERS`` not yet imported into the store are imported first (once).
     """
     data_dir = Path(data_dir) if data_dir else settings.data_dir()
-    user_dir = Path(user_dir) if user_dir else settings.user_layers_dir()
+    eng = store_db.engine(db_url)
+    _import_once(settings.user_layers_dir(), eng)
     problems: list[Problem] = []
     layers: dict[str, LayerDescriptor] = {}
     paths: list[tuple[Path, bool]] = []
     for folder in BUNDLED_LAYER_FOLDERS:
         paths += [(p, False) for p in sorted((data_dir / folder).glob("*.toml"))]
-    if user_dir.is_dir():
-        # one folder per layer, named by its id; folders starting with '.' are work in progress
-        paths += [(p, True) for p in sorted(user_dir.glob("*/layer.toml")) if not p.parent.name.startswith(".")]
+    paths += [(p / stored.DESCRIPTOR_FILE, True) for p in stored.local_copies(eng)]
     for path, user in paths:
         try:
             desc = load_descriptor(path, user=user)
@@ -340,3 +348,71 @@ def load_catalogue(data_dir: Path | None = None, user_dir: Path | None = None) -
     if problems:
         raise DescriptorError(problems, "the layer catalogue has invalid descriptors")
     return Catalogue(layers)
+
+
+_imported: set[tuple[str, str]] = set()
+_import_lock = threading.Lock()
+
+
+def _import_once(folder: Path, eng) -> None:
+    key = (str(folder), str(eng.url))
+    with _import_lock:
+        if key in _imported:
+            return
+        _imported.add(key)
+    for message in import_layer_folders(folder, eng):
+        log.warning(message)
+
+
+def bundled_ids(data_dir: Path | None = None) -> set[str]:
+    """The ids of the bundled layers (user layers may not reuse them)."""
+    data_dir = Path(data_dir) if data_dir else settings.data_dir()
+    return {p.stem for folder in BUNDLED_LAYER_FOLDERS for p in (data_dir / folder).glob("*.toml")}
+
+
+def import_layer_folders(folder: Path, eng=None) -> list[str]:
+    """Import each layer folder below ``folder`` (``<id>/layer.toml`` + ``<id>/data.parquet``, as earlier
+    versions kept user layers) into the store, once: a folder already imported with the same content is
+    skipped; an id already in the store keeps the stored layer. One message per folder handled."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    eng = eng or store_db.engine()
+    messages = []
+    for toml_path in sorted(folder.glob("*/layer.toml")):
+        layer_dir = toml_path.parent
+        if layer_dir.name.startswith(".") or not (layer_dir / stored.DATA_FILE).is_file():
+            continue
+        sha = stored.folder_sha256(layer_dir)
+        if store_db.is_imported(layer_dir.resolve(), sha, eng):
+            continue
+        try:
+            desc = load_descriptor(toml_path, user=True)
+            if desc.id in bundled_ids():
+                raise DescriptorError([Problem(str(toml_path), f"'{desc.id}' is a bundled layer id", column="id")],
+                                      "invalid layer descriptor")
+            if desc.file != stored.DATA_FILE:
+                raise DescriptorError([Problem(str(toml_path), f"its data file must be {stored.DATA_FILE}",
+                                               column="file")], "unreadable descriptor")
+            data = (layer_dir / stored.DATA_FILE).read_bytes()
+            stored.put_layer(desc.id, desc.title, toml_path.read_text(encoding="utf-8"), data,
+                             _parquet_rows(data), f"{layer_dir.name}/{stored.DATA_FILE}", eng=eng)
+            outcome = "imported"
+            msg = f"imported the layer folder {layer_dir} into the shared store as '{desc.id}'"
+        except stored.LayerExistsError:
+            outcome = "not imported: the store already has a layer with this id (kept)"
+            msg = f"{layer_dir}: {outcome}"
+        except DescriptorError as exc:
+            outcome = f"not imported: {exc}"
+            msg = f"{layer_dir}: {outcome}"
+        store_db.record_import(layer_dir.resolve(), sha, layer_dir.name, outcome, eng)
+        messages.append(msg)
+    return messages
+
+
+def _parquet_rows(data: bytes) -> int:
+    import io
+
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(io.BytesIO(data)).metadata.num_rows

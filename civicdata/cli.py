@@ -171,15 +171,43 @@ def cmd_add_layer(args: argparse.Namespace) -> int:
     from civicdata.userlayers import add_layer, parse_descriptor
 
     file = Path(args.file)
-    desc_path = Path(args.descriptor)
-    for p in (file, desc_path):
-        if not p.is_file():
-            raise ValueError(f"{p}: no such file")
-    raw = parse_descriptor(desc_path.read_text(encoding="utf-8"), desc_path.name)
+    if file.is_dir():  # a layer folder: its layer.toml names the data file beside it
+        desc_path = Path(args.descriptor) if args.descriptor else file / "layer.toml"
+        if not desc_path.is_file():
+            raise ValueError(f"{file}: a layer folder needs a layer.toml (or give --descriptor)")
+        raw = parse_descriptor(desc_path.read_text(encoding="utf-8"), str(desc_path))
+        name = str(raw.get("file") or "")
+        if not name or Path(name).name != name:
+            raise ValueError(f"{desc_path}: 'file' must name the data file in {file} (no folders)")
+        file = file / name
+    elif not args.descriptor:
+        raise ValueError(f"{file}: give --descriptor LAYER.toml, or a folder holding layer.toml and its data file")
+    else:
+        desc_path = Path(args.descriptor)
+        if not desc_path.is_file():
+            raise ValueError(f"{desc_path}: no such file")
+        raw = parse_descriptor(desc_path.read_text(encoding="utf-8"), desc_path.name)
+    if not file.is_file():
+        raise ValueError(f"{file}: no such file")
     desc, report = add_layer(file.read_bytes(), file.name, raw, replace_existing=args.replace, sheet=args.sheet)
     notes = f" ({'; '.join(report.notes)})" if report.notes else ""
     print(f"added layer {desc.id}: {report.rows} rows, {report.ok} values, {report.suppressed} suppressed, "
           f"{report.missing} blank{notes}")
+    return 0
+
+
+def cmd_import_layers(args: argparse.Namespace) -> int:
+    from civicdata.catalogue import import_layer_folders
+    from civicdata.trust import import_group_files
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: no such folder")
+    messages = import_layer_folders(folder) + import_group_files(folder / "groups")
+    for m in messages:
+        print(m)
+    if not messages:
+        print(f"{folder}: nothing new to import (every layer folder and trust file was imported before)")
     return 0
 
 
@@ -623,13 +651,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=20251022)
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_focus)
-    al = sub.add_parser("add-layer", help="add your own layer from a CSV, XLSX or Parquet file")
-    al.add_argument("file")
-    al.add_argument("--descriptor", required=True, metavar="LAYER.toml")
+    al = sub.add_parser("add-layer", help="add your own layer from a CSV, XLSX or Parquet file (or a folder holding "
+                                          "layer.toml and the data file it names)")
+    al.add_argument("file", help="the data file, or a layer folder")
+    al.add_argument("--descriptor", metavar="LAYER.toml", help="the descriptor (a folder's layer.toml by default)")
     al.add_argument("--sheet", help="the sheet to use when the workbook has several")
     al.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     al.set_defaults(func=cmd_add_layer)
 
+    il = sub.add_parser("import-layers", help="copy the layer folders (<id>/layer.toml + data.parquet) and saved "
+                                              "trusts (groups/*.json) of an earlier version's user-layers folder into "
+                                              "the shared store, once")
+    il.add_argument("folder")
+    il.set_defaults(func=cmd_import_layers)
     rl = sub.add_parser("remove-layer", help="remove one of your layers")
     rl.add_argument("layer")
     rl.set_defaults(func=cmd_remove_layer)

@@ -7,16 +7,18 @@ MSOA 2011) of the MSOA 2011 of the LSOA 2011 it came from (ONS LSOA 2011 <-> 202
 Nearest services are straight-line distances (km, British National Grid) to current GP
 practices (ODS 2025) and hospitals (NHS website, c. 2022).
 
-Saved trusts are named groups of URNs, one JSON file each in ``<user layers>/groups/``,
-written atomically (a temporary file, then a rename): nothing is ever half-saved.
+Saved trusts are named groups of URNs kept in the store (:mod:`civicdata.store.places`, kind
+``trust``), one transaction per change, shared by every server with the same ``CIVICDATA_DB_URL``.
+Trust files an earlier version saved in ``<user layers>/groups/*.json`` are imported once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import logging
 import re
-import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from civicdata import settings
 from civicdata.errors import CivicDataError, Problem, ProblemsError
 from civicdata.geography import load_lookup
 from civicdata.names import names_for
+from civicdata.store import db as store_db
+from civicdata.store import places
 
 GROUP_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
 NEAR_M = 5000.0
@@ -220,83 +224,109 @@ def trust_json(urns: list[str], data_dir: Path | None = None) -> dict:
 
 # --------------------------------------------------------------------------- saved groups
 
+KIND = "trust"
+log = logging.getLogger("civicdata")
+
+
 def groups_dir() -> Path:
-    """Where saved trusts live: ``<user layers>/groups/``."""
+    """Where earlier versions saved trusts (``<user layers>/groups/``): imported into the store once."""
     return settings.user_layers_dir() / "groups"
 
 
-def _group_path(group_id: str) -> Path:
+def _check_id(group_id: str) -> str:
     if not GROUP_ID_RE.match(group_id or ""):
         raise TrustError([Problem("group", f"'{group_id}' is not a valid name: use 1 to 64 of a-z, 0-9, '_' or '-'",
                                   column="id")], "invalid group name")
-    return groups_dir() / f"{group_id}.json"
+    return group_id
 
 
 def save_group(group_id: str, title: str, urns: list[str], *, replace: bool = False,
                data_dir: Path | None = None) -> SchoolSet:
-    """Save a trust (known URNs only; unknown and repeated ones are reported back). Atomic."""
-    path = _group_path(group_id)
+    """Save a trust (known URNs only; unknown and repeated ones are reported back). One transaction."""
+    _check_id(group_id)
     found = resolve_urns(urns, data_dir)
-    if path.exists() and not replace:
+    try:
+        places.save_place(KIND, group_id, title.strip()[:120] or group_id, {"urns": found.urns}, replace=replace)
+    except places.PlaceExistsError:
         raise TrustError([Problem("group", f"a trust '{group_id}' exists already: rename or delete it first",
-                                  column="id")], "group exists")
-    payload = {"id": group_id, "title": title.strip()[:120] or group_id, "urns": found.urns}
-    _write_atomic(path, json.dumps(payload, indent=1))
+                                  column="id")], "group exists") from None
     return found
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def load_group(group_id: str) -> dict:
-    path = _group_path(group_id)
-    if not path.is_file():
-        raise TrustError([Problem("group", f"no saved trust '{group_id}'", column="id")], "unknown group")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A saved trust: ``{"id", "title", "urns"}``."""
+    _import_once()
+    try:
+        return places.load_place(KIND, _check_id(group_id))
+    except places.UnknownPlaceError:
+        raise TrustError([Problem("group", f"no saved trust '{group_id}'", column="id")], "unknown group") from None
 
 
 def list_groups() -> list[dict]:
     """Saved trusts: ``id``, ``title``, ``schools`` (count), sorted by id."""
-    out = []
-    for p in sorted(groups_dir().glob("*.json")) if groups_dir().is_dir() else []:
-        try:
-            g = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue  # a damaged file is skipped, never fatal
-        out.append({"id": p.stem, "title": g.get("title", p.stem), "schools": len(g.get("urns", []))})
-    return out
+    _import_once()
+    return [{"id": g["id"], "title": g["title"], "schools": len(g.get("urns", []))} for g in places.list_places(KIND)]
 
 
 def rename_group(old: str, new: str, title: str | None = None) -> None:
-    g = load_group(old)
-    target = _group_path(new)
-    if target.exists() and new != old:
-        raise TrustError([Problem("group", f"a trust '{new}' exists already", column="id")], "group exists")
-    g.update({"id": new, "title": title or g.get("title", new)})
-    _write_atomic(target, json.dumps(g, indent=1))
-    if new != old:
-        _group_path(old).unlink()
+    try:
+        places.rename_place(KIND, _check_id(old), _check_id(new), title)
+    except places.UnknownPlaceError:
+        raise TrustError([Problem("group", f"no saved trust '{old}'", column="id")], "unknown group") from None
+    except places.PlaceExistsError:
+        raise TrustError([Problem("group", f"a trust '{new}' exists already", column="id")], "group exists") from None
 
 
 def delete_group(group_id: str) -> None:
-    path = _group_path(group_id)
-    if not path.is_file():
-        raise TrustError([Problem("group", f"no saved trust '{group_id}'", column="id")], "unknown group")
-    path.unlink()
+    try:
+        places.delete_place(KIND, _check_id(group_id))
+    except places.UnknownPlaceError:
+        raise TrustError([Problem("group", f"no saved trust '{group_id}'", column="id")], "unknown group") from None
 
 
-__all__ = ["CivicDataError", "TrustError", "SchoolSet", "parse_urns", "read_urn_file", "resolve_urns",
-           "trust_schools", "pupil_summary", "convene_across", "trust_json", "save_group", "load_group",
-           "list_groups", "rename_group", "delete_group"]
+_imported: set[tuple[str, str]] = set()
+_import_lock = threading.Lock()
+
+
+def _import_once() -> None:
+    folder, eng = groups_dir(), store_db.engine()
+    key = (str(folder), str(eng.url))
+    with _import_lock:
+        if key in _imported:
+            return
+        _imported.add(key)
+    for message in import_group_files(folder, eng):
+        log.warning(message)
+
+
+def import_group_files(folder: Path, eng=None) -> list[str]:
+    """Import each ``<id>.json`` trust file in ``folder`` into the store, once (a file already imported with
+    the same content is skipped; an id already saved keeps the saved trust). One message per file handled."""
+    if not Path(folder).is_dir():
+        return []
+    eng = eng or store_db.engine()
+    messages = []
+    for path in sorted(Path(folder).glob("*.json")):
+        raw = path.read_bytes()
+        sha = hashlib.sha256(raw).hexdigest()
+        if store_db.is_imported(path.resolve(), sha, eng):
+            continue
+        try:
+            g = json.loads(raw)
+            urns = [str(u) for u in g.get("urns", [])]
+            places.save_place(KIND, _check_id(path.stem), str(g.get("title") or path.stem)[:120], {"urns": urns},
+                              eng=eng)
+            outcome = "imported"
+            msg = f"imported the saved trust {path} into the shared store as '{path.stem}'"
+        except places.PlaceExistsError:
+            outcome = "not imported: the store already has a trust with this id (kept)"
+            msg = f"{path}: {outcome}"
+        except (ValueError, AttributeError, TrustError) as exc:  # unreadable JSON or a bad id
+            outcome = f"not imported: {exc}"
+            msg = f"{path}: {outcome}"
+        store_db.record_import(path.resolve(), sha, path.stem[:64], outcome, eng)
+        messages.append(msg)
+    return messages
 
 
 def brief_html(title: str, schools: pd.DataFrame, summary: dict, convene: pd.DataFrame) -> str:
@@ -321,3 +351,8 @@ def brief_html(title: str, schools: pd.DataFrame, summary: dict, convene: pd.Dat
             "<h2>Who to convene</h2><table><tr><th>role</th><th>name</th><th>code</th><th>schools</th></tr>"
             f"{conv}</table><p>Sources: DfE GIAS (May 2025); MHCLG IoD2025; ONS lookups 2024; NHS ODS; NHS website. "
             "Contains public sector information licensed under the Open Government Licence v3.0.</p></body></html>")
+
+
+__all__ = ["CivicDataError", "TrustError", "SchoolSet", "parse_urns", "read_urn_file", "resolve_urns",
+           "trust_schools", "pupil_summary", "convene_across", "trust_json", "save_group", "load_group",
+           "list_groups", "rename_group", "delete_group", "import_group_files", "brief_html"]

@@ -1,21 +1,18 @@
 """Analysts' own layers: read, validate (every problem at once), save atomically, remove.
 
-User layers live in one folder (``$CIVICDATA_USER_LAYERS``, default ``data/user_layers``),
-one sub-folder per layer: ``<id>/layer.toml`` and ``<id>/data.parquet``. Nothing a user
-types is used as a path: the folder name is the validated id. Files are parsed (CSV, XLSX,
-Parquet), never executed; no pickle, no eval.
+User layers live in the store (:mod:`civicdata.store.layers`): one row per layer holding its
+descriptor (TOML) and its validated data (Parquet bytes), shared by every app server with the same
+``CIVICDATA_DB_URL``. Nothing a user types is used as a path: the stored file name is ours and the
+layer id is validated. Files are parsed (CSV, XLSX, Parquet), never executed; no pickle, no eval.
 
-Saving is atomic: the new layer is written into a temporary folder beside the others and
-renamed into place only when it is complete and valid; replacing an existing id keeps the
-old layer until the new one is in place. A failed add leaves the folder exactly as it was.
+Saving is one transaction: a layer is validated whole before anything is written, and replacing an
+existing id keeps the old layer until the new one commits. A failed add leaves the store as it was.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import shutil
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,9 +21,13 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
-from civicdata.catalogue import (LayerDescriptor, descriptor_to_toml, load_catalogue, validate_descriptor)
+from civicdata.catalogue import (LayerDescriptor, bundled_ids, descriptor_to_toml, load_catalogue,
+                                 validate_descriptor)
 from civicdata.errors import CivicDataError, DescriptorError, Problem, ProblemsError, add_row_problems
 from civicdata.geography import OTHER_VINTAGE, areas_table, LEVEL_LABELS
+from civicdata.store import db as store_db
+from civicdata.store import layers as stored
+from civicdata.store.layers import LayerExistsError  # noqa: F401 - raised by add_layer; callers import it here
 
 MAX_BYTES = 20 * 1024 * 1024  # 20 MB: larger files are refused with a clear message
 MAX_ROWS = 200_000
@@ -36,15 +37,11 @@ ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 DELIMITERS = ",;\t|"
 ENGLAND_BBOX = (-6.45, 49.85, 1.80, 55.82)  # lon/lat
 MAX_LISTED = 8
-DATA_FILE = "data.parquet"
+DATA_FILE = stored.DATA_FILE
 
 
 class LayerValidationError(ProblemsError):
     """The data file does not fit its descriptor; ``problems`` lists every one."""
-
-
-class LayerExistsError(CivicDataError, FileExistsError):
-    """A layer with this id exists: ask before replacing (``replace=True``)."""
 
 
 class SheetChoiceError(CivicDataError, ValueError):
@@ -295,45 +292,25 @@ def prepare_layer(data: bytes, filename: str, raw_descriptor: dict, sheet: str |
 
 
 def add_layer(data: bytes, filename: str, raw_descriptor: dict, *, replace_existing: bool = False,
-              sheet: str | None = None, user_dir: Path | None = None, data_dir: Path | None = None) -> tuple[LayerDescriptor, ValidationReport]:
-    """Validate and save a user layer atomically. Raises before anything is written if invalid."""
-    user_dir = Path(user_dir) if user_dir else settings.user_layers_dir()
+              sheet: str | None = None, db_url: str | None = None,
+              data_dir: Path | None = None) -> tuple[LayerDescriptor, ValidationReport]:
+    """Validate a user layer and save it in the store in one transaction. Raises before anything is
+    written if invalid; :class:`LayerExistsError` if the id is taken and ``replace_existing`` is False."""
     desc, frame, report, _ = prepare_layer(data, filename, raw_descriptor, sheet, data_dir)
-    cat = load_catalogue(data_dir, user_dir)
-    if desc.id in cat and not cat.get(desc.id).user:
+    if desc.id in bundled_ids(data_dir):
         raise DescriptorError([Problem("descriptor", f"'{desc.id}' is a bundled layer id: choose another", column="id")],
                               "invalid layer descriptor")
-    target = user_dir / desc.id
-    if target.exists() and not replace_existing:
-        raise LayerExistsError(f"a layer '{desc.id}' already exists: confirm to replace it (the old one is kept "
-                               "until the new one is saved)")
-    user_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".adding-{desc.id}-", dir=user_dir))
-    try:
-        frame.to_parquet(tmp / DATA_FILE, index=False)
-        (tmp / "layer.toml").write_text(descriptor_to_toml(desc), encoding="utf-8")
-        old = None
-        if target.exists():
-            old = user_dir / f".replaced-{desc.id}-{tmp.name[-8:]}"
-            target.rename(old)
-        tmp.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    stored.put_layer(desc.id, desc.title, descriptor_to_toml(desc), buf.getvalue(), len(frame), Path(filename).name,
+                     replace_existing=replace_existing, eng=store_db.engine(db_url))
     return desc, report
 
 
-def remove_layer(layer_id: str, user_dir: Path | None = None, data_dir: Path | None = None) -> None:
-    """Remove a user layer (bundled layers cannot be removed)."""
-    user_dir = Path(user_dir) if user_dir else settings.user_layers_dir()
-    cat = load_catalogue(data_dir, user_dir)
-    desc = cat.get(layer_id)  # unknown ids raise with suggestions
+def remove_layer(layer_id: str, db_url: str | None = None, data_dir: Path | None = None) -> None:
+    """Remove a user layer from the store (bundled layers cannot be removed)."""
+    desc = load_catalogue(data_dir, db_url).get(layer_id)  # unknown ids raise with suggestions
     if not desc.user:
         raise DescriptorError([Problem("remove-layer", f"'{layer_id}' is a bundled layer and cannot be removed",
                                        column="id")], "cannot remove")
-    target = user_dir / desc.id
-    trash = user_dir / f".removing-{desc.id}"
-    target.rename(trash)
-    shutil.rmtree(trash)
+    stored.delete_layer(desc.id, store_db.engine(db_url))

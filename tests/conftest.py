@@ -72,7 +72,7 @@ def postgres_server():
         pytest.fail(str(exc))
     with server as url:
         yield url
-    from civicdata.workshop import store
+    from civicdata import store
 
     store.dispose_all()
 

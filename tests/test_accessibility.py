@@ -49,7 +49,8 @@ def _axe(page) -> dict:
 
 @pytest.fixture(scope="module")
 def workshop(server):  # noqa: F811
-    from civicdata.workshop import model, store
+    from civicdata import store
+    from civicdata.workshop import model
 
     eng = store.engine(server.db)
     ws = model.create_workshop("Trafford convening", model.parse_options(

@@ -36,7 +36,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 TRUST_URNS = ["106365", "106368", "111417", "111419", "107140", "131895"]
 
 
-def _add_hostile_layer(user_dir: Path) -> None:
+def _add_hostile_layer(db_url: str) -> None:
     """A real LSOA layer (Census 2021 residents, Trafford) whose title and names carry HTML/JS."""
     import pandas as pd
 
@@ -49,7 +49,7 @@ def _add_hostile_layer(user_dir: Path) -> None:
     add_layer(df.to_csv(index=False).encode(), "hostile.csv",
               {"id": "hostile", "title": HOSTILE, "unit": "people", "polarity": "neutral", "geography": "lsoa21",
                "key_column": "lsoa21_code", "value_column": "population2021", "name_column": "label",
-               "source": HOSTILE, "licence": "OGL", "vintage": "2021", "theme": "my data"}, user_dir=user_dir)
+               "source": HOSTILE, "licence": "OGL", "vintage": "2021", "theme": "my data"}, db_url=db_url)
 
 
 #: the workshop database of the test server (a SQLite file in its user folder)
@@ -66,8 +66,8 @@ class ServerURL(str):
 def server(tmp_path_factory):
     port = free_port()
     user_dir = tmp_path_factory.mktemp("ul")
-    _add_hostile_layer(user_dir)
-    (user_dir / "groups").mkdir()
+    _add_hostile_layer(SERVER_DB.format(user_dir))
+    (user_dir / "groups").mkdir()  # a trust saved as a file by an earlier version: the server imports it once
     (user_dir / "groups" / "north-west.json").write_text(json.dumps(
         {"id": "north-west", "title": "North West Trust", "urns": TRUST_URNS}))
     env = {**os.environ, "CIVICDATA_USER_LAYERS": str(user_dir), "CIVICDATA_DB_URL": SERVER_DB.format(user_dir)}
@@ -429,7 +429,8 @@ def test_workshop_five_phones_and_a_projector(server, browser):
     """A facilitator's workshop; five phone-sized browsers join by the link on the facilitator page, place
     their dots and write notes; the projector's tally shows every vote within 3 s; a note holding a script
     shows as text on the projector, the phones and the facilitator page, and never runs."""
-    from civicdata.workshop import model, store
+    from civicdata import store
+    from civicdata.workshop import model
 
     eng = store.engine(server.db)
     ws = model.create_workshop("Trafford convening", model.parse_options(

@@ -79,23 +79,24 @@ def test_nearest_service_and_the_school_table_respect_the_cap(tt, cwac):
     assert f"{int((~capped['reached']).sum())} have no journey within 120 minutes in the window" in text
 
 
-def test_no_layer_value_exceeds_its_cap(tmp_path):
+def test_no_layer_value_exceeds_its_cap():
+    from civicdata.catalogue import load_catalogue
+
     res = run_cli("journey-layer", "--feed", str(FEED), "--date", "20230816", "--within", "E06000050",
-                  "--service", "gp_practices2025", "--every", "15", "--json",
-                  env={"CIVICDATA_USER_LAYERS": str(tmp_path)})
+                  "--service", "gp_practices2025", "--every", "15", "--json")
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["max_minutes"] == 120
-    layer = pd.read_parquet(tmp_path / out["layer"] / "data.parquet")
+    saved = load_catalogue().get(out["layer"])  # the store the CLI wrote to (this test's CIVICDATA_DB_URL)
+    layer = pd.read_parquet(saved.data_path)
     assert len(layer) == out["reached"] and layer["minutes"].max() <= 120
     assert "111112" not in set(layer["urn"].astype(str))  # Rossmore: no journey within 120 minutes, so missing, never 500+
-    desc = (tmp_path / out["layer"] / "layer.toml").read_text()
+    desc = (saved.data_path.parent / "layer.toml").read_text()
     assert "valid_max = 120.0" in desc and "within 120 minutes" in desc
     wide = run_cli("journey-layer", "--feed", str(FEED), "--date", "20230816", "--within", "E06000050",
-                   "--service", "gp_practices2025", "--every", "15", "--max-minutes", "600", "--id", "wide", "--json",
-                   env={"CIVICDATA_USER_LAYERS": str(tmp_path)})
+                   "--service", "gp_practices2025", "--every", "15", "--max-minutes", "600", "--id", "wide", "--json")
     assert wide.returncode == 0, wide.stderr
-    w = pd.read_parquet(tmp_path / "wide" / "data.parquet")
+    w = pd.read_parquet(load_catalogue().get("wide").data_path)
     assert w["minutes"].max() > 400 and w["minutes"].max() <= 600 and "111112" in set(w["urn"].astype(str))
 
 

@@ -17,9 +17,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def user_dir(tmp_path, monkeypatch, sources):
-    root = tmp_path / "ul"
-    monkeypatch.setenv("CIVICDATA_USER_LAYERS", str(root))
+def user_dir(sources):
+    """Two user layers in this test's store (its own SQLite file: conftest); the Trafford residents frame."""
     c = pd.read_csv(sources / SOURCES["census2021_age"].path)
     w = pd.read_csv(sources / SOURCES["lsoa21_ward24"].path)
     t = set(w.loc[w["ltla24_code"] == "E08000009", "lsoa21_code"])
@@ -29,14 +28,14 @@ def user_dir(tmp_path, monkeypatch, sources):
     add_layer(df.to_csv(index=False).encode(), "r.csv",
               {"id": "residents", "title": f"Residents {HOSTILE}", "unit": "people", "polarity": "neutral",
                "geography": "lsoa21", "key_column": "code", "value_column": "residents", "source": f"Census {HOSTILE}",
-               "licence": "OGL", "vintage": "2021", "theme": "my data"}, user_dir=root)
+               "licence": "OGL", "vintage": "2021", "theme": "my data"})
     st = pd.read_csv(sources / "transport/trafford/trafford_train_stops.csv")
     st.loc[0, "name"] = HOSTILE
     add_layer(st.to_csv(index=False).encode(), "s.csv",
               {"id": "stations", "title": "Railway stations", "unit": "stations", "polarity": "neutral",
                "geography": "point", "lat_column": "lat", "lon_column": "long", "name_column": "name",
-               "source": "NaPTAN", "licence": "OGL", "vintage": "2024", "theme": "services"}, user_dir=root)
-    return root, df
+               "source": "NaPTAN", "licence": "OGL", "vintage": "2024", "theme": "services"})
+    return None, df
 
 
 def test_user_area_layer_on_the_area_map(user_dir):
@@ -77,4 +76,6 @@ def test_add_data_page_lists_and_removes_user_layers(user_dir):
     assert not at.exception
     assert any("**residents**" in m.value for m in at.markdown)
     at.button(key="rm_residents").click().run()
-    assert not (root / "residents").exists() and (root / "stations").exists()
+    from civicdata.store import layers as stored
+
+    assert [x.id for x in stored.stored_layers()] == ["stations"]

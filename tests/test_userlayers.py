@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -41,18 +42,25 @@ def _csv(df: pd.DataFrame, **kw) -> bytes:
     return df.to_csv(index=False, **kw).encode("utf-8")
 
 
-def _snapshot(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+def _snapshot(db_url: str) -> dict[str, str]:
+    """Every stored layer's id -> sha256 of its descriptor and data, read from the database itself."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(db_url)
+    try:
+        with eng.connect() as conn:
+            rows = conn.execute(text("SELECT id, descriptor, data FROM user_layers ORDER BY id")).all()
+    finally:
+        eng.dispose()
+    return {r[0]: hashlib.sha256(r[1].encode() + bytes(r[2])).hexdigest() for r in rows}
 
 
 @pytest.fixture
-def store(tmp_path, children, monkeypatch) -> Path:
-    """A user-layers folder that already holds one valid layer (so 'unchanged' means something)."""
-    root = tmp_path / "user_layers"
-    monkeypatch.setenv("CIVICDATA_USER_LAYERS", str(root))
-    add_layer(_csv(children), "children.csv", {**BASE, "id": "existing_layer"}, user_dir=root)
-    return root
+def store(children) -> str:
+    """The test's own store (a SQLite file, see conftest) already holding one valid layer, so that
+    'unchanged' means something; the store's URL."""
+    add_layer(_csv(children), "children.csv", {**BASE, "id": "existing_layer"})
+    return os.environ["CIVICDATA_DB_URL"]
 
 
 def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
@@ -150,11 +158,11 @@ def test_malformed_and_hostile_files(store, children, case):
     name, data, filename, desc, err, parts = _cases(children)[case]
     before = _snapshot(store)
     with pytest.raises(err) as exc:
-        add_layer(data, filename, desc, user_dir=store)
+        add_layer(data, filename, desc)
     for part in parts:
         assert part in str(exc.value), f"{name}: {exc.value}"
     assert _snapshot(store) == before, f"{name}: the catalogue changed"
-    assert [p.name for p in store.iterdir()] == ["existing_layer"]
+    assert list(_snapshot(store)) == ["existing_layer"]
 
 
 def test_corpus_has_at_least_25_cases(children):
@@ -162,10 +170,11 @@ def test_corpus_has_at_least_25_cases(children):
 
 
 def test_descriptor_file_path_is_ignored(store, children):
-    desc, _ = add_layer(_csv(children), "a.csv", {**BASE, "file": "../../../etc/passwd"}, user_dir=store)
+    desc, _ = add_layer(_csv(children), "a.csv", {**BASE, "file": "../../../etc/passwd"})
     assert desc.file == "data.parquet"
-    assert (store / "children_share" / "data.parquet").is_file()
-    assert 'file = "data.parquet"' in (store / "children_share" / "layer.toml").read_text()
+    copy = load_catalogue().get("children_share").data_path
+    assert copy.name == "data.parquet" and copy.is_file() and "passwd" not in str(copy)
+    assert 'file = "data.parquet"' in (copy.parent / "layer.toml").read_text()
 
 
 def test_bad_toml_is_named():
@@ -181,16 +190,16 @@ def test_encodings_delimiters_and_suppressed_values(store, children):
     c.loc[3, "children_pct"] = ""
     c["area"] = "Sé"
     data = c.to_csv(index=False, sep=";").encode("cp1252")
-    desc, report = add_layer(data, "semi.csv", {**BASE, "name_column": "area"}, user_dir=store)
+    desc, report = add_layer(data, "semi.csv", {**BASE, "name_column": "area"})
     assert (report.suppressed, report.missing, report.ok) == (3, 1, len(c) - 4)
     assert "read as cp1252" in report.notes and "delimiter ';'" in report.notes
-    cat = load_catalogue(user_dir=store)
+    cat = load_catalogue()
     v = lookup_value(cat.get("children_share"), c.loc[0, "LSOA21CD"])
     assert (v.status, v.value) == ("suppressed", None)  # kept as suppressed, never zero
     assert lookup_value(cat.get("children_share"), c.loc[3, "LSOA21CD"]).status == "missing"
     bom = children.to_csv(index=False).encode("utf-8-sig")
-    add_layer(bom, "bom.csv", {**BASE, "id": "bom_layer"}, user_dir=store)
-    assert lookup_value(load_catalogue(user_dir=store).get("bom_layer"), children.loc[5, "LSOA21CD"]).value == \
+    add_layer(bom, "bom.csv", {**BASE, "id": "bom_layer"})
+    assert lookup_value(load_catalogue().get("bom_layer"), children.loc[5, "LSOA21CD"]).value == \
         children.loc[5, "children_pct"]
 
 
@@ -198,21 +207,20 @@ def test_replacing_keeps_the_old_layer_until_the_new_one_is_valid(store, childre
     bad = children.astype({"children_pct": str}).copy()
     bad.loc[0, "children_pct"] = "oops"
     with pytest.raises(LayerValidationError):
-        add_layer(_csv(bad), "a.csv", {**BASE, "id": "existing_layer"}, replace_existing=True, user_dir=store)
-    cat = load_catalogue(user_dir=store)
+        add_layer(_csv(bad), "a.csv", {**BASE, "id": "existing_layer"}, replace_existing=True)
+    cat = load_catalogue()
     assert lookup_value(cat.get("existing_layer"), children.loc[0, "LSOA21CD"]).value == children.loc[0, "children_pct"]
     newer = children.assign(children_pct=children["children_pct"] / 2)
-    add_layer(_csv(newer), "a.csv", {**BASE, "id": "existing_layer", "title": "Halved"}, replace_existing=True,
-              user_dir=store)
-    cat = load_catalogue(user_dir=store)
+    add_layer(_csv(newer), "a.csv", {**BASE, "id": "existing_layer", "title": "Halved"}, replace_existing=True)
+    cat = load_catalogue()
     assert cat.get("existing_layer").title == "Halved"
-    assert sorted(p.name for p in store.iterdir()) == ["existing_layer"]
+    assert list(_snapshot(store)) == ["existing_layer"]
 
 
 def test_round_trip_lsoa_urn_and_point_layers(store, children, sources, tmp_path):
     from civicdata.focus import compute_focus
 
-    add_layer(_csv(children), "children.csv", BASE, user_dir=store)
+    add_layer(_csv(children), "children.csv", BASE)
     # URN-keyed XLSX: real school capacities from Trafford's schools list
     ts = pd.read_csv(sources / "schools" / "trafford_schools_and_colleges.csv")
     gias_urns = set(pd.read_parquet(Path(__file__).parents[1] / "data/schools/schools.parquet")["urn"].astype(str))
@@ -220,15 +228,14 @@ def test_round_trip_lsoa_urn_and_point_layers(store, children, sources, tmp_path
     cap = cap[cap["unique_reference_number"].astype(str).isin(gias_urns)].drop_duplicates("unique_reference_number")
     xlsx = _xlsx({"capacity": cap.rename(columns={"unique_reference_number": "URN"})})
     add_layer(xlsx, "capacity.xlsx", {**BASE, "id": "school_capacity", "title": "School capacity", "unit": "places",
-                                      "geography": "urn", "key_column": "URN", "value_column": "capacity"},
-              user_dir=store)
+                                      "geography": "urn", "key_column": "URN", "value_column": "capacity"})
     # point layer: Trafford railway stations (NaPTAN)
     st = pd.read_csv(sources / "transport/trafford/trafford_train_stops.csv")
     point = {k: v for k, v in BASE.items() if k not in ("key_column", "value_column")}
     add_layer(_csv(st), "stations.csv", {**point, "id": "rail_stations", "title": "Railway stations", "unit": "stations",
                                          "geography": "point", "lat_column": "lat", "lon_column": "long",
-                                         "name_column": "name", "theme": "services"}, user_dir=store)
-    cat = load_catalogue(user_dir=store)
+                                         "name_column": "name", "theme": "services"})
+    cat = load_catalogue()
     assert {"children_share", "school_capacity", "rail_stations"} <= set(cat.layers)
     row = cap.iloc[0]
     assert lookup_value(cat.get("school_capacity"), str(int(row["unique_reference_number"]))).value == float(row["capacity"])
@@ -236,15 +243,15 @@ def test_round_trip_lsoa_urn_and_point_layers(store, children, sources, tmp_path
     res = compute_focus(cat, "ward", TRAFFORD, {"children_share": 1, "school_capacity": 1})
     assert res.table["v_children_share"].notna().all()
     # and the CLI lists them, then removes them cleanly
-    out = run_cli("layers", "--json", env={"CIVICDATA_USER_LAYERS": str(store)})
+    out = run_cli("layers", "--json")
     ids = {r["id"]: r["user"] for r in __import__("json").loads(out.stdout)}
     assert ids["children_share"] is True and ids["imd2019_decile"] is False
     for lid in ("children_share", "school_capacity", "rail_stations"):
-        res = run_cli("remove-layer", lid, env={"CIVICDATA_USER_LAYERS": str(store)})
+        res = run_cli("remove-layer", lid)
         assert res.returncode == 0, res.stderr
-    assert sorted(p.name for p in store.iterdir()) == ["existing_layer"]
+    assert list(_snapshot(store)) == ["existing_layer"]
     with pytest.raises(UnknownLayerError):
-        load_catalogue(user_dir=store).get("children_share")
+        load_catalogue().get("children_share")
 
 
 def test_cli_add_layer_failure_exits_non_zero(store, tmp_path, children):
@@ -253,9 +260,9 @@ def test_cli_add_layer_failure_exits_non_zero(store, tmp_path, children):
     d = tmp_path / "x.toml"
     d.write_text("\n".join(f'{k} = "{v}"' for k, v in BASE.items()))
     before = _snapshot(store)
-    res = run_cli("add-layer", str(f), "--descriptor", str(d), env={"CIVICDATA_USER_LAYERS": str(store)})
+    res = run_cli("add-layer", str(f), "--descriptor", str(d))
     assert res.returncode == 1
     assert "x.csv, row 2, column 'LSOA21CD': 'E01999999' is not a known LSOA 2021 code in England" in res.stderr
     assert _snapshot(store) == before
-    res = run_cli("remove-layer", "imd2019_decile", env={"CIVICDATA_USER_LAYERS": str(store)})
+    res = run_cli("remove-layer", "imd2019_decile")
     assert res.returncode == 1 and "is a bundled layer and cannot be removed" in res.stderr

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from civicdata.workshop import model, store
+from civicdata import store
+from civicdata.workshop import model
 
 REPO = Path(__file__).resolve().parents[1]
 WORKER = REPO / "tests" / "workshop_worker.py"

@@ -17,7 +17,8 @@ import time
 
 def main(argv: list[str]) -> int:
     url, wid, start_at, mode, *rest = argv
-    from civicdata.workshop import model, store
+    from civicdata import store
+    from civicdata.workshop import model
 
     eng = store.engine(url)
     delay = float(start_at) - time.time()

@@ -23,15 +23,19 @@ def _stamp(*paths: Path) -> tuple:
     return tuple(out)
 
 
-@st.cache_resource(show_spinner=False)
-def _catalogue(stamp_key: tuple) -> Catalogue:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _catalogue(stamp_key: tuple, db_url: str, layers_version: int) -> Catalogue:
     return load_catalogue()
 
 
 def catalogue() -> Catalogue:
-    """The layer catalogue, reloaded when a descriptor or user layer changes."""
+    """The layer catalogue, reloaded when a bundled descriptor changes or when the store's ``layers``
+    version moves (a layer added, replaced or removed on any server sharing the database)."""
+    from civicdata import store
+
     d = settings.data_dir()
-    return _catalogue(_stamp(*(d / f for f in ("indicators", "schools", "services")), settings.user_layers_dir()))
+    return _catalogue(_stamp(*(d / f for f in ("indicators", "schools", "services"))), settings.db_url(),
+                      store.version("layers"))
 
 
 @st.cache_data(show_spinner=False)

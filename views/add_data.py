@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from civicdata import settings
+from civicdata import settings, store
 from civicdata.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
 from civicdata.errors import CivicDataError
-from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, prepare_layer,
-                                  read_table, remove_layer)
+from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, read_table,
+                                  remove_layer)
 from views import _shared
 
 st.title("Add data")
@@ -43,6 +43,13 @@ if up is None:
             if c2.button("Remove", key=f"rm_{d.id}"):
                 remove_layer(d.id)
                 st.rerun()
+    imported = store.imported()
+    if imported:
+        with st.expander(f"Imported from folders ({len(imported)})"):
+            st.caption("Layers and saved trusts an earlier version kept in a folder on one server are copied into "
+                       "the shared store once, so every server sees them.")
+            st.dataframe([{"Folder or file": r["path"], "Id": r["item_id"], "Outcome": r["outcome"],
+                           "When (UTC)": r["imported_at"]} for r in imported], hide_index=True, width="stretch")
     _shared.footer()
     st.stop()
 
@@ -98,8 +105,7 @@ if submitted:
         if v:
             raw[k] = v
     try:
-        desc, _, report, _ = prepare_layer(data, up.name, raw, sheet)
-        add_layer(data, up.name, raw, replace_existing=replace_ok, sheet=sheet)
+        desc, report = add_layer(data, up.name, raw, replace_existing=replace_ok, sheet=sheet)
     except LayerExistsError as exc:
         st.warning(f"{exc}. Tick “Replace my existing layer” and save again.")
     except CivicDataError as exc:

@@ -1,4 +1,4 @@
 """Workshops: the room votes with dots and writes notes; the app keeps the record.
 
-``store`` (SQLAlchemy engine, schema, transactions) → ``model`` (actions) → ``record`` (exports).
+:mod:`civicdata.store` (SQLAlchemy engine, schema, transactions) → ``model`` (actions) → ``record`` (exports).
 """

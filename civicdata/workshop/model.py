@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from civicdata.errors import CivicDataError
-from civicdata.workshop import store
-from civicdata.workshop.store import dots as dots_t
-from civicdata.workshop.store import notes as notes_t
-from civicdata.workshop.store import options as options_t
-from civicdata.workshop.store import participants as participants_t
-from civicdata.workshop.store import questions as questions_t
-from civicdata.workshop.store import workshops as workshops_t
+from civicdata import store
+from civicdata.store import dots as dots_t
+from civicdata.store import notes as notes_t
+from civicdata.store import options as options_t
+from civicdata.store import participants as participants_t
+from civicdata.store import questions as questions_t
+from civicdata.store import workshops as workshops_t
 
 TITLE_MAX = 200
 NAME_MAX = 60

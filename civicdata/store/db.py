@@ -1,28 +1,40 @@
-"""Where workshops are kept: a SQLAlchemy engine from :func:`civicdata.settings.db_url`, the
-versioned schema, and one transaction per action.
+"""The one database behind everything people create: a SQLAlchemy engine from
+:func:`civicdata.settings.db_url`, the versioned schema, one transaction per action, and the version
+counters that caches key on.
+
+Tables: user layers (descriptor TOML and Parquet bytes), saved places (trusts, later custom areas), the
+record of files and folders imported once, workshops (options, questions, participants, dots, notes), and
+``versions`` — one counter per kind of thing (``layers``, ``places``) that every change bumps inside its
+own transaction, so a server that reads the counter at the start of a rerun knows whether its caches are
+current.
 
 SQLite (the default: a file in the per-user data folder) runs in WAL mode with a busy timeout, and
 every write transaction starts with ``BEGIN IMMEDIATE`` so that two processes never interleave the
 read and the write of one action. PostgreSQL (several app servers behind a load balancer) runs at
 READ COMMITTED; actions that read-then-write lock the row they depend on (``SELECT … FOR UPDATE``).
-Only :mod:`civicdata.workshop.model` uses this module.
+Only :mod:`civicdata.workshop.model`, :mod:`civicdata.store.layers` and :mod:`civicdata.store.places`
+use this module.
 """
 
 from __future__ import annotations
 
 import threading
+import datetime as dt
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import (CheckConstraint, Column, Connection, Engine, ForeignKey, Index, Integer, MetaData, String,
-                        Table, Text, create_engine, event, select, text)
+from sqlalchemy import (CheckConstraint, Column, Connection, Engine, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, create_engine, event, insert, select, text, update)
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from civicdata import settings
 from civicdata.errors import CivicDataError
 
-SCHEMA_VERSION = 1
+#: 1: workshops; 2: user layers, saved places, layer imports and version counters (added beside version 1's
+#: tables on first use: nothing is rewritten).
+SCHEMA_VERSION = 2
 #: PostgreSQL advisory lock id held while the schema is created (any fixed number; "LNE1")
 _SCHEMA_LOCK = 0x4C4E4531
 SQLITE_BUSY_MS = 30_000
@@ -96,8 +108,49 @@ notes = Table(
 )
 
 
+user_layers = Table(
+    "user_layers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("descriptor", Text, nullable=False),  # TOML, as civicdata.catalogue.descriptor_to_toml writes it
+    Column("data", LargeBinary, nullable=False),  # Parquet bytes of the validated tidy file
+    Column("sha256", String(64), nullable=False),  # of descriptor + data: names the local copy
+    Column("rows", Integer, nullable=False),
+    Column("source_file", String(300), nullable=False, server_default=""),
+    Column("added_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+saved_places = Table(
+    "saved_places", metadata,
+    Column("kind", String(16), primary_key=True),  # "trust" (school trusts); "area" (custom areas)
+    Column("id", String(64), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: {"urns": [...]} for a trust
+    Column("updated_at", String(32), nullable=False),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("path", String(500), primary_key=True),  # a layer folder or saved-trust file as found (absolute path)
+    Column("sha256", String(64), primary_key=True),  # of its content
+    Column("item_id", String(64), nullable=False),  # the layer or trust id it holds
+    Column("outcome", String(300), nullable=False),  # "imported" or why not
+    Column("imported_at", String(32), nullable=False),
+)
+
+versions = Table(
+    "versions", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("number", Integer, nullable=False),
+)
+
+#: the counters in ``versions``
+VERSION_NAMES = ("layers", "places")
+
+
 class StoreError(CivicDataError, RuntimeError):
-    """The workshop database cannot be opened or has a schema this version does not know."""
+    """The database cannot be opened or has a schema this version does not know."""
 
 
 _engines: dict[str, Engine] = {}
@@ -144,7 +197,7 @@ def engine(url: str | None = None) -> Engine:
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - say which database could not be opened
-            raise StoreError(f"cannot open the workshop database {parsed.render_as_string(hide_password=True)}: "
+            raise StoreError(f"cannot open the database {parsed.render_as_string(hide_password=True)}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
         _engines[url] = eng
         return eng
@@ -156,11 +209,17 @@ def _create_schema(eng: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
         metadata.create_all(conn, checkfirst=True)
         found = conn.execute(select(schema_info.c.version)).scalars().all()
+        if found and max(found) > SCHEMA_VERSION:
+            raise StoreError(f"the database has schema version {max(found)}, newer than this app's "
+                             f"{SCHEMA_VERSION}: upgrade Local Need Explorer")
         if not found:
             conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
-        elif max(found) > SCHEMA_VERSION:
-            raise StoreError(f"the workshop database has schema version {max(found)}, newer than this app's "
-                             f"{SCHEMA_VERSION}: upgrade Local Need Explorer")
+        elif max(found) < SCHEMA_VERSION:  # version 1: its tables stay; the new ones were created above
+            conn.execute(update(schema_info).values(version=SCHEMA_VERSION))
+        have = set(conn.execute(select(versions.c.name)).scalars())
+        for name in VERSION_NAMES:
+            if name not in have:
+                conn.execute(versions.insert().values(name=name, number=0))
 
 
 def schema_version(eng: Engine) -> int:
@@ -182,6 +241,53 @@ def reading(eng: Engine) -> Iterator[Connection]:
     """One read-only transaction (a consistent snapshot; on SQLite it does not block writers)."""
     with eng.execution_options(civicdata_readonly=True).begin() as conn:
         yield conn
+
+
+def bump(conn: Connection, name: str) -> int:
+    """Add one to the ``name`` counter inside the caller's write transaction and return the new number.
+
+    Called first in a write, it also serialises writers of that kind across servers: PostgreSQL holds
+    the counter's row lock until the transaction ends (SQLite's ``BEGIN IMMEDIATE`` already does)."""
+    conn.execute(update(versions).where(versions.c.name == name).values(number=versions.c.number + 1))
+    return int(conn.execute(select(versions.c.number).where(versions.c.name == name)).scalar_one())
+
+
+def version(name: str, eng: Engine | None = None) -> int:
+    """The current ``name`` counter (``layers`` or ``places``): a cache key that changes, on every server,
+    when anything of that kind is added, replaced or removed."""
+    with reading(eng or engine()) as conn:
+        return int(conn.execute(select(versions.c.number).where(versions.c.name == name)).scalar_one())
+
+
+def utc_now() -> str:
+    """Now, in UTC, as ISO 8601 to the second (the store's timestamps)."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def is_imported(path: Path, sha: str, eng: Engine | None = None) -> bool:
+    """Whether ``path`` (a layer folder or a saved-trust file) with this content was imported already."""
+    t = imports
+    with reading(eng or engine()) as conn:
+        return conn.execute(select(t.c.path).where(t.c.path == str(path), t.c.sha256 == sha)).first() is not None
+
+
+def record_import(path: Path, sha: str, item_id: str, outcome: str, eng: Engine | None = None) -> None:
+    """Note that ``path`` (with this content) was imported, or why not, so it is never imported twice."""
+    try:
+        with writing(eng or engine()) as conn:
+            conn.execute(insert(imports).values(path=str(path), sha256=sha, item_id=item_id,
+                                                   outcome=outcome[:300], imported_at=utc_now()))
+    except IntegrityError:  # another process recorded it first
+        pass
+
+
+def imported(eng: Engine | None = None) -> list[dict]:
+    """Everything imported from folders so far: path, id, outcome, when (newest first)."""
+    t = imports
+    with reading(eng or engine()) as conn:
+        rows = conn.execute(select(t.c.path, t.c.item_id, t.c.outcome, t.c.imported_at)
+                            .order_by(t.c.imported_at.desc(), t.c.path)).all()
+    return [dict(r._mapping) for r in rows]
 
 
 def dispose_all() -> None:

@@ -1,0 +1,16 @@
+"""One store for everything people create, shared by every app server that has the same
+``CIVICDATA_DB_URL`` (SQLite by default, PostgreSQL when deployed).
+
+``db`` (engine, schema, transactions, version counters) → ``layers`` (user layers) and ``places`` (saved
+trusts and areas); :mod:`civicdata.workshop.model` keeps workshops in the same database.
+"""
+
+from civicdata.store.db import (SCHEMA_VERSION, StoreError, bump, dispose_all, dots, engine, imported, imports,
+                                is_imported, record_import,
+                                metadata, notes, options, participants, questions, reading, saved_places,
+                                schema_info, schema_version, user_layers, version, versions, workshops, writing)
+
+__all__ = ["SCHEMA_VERSION", "StoreError", "bump", "dispose_all", "dots", "engine", "imported", "imports",
+           "is_imported", "record_import", "metadata",
+           "notes", "options", "participants", "questions", "reading", "saved_places", "schema_info",
+           "schema_version", "user_layers", "version", "versions", "workshops", "writing"]
