@@ -4,8 +4,9 @@
 name                   default                                     meaning (unit)
 =====================  ==========================================  ==========================
 DATA_DIR               ``<repo>/data`` or ``$CIVICDATA_DATA``      bundled data folder
-USER_LAYERS_DIR        ``$CIVICDATA_USER_LAYERS`` or               user layers folder
-                       ``DATA_DIR/user_layers``
+USER_LAYERS_DIR        ``$CIVICDATA_USER_LAYERS`` or               earlier versions' user layers
+                       ``DATA_DIR/user_layers``                    folder, imported into the store
+                                                                   once
 WGS84                  ``"EPSG:4326"``                             CRS of every bundled file
 BNG                    ``"EPSG:27700"``                            British National Grid, metres
 GM_SIMPLIFY_METRES     ``10.0``                                    GM boundary simplification
@@ -19,9 +20,13 @@ GM_LAD_CODES           ``E08000001`` .. ``E08000010``              the ten GM bo
 user_data_dir()        ``$CIVICDATA_HOME`` or                      per-user data folder, outside
                        ``$XDG_DATA_HOME/local-need-explorer`` or   the repository (workshops)
                        ``~/.local/share/local-need-explorer``
-db_url()               ``$CIVICDATA_DB_URL`` or                    workshop database (SQLAlchemy
-                       ``sqlite:///<user_data_dir>/workshops.db``  URL; PostgreSQL when deployed
-                                                                   on several servers)
+db_url()               ``$CIVICDATA_DB_URL`` or                    the store: layers, trusts,
+                       ``sqlite:///<user_data_dir>/workshops.db``  workshops (SQLAlchemy URL;
+                                                                   PostgreSQL when deployed on
+                                                                   several servers)
+server_name()          ``$CIVICDATA_SERVER_NAME`` or ""            this server's name, as the load
+                                                                   balancer's cookie names it
+                                                                   (``a``, ``b``)
 public_url()           ``$CIVICDATA_PUBLIC_URL`` or ""             the app's address as people
                                                                    reach it (workshop links, QR)
 =====================  ==========================================  ==========================
@@ -100,3 +105,8 @@ def journey_workers() -> int:
 def dask_scheduler() -> str | None:
     """An existing Dask cluster for a page's background routing, or None for a LocalCluster."""
     return os.environ.get("CIVICDATA_DASK_SCHEDULER") or None
+
+
+def server_name() -> str:
+    """This app server's name in the load balancer's cookie (``$CIVICDATA_SERVER_NAME``), or "" alone."""
+    return os.environ.get("CIVICDATA_SERVER_NAME", "")

@@ -48,12 +48,35 @@ def manifest_frame() -> pd.DataFrame:
     return manifest_table()
 
 
+def moved_server_notice() -> None:
+    """Behind the load balancer (``$CIVICDATA_SERVER_NAME`` set): the link carries the server that drew the
+    page (``srv``, never in a shared link or a slide). A session whose first run arrives with another
+    server's name was moved here by the balancer because that server stopped: say so, once.
+
+    The balancer's cookie cannot tell: the browser's reconnection first asks ``/_stcore/health``, and the
+    balancer's answer already re-pins the cookie to the new server."""
+    me = settings.server_name()
+    if not me:
+        return
+    first_run = not st.session_state.get("_server_checked")
+    st.session_state["_server_checked"] = True
+    came_from = st.query_params.get("srv")
+    if came_from != me:
+        st.query_params["srv"] = me
+    if first_run and came_from and came_from != me:
+        st.info("The server you were using stopped, so you are now on another one. This page was reopened from "
+                "its link: layers, saved trusts, workshops and votes are all kept. Anything not yet saved (a file "
+                "being uploaded, a form being filled in) needs doing again.", icon=":material/sync:")
+
+
 def footer() -> None:
     """Licences and attribution, on every page."""
     st.divider()
     st.caption(ATTRIBUTION + " NHS sites default to current data (ODS mid-2025; hospitals c. 2022); older vintages "
                "(NHS Choices 2014, NHS website ~2016) stay available, shown with their date.")
     st.page_link("views/accessibility.py", label="Accessibility statement (WCAG 2.2 AA)")
+    if settings.server_name():
+        st.caption(f"Served by app server {settings.server_name()}.")
 
 
 # ----------------------------------------------------------------- places and layers
@@ -459,7 +482,7 @@ def _go(step: int) -> None:
 
 #: link parameters that are secrets of one person, never carried into a shared link or a slide: a workshop's
 #: facilitator key and a participant's token
-PRIVATE_PARAMS = ("key", "me")
+PRIVATE_PARAMS = ("key", "me", "srv")
 
 
 def shareable_params() -> dict[str, str]:

@@ -1,0 +1,272 @@
+"""Several app servers: two `streamlit run` processes that share only a PostgreSQL database, behind HAProxy
+with deploy/haproxy.cfg (cookie stickiness, health checks), driven through the proxy by Chromium.
+
+Browsers are pinned to a server by the balancer's cookie (LNE_SERVER=a|b), as HAProxy itself would pin
+them; every page's footer names the server that drew it, which the tests check.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import free_port
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, REPO, _offline, _ready
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+if not Path(HAPROXY).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("HAProxy is missing: .ci/run must `apt-get install -y haproxy`")
+    pytest.skip("Debian's haproxy is not installed (apt-get install -y haproxy)", allow_module_level=True)
+
+COOKIE_SECRET = uuid.uuid4().hex
+#: the workshop of the phone test, reused by the failover test (its id and the phone's link)
+WORKSHOP: dict[str, str] = {}
+
+
+def _wait_ok(url: str, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url, timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+class Cluster:
+    """Two app servers (``a``, ``b``) and the proxy in front; ``proxy`` is the address browsers use."""
+
+    def __init__(self, tmp: Path, db_url: str):
+        self.tmp, self.db_url = tmp, db_url
+        self.ports = {"a": free_port(), "b": free_port()}
+        self.apps: dict[str, subprocess.Popen] = {}
+        for name in self.ports:
+            self.start(name)
+        self.proxy_port = free_port()
+        env = {**os.environ, "LNE_BIND": f"127.0.0.1:{self.proxy_port}",
+               "LNE_SERVER_A": f"127.0.0.1:{self.ports['a']}", "LNE_SERVER_B": f"127.0.0.1:{self.ports['b']}"}
+        self.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", str(REPO / "deploy" / "haproxy.cfg")], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proxy = f"http://127.0.0.1:{self.proxy_port}"
+        _wait_ok(f"{self.proxy}/_stcore/health")
+        time.sleep(4.5)  # both servers pass HAProxy's health checks (rise 2, every 2 s)
+
+    def start(self, name: str) -> None:
+        """One app server with its own home and layers folder; only the database is shared."""
+        home = self.tmp / name
+        env = {**os.environ, "CIVICDATA_HOME": str(home / "home"), "CIVICDATA_USER_LAYERS": str(home / "layers"),
+               "CIVICDATA_DB_URL": self.db_url, "CIVICDATA_SERVER_NAME": name,
+               "STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET}
+        self.apps[name] = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+             "127.0.0.1", "--server.port", str(self.ports[name])], cwd=REPO, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_ok(f"http://127.0.0.1:{self.ports[name]}/_stcore/health")
+
+    def kill(self, name: str) -> None:
+        self.apps[name].kill()
+        self.apps[name].wait(timeout=20)
+
+    def close(self) -> None:
+        for p in [self.haproxy, *self.apps.values()]:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster(postgres_server, tmp_path_factory):
+    from tests.postgres import new_database
+
+    c = Cluster(tmp_path_factory.mktemp("servers"), new_database(postgres_server, "servers_" + uuid.uuid4().hex[:8]))
+    yield c
+    c.close()
+    from civicdata import store
+
+    store.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _pinned(browser, cluster: Cluster, server: str, width: int = 1400, height: int = 1000, **kw):
+    """A browser context whose balancer cookie pins it to ``server``."""
+    ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True, **kw)
+    ctx.add_cookies([{"name": "LNE_SERVER", "value": server, "url": cluster.proxy}])
+    page = ctx.new_page()
+    page.blocked = _offline(page)
+    return page
+
+
+def _on(page, server: str) -> None:
+    page.get_by_text(f"Served by app server {server}.").first.wait_for(timeout=60_000)
+
+
+def _pick(page, label: str, option: str) -> None:
+    """Choose ``option`` in the Streamlit selectbox labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    if box.get_attribute("aria-expanded") != "true":  # a click on a just-drawn box can land before it listens
+        box.press("ArrowDown")
+    page.locator('[role="option"]', has_text=option).first.click()
+    assert box.input_value() == option
+
+
+@pytest.fixture(scope="module")
+def residents_csv(tmp_path_factory) -> Path:
+    """Real values: Census 2021 residents of Trafford's LSOAs (2021 codes), from the bundle."""
+    from civicdata.geography import areas_within
+
+    pop = pd.read_parquet(REPO / "data/indicators/population2021_lsoa21.parquet")
+    codes = set(areas_within("E08000009", "lsoa21")["code"])
+    path = tmp_path_factory.mktemp("upload") / "trafford_residents.csv"
+    pop[pop["lsoa21_code"].isin(codes)][["lsoa21_code", "population2021"]].to_csv(path, index=False)
+    return path
+
+
+def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, residents_csv, tmp_path):
+    a = _pinned(browser, cluster, "a")
+    a.goto(f"{cluster.proxy}/add_data")
+    _ready(a)
+    _on(a, "a")
+    a.locator('input[type="file"]').set_input_files(str(residents_csv))
+    a.get_by_label("Id (a-z, 0-9, _ or -)").wait_for(timeout=60_000)
+    a.get_by_label("Id (a-z, 0-9, _ or -)").fill("trafford_residents")
+    a.get_by_label("Title").fill("Residents (Census 2021)")
+    _pick(a, "Keyed on", "LSOA (2021 codes)")
+    a.get_by_label("Unit (%, per 1,000, count…)").fill("people")
+    _pick(a, "Key column (area code or URN)", "lsoa21_code")
+    _pick(a, "Value column", "population2021")
+    a.get_by_label("Source").fill("ONS Census 2021")
+    a.get_by_label("Vintage (period)").fill("2021")
+    a.get_by_role("button", name="Check and save").click()
+    a.get_by_text("Saved layer trafford_residents").wait_for(timeout=60_000)
+
+    b = _pinned(browser, cluster, "b")
+    b.goto(f"{cluster.proxy}/add_data")
+    _ready(b)
+    _on(b, "b")
+    b.get_by_text("trafford_residents").first.wait_for(timeout=30_000)
+    # drawn on B's Area map from B's own copy, and both downloads come back through the proxy
+    b.goto(f"{cluster.proxy}/?place=E08000009&layer=trafford_residents")
+    _ready(b)
+    b.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    _on(b, "b")
+    assert b.locator('[data-testid="stException"]').count() == 0
+    with b.expect_download(timeout=60_000) as dl:
+        b.get_by_role("button", name="Download the table (CSV)").click()
+    table = pd.read_csv(dl.value.path())
+    assert len(table) == len(pd.read_csv(residents_csv)) == 139
+    with b.expect_download(timeout=60_000) as dl:
+        b.get_by_role("button", name="Download the map (HTML)").click()
+    html = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert "Residents (Census 2021)" in html and "plotly" in html.lower()
+    b.screenshot(path=str(ARTIFACTS / "servers_layer_on_b.png"))
+    assert not a.blocked and not b.blocked
+    a.context.close()
+    b.context.close()
+
+
+def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser):
+    from civicdata import store
+    from civicdata.workshop import model
+
+    eng = store.engine(cluster.db_url)
+    ws = model.create_workshop("Trafford convening", model.parse_options(["Prevention", "Workforce"]),
+                               place_name="Trafford", eng=eng)
+    proj = _pinned(browser, cluster, "b", 1280, 720)
+    proj.goto(f"{cluster.proxy}/workshop?ws={ws.id}&view=projector")
+    _ready(proj)
+    phone = _pinned(browser, cluster, "a", 390, 844, is_mobile=True, has_touch=True)
+    phone.goto(f"{cluster.proxy}/workshop?ws={ws.id}&view=join")
+    _ready(phone)
+    phone.get_by_label("Your name").fill("Phone on A")
+    phone.get_by_role("button", name="Join").click()
+    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+    box = phone.get_by_label("Workforce", exact=True)
+    box.fill("3")
+    box.press("Tab")
+    phone.get_by_role("button", name="Place my dots").click()
+    phone.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
+    proj.get_by_text("Dots per option: Workforce 3; Prevention 0.").wait_for(timeout=10_000)
+    phone_url = phone.url
+    assert "me=" in phone_url  # the phone's identity is its link
+    proj.context.close()
+    phone.context.close()
+    WORKSHOP.update(id=ws.id, phone_url=phone_url)
+
+
+def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):
+    """Last in this module: server A is killed while a browser and a workshop phone are on it."""
+    from civicdata import store
+    from civicdata.workshop import model
+
+    page = _pinned(browser, cluster, "a")
+    page.goto(f"{cluster.proxy}/?place=E08000009&layer=imd2025_decile")
+    _ready(page)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    _on(page, "a")
+    wid, phone_url = WORKSHOP["id"], WORKSHOP["phone_url"]
+    phone = _pinned(browser, cluster, "a", 390, 844, is_mobile=True, has_touch=True)
+    phone.goto(phone_url)
+    _ready(phone)
+    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+
+    assert "srv=a" in page.url
+    cluster.kill("a")
+    # the page reconnects by itself (HAProxy sends it to B, a fresh session there); the next click runs on B,
+    # from the link and the widgets' values the browser still holds
+    page.get_by_role("status").or_(page.get_by_text("Connecting")).first.wait_for(state="hidden", timeout=60_000)
+    page.wait_for_timeout(3000)
+    page.get_by_text("Ward names and boundaries").first.click()
+    page.get_by_text("The server you were using stopped").wait_for(timeout=60_000)
+    _on(page, "b")
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    for part in ("place=E08000009", "layer=imd2025_decile", "orient=0", "srv=b"):
+        assert part in page.url, page.url
+    page.screenshot(path=str(ARTIFACTS / "servers_moved_to_b.png"))
+    assert page.locator('[data-testid="stException"]').count() == 0
+    # the layer uploaded through A earlier is still there, on B
+    page.goto(f"{cluster.proxy}/add_data")
+    _ready(page)
+    _on(page, "b")
+    page.get_by_text("trafford_residents").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "servers_after_a_stopped.png"))
+    # the phone keeps its identity (its link) and its dots, and votes again through B
+    for label, n in (("Workforce", "2"), ("Prevention", "1")):
+        box = phone.get_by_label(label, exact=True)
+        box.fill(n)
+        box.press("Tab")
+    phone.get_by_role("button", name="Place my dots").click()
+    phone.get_by_text("The server you were using stopped").wait_for(timeout=60_000)
+    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+    if not phone.get_by_text("dot(s) are placed").count():  # the click that reached B only reopened the page
+        phone.get_by_role("button", name="Place my dots").click()
+    phone.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
+    t = model.tally(wid, eng=store.engine(cluster.db_url))
+    assert t["participants"] == 1 and {o["code"]: o["dots"] for o in t["options"]} == {"workforce": 2,
+                                                                                       "prevention": 1}
+    assert not page.blocked and not phone.blocked
+    page.context.close()
+    phone.context.close()
