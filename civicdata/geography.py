@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
+from civicdata.bundle import folder, load_boundaries, load_bundled, load_lookup  # noqa: F401 - readers, re-exported
 from civicdata.errors import UnknownAreaError, VintageMismatchError
+from civicdata.names import names_for, with_readable_names
 
 LEVELS = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")
 LEVEL_LABELS = {
@@ -30,49 +32,6 @@ LEVEL_LABELS = {
 OTHER_VINTAGE = {"lsoa11": "lsoa21", "lsoa21": "lsoa11", "msoa11": "msoa21", "msoa21": "msoa11"}
 CODE_PREFIX = {"lsoa11": "E01", "lsoa21": "E01", "msoa11": "E02", "msoa21": "E02", "ward": "E05",
                "lad": ("E06", "E07", "E08", "E09")}
-
-
-def _dir(data_dir: Path | None) -> Path:
-    return Path(data_dir) if data_dir else settings.data_dir()
-
-
-@lru_cache(maxsize=32)
-def _read_parquet(path: str, mtime: float, columns: tuple[str, ...] | None) -> pd.DataFrame:
-    return pd.read_parquet(path, columns=list(columns) if columns else None)
-
-
-def load_bundled(rel: str, data_dir: Path | None = None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """A bundled Parquet table by its path in the data folder (``trends/series.parquet``), read once and kept
-    until the file changes; ``columns`` reads only those. Shared between callers: copy it before changing it."""
-    path = _dir(data_dir) / rel
-    return _read_parquet(str(path), path.stat().st_mtime, columns)
-
-
-def load_lookup(name: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """A bundled lookup table (``lsoa11``, ``lsoa21``, ``lsoa11_lsoa21``, ``msoa11_msoa21``, ``lad24``).
-
-    The frame is shared between callers (cached): copy it before changing it.
-    """
-    return load_bundled(f"lookups/{name}.parquet", data_dir)
-
-
-@lru_cache(maxsize=32)
-def _read_geo(path: str, mtime: float) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(path)
-
-
-def load_boundaries(level: str, region: str = "england", data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Boundaries (EPSG:4326) at ``level`` for ``region`` ``"gm"`` (detailed) or ``"england"`` (coarse).
-
-    GM levels: lsoa11, lsoa21, msoa11, msoa21, ward23, lad23, cauth23. England levels:
-    lsoa11, lsoa21, msoa11, msoa21, wards22, ltla24, icb22. Columns: ``<level>_code``,
-    ``<level>_name``, ``geometry``. Shared (cached): copy before changing.
-    """
-    path = _dir(data_dir) / "geography" / region / f"{level}.parquet"
-    if not path.is_file():
-        options = sorted(p.stem for p in path.parent.glob("*.parquet"))
-        raise KeyError(f"no {region} boundaries at level '{level}'; available: {', '.join(options)}")
-    return _read_geo(str(path), path.stat().st_mtime)
 
 
 def code_name(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -98,8 +57,6 @@ class Area:
 @lru_cache(maxsize=4)
 def _areas_table(data_dir: str) -> pd.DataFrame:
     """Every known area: code, name (readable), ons_name, level (one row per code and level)."""
-    from civicdata.names import names_for
-
     parts = [names_for(level, Path(data_dir)).reset_index().assign(level=level)
              for level in ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")]
     out = pd.concat(parts, ignore_index=True).dropna().drop_duplicates(["code", "level"])
@@ -109,7 +66,7 @@ def _areas_table(data_dir: str) -> pd.DataFrame:
 def areas_table(data_dir: Path | None = None) -> pd.DataFrame:
     """All known areas of England: columns ``code``, ``name`` (readable, see :mod:`civicdata.names`),
     ``ons_name`` and ``level``."""
-    return _areas_table(str(_dir(data_dir)))
+    return _areas_table(str(folder(data_dir)))
 
 
 def check_area_code(code: str, level: str, data_dir: Path | None = None) -> Area:
@@ -202,8 +159,6 @@ def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.
     else:
         raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
     col = {"lsoa11": "lsoa11", "msoa11": "msoa11", "lsoa21": "lsoa21", "msoa21": "msoa21", "ward": "ward24"}[level]
-    from civicdata.names import with_readable_names
-
     out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
     return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
 

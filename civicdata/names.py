@@ -26,19 +26,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from civicdata import settings
+from civicdata.bundle import folder, load_boundaries, load_lookup
 
 NAME_LEVELS = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")
 
 
-def _dir(data_dir: Path | None) -> Path:
-    return Path(data_dir) if data_dir else settings.data_dir()
-
-
 @lru_cache(maxsize=16)
 def _names(level: str, data_dir: str) -> pd.DataFrame:
-    from civicdata.geography import load_boundaries, load_lookup
-
     d = Path(data_dir)
     if level in ("msoa11", "msoa21", "lsoa11", "lsoa21"):
         yy = level[-2:]
@@ -76,7 +70,7 @@ def names_for(level: str, data_dir: Path | None = None) -> pd.DataFrame:
 
     Shared (cached): copy before changing.
     """
-    return _names(level, str(_dir(data_dir)))
+    return _names(level, str(folder(data_dir)))
 
 
 def readable_name(code: str, level: str, data_dir: Path | None = None) -> str | None:

@@ -100,6 +100,15 @@ def test_civicdata_never_imports_streamlit():
         assert not re.search(r"^\s*(import|from)\s+streamlit", text, re.M), path
 
 
+def test_names_and_geography_do_not_import_each_other():
+    """bundle (readers) <- names (readable names) <- geography (codes, areas): no import runs upward."""
+    pattern = r"^\s*(from civicdata(\.| import ){mod}\b|import civicdata\.{mod}\b)"
+    for path, mods in (("names.py", ("geography",)), ("bundle.py", ("geography", "names"))):
+        text = (REPO / "civicdata" / path).read_text()
+        for mod in mods:
+            assert not re.search(pattern.format(mod=mod), text, re.M), f"civicdata/{path} imports {mod}"
+
+
 def test_readme_documents_every_command():
     from civicdata.cli import build_parser
 
