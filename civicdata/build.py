@@ -34,6 +34,7 @@ from civicdata.readers import (ENGLAND_LSOA_RE, ENGLAND_MSOA_RE, LAD_RE, LSOA_RE
                                MSOA_RE, check_codes, check_unique, read_text_table, require_columns, sha256_file,
                                to_number)
 from civicdata.sources import ATTRIBUTION, SOURCES, Source
+from civicdata.build_places import build_pcn
 from civicdata.build_trends import build_trends
 
 PARQUET_OPTS = {"index": False, "compression": "zstd"}
@@ -1253,6 +1254,7 @@ def build_bundle(sources: Path, out: Path) -> Path:
         build_services(sources, bundle)
         build_services_2025(sources, bundle)
         build_qof(sources, bundle)
+        build_pcn(sources, bundle)
         build_transport(sources, bundle)
         build_trends(sources, bundle, boundaries["england/ltla24"])
         write_manifest(bundle)

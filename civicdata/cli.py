@@ -211,6 +211,49 @@ def cmd_import_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pcn(args: argparse.Namespace) -> int:
+    from civicdata import places
+
+    if args.practice:
+        out = places.practice_pcn(args.practice)
+        if args.json:
+            _print_json(out)
+        else:
+            where = "" if out["same_sub_icb"] else (f" (the practice is in sub-ICB {out['sub_icb']['ods_code']}, the PCN "
+                                                    f"in {out['pcn_sub_icb']['ods_code']})")
+            print(f"{out['ods_code']} {out['name']}: {out['pcn']['code']} {out['pcn']['name']}{where}")
+        return 0
+    if args.within:
+        from civicdata.geography import resolve_lad
+
+        lad = resolve_lad(args.within)
+        table = places.pcns_in(lad.code)
+        if args.json:
+            _print_json([{"code": r.pcn_code, "name": r.pcn_title, "practices_here": int(r.practices),
+                          "sub_icb": r.sicb_ods_code} for r in table.itertuples()])
+        else:
+            for r in table.itertuples():
+                print(f"{r.pcn_code}  {r.pcn_title} ({r.practices} practice(s) in {lad.name})")
+        return 0
+    if not args.code:
+        raise ValueError("give a PCN code (U and five digits), --practice ODS_CODE or --within LAD")
+    out = places.pcn_profile(args.code)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['code']} {out['name']}: sub-ICB {out['sub_icb']['ods_code']} ({out['sub_icb']['name']}), "
+          f"{out['icb']['name']}")
+    for r in out["practices"]:
+        other = "" if r["same_sub_icb"] else f"  [practice's sub-ICB: {r['sub_icb']['ods_code']}]"
+        size = f"{r['list_size']:,}" if r["list_size"] is not None else "no QOF list"
+        print(f"  {r['ods_code']}  {r['name'][:40]:40s} {size:>12s} patients  LSOA {r['lsoa21_code'] or '-'}{other}")
+    for q in out["qof"].values():
+        pct = "-" if q["pct"] is None else f"{q['pct']:.2f}%"
+        print(f"  {q['title']}: {pct} ({q['register']:,} of {q['list']:,}, {q['practices']} practices)")
+    print(out["note"])
+    return 0
+
+
 def cmd_remove_layer(args: argparse.Namespace) -> int:
     from civicdata.userlayers import remove_layer
 
@@ -659,6 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     al.set_defaults(func=cmd_add_layer)
 
+    pc = sub.add_parser("pcn", help="a Primary Care Network as a place: its practices, sub-ICB, ICB and QOF "
+                                     "prevalence (list-size weighted); or a practice's PCN; or the PCNs in a district")
+    pc.add_argument("code", nargs="?", help="the PCN's ODS code (U and five digits)")
+    pc.add_argument("--practice", metavar="ODS", help="a GP practice's ODS code: its PCN")
+    pc.add_argument("--within", metavar="LAD", help="the open PCNs with a member practice in this district")
+    pc.add_argument("--json", action="store_true")
+    pc.set_defaults(func=cmd_pcn)
     il = sub.add_parser("import-layers", help="copy the layer folders (<id>/layer.toml + data.parquet) and saved "
                                               "trusts (groups/*.json) of an earlier version's user-layers folder into "
                                               "the shared store, once")

@@ -223,6 +223,9 @@ def test_practice_layer_draws_practices_sized_by_list_and_icb_summary(sources):
     assert practices["type"] == "scattergeo" and practices["marker"]["colorbar"]["title"]["text"] == "%"
     sizes = _numbers(practices["marker"]["size"])
     assert len(sizes) > 80 and max(sizes) > min(sizes)  # sized by list size
+    # each practice's hover names its Primary Care Network (ePCN c. Q4 2024), or says it has none
+    hovers = practices["text"]
+    assert sum("pcn: " in h and " PCN (U" in h for h in hovers) > 0.9 * len(hovers)
     assert not any(t["type"] == "choropleth" for t in spec["data"])  # points, not areas
     text = "\n".join(m.value for m in at.markdown)
     assert "GP practice registers in NHS Greater Manchester Integrated Care Board (QOF 2022-23)" in text

@@ -181,8 +181,10 @@ def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFr
     """A practice layer's located practices within the map's bounds."""
     from civicdata.layers import load_layer
 
-    frame = load_layer(catalogue().get(layer_id)).dropna(subset=["lat", "lon"])
-    return profile.points_in_bounds(frame, bounds)
+    from civicdata.places import pcn_of
+
+    frame = profile.points_in_bounds(load_layer(catalogue().get(layer_id)).dropna(subset=["lat", "lon"]), bounds)
+    return frame.assign(pcn=pcn_of(frame["code"]))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

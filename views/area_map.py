@@ -195,7 +195,7 @@ if show_schools and not national:
 if desc.geography == "practice" and not national:
     pts = _shared.practice_points(desc.id, stamp, bounds)
     lo, hi = _shared.practice_range(desc.id, stamp)
-    points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "value", "weight"],
+    points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
                              colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
                              size_per_sqrt=0.12, key_column="code"))
 if not national:
@@ -205,7 +205,11 @@ if not national:
         sd = cat.get(sid)
         pts = profile.points_in_bounds(load_layer(sd), bounds)
         pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
-        hover = [c for c in ("service_type", "subtype", "postcode", "parent_name", "vintage") if c in pts.columns]
+        if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
+            from civicdata.places import pcn_of
+
+            pts["pcn"] = pcn_of(pts["ods_code"])
+        hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]
         points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
                                  key_column="service:"))
 
