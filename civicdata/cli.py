@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -208,6 +209,52 @@ def cmd_import_layers(args: argparse.Namespace) -> int:
         print(m)
     if not messages:
         print(f"{folder}: nothing new to import (every layer folder and trust file was imported before)")
+    return 0
+
+
+def cmd_area(args: argparse.Namespace) -> int:
+    from civicdata import places
+
+    if args.action == "list":
+        rows = places.list_areas()
+        if args.json:
+            _print_json(rows)
+        else:
+            for a in rows:
+                print(f"{a['id']:24s} {a['neighbourhoods']:5d} {places.AREA_LEVELS[a['level']]}  {a['title']}")
+        return 0
+    if not args.id:
+        raise ValueError(f"area {args.action} needs the area's id")
+    if args.action == "delete":
+        places.delete_area(args.id)
+        print(f"deleted area {args.id}")
+        return 0
+    if args.action == "save":
+        given = [(lv, v) for lv, v in (("lsoa21", args.lsoa21), ("lsoa11", args.lsoa11), ("ward", args.wards),
+                                       ("file", args.file)) if v]
+        if len(given) != 1:
+            raise ValueError("area save takes exactly one of --lsoa21, --lsoa11, --wards or --file")
+        level, value = given[0]
+        if level == "file":
+            level, codes = places.read_area_file(Path(value))
+            label = Path(value).name
+        else:
+            codes, label = re.split(r"[\s,;]+", value.strip()), f"--{'wards' if level == 'ward' else level}"
+        places.save_area(args.id, args.title or args.id, codes, level, replace=args.replace, label=label)
+    out = places.saved_area_profile(args.id)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(f"{out['title']} ({out['id']}): {out['neighbourhoods']} {places.AREA_LEVELS[out['level']]} neighbourhoods, "
+          f"{out['population']:,} people ({out['population_source']})")
+    d1 = out["imd_decile_population_share"]["1"]
+    print(f"  {d1 * 100:.0f}% of them live in England's most deprived 10% of neighbourhoods ({out['iod']})"
+          if d1 is not None else "  no population figures")
+    for key, what in (("local_authorities", "local authorities"), ("wards", "wards"), ("sub_icbs", "sub-ICBs"),
+                      ("icbs", "ICBs"), ("pcns", "PCNs with a practice here")):
+        print(f"  {what}: {', '.join(x['name'] for x in out[key]) or 'none'}")
+    for c in out["caveats"]:
+        print(f"  note: {c}")
     return 0
 
 
@@ -702,6 +749,17 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     al.set_defaults(func=cmd_add_layer)
 
+    ar = sub.add_parser("area", help="a custom area made of neighbourhoods: save, list, show (its profile) or delete")
+    ar.add_argument("action", choices=["save", "list", "show", "delete"])
+    ar.add_argument("id", nargs="?", help="the area's id ([a-z0-9_-], 1 to 64)")
+    ar.add_argument("--title")
+    ar.add_argument("--lsoa21", metavar="CODES", help="LSOA 2021 codes, separated by commas or spaces")
+    ar.add_argument("--lsoa11", metavar="CODES", help="LSOA 2011 codes (an area keeps one vintage)")
+    ar.add_argument("--wards", metavar="CODES", help="2024 ward codes: the area is their LSOAs 2021 (best fit)")
+    ar.add_argument("--file", help="a CSV with a column lsoa21_code, lsoa11_code or ward_code")
+    ar.add_argument("--replace", action="store_true", help="replace a saved area with the same id")
+    ar.add_argument("--json", action="store_true")
+    ar.set_defaults(func=cmd_area)
     pc = sub.add_parser("pcn", help="a Primary Care Network as a place: its practices, sub-ICB, ICB and QOF "
                                      "prevalence (list-size weighted); or a practice's PCN; or the PCNs in a district")
     pc.add_argument("code", nargs="?", help="the PCN's ODS code (U and five digits)")

@@ -1,4 +1,11 @@
-"""The places partners work in beyond council boundaries: Primary Care Networks (custom areas to follow).
+"""The places partners work in beyond council boundaries: custom areas and Primary Care Networks.
+
+A **custom area** is a named set of neighbourhoods: LSOA 2021 or LSOA 2011 codes, never mixed (a code of
+the other vintage is an error naming the lookup), or 2024 wards, which become the LSOAs 2021 whose
+best-fit ward (ONS lookup) they are. Saved areas live in the store (:mod:`civicdata.store.places`, kind
+``area``) beside saved trusts, so every app server sees them. Its profile weights by population: the
+share of its residents (Census 2021 for LSOA 2021 areas with IoD2025; ONS mid-2015 for LSOA 2011 areas
+with IoD2019) living in each national IMD decile, as MHCLG's local-authority summaries measure extent.
 
 A PCN (NHS ODS ePCN, c. Q4 2024) is its member practices: where they are (mid-2025 ODS locations, their
 LSOA 2021), their QOF 2022-23 registers and list sizes, its sub-ICB location and ICB (ONS 2024 codes).
@@ -11,12 +18,13 @@ as such). Vintages differ (memberships c. Q4 2024, QOF 2022-23, locations mid-20
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from civicdata.bundle import load_bundled
-from civicdata.errors import UnknownAreaError
+from civicdata.bundle import load_bundled, load_lookup
+from civicdata.errors import Problem, ProblemsError, UnknownAreaError
 
 #: QOF registers bundled by practice (id part -> title); the list each register uses is in the build
 QOF_KEYS = {"asthma": "Asthma (patients aged 6 and over)", "depression": "Depression (aged 18 and over)",
@@ -161,9 +169,8 @@ def pcn_of(ods_codes: pd.Series, data_dir: Path | None = None) -> pd.Series:
 def pcns_in(lad_code: str, data_dir: Path | None = None) -> pd.DataFrame:
     """The open PCNs with at least one member practice standing in a local authority (LAD 2024): ``pcn_code``,
     ``pcn_title``, ``practices`` (members there), ``sicb_ods_code``."""
-    from civicdata.geography import load_lookup
-
-    lsoas = set(load_lookup("lsoa21", data_dir).query("lad24_code == @lad_code")["lsoa21_code"])
+    lk = load_lookup("lsoa21", data_dir)
+    lsoas = set(lk.loc[lk["lad24_code"] == lad_code, "lsoa21_code"])
     m = memberships(data_dir)
     here = m[m["lsoa21_code"].isin(lsoas)].groupby("pcn_code").size().rename("practices").reset_index()
     out = here.merge(pcns(data_dir), on="pcn_code")
@@ -171,5 +178,221 @@ def pcns_in(lad_code: str, data_dir: Path | None = None) -> pd.DataFrame:
     return out[["pcn_code", "pcn_title", "practices", "sicb_ods_code"]].sort_values("pcn_title").reset_index(drop=True)
 
 
-__all__ = ["UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
+# --------------------------------------------------------------------------- custom areas
+
+AREA_KIND = "area"
+AREA_ID_RE = re.compile(r"^[a-z0-9_-]{1,64}$")
+AREA_LEVELS = {"lsoa21": "LSOA 2021", "lsoa11": "LSOA 2011"}
+MAX_AREA_CODES = 5000
+#: below either, the profile says its figures rest on few neighbourhoods or people
+SMALL_AREA_NEIGHBOURHOODS = 5
+SMALL_AREA_POPULATION = 5000
+WARD_RULE = ("wards are taken as the LSOAs 2021 whose best-fit 2024 ward (ONS LSOA 2021 to ward lookup) they are: a "
+             "neighbourhood split between two wards counts in the one holding most of its people")
+
+
+class AreaError(ProblemsError):
+    """A custom area that cannot be made or found: every problem at once (codes, vintage, id)."""
+
+
+def _known(level: str, data_dir: Path | None) -> set[str]:
+    return set(load_lookup(level, data_dir)[f"{level}_code"])
+
+
+def resolve_area_codes(codes: list[str], level: str, label: str = "codes",
+                       data_dir: Path | None = None) -> tuple[str, list[str]]:
+    """Check a list of neighbourhood codes and return ``(level, codes)`` as stored: LSOA 2021 or 2011 codes,
+    sorted and de-duplicated; ``level="ward"`` (2024 wards) gives LSOA 2021 codes (:data:`WARD_RULE`).
+    Raises :class:`AreaError` naming every unknown code, code of the other vintage, and an empty list."""
+    wanted = [c.strip().upper() for c in codes if c and c.strip()]
+    problems: list[Problem] = []
+    if level not in (*AREA_LEVELS, "ward"):
+        raise AreaError([Problem(label, f"level '{level}' is not one of lsoa21, lsoa11, ward")], "invalid area")
+    if not wanted:
+        raise AreaError([Problem(label, "no codes: an area needs at least one neighbourhood or ward")], "empty area")
+    if len(set(wanted)) > MAX_AREA_CODES:
+        raise AreaError([Problem(label, f"{len(set(wanted)):,} codes: at most {MAX_AREA_CODES:,}")], "area too large")
+    if level == "ward":
+        lk = load_lookup("lsoa21", data_dir)
+        known = set(lk["ward24_code"])
+        for n, c in enumerate(wanted, start=1):
+            if c not in known:
+                problems.append(Problem(label, f"'{c}' is not a 2024 ward code in England (E05…)", row=n))
+        if problems:
+            raise AreaError(problems, "unknown ward codes")
+        return "lsoa21", sorted(set(lk.loc[lk["ward24_code"].isin(wanted), "lsoa21_code"]))
+    other = "lsoa11" if level == "lsoa21" else "lsoa21"
+    here, there = _known(level, data_dir), _known(other, data_dir)
+    for n, c in enumerate(wanted, start=1):
+        if c in here:
+            continue
+        if c in there:
+            problems.append(Problem(label, f"'{c}' is an {AREA_LEVELS[other]} code, not {AREA_LEVELS[level]}: an area "
+                                           f"keeps one vintage (convert with the ONS lookup lookups/lsoa11_lsoa21)",
+                                    row=n))
+        else:
+            problems.append(Problem(label, f"'{c}' is not a known {AREA_LEVELS[level]} code in England", row=n))
+    if problems:
+        raise AreaError(problems, f"{len(problems)} code(s) do not fit an {AREA_LEVELS[level]} area")
+    return level, sorted(set(wanted))
+
+
+def read_area_file(path: Path) -> tuple[str, list[str]]:
+    """Codes from a CSV with one column named ``lsoa21_code``, ``lsoa11_code`` or ``ward_code``
+    (``ward24_code``): ``(level, codes)`` before checking."""
+    from civicdata.readers import read_text_table
+
+    problems: list[Problem] = []
+    frame = read_text_table(Path(path), label=Path(path).name, problems=problems)
+    if frame is None:
+        raise AreaError(problems, "unreadable area file")
+    cols = {c.strip().lower(): c for c in frame.columns}
+    for name, level in (("lsoa21_code", "lsoa21"), ("lsoa11_code", "lsoa11"), ("ward_code", "ward"),
+                        ("ward24_code", "ward")):
+        if name in cols:
+            return level, frame[cols[name]].tolist()
+    raise AreaError([Problem(Path(path).name, "no column named lsoa21_code, lsoa11_code or ward_code (found: "
+                                             f"{', '.join(frame.columns) or 'none'})")], "unreadable area file")
+
+
+def _check_id(area_id: str) -> str:
+    if not AREA_ID_RE.match(area_id or ""):
+        raise AreaError([Problem("area", f"'{area_id}' is not a valid id: use 1 to 64 of a-z, 0-9, '_' or '-'",
+                                 column="id")], "invalid area id")
+    return area_id
+
+
+def save_area(area_id: str, title: str, codes: list[str], level: str, *, replace: bool = False,
+              label: str = "codes", data_dir: Path | None = None) -> dict:
+    """Check and save a custom area in the store (one transaction); ``{"id", "title", "level", "areas", "from"}``."""
+    from civicdata.store import places as saved
+
+    _check_id(area_id)
+    stored_level, areas = resolve_area_codes(codes, level, label, data_dir)
+    payload = {"level": stored_level, "areas": areas, "from": level}
+    try:
+        saved.save_place(AREA_KIND, area_id, (title or area_id).strip()[:120] or area_id, payload, replace=replace)
+    except saved.PlaceExistsError:
+        raise AreaError([Problem("area", f"an area '{area_id}' exists already: use --replace, or another id",
+                                 column="id")], "area exists") from None
+    return load_area(area_id)
+
+
+def load_area(area_id: str) -> dict:
+    """A saved area: ``{"id", "title", "level", "areas", "from"}``."""
+    from civicdata.store import places as saved
+
+    try:
+        return saved.load_place(AREA_KIND, _check_id(area_id))
+    except saved.UnknownPlaceError:
+        raise AreaError([Problem("area", f"no saved area '{area_id}'", column="id")], "unknown area") from None
+
+
+def list_areas() -> list[dict]:
+    """Saved areas, by id: ``{"id", "title", "level", "neighbourhoods"}``."""
+    from civicdata.store import places as saved
+
+    return [{"id": a["id"], "title": a["title"], "level": a["level"], "neighbourhoods": len(a["areas"])}
+            for a in saved.list_places(AREA_KIND)]
+
+
+def delete_area(area_id: str) -> None:
+    from civicdata.store import places as saved
+
+    try:
+        saved.delete_place(AREA_KIND, _check_id(area_id))
+    except saved.UnknownPlaceError:
+        raise AreaError([Problem("area", f"no saved area '{area_id}'", column="id")], "unknown area") from None
+
+
+def _count_by(frame: pd.DataFrame, code: str, name: str) -> list[dict]:
+    g = frame.groupby([code, name], dropna=True).size().rename("neighbourhoods").reset_index()
+    g = g.sort_values(["neighbourhoods", name], ascending=[False, True])
+    return [{"code": r[0], "name": r[1], "neighbourhoods": int(r[2])} for r in g.itertuples(index=False)]
+
+
+def area_profile(level: str, areas: list[str], data_dir: Path | None = None) -> dict:
+    """The profile of a set of neighbourhoods of one vintage (codes already checked): population,
+    ``imd_decile_population_share`` ({"1": share of residents in England's most deprived 10%, … "10"}),
+    life expectancy range (MSOA 2011, 2016-20), schools and their FSM, and who to convene (local
+    authorities, wards, sub-ICBs, ICBs, PCNs with a practice in the area), with caveats."""
+    if level not in AREA_LEVELS:
+        raise ValueError(f"level must be lsoa21 or lsoa11, not {level!r}")
+    codes = set(areas)
+    if level == "lsoa21":
+        pop = load_bundled("indicators/population2021_lsoa21.parquet", data_dir).set_index("lsoa21_code")["population2021"]
+        iod_name, pop_name = "IoD2025", "Census 2021"
+        dec = load_bundled("indicators/iod2025_lsoa21.parquet", data_dir,
+                           ("lsoa21_code", "imd2025_decile")).set_index("lsoa21_code")["imd2025_decile"]
+        lsoa21 = codes
+        pairs = load_lookup("lsoa11_lsoa21", data_dir)
+        lsoa11 = set(pairs.loc[pairs["lsoa21_code"].isin(codes), "lsoa11_code"])
+    else:
+        pop = load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["population_mid2015"]
+        iod_name, pop_name = "IoD2019", "ONS mid-2015 (as used by IoD2019)"
+        dec = load_bundled("indicators/iod2019_lsoa11.parquet", data_dir,
+                           ("lsoa11_code", "imd2019_decile")).set_index("lsoa11_code")["imd2019_decile"]
+        lsoa11 = codes
+        pairs = load_lookup("lsoa11_lsoa21", data_dir)
+        lsoa21 = set(pairs.loc[pairs["lsoa11_code"].isin(codes), "lsoa21_code"])
+    t = pd.DataFrame({"code": sorted(codes)})
+    t["population"] = t["code"].map(pop).astype(float)
+    t["decile"] = t["code"].map(dec)
+    total = float(t["population"].sum())
+    shares = {str(d): (round(float(t.loc[t["decile"] == d, "population"].sum()) / total, 4) if total else None)
+              for d in range(1, 11)}
+    # life expectancy: MSOA 2011 estimates, 2016-20 (the LSOAs 2011 of the area, or those its LSOAs 2021 came from)
+    lk11 = load_lookup("lsoa11", data_dir)
+    msoas = set(lk11.loc[lk11["lsoa11_code"].isin(lsoa11), "msoa11_code"])
+    le = load_bundled("indicators/life_expectancy_msoa11.parquet", data_dir)
+    le = le[le["msoa11_code"].isin(msoas)]
+    life = {}
+    for sex in ("male", "female"):
+        s = le.dropna(subset=[f"le_{sex}"])
+        life[sex] = None if s.empty else {
+            "lowest": round(float(s[f"le_{sex}"].min()), 1), "lowest_msoa11": s.loc[s[f"le_{sex}"].idxmin(), "msoa11_code"],
+            "highest": round(float(s[f"le_{sex}"].max()), 1),
+            "highest_msoa11": s.loc[s[f"le_{sex}"].idxmax(), "msoa11_code"]}
+    sch = load_bundled("schools/schools.parquet", data_dir)
+    sch = sch[sch["lsoa21_code"].isin(lsoa21)]
+    pupils = sch["pupils"].fillna(0)
+    have_fsm = sch["fsm_pct"].notna() & (pupils > 0)
+    fsm = (float((sch.loc[have_fsm, "fsm_pct"] * pupils[have_fsm]).sum() / pupils[have_fsm].sum())
+           if have_fsm.any() else None)
+    lk21 = load_lookup("lsoa21", data_dir)
+    lk21 = lk21[lk21["lsoa21_code"].isin(lsoa21)]
+    m = memberships(data_dir)
+    pcn_here = m[m["lsoa21_code"].isin(lsoa21)].merge(pcns(data_dir), on="pcn_code")
+    caveats = []
+    if len(codes) < SMALL_AREA_NEIGHBOURHOODS or total < SMALL_AREA_POPULATION:
+        caveats.append(f"A small area ({len(codes)} neighbourhood(s), {int(total):,} people): its shares move a lot "
+                       "with one neighbourhood, and life expectancy is for the larger MSOAs (2011) around it.")
+    if level == "lsoa11":
+        caveats.append("Schools, wards, sub-ICBs and PCNs are found through the LSOAs 2021 these LSOAs 2011 became "
+                       "(ONS lookup).")
+    return {
+        "level": level, "areas": sorted(codes), "neighbourhoods": len(codes), "population": int(total),
+        "population_source": pop_name, "iod": iod_name, "imd_decile_population_share": shares,
+        "life_expectancy": {**life, "msoa11": len(msoas), "vintage": "ONS, 2016-20, MSOA 2011"},
+        "schools": {"count": int(len(sch)), "pupils": int(pupils.sum()),
+                    "fsm_pct": None if fsm is None else round(fsm, 1), "vintage": "DfE GIAS, May 2025"},
+        "local_authorities": _count_by(lk21, "lad24_code", "lad24_name"),
+        "wards": _count_by(lk21, "ward24_code", "ward24_name"),
+        "sub_icbs": _count_by(lk21, "sicbl24_code", "sicbl24_name"),
+        "icbs": _count_by(lk21, "icb24_code", "icb24_name"),
+        "pcns": [{"code": c, "name": n, "practices_here": int(k)} for (c, n), k in
+                 pcn_here.groupby(["pcn_code", "pcn_title"]).size().sort_index().items()],
+        "caveats": caveats,
+    }
+
+
+def saved_area_profile(area_id: str, data_dir: Path | None = None) -> dict:
+    """``area show --json``: the saved area's id, title and how it was made, with :func:`area_profile`."""
+    a = load_area(area_id)
+    return {"id": a["id"], "title": a["title"], "from": a.get("from", a["level"]),
+            **area_profile(a["level"], a["areas"], data_dir)}
+
+
+__all__ = ["AreaError", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
+           "delete_area", "area_profile", "saved_area_profile", "WARD_RULE", "UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
            "qof_for", "pcn_profile", "practice_pcn", "pcn_of", "pcns_in"]

@@ -92,3 +92,82 @@ def test_title_case_keeps_acronyms_and_small_words():
     assert title_case("ALTRINCHAM HEALTHCARE ALLIANCE PCN") == "Altrincham Healthcare Alliance PCN"
     assert title_case("THE OAKS AND ST. MARY'S PCN") == "The Oaks and St. Mary's PCN"
     assert title_case("NHS NORTH EAST AND NORTH CUMBRIA ICB - 16C") == "NHS North East and North Cumbria ICB - 16C"
+
+
+# --------------------------------------------------------------------------- custom areas
+
+TRAFFORD_DECILE1 = ["E01006105", "E01006108", "E01006109", "E01006144", "E01006167", "E01006168"]  # IoD2025
+
+
+def test_trafford_decile_one_area_is_all_in_decile_one_through_the_cli():
+    res = run_cli("area", "save", "trafford-d1", "--title", "Trafford's most deprived", "--lsoa21",
+                  ",".join(TRAFFORD_DECILE1), "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["id"] == "trafford-d1" and out["level"] == "lsoa21" and out["areas"] == TRAFFORD_DECILE1
+    assert out["imd_decile_population_share"]["1"] == 1.0
+    assert sum(v for v in out["imd_decile_population_share"].values()) == 1.0
+    assert out["population"] == 1763 + 1668 + 1149 + 1386 + 1582 + 1811  # Census 2021
+    assert [a["name"] for a in out["local_authorities"]] == ["Trafford"]
+    assert {p["code"] for p in out["pcns"]} <= set(places.pcns()["pcn_code"])
+    assert out["life_expectancy"]["male"]["lowest"] <= out["life_expectancy"]["male"]["highest"]
+    assert out["caveats"] == []  # six neighbourhoods, 9,359 people: not small
+    # saved in the store: listed by the library and by another process
+    assert places.list_areas() == [{"id": "trafford-d1", "title": "Trafford's most deprived", "level": "lsoa21",
+                                    "neighbourhoods": 6}]
+    again = run_cli("area", "save", "trafford-d1", "--lsoa21", "E01006105")
+    assert again.returncode == 1 and "an area 'trafford-d1' exists already" in again.stderr
+    assert json.loads(run_cli("area", "show", "trafford-d1", "--json").stdout)["population"] == out["population"]
+    assert run_cli("area", "delete", "trafford-d1").returncode == 0
+    assert json.loads(run_cli("area", "list", "--json").stdout) == []
+
+
+def test_population_weighting_checked_by_hand_on_three_neighbourhoods(sources):
+    """Trafford 017E (IoD2025 decile 1, 1,668 residents), 001C (decile 2, 1,776), 025A (decile 5, 1,642)."""
+    from civicdata.sources import SOURCES
+
+    c = pd.read_csv(sources / SOURCES["census2021_age"].path)
+    residents = c.groupby("lsoa21_code")["usual_residents"].sum()
+    assert [int(residents[x]) for x in ("E01006108", "E01006111", "E01006074")] == [1668, 1776, 1642]
+    p = places.area_profile("lsoa21", ["E01006108", "E01006111", "E01006074"])
+    assert p["population"] == 5086
+    share = p["imd_decile_population_share"]
+    assert share["1"] == round(1668 / 5086, 4) == 0.328 and share["2"] == round(1776 / 5086, 4)
+    assert share["5"] == round(1642 / 5086, 4) and share["3"] == share["10"] == 0.0
+    assert p["caveats"] and "small area (3 neighbourhood(s), 5,086 people)" in p["caveats"][0]
+
+
+def test_vintages_never_mix_and_every_bad_code_is_named():
+    from civicdata.geography import load_lookup
+
+    only11 = sorted(set(load_lookup("lsoa11")["lsoa11_code"]) - set(load_lookup("lsoa21")["lsoa21_code"]))[0]
+    with pytest.raises(places.AreaError) as exc:
+        places.resolve_area_codes(["E01006108", only11, "E01999999", "nonsense"], "lsoa21", "--lsoa21")
+    text = str(exc.value)
+    assert f"--lsoa21, row 2: '{only11}' is an LSOA 2011 code, not LSOA 2021" in text and "lsoa11_lsoa21" in text
+    assert "row 3: 'E01999999' is not a known LSOA 2021 code" in text and "row 4: 'NONSENSE'" in text
+    with pytest.raises(places.AreaError, match="no codes"):
+        places.resolve_area_codes([" ", ""], "lsoa21")
+    bad = run_cli("area", "save", "x", "--lsoa21", "E01006108", "--lsoa11", "E01006108")
+    assert bad.returncode == 1 and "exactly one of" in bad.stderr
+    # a 2011 area is profiled with IoD2019 and mid-2015 populations
+    p = places.area_profile("lsoa11", ["E01006108"])
+    assert p["iod"] == "IoD2019" and p["population_source"].startswith("ONS mid-2015")
+
+
+def test_wards_become_their_best_fit_neighbourhoods(tmp_path):
+    from civicdata.geography import load_lookup
+
+    lk = load_lookup("lsoa21")
+    ward = lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].iloc[0]
+    level, codes = places.resolve_area_codes([ward], "ward")
+    assert level == "lsoa21" and codes == sorted(lk.loc[lk["ward24_code"] == ward, "lsoa21_code"])
+    f = tmp_path / "area.csv"
+    f.write_text("ward_code\n" + ward + "\n")
+    res = run_cli("area", "save", "one-ward", "--file", str(f), "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["from"] == "ward" and out["areas"] == codes and [w["code"] for w in out["wards"]] == [ward]
+    f.write_text("postcode\nM32 0AA\n")
+    bad = run_cli("area", "save", "x", "--file", str(f))
+    assert bad.returncode == 1 and "area.csv: no column named lsoa21_code, lsoa11_code or ward_code" in bad.stderr
