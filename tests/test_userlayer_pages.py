@@ -17,7 +17,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
-def user_dir(sources):
+def user_layers(sources):
     """Two user layers in this test's store (its own SQLite file: conftest); the Trafford residents frame."""
     c = pd.read_csv(sources / SOURCES["census2021_age"].path)
     w = pd.read_csv(sources / SOURCES["lsoa21_ward24"].path)
@@ -35,11 +35,11 @@ def user_dir(sources):
               {"id": "stations", "title": "Railway stations", "unit": "stations", "polarity": "neutral",
                "geography": "point", "lat_column": "lat", "lon_column": "long", "name_column": "name",
                "source": "NaPTAN", "licence": "OGL", "vintage": "2024", "theme": "services"})
-    return None, df
+    return df
 
 
-def test_user_area_layer_on_the_area_map(user_dir):
-    _, df = user_dir
+def test_user_area_layer_on_the_area_map(user_layers):
+    df = user_layers
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["layer"] = "residents"
     at.query_params["svc"] = "stations"
@@ -59,7 +59,7 @@ def test_user_area_layer_on_the_area_map(user_dir):
     assert any(f"{df['residents'].iloc[0]:.4g} people" in m.value for m in at.markdown)
 
 
-def test_user_layer_in_strategic_focus(user_dir):
+def test_user_layer_in_strategic_focus(user_layers):
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["unit"] = "lsoa21"
     at.query_params["w"] = "residents:1"
@@ -69,8 +69,7 @@ def test_user_layer_in_strategic_focus(user_dir):
     assert len(at.dataframe[0].value) == 139
 
 
-def test_add_data_page_lists_and_removes_user_layers(user_dir):
-    root, _ = user_dir
+def test_add_data_page_lists_and_removes_user_layers(user_layers):
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("views/add_data.py").run()
     assert not at.exception
