@@ -17,6 +17,7 @@ pages = [
     st.Page("views/school_to_clinic.py", title="School to clinic", icon=":material/directions_bus:"),
     st.Page("views/strategic_focus.py", title="Strategic focus", icon=":material/target:"),
     st.Page("views/trust.py", title="Trust", icon=":material/school:"),
+    st.Page("views/places.py", title="Places", icon=":material/share_location:"),
     st.Page("views/workshop.py", title="Workshop", icon=":material/how_to_vote:"),
     st.Page("views/add_data.py", title="Add data", icon=":material/upload_file:"),
     st.Page("views/home.py", title="About the data", icon=":material/info:"),

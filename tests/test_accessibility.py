@@ -19,7 +19,7 @@ from tests.test_browser import _ready as _run_finished
 AXE_JS = None
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 SIZES = {"desktop": (1920, 1080, False), "present": (1280, 720, True), "phone": (390, 844, False)}
-PAGES = ["", "trends", "metro_line", "school_to_clinic", "strategic_focus", "trust", "workshop", "add_data", "home",
+PAGES = ["", "trends", "metro_line", "school_to_clinic", "strategic_focus", "trust", "workshop", "add_data", "places", "home",
          "accessibility"]
 
 

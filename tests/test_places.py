@@ -171,3 +171,46 @@ def test_wards_become_their_best_fit_neighbourhoods(tmp_path):
     f.write_text("postcode\nM32 0AA\n")
     bad = run_cli("area", "save", "x", "--file", str(f))
     assert bad.returncode == 1 and "area.csv: no column named lsoa21_code, lsoa11_code or ward_code" in bad.stderr
+
+
+# --------------------------------------------------------------------------- the Places page
+
+def test_places_page_makes_an_area_from_picked_and_pasted_codes_and_reopens_it_by_link():
+    from tests.conftest import open_page
+
+    at = open_page("views/places.py")
+    at.selectbox(key="pl_lad").set_value("E08000009").run()
+    at.multiselect(key="pl_picked").set_value(TRAFFORD_DECILE1[:3]).run()
+    at.text_area(key="pl_pasted").set_value(", ".join(TRAFFORD_DECILE1[3:]) + "\nE01999999")
+    at.text_input(key="pl_new_id").set_value("d1")
+    at.text_input(key="pl_title").set_value("<b>Decile one</b>")
+    next(b for b in at.button if b.label == "Save the area").click().run()
+    assert not at.exception
+    assert "'E01999999' is not a known LSOA 2021 code" in "\n".join(c.value for c in at.code)
+    assert places.list_areas() == []  # nothing saved: one code was bad
+    at.multiselect(key="pl_picked").set_value(TRAFFORD_DECILE1[:3])
+    at.text_area(key="pl_pasted").set_value(", ".join(TRAFFORD_DECILE1[3:]))
+    next(b for b in at.button if b.label == "Save the area").click().run()
+    assert not at.exception and [a["id"] for a in places.list_areas()] == ["d1"]
+    head = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert head.startswith("### \\<b\\>Decile one\\</b\\>: 100% of its 9,359 residents")  # escaped: shown as text
+    again = open_page("views/places.py", area="d1")
+    head = next(m.value for m in again.markdown if m.value.startswith("### "))
+    assert "100% of its 9,359 residents live in England's most deprived 10%" in head
+    who = next(d.value for d in again.dataframe if "role" in d.value.columns)
+    assert "Trafford" in set(who["name"]) and {"Ward (2024)", "NHS Integrated Care Board"} <= set(who["role"])
+    assert (who["role"] == "Primary Care Network").sum() == len(places.saved_area_profile("d1")["pcns"])
+
+
+def test_places_page_opens_a_pcn_by_link_with_its_practices_and_weighted_qof():
+    from tests.conftest import open_page
+
+    at = open_page("views/places.py", pcn="U42898")
+    head = next(m.value for m in at.markdown if m.value.startswith("### South Trafford PCN"))
+    assert "(U42898): 6 practices" in head
+    practices = next(d.value for d in at.dataframe if "ODS code" in d.value.columns)
+    assert len(practices) == 6
+    qof = next(d.value for d in at.dataframe if "prevalence (%)" in d.value.columns)
+    smi = places.pcn_profile("U42898")["qof"]["smi"]["pct"]
+    assert qof.loc[qof["register"].str.startswith("Serious"), "prevalence (%)"].iloc[0] == smi
+    assert any("no boundary" in c.value for c in at.caption)

@@ -1,0 +1,149 @@
+"""Places: custom areas made of neighbourhoods, and Primary Care Networks — each with its profile."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import places
+from civicdata.errors import ProblemsError
+from civicdata.geography import areas_within
+from views import _shared
+
+st.title("Places")
+st.caption("Partnerships rarely work on a council boundary. Make a named area from neighbourhoods (LSOA 2021), or "
+           "open a Primary Care Network, and see who lives there, how deprived, and who to convene.")
+ss = st.session_state
+
+
+def _who(profile: dict) -> pd.DataFrame:
+    rows = []
+    for key, role in (("local_authorities", "Local authority"), ("wards", "Ward (2024)"),
+                      ("sub_icbs", "NHS sub-ICB location"), ("icbs", "NHS Integrated Care Board")):
+        rows += [{"role": role, "code": x["code"], "name": x["name"], "neighbourhoods": x["neighbourhoods"]}
+                 for x in profile[key]]
+    rows += [{"role": "Primary Care Network", "code": x["code"], "name": x["name"],
+              "neighbourhoods": None, "practices here": x["practices_here"]} for x in profile["pcns"]]
+    return pd.DataFrame(rows)
+
+
+def _show_area(profile: dict) -> None:
+    d1 = profile["imd_decile_population_share"]["1"]
+    st.markdown(f"### {_shared.md_escape(profile['title'])}: {d1 * 100:.0f}% of its {profile['population']:,} "
+                f"residents live in England's most deprived 10% of neighbourhoods ({profile['iod']})")
+    st.caption(f"{profile['neighbourhoods']} neighbourhoods ({places.AREA_LEVELS[profile['level']]}); residents: "
+               f"{profile['population_source']}; made from {profile['from']} codes. Shares are of residents, not of "
+               "neighbourhoods.")
+    for c in profile["caveats"]:
+        st.info(c)
+    shares = pd.DataFrame({"decile": [f"{d}" + (" (most deprived)" if d == "1" else " (least)" if d == "10" else "")
+                                      for d in profile["imd_decile_population_share"]],
+                           "share of residents (%)": [None if v is None else round(100 * v, 1)
+                                                      for v in profile["imd_decile_population_share"].values()]})
+    c1, c2 = st.columns(2)
+    c1.markdown("**Residents by national IMD decile**")
+    c1.dataframe(shares, hide_index=True, width="stretch", key="pl_shares")
+    life = profile["life_expectancy"]
+    lines = []
+    for sex in ("male", "female"):
+        if life[sex]:
+            lines.append(f"{sex}: {life[sex]['lowest']}–{life[sex]['highest']} years")
+    c2.markdown("**Life expectancy at birth** (" + life["vintage"] + f", {life['msoa11']} MSOAs): " +
+                ("; ".join(lines) or "no estimate"))
+    sch = profile["schools"]
+    fsm = "no FSM figure" if sch["fsm_pct"] is None else f"{sch['fsm_pct']}% eligible for free school meals"
+    c2.markdown(f"**Schools**: {sch['count']} with {sch['pupils']:,} pupils; {fsm} ({sch['vintage']}).")
+    st.markdown("**Who to convene**")
+    st.dataframe(_who(profile), hide_index=True, width="stretch", key="pl_who")
+
+
+tab_areas, tab_pcn = st.tabs(["Custom areas", "Primary Care Networks"])
+
+with tab_areas:
+    saved = {a["id"]: a for a in places.list_areas()}
+    if "pl_next_area" in ss:  # just saved or deleted: set before the picker is drawn
+        ss.pl_area = ss.pop("pl_next_area")
+    if "pl_area" not in ss:
+        ss.pl_area = _shared.param("area", "", [""] + list(saved)) if st.query_params.get("area") else ""
+    st.selectbox("Open a saved area", [""] + list(saved), key="pl_area",
+                 format_func=lambda a: "choose" if not a else f"{saved[a]['title']} ({saved[a]['neighbourhoods']} "
+                                                              "neighbourhoods)")
+    with st.expander("Make an area", expanded=not saved):
+        st.caption("Pick neighbourhoods from a district's list (type to search by name or code), or paste LSOA 2021 "
+                   "codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use.")
+        lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
+        lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
+        hoods = areas_within(lad, "lsoa21")
+        label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
+        with st.form("pl_make"):
+            picked = st.multiselect("Neighbourhoods (LSOA 2021)", list(label), format_func=label.get, key="pl_picked")
+            pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
+            c1, c2 = st.columns(2)
+            new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
+            title = c2.text_input("Title", key="pl_title")
+            replace = st.checkbox("Replace a saved area with this id", key="pl_replace")
+            made = st.form_submit_button("Save the area")
+        if made:
+            codes = picked + [c for c in re.split(r"[\s,;]+", pasted.strip()) if c]
+            try:
+                places.save_area(new_id.strip(), title, codes, "lsoa21", replace=replace, label="the codes")
+            except ProblemsError as exc:
+                st.error("Not saved: every problem found is listed below.")
+                st.code(str(exc), language=None, wrap_lines=True)
+            else:
+                st.success(f"Saved area {new_id.strip()}.")
+                ss.pl_next_area = new_id.strip()
+                st.rerun()
+    if ss.pl_area:
+        st.query_params["area"] = ss.pl_area
+        _show_area(places.saved_area_profile(ss.pl_area))
+        if st.button("Delete this area", key="pl_delete"):
+            places.delete_area(ss.pl_area)
+            ss.pl_next_area = ""
+            st.query_params.pop("area", None)
+            st.rerun()
+
+with tab_pcn:
+    st.caption(places.NO_BOUNDARY)
+    lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
+    wanted = st.query_params.get("pcn")
+    if wanted and "pl_pcn_lad" not in ss:
+        try:
+            first = places.pcn_profile(wanted)["practices"]
+            lsoa = next((p["lsoa21_code"] for p in first if p["lsoa21_code"]), None)
+            from civicdata.geography import lad_of_area
+
+            ss.pl_pcn_lad = lad_of_area(lsoa, "lsoa21") if lsoa else next(iter(lad_options))
+        except places.UnknownPCNError:
+            st.toast(f"Link parameter pcn={wanted!r} is not a PCN code; choose one below.")
+            wanted = None
+    lad = st.selectbox("District", list(lad_options), key="pl_pcn_lad", format_func=lad_options.get)
+    here = places.pcns_in(lad)
+    options = dict(zip(here["pcn_code"], here["pcn_title"] + " (" + here["practices"].astype(str) + " practices here)"))
+    if wanted and wanted not in options:
+        options[wanted] = wanted
+    if "pl_pcn" not in ss or ss.pl_pcn not in options:
+        ss.pl_pcn = wanted if wanted in options else next(iter(options), None)
+    code = st.selectbox("Primary Care Network", list(options), key="pl_pcn", format_func=options.get)
+    if code:
+        st.query_params["pcn"] = code
+        p = places.pcn_profile(code)
+        st.markdown(f"### {_shared.md_escape(p['name'])} ({p['code']}): {len(p['practices'])} practices, "
+                    f"{(p['list_size'] or 0):,} registered patients (QOF 2022-23 lists)")
+        st.caption(f"Sub-ICB location {p['sub_icb']['ods_code']} ({p['sub_icb']['name'] or 'no ONS 2024 match'}), "
+                   f"{p['icb']['name']}. Membership: {p['vintages']['membership']}; QOF: {p['vintages']['qof']}; "
+                   f"locations: {p['vintages']['locations']}.")
+        practices = pd.DataFrame([{
+            "ODS code": x["ods_code"], "practice": x["name"], "list size": x["list_size"],
+            "neighbourhood (LSOA 2021)": x["lsoa21_code"], "member since": x["member_since"],
+            "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
+            **{f"{k} %": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
+        st.dataframe(practices, hide_index=True, width="stretch", key="pl_practices")
+        qof = pd.DataFrame([{"register": q["title"], "prevalence (%)": q["pct"], "on register": q["register"],
+                             "list": q["list"], "practices with QOF data": q["practices"]} for q in p["qof"].values()])
+        st.markdown("**QOF prevalence for the PCN** (weighted by list size: all its practices' registers over "
+                    "their lists)")
+        st.dataframe(qof, hide_index=True, width="stretch", key="pl_qof")
+_shared.footer()
