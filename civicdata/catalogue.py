@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-import threading
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,18 +349,10 @@ def load_catalogue(data_dir: Path | None = None, db_url: str | None = None) -> C
     return Catalogue(layers)
 
 
-_imported: set[tuple[str, str]] = set()
-_import_lock = threading.Lock()
-
-
 def _import_once(folder: Path, eng) -> None:
-    key = (str(folder), str(eng.url))
-    with _import_lock:
-        if key in _imported:
-            return
-        _imported.add(key)
-    for message in import_layer_folders(folder, eng):
-        log.warning(message)
+    if store_db.once_per_process("import layer folders", folder, eng):
+        for message in import_layer_folders(folder, eng):
+            log.warning(message)
 
 
 def bundled_ids(data_dir: Path | None = None) -> set[str]:

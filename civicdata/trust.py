@@ -18,7 +18,6 @@ import hashlib
 import json
 import logging
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,19 +283,11 @@ def delete_group(group_id: str) -> None:
         raise TrustError([Problem("group", f"no saved trust '{group_id}'", column="id")], "unknown group") from None
 
 
-_imported: set[tuple[str, str]] = set()
-_import_lock = threading.Lock()
-
-
 def _import_once() -> None:
     folder, eng = groups_dir(), store_db.engine()
-    key = (str(folder), str(eng.url))
-    with _import_lock:
-        if key in _imported:
-            return
-        _imported.add(key)
-    for message in import_group_files(folder, eng):
-        log.warning(message)
+    if store_db.once_per_process("import trust files", folder, eng):
+        for message in import_group_files(folder, eng):
+            log.warning(message)
 
 
 def import_group_files(folder: Path, eng=None) -> list[str]:

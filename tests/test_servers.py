@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import free_port
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, REPO, _offline, _ready
+from tests.test_browser import ARTIFACTS, REPO, _offline, _ready, browser  # noqa: F401 - the browser fixture
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 if not Path(HAPROXY).exists():
@@ -100,17 +100,7 @@ def cluster(postgres_server, tmp_path_factory):
     store.dispose_all()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _pinned(browser, cluster: Cluster, server: str, width: int = 1400, height: int = 1000, **kw):
+def _pinned(browser, cluster: Cluster, server: str, width: int = 1400, height: int = 1000, **kw):  # noqa: F811
     """A browser context whose balancer cookie pins it to ``server``."""
     ctx = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True, **kw)
     ctx.add_cookies([{"name": "LNE_SERVER", "value": server, "url": cluster.proxy}])
@@ -145,7 +135,7 @@ def residents_csv(tmp_path_factory) -> Path:
     return path
 
 
-def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, residents_csv, tmp_path):
+def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, residents_csv, tmp_path):  # noqa: F811
     a = _pinned(browser, cluster, "a")
     a.goto(f"{cluster.proxy}/add_data")
     _ready(a)
@@ -188,7 +178,7 @@ def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, r
     b.context.close()
 
 
-def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser):
+def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser):  # noqa: F811
     from civicdata import store
     from civicdata.workshop import model
 
@@ -217,7 +207,7 @@ def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser):
     WORKSHOP.update(id=ws.id, phone_url=phone_url)
 
 
-def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):
+def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):  # noqa: F811
     """Last in this module: server A is killed while a browser and a workshop phone are on it."""
     from civicdata import store
     from civicdata.workshop import model

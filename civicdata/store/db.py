@@ -290,6 +290,20 @@ def imported(eng: Engine | None = None) -> list[dict]:
     return [dict(r._mapping) for r in rows]
 
 
+_done_once: set[tuple[str, str, str]] = set()
+
+
+def once_per_process(what: str, folder: Path, eng: Engine) -> bool:
+    """True the first time this process asks for ``what`` (e.g. "import layers") of ``folder`` into the
+    database ``eng`` points at, False after: folder imports run once per process, not on every page run."""
+    key = (what, str(folder), str(eng.url))
+    with _lock:
+        if key in _done_once:
+            return False
+        _done_once.add(key)
+        return True
+
+
 def dispose_all() -> None:
     """Close every pooled connection (tests, and before a process forks)."""
     with _lock:
