@@ -54,6 +54,22 @@ def test_slides_step_through_saved_views_and_esc_leaves():
     next(b for b in at.button if b.label == "Leave presentation").click().run()
     assert at.session_state["present"] is False
     assert "present" not in at.query_params
+    # the slides are a deck in the store, named in the link: a fresh session (another server, another machine)
+    # opening the link has them, and steps through them
+    deck = at.query_params["deck"]
+    deck = deck[0] if isinstance(deck, list) else deck
+    from civicdata import slides
+
+    assert [s["params"]["place"] for s in slides.deck_slides(deck)] == ["E08000009", "E08000003"]
+    fresh = AppTest.from_file(APP, default_timeout=300)
+    fresh.query_params["deck"] = deck
+    fresh.query_params["present"] = "1"
+    fresh.run()
+    assert [s["params"]["place"] for s in fresh.session_state["slides"]] == ["E08000009", "E08000003"]
+    next(b for b in fresh.button if b.label == "Next slide").click().run()
+    assert not fresh.exception
+    assert next(m.value for m in fresh.markdown if m.value.startswith("### ")).startswith("### In Trafford,")
+    assert slides.deck_slides("not-a-deck") == [] and slides.deck_slides("0" * 16) == []
 
 
 def test_share_link_carries_the_view():

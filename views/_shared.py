@@ -429,20 +429,29 @@ if (!doc.__lneKeys) {
 
 def presentation(page_path: str) -> bool:
     """Presentation mode (toggle or ``?present=1``): sidebar and controls hidden, large high-contrast
-    type; arrow keys step through the session's saved views (slides), Esc leaves the mode."""
+    type; arrow keys step through the saved views (slides: a deck in the store, ``deck=`` in the link, so they
+    survive a server that stops and travel with the link), Esc leaves the mode."""
     import streamlit.components.v1 as components
 
+    from civicdata import slides
+
     ss = st.session_state
-    ss.setdefault("slides", [])
+    if slides.is_deck_id(st.query_params.get("deck")):  # a deck in the link: its slides, from the store
+        ss.deck = st.query_params["deck"]
+    ss.slides = slides.deck_slides(ss.deck) if ss.get("deck") else []
     if "present" not in ss:
         ss.present = st.query_params.get("present") == "1"
     with st.sidebar:
         st.divider()
         st.toggle("Presentation mode", key="present")
         if st.button("Save this view as a slide"):
-            params = shareable_params()
-            ss.slides.append({"page": page_path, "params": params})
-            st.toast(f"Saved slide {len(ss.slides)}.")
+            ss.deck = ss.get("deck") or slides.new_deck_id()
+            params = {k: v for k, v in shareable_params().items() if k != "deck"}
+            ss.slides = slides.deck_slides(ss.deck)
+            n = slides.add_slide(ss.deck, page_path, params)
+            ss.slides = slides.deck_slides(ss.deck)
+            st.query_params["deck"] = ss.deck
+            st.toast(f"Saved slide {n}.")
         if ss.slides:
             st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
         with st.expander("Share this view"):
@@ -479,7 +488,7 @@ def _go(step: int) -> None:
     slide = ss.slides[ss.slide_index]
     for key in [k for k in ss.keys() if isinstance(k, str) and k[:3] in ("am_", "ml_", "fo_", "sc_", "tr_")]:
         del ss[key]  # let the target page read its state from the slide's link
-    st.switch_page(slide["page"], query_params={**slide["params"], "present": "1"})
+    st.switch_page(slide["page"], query_params={**slide["params"], "deck": ss.deck, "present": "1"})
 
 
 #: link parameters that are secrets of one person, never carried into a shared link or a slide: a workshop's
