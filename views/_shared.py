@@ -447,7 +447,6 @@ def presentation(page_path: str) -> bool:
         if st.button("Save this view as a slide"):
             ss.deck = ss.get("deck") or slides.new_deck_id()
             params = {k: v for k, v in shareable_params().items() if k != "deck"}
-            ss.slides = slides.deck_slides(ss.deck)
             n = slides.add_slide(ss.deck, page_path, params)
             ss.slides = slides.deck_slides(ss.deck)
             st.query_params["deck"] = ss.deck
