@@ -30,11 +30,9 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -43,48 +41,12 @@ sys.path.insert(0, str(REPO))
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+from tests.appserver import start_app, start_proxy  # noqa: E402 - after the path insert
+from tests.conftest import free_port  # noqa: E402
+
 MAP = ".js-plotly-plot path.choroplethlocation"
 DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ok(url: str, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def start_app(name: str, port: int, db_url: str, tmp: Path, secret: str) -> subprocess.Popen:
-    env = {**os.environ, "CIVICDATA_HOME": str(tmp / name), "CIVICDATA_USER_LAYERS": str(tmp / name / "layers"),
-           "CIVICDATA_DB_URL": db_url, "CIVICDATA_SERVER_NAME": name, "STREAMLIT_SERVER_COOKIE_SECRET": secret}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.address", "127.0.0.1", "--server.port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ok(f"http://127.0.0.1:{port}/_stcore/health")
-    return proc
-
-
-def start_proxy(port: int, a: int, b: int) -> subprocess.Popen:
-    env = {**os.environ, "LNE_BIND": f"127.0.0.1:{port}", "LNE_SERVER_A": f"127.0.0.1:{a}",
-           "LNE_SERVER_B": f"127.0.0.1:{b}"}
-    proc = subprocess.Popen([shutil.which("haproxy") or "/usr/sbin/haproxy", "-db", "-f",
-                             str(REPO / "deploy" / "haproxy.cfg")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_ok(f"http://127.0.0.1:{port}/_stcore/health")
-    time.sleep(4.5)  # health checks: rise 2, every 2 s
-    return proc
 
 
 async def one_view(browser, url: str) -> float:
@@ -183,7 +145,7 @@ def main() -> None:
                                            ("proxy, 2 servers", 2, True)):
                 # fresh servers for each set-up: a server slows as the sessions it has served pile up
                 ports = [free_port() for _ in range(servers)]
-                procs = [start_app(n, p, db_url, tmp, secret) for n, p in zip("ab", ports)]
+                procs = [start_app(n, p, db_url, tmp / n, secret) for n, p in zip("ab", ports)]
                 a, b = ports[0], ports[-1]
                 port = free_port() if proxied else None
                 proxy = start_proxy(port, a, b) if proxied else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from civicdata import settings
+from civicdata import bundle, settings
 from civicdata.errors import DescriptorError, Problem, UnknownLayerError
 from civicdata.store import db as store_db
 from civicdata.store import layers as stored
@@ -324,7 +324,7 @@ def load_catalogue(data_dir: Path | None = None, db_url: str | None = None) -> C
     Every invalid descriptor is reported at once. A user layer may not reuse a bundled id. Layer folders
     in ``$CIVICDATA_USER_LAYERS`` not yet imported into the store are imported first (once).
     """
-    data_dir = Path(data_dir) if data_dir else settings.data_dir()
+    data_dir = bundle.folder(data_dir)
     eng = store_db.engine(db_url)
     _import_once(settings.user_layers_dir(), eng)
     problems: list[Problem] = []
@@ -357,8 +357,7 @@ def _import_once(folder: Path, eng) -> None:
 
 def bundled_ids(data_dir: Path | None = None) -> set[str]:
     """The ids of the bundled layers (user layers may not reuse them)."""
-    data_dir = Path(data_dir) if data_dir else settings.data_dir()
-    return {p.stem for folder in BUNDLED_LAYER_FOLDERS for p in (data_dir / folder).glob("*.toml")}
+    return {p.stem for folder in BUNDLED_LAYER_FOLDERS for p in (bundle.folder(data_dir) / folder).glob("*.toml")}
 
 
 def import_layer_folders(folder: Path, eng=None) -> list[str]:
@@ -370,6 +369,7 @@ def import_layer_folders(folder: Path, eng=None) -> list[str]:
         return []
     eng = eng or store_db.engine()
     messages = []
+    taken = bundled_ids()
     for toml_path in sorted(folder.glob("*/layer.toml")):
         layer_dir = toml_path.parent
         if layer_dir.name.startswith(".") or not (layer_dir / stored.DATA_FILE).is_file():
@@ -379,7 +379,7 @@ def import_layer_folders(folder: Path, eng=None) -> list[str]:
             continue
         try:
             desc = load_descriptor(toml_path, user=True)
-            if desc.id in bundled_ids():
+            if desc.id in taken:
                 raise DescriptorError([Problem(str(toml_path), f"'{desc.id}' is a bundled layer id", column="id")],
                                       "invalid layer descriptor")
             if desc.file != stored.DATA_FILE:

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from civicdata.build import QOF_REGISTERS
 from civicdata.bundle import load_bundled, load_lookup
 from civicdata.errors import Problem, ProblemsError, UnknownAreaError
 
-#: QOF registers bundled by practice (id part -> title); the list each register uses is in the build
-QOF_KEYS = {"asthma": "Asthma (patients aged 6 and over)", "depression": "Depression (aged 18 and over)",
-            "smi": "Serious mental illness (all ages)", "obesity": "Obesity (aged 18 and over)"}
+#: QOF registers bundled by practice (id part -> "Asthma (patients aged 6 and over)"), from the build's list
+QOF_KEYS = {key: f"{title.split(' prevalence')[0]} ({words})" for key, (_, _, title, words) in QOF_REGISTERS.items()}
 VINTAGES = {"membership": "NHS ODS ePCN, c. Q4 2024", "qof": "QOF 2022-23", "locations": "NHS ODS, mid-2025",
             "sub_icb": "ONS sub-ICB locations and ICBs, 2024"}
 NO_BOUNDARY = ("A PCN has no boundary: its practices' registered patients live wherever they live. The map shows "
@@ -63,6 +63,11 @@ def _pcn_row(code: str, data_dir: Path | None) -> pd.Series:
         raise UnknownPCNError(f"no PCN with code '{code}' in {VINTAGES['membership']} (codes are U and five "
                               f"digits){hint}")
     return hit.iloc[0]
+
+
+def _sub_icb_names(data_dir: Path | None) -> pd.Series:
+    """ONS 2024 name of each sub-ICB location that has a PCN, by its ODS code (null where ONS has none)."""
+    return pcns(data_dir).drop_duplicates("sicb_ods_code").set_index("sicb_ods_code")["sicbl24_name"]
 
 
 def _code(value) -> str | None:
@@ -109,10 +114,9 @@ def pcn_profile(code: str, data_dir: Path | None = None) -> dict:
     "vintages", "note"}``."""
     row = _pcn_row(code, data_dir)
     prac = pcn_practices(row["pcn_code"], data_dir)
-    sub_icbs = pcns(data_dir).drop_duplicates("sicb_ods_code").set_index("sicb_ods_code")
+    sub_icb_names = _sub_icb_names(data_dir)
     practices = []
     for r in prac.itertuples():
-        own = sub_icbs.loc[r.practice_sicb_ods_code] if r.practice_sicb_ods_code in sub_icbs.index else None
         practices.append({
             "ods_code": r.ods_code, "name": r.practice_name,
             "list_size": None if pd.isna(r.list_size) else int(r.list_size),
@@ -120,7 +124,7 @@ def pcn_profile(code: str, data_dir: Path | None = None) -> dict:
             "lon": None if pd.isna(r.lon) else round(float(r.lon), 6),
             "lsoa21_code": _code(r.lsoa21_code), "member_since": _code(r.member_since),
             "sub_icb": _sub_icb(r.practice_sicb_ods_code, r.practice_sicbl24_code,
-                                None if own is None else own["sicbl24_name"]),
+                                sub_icb_names.get(r.practice_sicb_ods_code)),
             "same_sub_icb": bool(r.same_sub_icb),
             "qof": {k: (None if pd.isna(getattr(r, f"{k}_pct")) else round(float(getattr(r, f"{k}_pct")), 2))
                     for k in QOF_KEYS}})
@@ -149,8 +153,7 @@ def practice_pcn(ods_code: str, data_dir: Path | None = None) -> dict:
                               "practice's ODS code is a letter and five digits, e.g. P91004)")
     r = hit.iloc[0]
     row = _pcn_row(r["pcn_code"], data_dir)
-    sub_icbs = pcns(data_dir).drop_duplicates("sicb_ods_code").set_index("sicb_ods_code")
-    own_name = sub_icbs.at[r["practice_sicb_ods_code"], "sicbl24_name"] if r["practice_sicb_ods_code"] in sub_icbs.index else None
+    own_name = _sub_icb_names(data_dir).get(r["practice_sicb_ods_code"])
     return {"ods_code": ods, "name": r["practice_name"], "pcn": {"code": row["pcn_code"], "name": row["pcn_title"]},
             "sub_icb": _sub_icb(r["practice_sicb_ods_code"], r["practice_sicbl24_code"], own_name),
             "pcn_sub_icb": _sub_icb(row["sicb_ods_code"], row["sicbl24_code"], row["sicbl24_name"]),

@@ -12,11 +12,11 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.appserver import wait_healthy
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,14 +75,9 @@ def server(tmp_path_factory):
                              "--server.address", "127.0.0.1", "--server.port", str(port)],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
+    try:
+        wait_healthy(f"{url}/_stcore/health", timeout=60)
+    except RuntimeError:
         proc.kill()
         pytest.fail("streamlit did not start")
     served = ServerURL(url)

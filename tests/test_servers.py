@@ -8,21 +8,17 @@ them; every page's footer names the server that drew it, which the tests check.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.appserver import HAPROXY, start_app, start_proxy
 from tests.conftest import free_port
 from tests.test_browser import ARTIFACTS, REPO, _offline, _ready, browser  # noqa: F401 - the browser fixture
 
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 if not Path(HAPROXY).exists():
     if os.environ.get("CI"):
         raise RuntimeError("HAProxy is missing: .ci/run must `apt-get install -y haproxy`")
@@ -31,17 +27,6 @@ if not Path(HAPROXY).exists():
 COOKIE_SECRET = uuid.uuid4().hex
 #: the workshop of the phone test, reused by the failover test (its id and the phone's link)
 WORKSHOP: dict[str, str] = {}
-
-
-def _wait_ok(url: str, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer")
 
 
 class Cluster:
@@ -54,25 +39,12 @@ class Cluster:
         for name in self.ports:
             self.start(name)
         self.proxy_port = free_port()
-        env = {**os.environ, "LNE_BIND": f"127.0.0.1:{self.proxy_port}",
-               "LNE_SERVER_A": f"127.0.0.1:{self.ports['a']}", "LNE_SERVER_B": f"127.0.0.1:{self.ports['b']}"}
-        self.haproxy = subprocess.Popen([HAPROXY, "-db", "-f", str(REPO / "deploy" / "haproxy.cfg")], env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.haproxy = start_proxy(self.proxy_port, self.ports["a"], self.ports["b"])
         self.proxy = f"http://127.0.0.1:{self.proxy_port}"
-        _wait_ok(f"{self.proxy}/_stcore/health")
-        time.sleep(4.5)  # both servers pass HAProxy's health checks (rise 2, every 2 s)
 
     def start(self, name: str) -> None:
         """One app server with its own home and layers folder; only the database is shared."""
-        home = self.tmp / name
-        env = {**os.environ, "CIVICDATA_HOME": str(home / "home"), "CIVICDATA_USER_LAYERS": str(home / "layers"),
-               "CIVICDATA_DB_URL": self.db_url, "CIVICDATA_SERVER_NAME": name,
-               "STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET}
-        self.apps[name] = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-             "127.0.0.1", "--server.port", str(self.ports[name])], cwd=REPO, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_ok(f"http://127.0.0.1:{self.ports[name]}/_stcore/health")
+        self.apps[name] = start_app(name, self.ports[name], self.db_url, self.tmp / name, COOKIE_SECRET)
 
     def kill(self, name: str) -> None:
         self.apps[name].kill()

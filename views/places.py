@@ -59,6 +59,8 @@ def _show_area(profile: dict) -> None:
     st.dataframe(_who(profile), hide_index=True, width="stretch", key="pl_who")
 
 
+#: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
+lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
 tab_areas, tab_pcn = st.tabs(["Custom areas", "Primary Care Networks"])
 
 with tab_areas:
@@ -73,7 +75,6 @@ with tab_areas:
     with st.expander("Make an area", expanded=not saved):
         st.caption("Pick neighbourhoods from a district's list (type to search by name or code), or paste LSOA 2021 "
                    "codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use.")
-        lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
         lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
         hoods = areas_within(lad, "lsoa21")
         label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
@@ -107,7 +108,6 @@ with tab_areas:
 
 with tab_pcn:
     st.caption(places.NO_BOUNDARY)
-    lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
     wanted = st.query_params.get("pcn")
     if wanted and "pl_pcn_lad" not in ss:
         try:

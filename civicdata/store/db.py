@@ -2,8 +2,8 @@
 :func:`civicdata.settings.db_url`, the versioned schema, one transaction per action, and the version
 counters that caches key on.
 
-Tables: user layers (descriptor TOML and Parquet bytes), saved places (trusts, later custom areas), the
-record of files and folders imported once, workshops (options, questions, participants, dots, notes), and
+Tables: user layers (descriptor TOML and Parquet bytes), saved places (kind ``trust``, ``area`` or ``deck``:
+a title and a JSON payload), the record of files and folders imported once, workshops (options, questions, participants, dots, notes), and
 ``versions`` — one counter per kind of thing (``layers``, ``places``) that every change bumps inside its
 own transaction, so a server that reads the counter at the start of a rerun knows whether its caches are
 current.
@@ -12,14 +12,14 @@ SQLite (the default: a file in the per-user data folder) runs in WAL mode with a
 every write transaction starts with ``BEGIN IMMEDIATE`` so that two processes never interleave the
 read and the write of one action. PostgreSQL (several app servers behind a load balancer) runs at
 READ COMMITTED; actions that read-then-write lock the row they depend on (``SELECT … FOR UPDATE``).
-Only :mod:`civicdata.workshop.model`, :mod:`civicdata.store.layers` and :mod:`civicdata.store.places`
-use this module.
+Tables are written only by :mod:`civicdata.workshop.model`, :mod:`civicdata.store.layers` and
+:mod:`civicdata.store.places` (and the import record, by the folder imports); others read the counters.
 """
 
 from __future__ import annotations
 
-import threading
 import datetime as dt
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
