@@ -31,8 +31,8 @@ from civicdata.errors import Problem, ProblemsError, UnknownAreaError
 QOF_KEYS = {key: f"{title.split(' prevalence')[0]} ({words})" for key, (_, _, title, words) in QOF_REGISTERS.items()}
 VINTAGES = {"membership": "NHS ODS ePCN, c. Q4 2024", "qof": "QOF 2022-23", "locations": "NHS ODS, mid-2025",
             "sub_icb": "ONS sub-ICB locations and ICBs, 2024"}
-NO_BOUNDARY = ("A PCN has no boundary: its practices' registered patients live wherever they live. The map shows "
-               "its practices and the neighbourhoods (LSOA 2021) they stand in, not an area the PCN covers.")
+NO_BOUNDARY = ("A PCN has no boundary: its practices' registered patients live wherever they live. It is shown as "
+               "its practices and the neighbourhoods (LSOA 2021) they stand in, not as an area the PCN covers.")
 
 
 class UnknownPCNError(UnknownAreaError):

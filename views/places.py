@@ -34,7 +34,8 @@ def _show_area(profile: dict) -> None:
     st.markdown(f"### {_shared.md_escape(profile['title'])}: {d1 * 100:.0f}% of its {profile['population']:,} "
                 f"residents live in England's most deprived 10% of neighbourhoods ({profile['iod']})")
     st.caption(f"{profile['neighbourhoods']} neighbourhoods ({places.AREA_LEVELS[profile['level']]}); residents: "
-               f"{profile['population_source']}; made from {profile['from']} codes. Shares are of residents, not of "
+               f"{profile['population_source']}; made from "
+               f"{'2024 wards (their best-fit LSOAs 2021)' if profile['from'] == 'ward' else places.AREA_LEVELS[profile['from']] + ' codes'}. Shares are of residents, not of "
                "neighbourhoods.")
     for c in profile["caveats"]:
         st.info(c)
