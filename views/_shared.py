@@ -69,8 +69,21 @@ def moved_server_notice() -> None:
                 "being uploaded, a form being filled in) needs doing again.", icon=":material/sync:")
 
 
-def footer() -> None:
-    """Licences and attribution, on every page."""
+def share_box() -> None:
+    """"Share this view" in the sidebar: the link to the view as it is now. Written after the page has set its
+    link parameters (at the end of the fragment whose controls set them, or by ``footer``), never before."""
+    with st.sidebar.expander("Share this view"):
+        # a plain link, not st.code: the code box loads a syntax highlighter (~0.4 s of browser work per page)
+        link = link_for_current_view()
+        st.markdown(f"[{md_escape(link)}]({link.replace(')', '%29').replace(' ', '%20')})")
+        st.caption("Anyone opening this link sees the same view: copy it from here.")
+
+
+def footer(share: bool = True) -> None:
+    """Licences and attribution, on every page; with ``share``, the "Share this view" link too (pages whose
+    controls sit in a fragment write it at the end of that fragment instead, so that it follows them)."""
+    if share:
+        share_box()
     st.divider()
     st.caption(ATTRIBUTION + " NHS sites default to current data (ODS mid-2025; hospitals c. 2022); older vintages "
                "(NHS Choices 2014, NHS website ~2016) stay available, shown with their date.")
@@ -219,6 +232,22 @@ def saved_trusts() -> dict[str, str]:
     return {f"trust:{g['id']}": f"Trust: {g['title']} ({g['schools']} schools)" for g in trust.list_groups()}
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _saved_areas(places_version: int) -> dict[str, str]:
+    from civicdata import places
+
+    return {f"{places.AREA_PREFIX}{a['id']}": f"Area: {a['title']} ({a['neighbourhoods']} neighbourhoods)"
+            for a in places.list_areas()}
+
+
+def saved_areas() -> dict[str, str]:
+    """Saved custom areas as places: ``area:<id>`` -> "Area: <title> (N neighbourhoods)" (re-read when any
+    server saves, renames or deletes one: the store's ``places`` version)."""
+    from civicdata import store
+
+    return _saved_areas(store.version("places"))
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def district_outlines(lad_codes: tuple):
     """The outlines of local authority districts (LAD 2024, national boundaries)."""
@@ -309,6 +338,7 @@ from civicdata import focus as _focus  # noqa: E402
 @st.cache_data(show_spinner="Ranking…", max_entries=32)
 def focus_result(unit: str, area: str, weights: tuple, top_n: int, stamp_key: tuple,
                  include_incomplete: bool = False) -> "_focus.FocusResult":
+    """The ranking (cached; ``stamp_key`` moves with the layers and, for a saved area, the store's places)."""
     return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n,
                                 include_incomplete=include_incomplete)
 
@@ -453,11 +483,6 @@ def presentation(page_path: str) -> bool:
             st.toast(f"Saved slide {n}.")
         if ss.slides:
             st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
-        with st.expander("Share this view"):
-            # a plain link, not st.code: the code box loads a syntax highlighter (~0.4 s of browser work per page)
-            link = link_for_current_view()
-            st.markdown(f"[{md_escape(link)}]({link.replace(')', '%29').replace(' ', '%20')})")
-            st.caption("Anyone opening this link sees the same view: copy it from here.")
     if ss.present:
         st.query_params["present"] = "1"
         st.html(PRESENT_CSS)

@@ -57,6 +57,7 @@ if "am_layer" not in ss:
     # an IoD layer in the link decides the IoD vintage shown
     ss.am_iod = layer0.vintage if layer0.theme == "deprivation" and layer0.vintage in ("2019", "2025") else iod
 ss.setdefault("am_highlight", None)
+ss.setdefault("am_large", st.query_params.get("present") == "1")
 
 # ---------------------------------------------------------------- controls
 with st.sidebar:
@@ -73,65 +74,12 @@ with st.sidebar:
     if "am_go_trust" in ss:
         st.switch_page("views/trust.py", query_params={"group": ss.pop("am_go_trust")})
     query = st.text_input("Find a ward, LSOA/MSOA code or school (name or URN)", key="am_query")
-    st.header("Layer")
-    st.radio("Indices of Deprivation", ["2025", "2019"], key="am_iod", horizontal=True,
-             format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
-    themes = cat.by_theme()
-    theme_names = [t for t, ls in themes.items() if any(d.geography != "point" for d in ls)]
-    current = cat.get(ss.am_layer) if ss.am_layer in cat else cat.get(f"imd{ss.am_iod}_decile")
-    theme = st.selectbox("Theme", theme_names, index=theme_names.index(current.theme),
-                         format_func=str.capitalize)
-    # IoD vintages are never mixed: the deprivation menu shows the chosen IoD only
-    choices = [d for d in themes[theme] if d.geography != "point"
-               and (theme != "deprivation" or d.vintage == ss.am_iod)]
-    ids = [d.id for d in choices]
-    if ss.am_layer not in ids:
-        same_kind = f"imd{ss.am_iod}_decile" if theme == "deprivation" else ids[0]
-        ss.am_layer = same_kind if same_kind in ids else ids[0]
-    st.selectbox("Indicator", ids, key="am_layer", format_func=lambda i: cat.get(i).title)
-    st.header("Points")
-    show_schools = st.checkbox("Schools (colour: % FSM, size: pupils)", value=True)
-    phases = st.multiselect("School phase", ["Primary", "Secondary", "All-through", "Nursery", "16 plus",
-                                             "Middle deemed primary", "Middle deemed secondary", "Not applicable"],
-                            default=["Primary", "Secondary", "All-through"])
-    service_layers = [d for d in cat if d.geography == "point"]
-    svc_ids = [d.id for d in service_layers]
-    if "am_services" not in ss:
-        svc_param = st.query_params.get("svc")
-        wanted = [s for s in ("nhs_hospitals_c2022" if svc_param is None else svc_param).split(",") if s]
-        ss.am_services = [s for s in wanted if s in svc_ids]
-        if len(ss.am_services) < len(wanted):
-            st.toast("Some services in the link are not available here; they were left out.")
-    services = st.multiselect("Health services and other points", svc_ids, key="am_services",
-                              format_func=lambda i: cat.get(i).title)
-    st.header("View")
-    large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
-    show_orientation = _shared.orientation_toggle()
-    tiles = st.toggle("Base map tiles (needs internet)", value=False)
-    with st.expander("Load a finer boundary file"):
-        up = st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",
-                              type=["geojson", "json", "gpkg", "zip"])
 
 place = ss.am_place
-desc = cat.get(ss.am_layer)
 ss.last_place = place
-st.query_params.update({"place": place, "layer": desc.id, "iod": ss.am_iod, "svc": ",".join(services)})
-
-# ---------------------------------------------------------------- user boundary file
-override = None
-if up is not None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
-        path.write_bytes(up.getvalue())
-        try:
-            bf = read_boundary_file(path, label=up.name)
-        except ProblemsError as exc:
-            st.sidebar.error(str(exc))
-        else:
-            ss.am_override = {"level": bf.level, "frame": bf.frame, "name": up.name}
-            st.sidebar.success(f"{up.name}: {bf.coverage.summary()} (codes in column '{bf.code_column}').")
-if ss.get("am_override") and ss.am_override["level"] == desc.geography:
-    override = ss.am_override["frame"]
+st.query_params["place"] = place
+national = place == _shared.ENGLAND
+place_name = places[place].replace(" (Greater Manchester)", "")
 
 # ---------------------------------------------------------------- search
 if query:
@@ -158,166 +106,242 @@ if query:
                 ss.am_next_place = target
                 st.rerun()
 
-# ---------------------------------------------------------------- data for the map
-stamp = _shared.layer_stamp(desc.id)
-national = place == _shared.ENGLAND
-points: list[PointLayer] = []
-if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
-    frame = None
-    classes = None
-elif national:
-    frame = _shared.national_lad_frame(desc.id, stamp)
-    classes = choropleth.layer_classes(choropleth.aggregate_descriptor(desc), frame["value"])
-else:
-    frame = _shared.place_frame(desc.id, place, stamp, ss.am_override["name"] if override is not None else "",
-                                _override=override)
-    classes = choropleth.layer_classes(desc, _shared.national_frame(desc.id, stamp)["value"])
 
-if national:
-    bounds = (-6.4, 49.9, 1.8, 55.8)
-elif frame is not None and len(frame):
-    bounds = tuple(frame.total_bounds)
-else:
-    bounds = tuple(choropleth.boundaries_for("lad", place).total_bounds)
-
-if show_schools and not national:
-    sch = _shared.schools()
-    codes = set(areas_in_place(place, "lsoa21")["code"])
-    sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
-    value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
-    sch["urn:"] = "urn:" + sch["urn"].astype(str)
-    points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
-                                                                     "lsoa21_code", "imd2025_decile"],
-                             # beside a practice layer, schools stay grey: one colour scale on the map
-                             colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
-                             colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
-                             size_by="pupils", key_column="urn:"))
-if desc.geography == "practice" and not national:
-    pts = _shared.practice_points(desc.id, stamp, bounds)
-    lo, hi = _shared.practice_range(desc.id, stamp)
-    points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
-                             colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
-                             size_per_sqrt=0.12, key_column="code"))
-if not national:
-    from civicdata.layers import load_layer
-
-    for i, sid in enumerate(services):
-        sd = cat.get(sid)
-        pts = profile.points_in_bounds(load_layer(sd), bounds)
-        pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
-        if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
-            from civicdata.places import pcn_of
-
-            pts["pcn"] = pcn_of(pts["ods_code"])
-        hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]
-        points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
-                                 key_column="service:"))
-
-highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
-draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
-map_height = 720 if large else 600
-orient = _shared.orientation(place, bounds, large, 900, map_height) if show_orientation and not national else None
-fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
-                     height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
-
-# ---------------------------------------------------------------- layout
-place_name = places[place].replace(" (Greater Manchester)", "")
-if desc.theme == "deprivation" and not national and frame is not None:
-    head = _shared.headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
-    if head is not None:
-        st.markdown(f"### {head.text}")
-source_caption = f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}."
-if not presenting:  # on a projector, secondary text goes below the map
-    st.caption(source_caption)
-
-map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
-with map_col:
-    event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
-                               selection_mode="points", config=map_config(scrollZoom=True))
-    if frame is not None and classes is not None:
-        _shared.text_alternative(
-            alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, place_name, classes.labels,
-                                     desc.polarity),
-            pd.DataFrame(frame.drop(columns="geometry")), "map", key="am_alt_table")
-if presenting:
-    st.caption(source_caption)
-with side_col:
-    if classes is not None:
-        st.markdown("**Legend**")
-        st.html(_shared.legend_html(classes.labels, classes.colours,
-                                    bool(frame is not None and frame["class"].isna().any()), large))
-        st.caption(f"{classes.rule} Polarity: {classes.polarity_note}."
-                   + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
-    elif desc.geography == "urn":
-        st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
-    elif desc.geography == "practice":
-        st.caption(f"{desc.title} is a GP practice layer: each practice (at its 2025 location) is a point coloured by "
-                   "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
-                   f"is a share of. {desc.description}")
-    if orient is not None:
-        st.caption("Dotted lines: ward boundaries (" + ("Greater Manchester 2023 wards" if is_gm(place) or
-                   place == settings.GM_CAUTH_CODE else "England wards 2022") + "); solid black: the local authority"
-                   + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
-    if not tiles:
-        st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
-
-# ---------------------------------------------------------------- click-through
-picked = None
-sel = getattr(event, "selection", None) or {}
-for pt in sel.get("points", []) if isinstance(sel, dict) else []:
-    cd = pt.get("customdata")
-    if cd:
-        picked = cd[0] if isinstance(cd, list) else cd
-        break
-if picked and national and str(picked) in places:
-    ss.am_next_place = str(picked)
+def _rerun_page() -> None:
+    """The IoD vintage and large text change the area profile below the map too: these two controls rerun the
+    page, not only the map's fragment."""
     st.rerun()
 
-with side_col:
-    st.markdown("**Details**")
-    if frame is not None and len(frame):
-        opts = [""] + frame["code"].tolist()
-        names = dict(zip(frame["code"], frame["name"]))
-        default = picked if picked in names else (highlight if highlight in names else "")
-        code = st.selectbox("Area", opts, index=opts.index(default) if default in opts else 0,
-                            format_func=lambda c: "choose an area" if not c else f"{names[c]} ({c})",
-                            key=f"am_area_{place}_{desc.geography}")
-        if code:
-            row = frame[frame["code"] == code].iloc[0]
-            val = "no data" if pd.isna(row["value"]) else f"{row['value']:.4g} {desc.unit}"
-            st.markdown(f"**{row['name']}** `{code}`  \n{desc.title}: **{val}**")
-            if desc.has_ci and not pd.isna(row.get("ci_lower")):
-                st.markdown(f"95% CI {row['ci_lower']:.1f} to {row['ci_upper']:.1f}")
-            if "national_rank" in row and not pd.isna(row["national_rank"]):
-                first = "highest" if desc.polarity == "neutral" else "worst"
-                st.markdown(f"Rank {int(row['national_rank']):,} of {int(row['national_n']):,} areas in England with "
-                            f"a value (1 = {first}); class {int(row['class'])} — {classes.labels[int(row['class']) - 1]}")
-            st.caption(f"Source: {desc.source}, {desc.vintage}")
-    school_key = None
-    if isinstance(picked, str) and picked.startswith("urn:"):
-        school_key = picked[4:]
-    elif ss.am_highlight and ss.am_highlight[0] == "school":
-        school_key = ss.am_highlight[1]
-    if school_key:
-        det = profile.school_details(int(school_key))
-        st.markdown(f"**{det['name']}** (URN {det['urn']})  \n{det['phase']}, {det['type_group']}  \n"
-                    f"Pupils: {det['pupils'] if det['pupils'] is not None else 'not recorded'} · "
-                    f"% FSM: {det['fsm_pct'] if det['fsm_pct'] is not None else 'not recorded'}  \n"
-                    f"Neighbourhood: {det['neighbourhood'] or 'not recorded'} · LSOA 2021: `{det['lsoa21_code']}` · "
-                    f"IMD decile (IoD2025): {det['imd2025_decile']}")
-        st.caption("Source: DfE GIAS (May 2025); IoD2025 (MHCLG)")
 
-# ---------------------------------------------------------------- downloads
-if frame is not None:
-    table = pd.DataFrame(frame.drop(columns="geometry"))
-    d1, d2 = st.columns(2)
-    d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{desc.id}_{place}.csv", mime="text/csv")
-    d2.download_button("Download the map (HTML)", lambda: figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
-                       file_name=f"{desc.id}_{place}.html", mime="text/html")
+@st.fragment(key="am_map")
+def map_section() -> None:
+    """The layer, points and view controls with the map, legend, details and downloads they drive: changing
+    one reruns this fragment only (a place change reruns the page)."""
+    with st.sidebar:
+        st.header("Layer")
+        st.radio("Indices of Deprivation", ["2025", "2019"], key="am_iod", horizontal=True,
+                 on_change=_rerun_page,
+                 format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
+        themes = cat.by_theme()
+        theme_names = [t for t, ls in themes.items() if any(d.geography != "point" for d in ls)]
+        current = cat.get(ss.am_layer) if ss.am_layer in cat else cat.get(f"imd{ss.am_iod}_decile")
+        theme = st.selectbox("Theme", theme_names, index=theme_names.index(current.theme),
+                             format_func=str.capitalize)
+        # IoD vintages are never mixed: the deprivation menu shows the chosen IoD only
+        choices = [d for d in themes[theme] if d.geography != "point"
+                   and (theme != "deprivation" or d.vintage == ss.am_iod)]
+        ids = [d.id for d in choices]
+        if ss.am_layer not in ids:
+            same_kind = f"imd{ss.am_iod}_decile" if theme == "deprivation" else ids[0]
+            ss.am_layer = same_kind if same_kind in ids else ids[0]
+        st.selectbox("Indicator", ids, key="am_layer", format_func=lambda i: cat.get(i).title)
+        st.header("Points")
+        show_schools = st.checkbox("Schools (colour: % FSM, size: pupils)", value=True)
+        phases = st.multiselect("School phase", ["Primary", "Secondary", "All-through", "Nursery", "16 plus",
+                                                 "Middle deemed primary", "Middle deemed secondary", "Not applicable"],
+                                default=["Primary", "Secondary", "All-through"])
+        service_layers = [d for d in cat if d.geography == "point"]
+        svc_ids = [d.id for d in service_layers]
+        if "am_services" not in ss:
+            svc_param = st.query_params.get("svc")
+            wanted = [s for s in ("nhs_hospitals_c2022" if svc_param is None else svc_param).split(",") if s]
+            ss.am_services = [s for s in wanted if s in svc_ids]
+            if len(ss.am_services) < len(wanted):
+                st.toast("Some services in the link are not available here; they were left out.")
+        services = st.multiselect("Health services and other points", svc_ids, key="am_services",
+                                  format_func=lambda i: cat.get(i).title)
+        st.header("View")
+        large = st.toggle("Large text (projector)", key="am_large", on_change=_rerun_page) or presenting
+        show_orientation = _shared.orientation_toggle()
+        tiles = st.toggle("Base map tiles (needs internet)", value=False)
+        with st.expander("Load a finer boundary file"):
+            up = st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",
+                                  type=["geojson", "json", "gpkg", "zip"])
 
-# ---------------------------------------------------------------- area profile
-if not national:
+    desc = cat.get(ss.am_layer)
+    st.query_params.update({"layer": desc.id, "iod": ss.am_iod, "svc": ",".join(services)})
+
+    # ---------------------------------------------------------------- user boundary file
+    override = None
+    if up is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / ("upload" + Path(up.name).suffix.lower())
+            path.write_bytes(up.getvalue())
+            try:
+                bf = read_boundary_file(path, label=up.name)
+            except ProblemsError as exc:
+                st.sidebar.error(str(exc))
+            else:
+                ss.am_override = {"level": bf.level, "frame": bf.frame, "name": up.name}
+                st.sidebar.success(f"{up.name}: {bf.coverage.summary()} (codes in column '{bf.code_column}').")
+    if ss.get("am_override") and ss.am_override["level"] == desc.geography:
+        override = ss.am_override["frame"]
+
+    # ---------------------------------------------------------------- data for the map
+    stamp = _shared.layer_stamp(desc.id)
+    points: list[PointLayer] = []
+    if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
+        frame = None
+        classes = None
+    elif national:
+        frame = _shared.national_lad_frame(desc.id, stamp)
+        classes = choropleth.layer_classes(choropleth.aggregate_descriptor(desc), frame["value"])
+    else:
+        frame = _shared.place_frame(desc.id, place, stamp, ss.am_override["name"] if override is not None else "",
+                                    _override=override)
+        classes = choropleth.layer_classes(desc, _shared.national_frame(desc.id, stamp)["value"])
+
+    if national:
+        bounds = (-6.4, 49.9, 1.8, 55.8)
+    elif frame is not None and len(frame):
+        bounds = tuple(frame.total_bounds)
+    else:
+        bounds = tuple(choropleth.boundaries_for("lad", place).total_bounds)
+
+    if show_schools and not national:
+        sch = _shared.schools()
+        codes = set(areas_in_place(place, "lsoa21")["code"])
+        sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
+        value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
+        sch["urn:"] = "urn:" + sch["urn"].astype(str)
+        points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
+                                                                         "lsoa21_code", "imd2025_decile"],
+                                 # beside a practice layer, schools stay grey: one colour scale on the map
+                                 colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
+                                 colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
+                                 size_by="pupils", key_column="urn:"))
+    if desc.geography == "practice" and not national:
+        pts = _shared.practice_points(desc.id, stamp, bounds)
+        lo, hi = _shared.practice_range(desc.id, stamp)
+        points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
+                                 colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
+                                 size_per_sqrt=0.12, key_column="code"))
+    if not national:
+        from civicdata.layers import load_layer
+
+        for i, sid in enumerate(services):
+            sd = cat.get(sid)
+            pts = profile.points_in_bounds(load_layer(sd), bounds)
+            pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
+            if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
+                from civicdata.places import pcn_of
+
+                pts["pcn"] = pcn_of(pts["ods_code"])
+            hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]
+            points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
+                                     key_column="service:"))
+
+    highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
+    draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
+    map_height = 720 if large else 600
+    orient = _shared.orientation(place, bounds, large, 900, map_height) if show_orientation and not national else None
+    fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
+                         height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
+
+    # ---------------------------------------------------------------- layout
+    if desc.theme == "deprivation" and not national and frame is not None:
+        head = _shared.headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
+        if head is not None:
+            st.markdown(f"### {head.text}")
+    source_caption = f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}."
+    if not presenting:  # on a projector, secondary text goes below the map
+        st.caption(source_caption)
+
+    map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
+    with map_col:
+        event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
+                                   selection_mode="points", config=map_config(scrollZoom=True))
+        if frame is not None and classes is not None:
+            _shared.text_alternative(
+                alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, place_name, classes.labels,
+                                         desc.polarity),
+                pd.DataFrame(frame.drop(columns="geometry")), "map", key="am_alt_table")
+    if presenting:
+        st.caption(source_caption)
+    with side_col:
+        if classes is not None:
+            st.markdown("**Legend**")
+            st.html(_shared.legend_html(classes.labels, classes.colours,
+                                        bool(frame is not None and frame["class"].isna().any()), large))
+            st.caption(f"{classes.rule} Polarity: {classes.polarity_note}."
+                       + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
+        elif desc.geography == "urn":
+            st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
+        elif desc.geography == "practice":
+            st.caption(f"{desc.title} is a GP practice layer: each practice (at its 2025 location) is a point coloured by "
+                       "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
+                       f"is a share of. {desc.description}")
+        if orient is not None:
+            st.caption("Dotted lines: ward boundaries (" + ("Greater Manchester 2023 wards" if is_gm(place) or
+                       place == settings.GM_CAUTH_CODE else "England wards 2022") + "); solid black: the local authority"
+                       + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
+        if not tiles:
+            st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
+
+    # ---------------------------------------------------------------- click-through
+    picked = None
+    sel = getattr(event, "selection", None) or {}
+    for pt in sel.get("points", []) if isinstance(sel, dict) else []:
+        cd = pt.get("customdata")
+        if cd:
+            picked = cd[0] if isinstance(cd, list) else cd
+            break
+    if picked and national and str(picked) in places:
+        ss.am_next_place = str(picked)
+        st.rerun()
+
+    with side_col:
+        st.markdown("**Details**")
+        if frame is not None and len(frame):
+            opts = [""] + frame["code"].tolist()
+            names = dict(zip(frame["code"], frame["name"]))
+            default = picked if picked in names else (highlight if highlight in names else "")
+            code = st.selectbox("Area", opts, index=opts.index(default) if default in opts else 0,
+                                format_func=lambda c: "choose an area" if not c else f"{names[c]} ({c})",
+                                key=f"am_area_{place}_{desc.geography}")
+            if code:
+                row = frame[frame["code"] == code].iloc[0]
+                val = "no data" if pd.isna(row["value"]) else f"{row['value']:.4g} {desc.unit}"
+                st.markdown(f"**{row['name']}** `{code}`  \n{desc.title}: **{val}**")
+                if desc.has_ci and not pd.isna(row.get("ci_lower")):
+                    st.markdown(f"95% CI {row['ci_lower']:.1f} to {row['ci_upper']:.1f}")
+                if "national_rank" in row and not pd.isna(row["national_rank"]):
+                    first = "highest" if desc.polarity == "neutral" else "worst"
+                    st.markdown(f"Rank {int(row['national_rank']):,} of {int(row['national_n']):,} areas in England with "
+                                f"a value (1 = {first}); class {int(row['class'])} — {classes.labels[int(row['class']) - 1]}")
+                st.caption(f"Source: {desc.source}, {desc.vintage}")
+        school_key = None
+        if isinstance(picked, str) and picked.startswith("urn:"):
+            school_key = picked[4:]
+        elif ss.am_highlight and ss.am_highlight[0] == "school":
+            school_key = ss.am_highlight[1]
+        if school_key:
+            det = profile.school_details(int(school_key))
+            st.markdown(f"**{det['name']}** (URN {det['urn']})  \n{det['phase']}, {det['type_group']}  \n"
+                        f"Pupils: {det['pupils'] if det['pupils'] is not None else 'not recorded'} · "
+                        f"% FSM: {det['fsm_pct'] if det['fsm_pct'] is not None else 'not recorded'}  \n"
+                        f"Neighbourhood: {det['neighbourhood'] or 'not recorded'} · LSOA 2021: `{det['lsoa21_code']}` · "
+                        f"IMD decile (IoD2025): {det['imd2025_decile']}")
+            st.caption("Source: DfE GIAS (May 2025); IoD2025 (MHCLG)")
+
+    # ---------------------------------------------------------------- downloads
+    if frame is not None:
+        table = pd.DataFrame(frame.drop(columns="geometry"))
+        d1, d2 = st.columns(2)
+        d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
+                           file_name=f"{desc.id}_{place}.csv", mime="text/csv")
+        d2.download_button("Download the map (HTML)", lambda: figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
+                           file_name=f"{desc.id}_{place}.html", mime="text/html")
+
+    _shared.share_box()
+
+
+def profile_section() -> None:
+    """The area profile against England (IoD vintage and text size from the map's controls; not a fragment:
+    only a place, an IoD vintage or the text size change it, and each of those reruns the page)."""
+    if national:
+        return
+    large = ss.am_large or presenting
     iod = ss.am_iod
     st.header(f"Area profile: {place_name}")
     shares = _shared.decile_shares(place, iod)
@@ -362,4 +386,8 @@ if not national:
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
         st.dataframe(schools_d1, hide_index=True, width="stretch")
         st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
-_shared.footer()
+
+
+map_section()
+profile_section()
+_shared.footer(share=False)

@@ -19,17 +19,21 @@ st.title("Trends and peers")
 ss = st.session_state
 places = data.places()
 inds = data.indicators()
+areas = _shared.saved_areas()  # a saved area: its local authorities' series, said so
 if "tr_place" not in ss:
     last = ss.get("last_place")
-    ss.tr_place = _shared.param("place", last if last in places else settings.DEFAULT_LAD, places)
+    ss.tr_place = _shared.param("place", last if last in places else settings.DEFAULT_LAD, places | areas)
 if "tr_kind" not in ss:
     ss.tr_kind = _shared.param("peers", "global", KINDS)
 if "tr_indicator" not in ss:
     ss.tr_indicator = _shared.param("indicator", "hle_female", inds)
 
+if ss.tr_place not in places and ss.tr_place not in areas:  # a saved area deleted meanwhile
+    ss.tr_place = settings.DEFAULT_LAD
 with st.sidebar:
     st.header("Place")
-    st.selectbox("Local authority", list(places), key="tr_place", format_func=places.get)
+    st.selectbox("Local authority or saved area", list(places) + list(areas), key="tr_place",
+                 format_func=lambda p: places.get(p) or areas[p])
     st.radio("Compare with ONS's nearest neighbours", list(KINDS), key="tr_kind",
              format_func=lambda k: KIND_LABELS[k].capitalize(),
              help="ONS's statistical nearest neighbours, England's only, in ONS's order: overall, or on economic "
@@ -37,6 +41,30 @@ with st.sidebar:
     large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
 
 place, kind = ss.tr_place, ss.tr_kind
+if place in areas:
+    from civicdata.places import area_local_authorities
+
+    st.query_params.update({"place": place, "peers": kind})
+    title = areas[place][len("Area: "):].rsplit(" (", 1)[0]
+    las = area_local_authorities(place[len("area:"):])
+    st.markdown(f"### {_shared.md_escape(title)}: these series are published for local authorities, not for a "
+                "custom area. Its local authorities' series:")
+
+    def _open(code: str) -> None:
+        ss.tr_place = code
+
+    for la in las:
+        words = f"{la['name']} ({la['code']}): {la['neighbourhoods']} of the area's neighbourhoods (LSOA 2021)"
+        if la["code"] in places:
+            st.button(f"Trends for {words}", key=f"tr_open_{la['code']}", on_click=_open, args=(la["code"],))
+        else:
+            st.markdown(f"- {_shared.md_escape(words)}: no series published for it here.")
+    st.caption("The area's own profile (population-weighted deprivation, life expectancy, schools) is on the "
+               "Places page.")
+    st.page_link("views/places.py", label=f"Places: {title}", query_params={"area": place[len("area:"):]},
+                 icon=":material/place:")
+    _shared.footer()
+    st.stop()
 name = places[place].replace(" (county)", "")
 if place.startswith("E0"):
     ss.last_place = place
@@ -84,8 +112,7 @@ if not presenting:
                        "These neighbours are the comparators on this page.")
 
     # ------------------------------------------------------------ one indicator over time
-    @st.fragment
-    def one_indicator() -> None:
+    def indicator_body() -> None:
         st.header("One indicator over time")
         st.selectbox("Indicator", list(inds), key="tr_indicator", format_func=inds.get)
         ind_id = ss.tr_indicator
@@ -131,6 +158,12 @@ if not presenting:
             with st.expander("The publisher's caveats"):
                 st.markdown(_shared.md_escape(ind.caveats))
 
+    @st.fragment
+    def one_indicator() -> None:
+        """The indicator menu and what it drives; then the share link, which follows the indicator."""
+        indicator_body()
+        _shared.share_box()
+
     one_indicator()
 
     # ------------------------------------------------------------ every indicator
@@ -166,4 +199,4 @@ if not presenting:
                 st.dataframe(changes[key], width="stretch", key=f"tr_x_{key}")
         st.caption("Sources: MHCLG English Indices of Deprivation 2015, 2019 and 2025 (LA summaries: 2015 "
                    "re-aggregated to 2019 districts by Trafford Data Lab); ONS LSOA 2011 to 2021 lookup. OGL v3.0.")
-_shared.footer()
+_shared.footer(share=presenting)  # otherwise the indicator's fragment writes the link

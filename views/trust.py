@@ -156,18 +156,25 @@ b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("u
 b2.download_button("One-page brief (HTML)", trust.brief_html(name, schools, summary, convene).encode("utf-8"),
                    "trust_brief.html", "text/html")
 
-st.subheader("Strategic focus within the trust")
-ids = [d.id for d in cat if d.geography != "point"]
-chosen_ind = st.multiselect("Indicators", ids, default=["imd2025_score", "school_fsm_pct"], key="tr_ind",
-                            format_func=lambda i: cat.get(i).title)
-wcols = st.columns(max(len(chosen_ind), 1))
-weights = {i: wcols[k].slider(cat.get(i).title, 0.0, 5.0, 1.0, 0.5, key=f"tr_w_{i}") for k, i in enumerate(chosen_ind)}
-if weights and sum(weights.values()) > 0:
-    res = compute_focus(cat, "school", "trust", weights, top_n=min(5, len(schools)), urns=list(ss.tr_urns),
-                        area_name=name)
-    contrib = [f"c_{i}" for i in res.indicators]
-    st.dataframe(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
-                            "reason"]].rename(columns={f"c_{i}": f"points: {cat.get(i).title}" for i in res.indicators}),
-                 hide_index=True, width="stretch")
-    st.caption("Schools of this trust, ranked by percentile within the trust (100 = most need). " + COMPLETENESS_RULE)
+@st.fragment(key="tr_focus")
+def focus_within_trust() -> None:
+    """Indicators and weights with the ranking they drive: a weight moved reruns this fragment, not the map and
+    tables above (this part sets no link parameter)."""
+    st.subheader("Strategic focus within the trust")
+    ids = [d.id for d in cat if d.geography != "point"]
+    chosen_ind = st.multiselect("Indicators", ids, default=["imd2025_score", "school_fsm_pct"], key="tr_ind",
+                                format_func=lambda i: cat.get(i).title)
+    wcols = st.columns(max(len(chosen_ind), 1))
+    weights = {i: wcols[k].slider(cat.get(i).title, 0.0, 5.0, 1.0, 0.5, key=f"tr_w_{i}") for k, i in enumerate(chosen_ind)}
+    if weights and sum(weights.values()) > 0:
+        res = compute_focus(cat, "school", "trust", weights, top_n=min(5, len(schools)), urns=list(ss.tr_urns),
+                            area_name=name)
+        contrib = [f"c_{i}" for i in res.indicators]
+        st.dataframe(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
+                                "reason"]].rename(columns={f"c_{i}": f"points: {cat.get(i).title}" for i in res.indicators}),
+                     hide_index=True, width="stretch")
+        st.caption("Schools of this trust, ranked by percentile within the trust (100 = most need). " + COMPLETENESS_RULE)
+
+
+focus_within_trust()
 _shared.footer()
