@@ -140,8 +140,9 @@ def _school_units(which, data_dir: Path | None) -> pd.DataFrame:
 
 def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: list[str] | None = None,
                area_name: str | None = None) -> Units:
-    """The units inside an area (a district, or ``E47000001`` for all of Greater Manchester), or, with
-    ``urns``, the schools of a trust (``area_name`` names it; the unit must be ``school``)."""
+    """The units inside an area (a district, ``E47000001`` for all of Greater Manchester, or ``area:ID`` for a
+    saved custom area: :data:`civicdata.places.OTHER_VINTAGE_RULE`), or, with ``urns``, the schools of a trust
+    (``area_name`` names it; the unit must be ``school``)."""
     if unit not in UNITS:
         raise ValueError(f"unknown unit '{unit}'; use one of {', '.join(UNITS)}")
     if urns is not None:
@@ -162,16 +163,23 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: li
                              f"{area_code!r} is neither")
         f = pd.DataFrame({"code": lad["lad24_code"], "name": lad["lad24_name"], "ons_name": lad["lad24_name"]})
         return Units("lad", area_code, area_name, f.sort_values("code").reset_index(drop=True))
-    if area_code == settings.GM_CAUTH_CODE:
-        lads = list(settings.GM_LAD_CODES)
-        area_name = "Greater Manchester"
-    else:
-        area = resolve_lad(area_code, data_dir)
-        lads, area_name, area_code = [area.code], area.name, area.code
     l11 = load_lookup("lsoa11", data_dir)
     l21 = load_lookup("lsoa21", data_dir)
-    in11 = l11[l11["lad24_code"].isin(lads) | l11["lad19_code"].isin(lads)]
-    in21 = l21[l21["lad24_code"].isin(lads)]
+    if area_code.startswith("area:"):  # a saved custom area: its neighbourhoods (places.OTHER_VINTAGE_RULE)
+        from civicdata.places import area_lsoas, area_place
+
+        saved = area_place(area_code)
+        set21, set11 = area_lsoas(saved["level"], saved["areas"], data_dir)
+        in11, in21, area_name = l11[l11["lsoa11_code"].isin(set11)], l21[l21["lsoa21_code"].isin(set21)], saved["title"]
+    else:
+        if area_code == settings.GM_CAUTH_CODE:
+            lads = list(settings.GM_LAD_CODES)
+            area_name = "Greater Manchester"
+        else:
+            area = resolve_lad(area_code, data_dir)
+            lads, area_name, area_code = [area.code], area.name, area.code
+        in11 = l11[l11["lad24_code"].isin(lads) | l11["lad19_code"].isin(lads)]
+        in21 = l21[l21["lad24_code"].isin(lads)]
     if unit == "lsoa11":
         f = in11[["lsoa11_code", "lsoa11_name"]].set_axis(["code", "name"], axis=1)
     elif unit == "lsoa21":

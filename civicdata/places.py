@@ -308,6 +308,39 @@ def delete_area(area_id: str) -> None:
         raise AreaError([Problem("area", f"no saved area '{area_id}'", column="id")], "unknown area") from None
 
 
+#: how an area of one LSOA vintage is read at the other (and at MSOA 2011 / ward level)
+OTHER_VINTAGE_RULE = ("the other LSOA vintage is reached through the ONS LSOA 2011 to 2021 lookup (every LSOA that "
+                      "became, or came from, one of the area's); wards and MSOAs 2011 are those with at least one "
+                      "LSOA in the area")
+AREA_PREFIX = "area:"
+
+
+def area_lsoas(level: str, areas: list[str], data_dir: Path | None = None) -> tuple[set[str], set[str]]:
+    """``(LSOA 2021 codes, LSOA 2011 codes)`` of an area stored at ``level`` (its own codes, and the other
+    vintage through the ONS lookup: :data:`OTHER_VINTAGE_RULE`)."""
+    codes = set(areas)
+    pairs = load_lookup("lsoa11_lsoa21", data_dir)
+    if level == "lsoa21":
+        return codes, set(pairs.loc[pairs["lsoa21_code"].isin(codes), "lsoa11_code"])
+    if level == "lsoa11":
+        return set(pairs.loc[pairs["lsoa11_code"].isin(codes), "lsoa21_code"]), codes
+    raise ValueError(f"level must be lsoa21 or lsoa11, not {level!r}")
+
+
+def area_place(place: str) -> dict | None:
+    """The saved area behind a place code ``area:ID`` (as pages and links name one), else None."""
+    return load_area(place[len(AREA_PREFIX):]) if place.startswith(AREA_PREFIX) else None
+
+
+def area_local_authorities(area_id: str, data_dir: Path | None = None) -> list[dict]:
+    """The local authorities (LAD 2024) a saved area lies in, most of its LSOAs (2021) first:
+    ``[{"code", "name", "neighbourhoods"}]``. Series published for local authorities (Trends) apply to these."""
+    a = load_area(area_id)
+    lsoa21, _ = area_lsoas(a["level"], a["areas"], data_dir)
+    lk21 = load_lookup("lsoa21", data_dir)
+    return _count_by(lk21[lk21["lsoa21_code"].isin(lsoa21)], "lad24_code", "lad24_name")
+
+
 def _count_by(frame: pd.DataFrame, code: str, name: str) -> list[dict]:
     g = frame.groupby([code, name], dropna=True).size().rename("neighbourhoods").reset_index()
     g = g.sort_values(["neighbourhoods", name], ascending=[False, True])
@@ -327,17 +360,12 @@ def area_profile(level: str, areas: list[str], data_dir: Path | None = None) -> 
         iod_name, pop_name = "IoD2025", "Census 2021"
         dec = load_bundled("indicators/iod2025_lsoa21.parquet", data_dir,
                            ("lsoa21_code", "imd2025_decile")).set_index("lsoa21_code")["imd2025_decile"]
-        lsoa21 = codes
-        pairs = load_lookup("lsoa11_lsoa21", data_dir)
-        lsoa11 = set(pairs.loc[pairs["lsoa21_code"].isin(codes), "lsoa11_code"])
     else:
         pop = load_lookup("lsoa11", data_dir).set_index("lsoa11_code")["population_mid2015"]
         iod_name, pop_name = "IoD2019", "ONS mid-2015 (as used by IoD2019)"
         dec = load_bundled("indicators/iod2019_lsoa11.parquet", data_dir,
                            ("lsoa11_code", "imd2019_decile")).set_index("lsoa11_code")["imd2019_decile"]
-        lsoa11 = codes
-        pairs = load_lookup("lsoa11_lsoa21", data_dir)
-        lsoa21 = set(pairs.loc[pairs["lsoa11_code"].isin(codes), "lsoa21_code"])
+    lsoa21, lsoa11 = area_lsoas(level, areas, data_dir)
     t = pd.DataFrame({"code": sorted(codes)})
     t["population"] = t["code"].map(pop).astype(float)
     t["decile"] = t["code"].map(dec)
@@ -396,6 +424,6 @@ def saved_area_profile(area_id: str, data_dir: Path | None = None) -> dict:
             **area_profile(a["level"], a["areas"], data_dir)}
 
 
-__all__ = ["AreaError", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
+__all__ = ["AreaError", "area_lsoas", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
            "delete_area", "area_profile", "saved_area_profile", "WARD_RULE", "UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
            "qof_for", "pcn_profile", "practice_pcn", "pcn_of", "pcns_in"]

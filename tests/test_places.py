@@ -214,3 +214,46 @@ def test_places_page_opens_a_pcn_by_link_with_its_practices_and_weighted_qof():
     smi = places.pcn_profile("U42898")["qof"]["smi"]["pct"]
     assert qof.loc[qof["register"].str.startswith("Serious"), "prevalence (%)"].iloc[0] == smi
     assert any("no boundary" in c.value for c in at.caption)
+
+
+def test_a_saved_area_is_a_place_on_strategic_focus_trends_and_the_workshop():
+    """Saved once, the area is offered wherever a place is picked: Strategic focus ranks within it (its own six
+    LSOAs 2021, the schools in them, the LSOAs 2011 they came from), Trends names its local authority's series,
+    and a workshop can be held for it."""
+    from civicdata.catalogue import load_catalogue
+    from civicdata.focus import compute_focus
+    from civicdata.workshop import model
+    from tests.conftest import open_page
+
+    places.save_area("d1", "Decile one", TRAFFORD_DECILE1, "lsoa21")
+    weights = {"income2025_decile": 1.0, "health2025_decile": 1.0}
+    cat = load_catalogue()
+    res = compute_focus(cat, "lsoa21", "area:d1", weights)
+    assert sorted(res.table["code"]) == TRAFFORD_DECILE1 and res.area_name == "Decile one"
+    pairs = pd.read_parquet("data/lookups/lsoa11_lsoa21.parquet")
+    came_from = set(pairs.loc[pairs["lsoa21_code"].isin(TRAFFORD_DECILE1), "lsoa11_code"])
+    assert set(compute_focus(cat, "lsoa11", "area:d1", {"imd2019_decile": 1.0}).table["code"]) == came_from
+    schools = pd.read_parquet("data/schools/schools.parquet")
+    inside = set(schools.loc[schools["lsoa21_code"].isin(TRAFFORD_DECILE1), "urn"].astype(str))
+    assert inside and set(compute_focus(cat, "school", "area:d1", {"school_fsm_pct": 1.0}).table["code"]) == inside
+
+    at = open_page("views/strategic_focus.py", unit="lsoa21", area="area:d1")
+    assert at.selectbox(key="fo_area").value == "area:d1"
+    assert next(m.value for m in at.markdown if m.value.startswith("### ")).startswith("### In Decile one, ")
+    ranked = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert sorted(ranked["code"]) == TRAFFORD_DECILE1
+
+    at = open_page("views/trends.py", place="area:d1")
+    assert any("published for local authorities, not for a custom area" in m.value for m in at.markdown)
+    opener = next(b for b in at.button if b.label.startswith("Trends for Trafford (E08000009): 6 of"))
+    opener.click().run()
+    assert not at.exception and at.selectbox(key="tr_place").value == TRAFFORD
+    assert at.query_params["place"] == TRAFFORD
+
+    at = open_page("views/workshop.py", area="area:d1")
+    assert at.selectbox(key="ws_place").value == "area:d1"
+    at.text_input(key="ws_title").set_value("Decile one convening")
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ws = model.get_workshop(at.query_params["ws"])
+    assert ws.place_code == "area:d1" and ws.place_name == "Decile one"

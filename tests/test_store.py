@@ -187,26 +187,33 @@ def test_earlier_folders_are_imported_once_with_a_message(tmp_path, monkeypatch,
     assert "not imported: the store already has a layer with this id (kept)" in res.stdout
 
 
-def test_a_version_1_database_is_upgraded_in_place(tmp_path):
-    """Version 1 held only the workshop tables: opening it adds the new ones and keeps every workshop."""
-    from sqlalchemy import MetaData, insert
+def test_a_version_1_database_is_upgraded_in_place(db_url):
+    """Version 1 held only the workshop tables, with a 12-character place code: opening it adds the new tables,
+    widens the place code for a saved area (``area:<id>``) and keeps every workshop; SQLite and PostgreSQL."""
+    from sqlalchemy import MetaData, String, insert
 
-    url = f"sqlite:///{tmp_path / 'v1.db'}"
+    url = db_url
     old = MetaData()
     for name in ("schema_info", "workshops", "options", "questions", "participants", "dots", "notes"):
         store.metadata.tables[name].to_metadata(old)
+    old.tables["workshops"].c.place_code.type = String(12)  # as version 1 made it
     e = create_engine(url)
     old.create_all(e)
     with e.begin() as c:
         c.execute(insert(old.tables["schema_info"]).values(version=1))
         c.execute(insert(old.tables["workshops"]).values(id="w1", key_hash="0" * 64, title="Kept", held_on="2026-01-01",
-                                                         dots=3, created_at="2026-01-01T00:00:00+00:00"))
+                                                         place_code="E08000009", dots=3,
+                                                         created_at="2026-01-01T00:00:00+00:00"))
     e.dispose()
     eng = store.engine(url)
-    assert store.schema_version(eng) == store.SCHEMA_VERSION == 2
+    assert store.schema_version(eng) == store.SCHEMA_VERSION == 3
     assert {"user_layers", "saved_places", "imports", "versions"} <= set(inspect(eng).get_table_names())
     from civicdata.workshop import model
 
     assert model.get_workshop("w1", eng=eng).title == "Kept"
     assert store.version("layers", eng) == 0
+    long_area = "area:" + "a" * 64  # the longest saved-area id
+    made = model.create_workshop("In an area", model.parse_options(["One", "Two"]), place_code=long_area,
+                                 place_name="An area", eng=eng)
+    assert model.get_workshop(made.id, eng=eng).place_code == long_area
     store.dispose_all()

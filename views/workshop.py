@@ -282,7 +282,13 @@ if st.query_params.get("from") == "focus" and st.query_params.get("short"):
         st.info(f"From Strategic focus: {len(shortlist_opts)} shortlisted {evidence['unit']} in {evidence['area']} "
                 "become options, with their reasons and who to convene as the evidence.")
 
-places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND}
+places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND} | _shared.saved_areas()
+
+
+def _place_name(place: str) -> str:
+    """A district's name, or a saved area's title (its menu label without "Area: " and the count)."""
+    label = places[place].replace(" (Greater Manchester)", "")
+    return label[len("Area: "):].rsplit(" (", 1)[0] if place.startswith("area:") else label
 with st.form("ws_create"):
     title = st.text_input(f"Title (up to {model.TITLE_MAX} characters)", key="ws_title",
                           value=f"Convening: {evidence['area']}" if evidence else "")
@@ -303,7 +309,7 @@ with st.form("ws_create"):
         opts = (shortlist_opts if use_short else []) + model.parse_options(list(themes) + typed.splitlines())
         try:
             created = model.create_workshop(title, opts, held_on=held_on.isoformat(), place_code=place,
-                                            place_name=places[place].replace(" (Greater Manchester)", ""),
+                                            place_name=_place_name(place),
                                             dots=int(dots), questions=questions.splitlines(),
                                             evidence=evidence if use_short else {})
         except model.WorkshopError as exc:

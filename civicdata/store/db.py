@@ -33,8 +33,10 @@ from civicdata import settings
 from civicdata.errors import CivicDataError
 
 #: 1: workshops; 2: user layers, saved places, layer imports and version counters (added beside version 1's
-#: tables on first use: nothing is rewritten).
-SCHEMA_VERSION = 2
+#: tables on first use: nothing is rewritten); 3: a workshop's place code holds a saved area (``area:<id>``, up
+#: to 69 characters; PostgreSQL widens the column in place, SQLite does not limit it).
+SCHEMA_VERSION = 3
+PLACE_CODE_CHARS = 80
 #: PostgreSQL advisory lock id held while the schema is created (any fixed number; "LNE1")
 _SCHEMA_LOCK = 0x4C4E4531
 SQLITE_BUSY_MS = 30_000
@@ -49,7 +51,7 @@ workshops = Table(
     Column("key_hash", String(64), nullable=False),
     Column("title", String(200), nullable=False),
     Column("held_on", String(10), nullable=False),  # ISO date
-    Column("place_code", String(12)),
+    Column("place_code", String(PLACE_CODE_CHARS)),
     Column("place_name", String(200), nullable=False, server_default=""),
     Column("dots", Integer, nullable=False),
     Column("status", String(8), nullable=False, server_default="open"),
@@ -215,6 +217,8 @@ def _create_schema(eng: Engine) -> None:
         if not found:
             conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
         elif max(found) < SCHEMA_VERSION:  # version 1: its tables stay; the new ones were created above
+            if conn.dialect.name == "postgresql":  # version 2 and before: place_code was VARCHAR(12)
+                conn.execute(text(f"ALTER TABLE workshops ALTER COLUMN place_code TYPE VARCHAR({PLACE_CODE_CHARS})"))
             conn.execute(update(schema_info).values(version=SCHEMA_VERSION))
         have = set(conn.execute(select(versions.c.name)).scalars())
         for name in VERSION_NAMES:

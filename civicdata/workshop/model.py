@@ -257,7 +257,7 @@ def create_workshop(title: str, options: list[Option], *, held_on: str | None = 
                     evidence: dict | None = None, eng: Engine | None = None) -> Created:
     """Create a workshop and return its id, the facilitator key (shown once) and the join path.
 
-    ``held_on`` is an ISO date (default today); ``place_code`` an ONS LAD code (2024) or None.
+    ``held_on`` is an ISO date (default today); ``place_code`` an ONS LAD code (2024), ``area:ID`` (a saved custom area) or None.
     Raises :class:`WorkshopError` listing every problem at once.
     """
     held_on = held_on or dt.date.today().isoformat()
