@@ -230,3 +230,19 @@ def test_practice_layer_draws_practices_sized_by_list_and_icb_summary(sources):
     text = "\n".join(m.value for m in at.markdown)
     assert "GP practice registers in NHS Greater Manchester Integrated Care Board (QOF 2022-23)" in text
     assert "Asthma: 6.9% of patients aged 6 and over in this ICB's practices; England 6.5%" in text
+
+
+def test_share_link_follows_each_change_in_the_map_fragment():
+    """"Share this view" is written after the controls set the link: changed indicator and IoD vintage both show in
+    the link at once (it used to be built before them, one change behind)."""
+    at = open_page(place="E08000009")
+
+    def share() -> str:
+        return next(m.value for m in at.sidebar.markdown if "layer=" in m.value)
+
+    assert "layer=imd2025_decile" in share()
+    at.selectbox(key="am_layer").set_value("health2025_decile").run()
+    assert not at.exception and "layer=health2025_decile" in share() and "layer=imd2025_decile" not in share()
+    at.radio(key="am_iod").set_value("2019").run()
+    assert not at.exception and "iod=2019" in share() and "layer=imd2019_decile" in share()
+    assert sum("layer=" in m.value for m in at.sidebar.markdown) == 1  # one link, not one per run
