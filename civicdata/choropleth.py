@@ -30,6 +30,7 @@ from civicdata.catalogue import LayerDescriptor
 from civicdata.geography import areas_in_place, areas_within, code_name, is_gm, load_boundaries, load_lookup
 from civicdata.layers import load_layer
 from civicdata.names import with_readable_names
+from civicdata.places import area_local_authorities
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
 DECILE_COLOURS: tuple[str, ...] = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -134,8 +135,9 @@ def _palette(k: int) -> tuple[str, ...]:
 
 def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
-    """Boundaries of the areas at ``geography`` in a district: columns ``code``, ``name`` (readable,
-    see :mod:`civicdata.names`), ``ons_name``, ``geometry``.
+    """Boundaries of the areas at ``geography`` in a district (or a saved area, ``area:ID``: its neighbourhoods,
+    its local authorities, and the wards whose representative point lies in it): columns ``code``, ``name``
+    (readable, see :mod:`civicdata.names`), ``ons_name``, ``geometry``.
 
     Greater Manchester boroughs use the detailed GM files, other districts the national
     ultra-generalised ones. ``override`` (a user-loaded finer file with ``code``/``name``/
@@ -151,7 +153,19 @@ def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
     level_of = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "msoa11": "msoa11", "msoa21": "msoa21", "ward": "ward"}
     if geography not in level_of and geography != "lad":
         raise ValueError(f"no polygons for geography '{geography}'")
-    gm = is_gm(lad_code) or lad_code == settings.GM_CAUTH_CODE
+    if lad_code.startswith("area:"):  # a saved custom area: GM's detailed files when it lies wholly in GM
+        lads = [la["code"] for la in area_local_authorities(lad_code[len("area:"):], data_dir)]
+        gm = all(is_gm(c) for c in lads)
+        if geography == "lad":
+            parts = [_boundaries_for("lad", c, data_dir) for c in lads]
+            return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+        if geography == "ward":  # ward polygons are of other vintages than the lookup's: placed by position
+            b = load_boundaries("ward23", "gm", data_dir) if gm else load_boundaries("wards22", "england", data_dir)
+            b = b.pipe(code_name)
+            area = _boundaries_for("lsoa21", lad_code, data_dir).geometry.union_all()
+            return b[b.geometry.representative_point().within(area)].reset_index(drop=True)
+    else:
+        gm = is_gm(lad_code) or lad_code == settings.GM_CAUTH_CODE
     if lad_code == settings.GM_CAUTH_CODE and geography in ("lad", "ward"):
         parts = [_boundaries_for(geography, c, data_dir) for c in settings.GM_LAD_CODES]
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")

@@ -164,7 +164,12 @@ def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.
 
 
 def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """Areas at ``level`` in a district, or in all ten GM boroughs for the GM combined authority code."""
+    """Areas at ``level`` in a district, in all ten GM boroughs for the GM combined authority code, or in a saved
+    custom area (``area:ID``; see :func:`civicdata.places.area_units`)."""
+    if place_code.startswith("area:"):
+        from civicdata.places import area_units
+
+        return area_units(place_code, level, data_dir)
     if place_code == settings.GM_CAUTH_CODE:
         parts = [areas_within(c, level, data_dir) for c in settings.GM_LAD_CODES]
         return pd.concat(parts, ignore_index=True).drop_duplicates("code")

@@ -332,6 +332,27 @@ def area_place(place: str) -> dict | None:
     return load_area(place[len(AREA_PREFIX):]) if place.startswith(AREA_PREFIX) else None
 
 
+def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """The units at ``level`` of a saved area (``area:ID``), as :func:`civicdata.geography.areas_within` gives a
+    district's (columns ``code``, ``name``, ``ons_name``): its LSOAs, the other vintage's and the MSOAs or 2024
+    wards with at least one of its LSOAs (:data:`OTHER_VINTAGE_RULE`)."""
+    from civicdata.names import with_readable_names
+
+    a = area_place(place)
+    lsoa21, lsoa11 = area_lsoas(a["level"], a["areas"], data_dir)
+    if level in ("lsoa11", "msoa11"):
+        t = load_lookup("lsoa11", data_dir)
+        t = t[t["lsoa11_code"].isin(lsoa11)]
+    elif level in ("lsoa21", "msoa21", "ward"):
+        t = load_lookup("lsoa21", data_dir)
+        t = t[t["lsoa21_code"].isin(lsoa21)]
+    else:
+        raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
+    col = "ward24" if level == "ward" else level
+    out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
+    return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
+
+
 def area_local_authorities(area_id: str, data_dir: Path | None = None) -> list[dict]:
     """The local authorities (LAD 2024) a saved area lies in, most of its LSOAs (2021) first:
     ``[{"code", "name", "neighbourhoods"}]``. Series published for local authorities (Trends) apply to these."""
@@ -424,6 +445,6 @@ def saved_area_profile(area_id: str, data_dir: Path | None = None) -> dict:
             **area_profile(a["level"], a["areas"], data_dir)}
 
 
-__all__ = ["AreaError", "area_lsoas", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
+__all__ = ["AreaError", "area_lsoas", "area_units", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
            "delete_area", "area_profile", "saved_area_profile", "WARD_RULE", "UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
            "qof_for", "pcn_profile", "practice_pcn", "pcn_of", "pcns_in"]

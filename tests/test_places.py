@@ -257,3 +257,33 @@ def test_a_saved_area_is_a_place_on_strategic_focus_trends_and_the_workshop():
     assert not at.exception and not at.error, [e.value for e in at.error]
     ws = model.get_workshop(at.query_params["ws"])
     assert ws.place_code == "area:d1" and ws.place_name == "Decile one"
+
+
+def test_a_saved_area_on_the_area_map_draws_its_neighbourhoods_and_its_profile():
+    """On the Area map a saved area draws its own six LSOAs (2021), the MSOAs (2011) they lie in for an MSOA layer
+    and only the schools inside it; its profile is the Places page's (100% in decile 1)."""
+    from tests.conftest import open_page
+
+    places.save_area("d1", "Decile one", TRAFFORD_DECILE1, "lsoa21")
+    at = open_page(place="area:d1")
+    assert at.selectbox(key="am_place").value == "area:d1"
+    table = next(d.value for d in at.dataframe if "code" in d.value.columns and "value" in d.value.columns)
+    assert sorted(table["code"]) == TRAFFORD_DECILE1 and set(table["value"]) == {1}  # IoD2025 decile 1 each
+    assert "### Decile one: 100% of its 9,359 residents live in England's most deprived 10%" in "\n".join(
+        m.value for m in at.markdown)
+    assert any(h.value == "Area profile: Decile one" for h in at.header)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    drawn = next(t for t in spec["data"] if t.get("name", "").startswith("Schools"))
+    urns = {str(c[0] if isinstance(c, list) else c).removeprefix("urn:") for c in drawn["customdata"]}
+    schools = pd.read_parquet("data/schools/schools.parquet")
+    inside = schools[schools["lsoa21_code"].isin(TRAFFORD_DECILE1)
+                     & schools["phase"].isin(["Primary", "Secondary", "All-through"])]
+    assert urns == set(inside["urn"].astype(str)) and len(urns) > 0
+    at = open_page(place="area:d1", layer="le_male")  # life expectancy: MSOA 2011
+    table = next(d.value for d in at.dataframe if "code" in d.value.columns and "value" in d.value.columns)
+    lk = pd.read_parquet("data/lookups/lsoa11.parquet")
+    pairs = pd.read_parquet("data/lookups/lsoa11_lsoa21.parquet")
+    came_from = pairs.loc[pairs["lsoa21_code"].isin(TRAFFORD_DECILE1), "lsoa11_code"]
+    assert sorted(table["code"]) == sorted(set(lk.loc[lk["lsoa11_code"].isin(came_from), "msoa11_code"]))
+    # the link reopens the same view; a district is still a district
+    assert at.query_params["place"] == "area:d1" and at.query_params["layer"] == "le_male"

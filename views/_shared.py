@@ -249,6 +249,20 @@ def saved_areas() -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def _saved_area_profile(area_id: str, places_version: int) -> dict:
+    from civicdata import places
+
+    return places.saved_area_profile(area_id)
+
+
+def saved_area_profile(area_id: str) -> dict:
+    """A saved area's profile (cached until any saved place changes: the store's ``places`` version)."""
+    from civicdata import store
+
+    return _saved_area_profile(area_id, store.version("places"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def district_outlines(lad_codes: tuple):
     """The outlines of local authority districts (LAD 2024, national boundaries)."""
     import pandas as _pd

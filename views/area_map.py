@@ -14,7 +14,7 @@ from civicdata.errors import ProblemsError
 from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
-from views import _shared
+from views import _area, _shared
 from views import trends_data
 
 
@@ -42,13 +42,16 @@ st.title("Area map")
 
 cat = _shared.catalogue()
 places = _shared.place_options()
+areas = _shared.saved_areas()  # a saved custom area is a place: its neighbourhoods on the map, its profile below
 ss = st.session_state
 
 # ---------------------------------------------------------------- state from the link
 if "am_next_place" in ss:  # a search hit or a click on the England map moves the place
     ss.am_place = ss.pop("am_next_place")
 if "am_place" not in ss:
-    ss.am_place = _shared.param("place", ss.get("last_place", settings.DEFAULT_LAD), places)
+    ss.am_place = _shared.param("place", ss.get("last_place", settings.DEFAULT_LAD), places | areas)
+if ss.am_place not in places and ss.am_place not in areas:  # a saved area deleted meanwhile
+    ss.am_place = settings.DEFAULT_LAD
 area_ids = [d.id for d in cat if d.geography != "point"]
 if "am_layer" not in ss:
     iod = _shared.param("iod", "2025", ("2025", "2019"))
@@ -69,8 +72,8 @@ with st.sidebar:
             ss.am_go_trust = ss.am_place[len("trust:"):]
             ss.am_place = ss.get("last_place", settings.DEFAULT_LAD)
 
-    st.selectbox("Place", list(places) + list(trusts), key="am_place", on_change=_to_trust,
-                 format_func=lambda p: places.get(p) or trusts.get(p, p))
+    st.selectbox("Place", list(places) + list(areas) + list(trusts), key="am_place", on_change=_to_trust,
+                 format_func=lambda p: places.get(p) or areas.get(p) or trusts.get(p, p))
     if "am_go_trust" in ss:
         st.switch_page("views/trust.py", query_params={"group": ss.pop("am_go_trust")})
     query = st.text_input("Find a ward, LSOA/MSOA code or school (name or URN)", key="am_query")
@@ -79,7 +82,10 @@ place = ss.am_place
 ss.last_place = place
 st.query_params["place"] = place
 national = place == _shared.ENGLAND
-place_name = places[place].replace(" (Greater Manchester)", "")
+is_area = place in areas
+place_name = (areas[place][len("Area: "):].rsplit(" (", 1)[0] if is_area
+              else places[place].replace(" (Greater Manchester)", ""))
+file_stem = place.replace(":", "-")
 
 # ---------------------------------------------------------------- search
 if query:
@@ -179,6 +185,10 @@ def map_section() -> None:
 
     # ---------------------------------------------------------------- data for the map
     stamp = _shared.layer_stamp(desc.id)
+    if is_area:  # a saved area may be changed under the same id, on any server
+        from civicdata import store
+
+        stamp += (store.version("places"),)
     points: list[PointLayer] = []
     if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
         frame = None
@@ -234,12 +244,15 @@ def map_section() -> None:
     highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
     draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
     map_height = 720 if large else 600
-    orient = _shared.orientation(place, bounds, large, 900, map_height) if show_orientation and not national else None
+    orient = None
+    if show_orientation and not national:  # a saved area: the wards and districts its view meets
+        orient = (_shared.orientation_around(bounds, large, 900, map_height) if is_area
+                  else _shared.orientation(place, bounds, large, 900, map_height))
     fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
                          height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
 
     # ---------------------------------------------------------------- layout
-    if desc.theme == "deprivation" and not national and frame is not None:
+    if desc.theme == "deprivation" and not national and not is_area and frame is not None:
         head = _shared.headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
         if head is not None:
             st.markdown(f"### {head.text}")
@@ -272,8 +285,9 @@ def map_section() -> None:
                        "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
                        f"is a share of. {desc.description}")
         if orient is not None:
-            st.caption("Dotted lines: ward boundaries (" + ("Greater Manchester 2023 wards" if is_gm(place) or
-                       place == settings.GM_CAUTH_CODE else "England wards 2022") + "); solid black: the local authority"
+            st.caption("Dotted lines: ward boundaries (" + ("the wards the view meets" if is_area else
+                       "Greater Manchester 2023 wards" if is_gm(place) or place == settings.GM_CAUTH_CODE
+                       else "England wards 2022") + "); solid black: the local authority"
                        + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
         if not tiles:
             st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
@@ -329,9 +343,9 @@ def map_section() -> None:
         table = pd.DataFrame(frame.drop(columns="geometry"))
         d1, d2 = st.columns(2)
         d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
-                           file_name=f"{desc.id}_{place}.csv", mime="text/csv")
+                           file_name=f"{desc.id}_{file_stem}.csv", mime="text/csv")
         d2.download_button("Download the map (HTML)", lambda: figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
-                           file_name=f"{desc.id}_{place}.html", mime="text/html")
+                           file_name=f"{desc.id}_{file_stem}.html", mime="text/html")
 
     _shared.share_box()
 
@@ -340,6 +354,13 @@ def profile_section() -> None:
     """The area profile against England (IoD vintage and text size from the map's controls; not a fragment:
     only a place, an IoD vintage or the text size change it, and each of those reruns the page)."""
     if national:
+        return
+    if is_area:  # the same profile as on the Places page
+        area_id = place[len("area:"):]
+        st.header(f"Area profile: {place_name}")
+        _area.show_area_profile(_shared.saved_area_profile(area_id), key="am_area")
+        st.page_link("views/places.py", label=f"Places: {place_name} (rename, change or delete it)",
+                     query_params={"area": area_id}, icon=":material/place:")
         return
     large = ss.am_large or presenting
     iod = ss.am_iod

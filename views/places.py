@@ -10,54 +10,12 @@ import streamlit as st
 from civicdata import places
 from civicdata.errors import ProblemsError
 from civicdata.geography import areas_within
-from views import _shared
+from views import _area, _shared
 
 st.title("Places")
 st.caption("Partnerships rarely work on a council boundary. Make a named area from neighbourhoods (LSOA 2021), or "
            "open a Primary Care Network, and see who lives there, how deprived, and who to convene.")
 ss = st.session_state
-
-
-def _who(profile: dict) -> pd.DataFrame:
-    rows = []
-    for key, role in (("local_authorities", "Local authority"), ("wards", "Ward (2024)"),
-                      ("sub_icbs", "NHS sub-ICB location"), ("icbs", "NHS Integrated Care Board")):
-        rows += [{"role": role, "code": x["code"], "name": x["name"], "neighbourhoods": x["neighbourhoods"]}
-                 for x in profile[key]]
-    rows += [{"role": "Primary Care Network", "code": x["code"], "name": x["name"],
-              "neighbourhoods": None, "practices here": x["practices_here"]} for x in profile["pcns"]]
-    return pd.DataFrame(rows)
-
-
-def _show_area(profile: dict) -> None:
-    d1 = profile["imd_decile_population_share"]["1"]
-    st.markdown(f"### {_shared.md_escape(profile['title'])}: {d1 * 100:.0f}% of its {profile['population']:,} "
-                f"residents live in England's most deprived 10% of neighbourhoods ({profile['iod']})")
-    st.caption(f"{profile['neighbourhoods']} neighbourhoods ({places.AREA_LEVELS[profile['level']]}); residents: "
-               f"{profile['population_source']}; made from "
-               f"{'2024 wards (their best-fit LSOAs 2021)' if profile['from'] == 'ward' else places.AREA_LEVELS[profile['from']] + ' codes'}. Shares are of residents, not of "
-               "neighbourhoods.")
-    for c in profile["caveats"]:
-        st.info(c)
-    shares = pd.DataFrame({"decile": [f"{d}" + (" (most deprived)" if d == "1" else " (least)" if d == "10" else "")
-                                      for d in profile["imd_decile_population_share"]],
-                           "share of residents (%)": [None if v is None else round(100 * v, 1)
-                                                      for v in profile["imd_decile_population_share"].values()]})
-    c1, c2 = st.columns(2)
-    c1.markdown("**Residents by national IMD decile**")
-    c1.dataframe(shares, hide_index=True, width="stretch", key="pl_shares")
-    life = profile["life_expectancy"]
-    lines = []
-    for sex in ("male", "female"):
-        if life[sex]:
-            lines.append(f"{sex}: {life[sex]['lowest']}–{life[sex]['highest']} years")
-    c2.markdown("**Life expectancy at birth** (" + life["vintage"] + f", {life['msoa11']} MSOAs): " +
-                ("; ".join(lines) or "no estimate"))
-    sch = profile["schools"]
-    fsm = "no FSM figure" if sch["fsm_pct"] is None else f"{sch['fsm_pct']}% eligible for free school meals"
-    c2.markdown(f"**Schools**: {sch['count']} with {sch['pupils']:,} pupils; {fsm} ({sch['vintage']}).")
-    st.markdown("**Who to convene**")
-    st.dataframe(_who(profile), hide_index=True, width="stretch", key="pl_who")
 
 
 #: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
@@ -100,7 +58,14 @@ with tab_areas:
                 st.rerun()
     if ss.pl_area:
         st.query_params["area"] = ss.pl_area
-        _show_area(places.saved_area_profile(ss.pl_area))
+        _area.show_area_profile(places.saved_area_profile(ss.pl_area))
+        c1, c2, c3 = st.columns(3)  # the area is a place on the other pages too
+        c1.page_link("views/area_map.py", label="Open it on the Area map", icon=":material/map:",
+                     query_params={"place": f"area:{ss.pl_area}"})
+        c2.page_link("views/strategic_focus.py", label="Rank its neighbourhoods (Strategic focus)",
+                     icon=":material/target:", query_params={"unit": "lsoa21", "area": f"area:{ss.pl_area}"})
+        c3.page_link("views/trends.py", label="Trends for its local authorities", icon=":material/trending_up:",
+                     query_params={"place": f"area:{ss.pl_area}"})
         if st.button("Delete this area", key="pl_delete"):
             places.delete_area(ss.pl_area)
             ss.pl_next_area = ""
