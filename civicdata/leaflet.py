@@ -40,6 +40,11 @@ class _Popup(MacroElement):
         self.html = html_text
 
 
+DRAW_JS = "/app/static/leaflet-draw/leaflet.draw.js"
+DRAW_CSS = "/app/static/leaflet-draw/leaflet.draw.css"
+PICKED_COLOUR, UNPICKED_COLOUR = "#08519c", "#ffffff"
+
+
 def configure_offline() -> None:
     """Point folium at the app's own Leaflet files (no CDN, no jQuery or Bootstrap)."""
     folium.Map.default_js = [("leaflet", LEAFLET_JS)]
@@ -130,6 +135,32 @@ def add_journey(m: folium.Map, legs: list, route_colours: dict[str, str], hhmm) 
             line.add_child(_Popup(f"<b>Route {_esc(leg.route)}</b><br>board {_esc(leg.from_name)} "
                                   f"{hhmm(leg.depart)}<br>alight {_esc(leg.to_name)} {hhmm(leg.arrive)}"))
         line.add_to(m)
+
+
+def area_picker_map(hoods: gpd.GeoDataFrame, picked: set[str], tiles: bool = False) -> folium.Map:
+    """Neighbourhoods to pick from (``code``, ``name``, ``geometry``): picked ones filled dark blue, the rest white;
+    each one's tooltip is "name (code)", so a click names it. A drawing tool (Leaflet.draw 1.0.4, served by the app)
+    draws a polygon or rectangle; nothing else can be drawn or edited."""
+    from folium.plugins import Draw
+
+    b = hoods.total_bounds
+    m = base_map((float(b[0]), float(b[1]), float(b[2]), float(b[3])), tiles=tiles)
+    shown = hoods[["code", "name", "geometry"]].copy()
+    shown["label"] = [f"{_esc(n)} ({_esc(c)})" for n, c in zip(shown["name"], shown["code"])]
+    shown["picked"] = shown["code"].isin(picked)
+    folium.GeoJson(
+        shown[["label", "picked", "geometry"]].to_json(), name="neighbourhoods",
+        style_function=lambda f: {"color": "#000000", "weight": 1,
+                                  "fillColor": PICKED_COLOUR if f["properties"]["picked"] else UNPICKED_COLOUR,
+                                  "fillOpacity": 0.75 if f["properties"]["picked"] else 0.35},
+        highlight_function=lambda _: {"weight": 3},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
+    Draw.default_js = [("leaflet_draw_js", DRAW_JS)]
+    Draw.default_css = [("leaflet_draw_css", DRAW_CSS)]
+    Draw(draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
+                       "polygon": {"allowIntersection": False, "showArea": False}, "rectangle": True},
+         edit_options={"edit": False, "remove": False}, show_geometry_on_click=False).add_to(m)
+    return m
 
 
 def legend_rows(breaks=(15, 30, 45, 60)) -> list[tuple[str, str]]:

@@ -353,6 +353,31 @@ def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataF
     return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
 
 
+#: how a drawn shape becomes neighbourhoods
+SHAPE_RULE = ("a neighbourhood (LSOA 2021) is in a drawn shape when its label point lies inside the shape: a point "
+              "inside its boundary, taken from the bundled ONS boundary (ONS's population-weighted centres for LSOA "
+              "2021 are not in the staged data, so they are not used)")
+
+
+def neighbourhoods_in_shape(geometry: dict, data_dir: Path | None = None) -> list[str]:
+    """LSOA 2021 codes whose label point lies inside a GeoJSON Polygon or MultiPolygon (WGS84 lon/lat), sorted
+    (:data:`SHAPE_RULE`). Raises :class:`AreaError` for a geometry that is not a valid area."""
+    import shapely
+    from shapely.geometry import shape
+
+    try:
+        poly = shape(geometry)
+    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+        raise AreaError([Problem("the drawn shape", f"not a shape: {exc}")], "invalid shape") from None
+    if poly.geom_type not in ("Polygon", "MultiPolygon") or poly.is_empty or poly.area == 0:
+        raise AreaError([Problem("the drawn shape", f"a {poly.geom_type} encloses no area: draw a polygon or a "
+                                                    "rectangle")], "invalid shape")
+    poly = shapely.make_valid(poly)
+    lk = load_lookup("lsoa21", data_dir)
+    inside = shapely.contains_xy(poly, lk["lon"].to_numpy(), lk["lat"].to_numpy())
+    return sorted(lk.loc[inside, "lsoa21_code"])
+
+
 def area_local_authorities(area_id: str, data_dir: Path | None = None) -> list[dict]:
     """The local authorities (LAD 2024) a saved area lies in, most of its LSOAs (2021) first:
     ``[{"code", "name", "neighbourhoods"}]``. Series published for local authorities (Trends) apply to these."""
@@ -445,6 +470,6 @@ def saved_area_profile(area_id: str, data_dir: Path | None = None) -> dict:
             **area_profile(a["level"], a["areas"], data_dir)}
 
 
-__all__ = ["AreaError", "area_lsoas", "area_units", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
+__all__ = ["AreaError", "neighbourhoods_in_shape", "SHAPE_RULE", "area_lsoas", "area_units", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
            "delete_area", "area_profile", "saved_area_profile", "WARD_RULE", "UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
            "qof_for", "pcn_profile", "practice_pcn", "pcn_of", "pcns_in"]

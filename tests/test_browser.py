@@ -344,6 +344,87 @@ def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
     page.close()
 
 
+def _picked(page) -> int:
+    """How many neighbourhoods the Places page says are picked."""
+    text = page.get_by_text(re.compile(r"^\d+ neighbourhood\(s\) picked")).inner_text()
+    return int(text.split()[0])
+
+
+def _settled(page) -> None:
+    page.wait_for_timeout(1200)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+    page.wait_for_timeout(800)
+
+
+def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, browser):
+    """Make an area as a user would, network blocked: click a neighbourhood on the Leaflet map (added), click it
+    again (removed), draw a rectangle (the neighbourhoods whose label point is inside are added), add one more
+    from the searchable list with the keyboard only, save: the area's profile opens."""
+    page = _open(browser, f"{server}/places", 1600, 1000, wait_for=FOLIUM)
+    _no_exception(page)
+    frame = page.locator(FOLIUM).first
+    frame.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    assert frame.bounding_box()["height"] >= 500 and _picked(page) == 0
+    inner = page.frame_locator(FOLIUM).first
+    assert inner.locator("path.leaflet-interactive").count() == 139  # Trafford's LSOAs 2021
+    box = frame.bounding_box()
+    x, y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5
+    page.mouse.click(x, y)
+    _settled(page)
+    assert _picked(page) == 1
+    chip = page.locator('[data-testid="stMultiSelect"] [data-tag-index="0"]').first.inner_text()
+    assert re.search(r"E01\d{6}", chip)
+    frame = page.locator(FOLIUM).first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5 + 2, box["y"] + box["height"] * 0.5 + 1)  # the same one
+    _settled(page)
+    assert _picked(page) == 0
+    frame = page.locator(FOLIUM).first
+    frame.scroll_into_view_if_needed()
+    inner = page.frame_locator(FOLIUM).first
+    inner.locator(".leaflet-draw-draw-rectangle").click()
+    box = frame.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.35
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 110, y0 + 90, steps=8)
+    page.mouse.up()
+    _settled(page)
+    drawn = _picked(page)
+    assert drawn >= 3
+    assert page.locator(FOLIUM).first.bounding_box()["height"] >= 500
+    picked_fill = page.frame_locator(FOLIUM).first.locator('path.leaflet-interactive[fill="#08519c"]')
+    assert picked_fill.count() == drawn  # the picked ones are filled on the map
+    # the keyboard path: open the list, type to search, move to the first match, Enter adds it
+    before = set(page.locator('[data-testid="stMultiSelect"] [data-tag-index]').all_inner_texts())
+    page.get_by_label("Neighbourhoods (LSOA 2021)").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.type("Bowdon")
+    page.wait_for_timeout(500)
+    offered = page.locator('[role="option"]').all_inner_texts()
+    select_all = offered[0].startswith("Select ")  # "Select 5 matches" heads several matches
+    assert all("Bowdon" in o for o in offered[select_all:]) and len(offered) > select_all
+    page.keyboard.press("ArrowDown")
+    if select_all:  # move past it to the first match
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    _settled(page)
+    assert _picked(page) == drawn + 1
+    added = set(page.locator('[data-testid="stMultiSelect"] [data-tag-index]').all_inner_texts()) - before
+    assert len(added) == 1 and "Bowdon" in added.pop()
+    page.get_by_label("Id (a-z, 0-9, _ or -)").fill("drawn-area")
+    page.get_by_label("Title").fill("Drawn on the map")
+    page.get_by_role("button", name="Save the area").click()
+    _settled(page)
+    _no_exception(page)
+    assert page.locator("h3", has_text="Drawn on the map:").count() == 1
+    assert not [u for u in page.blocked if "/static/" in u or "leaflet" in u.lower()]
+    page.screenshot(path=str(ARTIFACTS / "places_area_made_on_the_map.png"))
+    page.close()
+
+
 @pytest.mark.parametrize("path,check,drawn", [
     ("/school_to_clinic", "two or more buses", 'iframe[title="streamlit_folium.st_folium"]'),
     ("/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:2,le_male:1", "ranks first", ".js-plotly-plot"),

@@ -287,3 +287,19 @@ def test_a_saved_area_on_the_area_map_draws_its_neighbourhoods_and_its_profile()
     assert sorted(table["code"]) == sorted(set(lk.loc[lk["lsoa11_code"].isin(came_from), "msoa11_code"]))
     # the link reopens the same view; a district is still a district
     assert at.query_params["place"] == "area:d1" and at.query_params["layer"] == "le_male"
+
+
+def test_a_shape_drawn_round_a_district_holds_exactly_its_neighbourhoods():
+    """Drawn along Trafford's own boundary (GM's detailed file), a shape holds Trafford's 139 LSOAs 2021 and no
+    other (each LSOA's label point lies inside its own boundary); a line or a point is refused by name."""
+    import shapely
+
+    from civicdata import choropleth
+    from civicdata.geography import areas_within
+
+    outline = shapely.geometry.mapping(choropleth.boundaries_for("lad", TRAFFORD).geometry.iloc[0])
+    assert places.neighbourhoods_in_shape(outline) == sorted(areas_within(TRAFFORD, "lsoa21")["code"])
+    for bad in ({"type": "LineString", "coordinates": [[-2.4, 53.4], [-2.3, 53.45]]},
+                {"type": "Point", "coordinates": [-2.4, 53.4]}, {"type": "Polygon"}):
+        with pytest.raises(places.AreaError, match="the drawn shape"):
+            places.neighbourhoods_in_shape(bad)

@@ -225,6 +225,24 @@ def leaflet_map(m, key: str, height: int = 560) -> str | None:
     return (out or {}).get("last_object_clicked_tooltip")
 
 
+def leaflet_picker(m, key: str, height: int = 520) -> dict:
+    """Draw a Leaflet map for picking: ``{"tooltip": text of the object clicked last, "click": where (lat, lng),
+    "drawings": GeoJSON features drawn}`` (empty before any interaction)."""
+    from streamlit_folium import st_folium
+
+    out = st_folium(m, height=height, use_container_width=True, key=key,
+                    returned_objects=["last_object_clicked_tooltip", "last_object_clicked", "all_drawings"]) or {}
+    where = out.get("last_object_clicked") or {}
+    return {"tooltip": out.get("last_object_clicked_tooltip"),
+            "click": (where.get("lat"), where.get("lng")) if where else None, "drawings": out.get("all_drawings")}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lsoa21_boundaries(lad_code: str):
+    """A district's LSOAs 2021 with readable names and polygons (GM's detailed file in GM)."""
+    return choropleth.boundaries_for("lsoa21", lad_code)
+
+
 def saved_trusts() -> dict[str, str]:
     """Saved school trusts as places: ``trust:<id>`` -> "Trust: <title> (N schools)"."""
     from civicdata import trust

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 import streamlit as st
 
-from civicdata import places
+from civicdata import leaflet, places, settings
 from civicdata.errors import ProblemsError
-from civicdata.geography import areas_within
 from views import _area, _shared
 
 st.title("Places")
@@ -20,6 +20,72 @@ ss = st.session_state
 
 #: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
 lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
+def _parse_codes(text: str) -> list[str]:
+    return [c for c in re.split(r"[\s,;]+", text.strip()) if c]
+
+
+@st.fragment(key="pl_make")
+def make_area() -> None:
+    """Pick neighbourhoods on a map (click to add or remove, or draw a shape) or from a searchable list (the
+    keyboard path), or paste codes; then save. A fragment: picking reruns this part only."""
+    st.caption("Click neighbourhoods on the map to add or remove them, draw a shape round several (the polygon or "
+               "square tool, top left), pick them from the list (type to search by name or code), or paste LSOA "
+               "2021 codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use.")
+    if "pl_lad" not in ss:  # the district last looked at elsewhere in the app, else the default
+        ss.pl_lad = ss.get("last_place") if ss.get("last_place") in lad_options else settings.DEFAULT_LAD
+    lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
+    hoods = _shared.lsoa21_boundaries(lad)
+    label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
+    ss.setdefault("pl_picked", [])
+    picked = list(ss.pl_picked)  # picks in other districts stay picked (listed by code)
+    out = _shared.leaflet_picker(leaflet.area_picker_map(hoods, set(picked) & set(label)), key=f"pl_map_{lad}")
+    changed = False
+    click = out.get("tooltip")
+    hit = re.search(r"\((E01\d{6})\)\s*$", click or "")
+    if hit and out.get("click") != ss.get("pl_seen_click"):  # a new click on a neighbourhood: add or remove it
+        ss.pl_seen_click = out.get("click")
+        code = hit.group(1)
+        picked = [c for c in picked if c != code] if code in picked else picked + [code]
+        changed = True
+    for shape in out.get("drawings") or []:
+        sig = json.dumps(shape.get("geometry"), sort_keys=True)
+        if sig in ss.setdefault("pl_seen_shapes", set()):
+            continue
+        ss.pl_seen_shapes.add(sig)
+        try:
+            inside = places.neighbourhoods_in_shape(shape.get("geometry") or {})
+        except ProblemsError as exc:
+            st.error(str(exc))
+            continue
+        here = [c for c in inside if c in label]
+        picked += [c for c in here if c not in picked]
+        changed = True
+        st.toast(f"The shape holds {len(here)} neighbourhood(s) of this district ({len(inside)} in England).")
+    if changed:
+        ss.pl_picked = picked
+        st.rerun(scope="fragment")
+    st.caption(f"Rule for a drawn shape: {places.SHAPE_RULE}.")
+    st.multiselect("Neighbourhoods (LSOA 2021)", list(label) + [c for c in ss.pl_picked if c not in label],
+                   format_func=lambda c: label.get(c, f"{c} (another district)"), key="pl_picked")
+    pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
+    c1, c2 = st.columns(2)
+    new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
+    title = c2.text_input("Title", key="pl_title")
+    replace = st.checkbox("Replace a saved area with this id", key="pl_replace")
+    st.caption(f"{len(ss.pl_picked)} neighbourhood(s) picked" + (" and some pasted." if pasted.strip() else "."))
+    if st.button("Save the area", key="pl_save", type="primary"):
+        codes = list(ss.pl_picked) + _parse_codes(pasted)
+        try:
+            places.save_area(new_id.strip(), title, codes, "lsoa21", replace=replace, label="the codes")
+        except ProblemsError as exc:
+            st.error("Not saved: every problem found is listed below.")
+            st.code(str(exc), language=None, wrap_lines=True)
+        else:
+            st.success(f"Saved area {new_id.strip()}.")
+            ss.pl_next_area = new_id.strip()
+            st.rerun()
+
+
 tab_areas, tab_pcn = st.tabs(["Custom areas", "Primary Care Networks"])
 
 with tab_areas:
@@ -32,30 +98,7 @@ with tab_areas:
                  format_func=lambda a: "choose" if not a else f"{saved[a]['title']} ({saved[a]['neighbourhoods']} "
                                                               "neighbourhoods)")
     with st.expander("Make an area", expanded=not saved):
-        st.caption("Pick neighbourhoods from a district's list (type to search by name or code), or paste LSOA 2021 "
-                   "codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use.")
-        lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
-        hoods = areas_within(lad, "lsoa21")
-        label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
-        with st.form("pl_make"):
-            picked = st.multiselect("Neighbourhoods (LSOA 2021)", list(label), format_func=label.get, key="pl_picked")
-            pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
-            c1, c2 = st.columns(2)
-            new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
-            title = c2.text_input("Title", key="pl_title")
-            replace = st.checkbox("Replace a saved area with this id", key="pl_replace")
-            made = st.form_submit_button("Save the area")
-        if made:
-            codes = picked + [c for c in re.split(r"[\s,;]+", pasted.strip()) if c]
-            try:
-                places.save_area(new_id.strip(), title, codes, "lsoa21", replace=replace, label="the codes")
-            except ProblemsError as exc:
-                st.error("Not saved: every problem found is listed below.")
-                st.code(str(exc), language=None, wrap_lines=True)
-            else:
-                st.success(f"Saved area {new_id.strip()}.")
-                ss.pl_next_area = new_id.strip()
-                st.rerun()
+        make_area()
     if ss.pl_area:
         st.query_params["area"] = ss.pl_area
         _area.show_area_profile(places.saved_area_profile(ss.pl_area))
