@@ -14,6 +14,18 @@ DATA = REPO / "data"
 SOURCES = Path(os.environ.get("CIVICDATA_SOURCES", REPO.parent / "shared" / "data"))
 
 
+def pytest_configure(config) -> None:
+    """Before any fixture of any scope: the user data folder, the store and the user-layers folder point into a
+    folder of this run, so that module-scoped fixtures (which run before the per-test ones below) never open
+    the developer's own database (``~/.local/share/local-need-explorer``) — nor upgrade it."""
+    import tempfile
+
+    run = Path(tempfile.mkdtemp(prefix="lne-tests-"))
+    os.environ["CIVICDATA_HOME"] = str(run / "home")
+    os.environ["CIVICDATA_DB_URL"] = f"sqlite:///{run / 'home' / 'workshops.db'}"
+    os.environ["CIVICDATA_USER_LAYERS"] = str(run / "user_layers")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

@@ -217,3 +217,18 @@ def test_a_version_1_database_is_upgraded_in_place(db_url):
                                  place_name="An area", eng=eng)
     assert model.get_workshop(made.id, eng=eng).place_code == long_area
     store.dispose_all()
+
+
+@pytest.fixture(scope="module")
+def module_scope_db_url() -> str:
+    """What a module-scoped fixture (set up before the per-test isolation) would open."""
+    from civicdata import settings
+
+    return settings.db_url()
+
+
+def test_module_fixtures_never_open_the_developers_own_database(module_scope_db_url):
+    """A module-scoped fixture once opened ~/.local/share/local-need-explorer/workshops.db, and a newer checkout
+    upgraded it under an older one: the whole run now points into a folder of its own (conftest)."""
+    assert "lne-tests-" in module_scope_db_url
+    assert str(Path.home() / ".local" / "share" / "local-need-explorer") not in module_scope_db_url
