@@ -24,8 +24,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(PY) -m streamlit run app.py
 
+# Two workers (CI has 2 cores), a test file per worker at a time (module fixtures such as a test server are
+# per file); TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
 test: install-test
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Rebuild data/ from the raw sources (needs ../shared/data); the result is committed.
 bundle: install
