@@ -24,11 +24,12 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(PY) -m streamlit run app.py
 
-# Two workers (CI has 2 cores), a test file per worker at a time (module fixtures such as a test server are
-# per file); TEST_WORKERS=0 runs in this process.
+# Two workers (CI has 2 cores): a test file's tests on one worker (its module fixtures, e.g. a test server, are
+# set up once), the three browser files one after another on one worker (tests/conftest.py); TEST_WORKERS=0 runs
+# everything in this process.
 TEST_WORKERS ?= 2
 test: install-test
-	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
 # Rebuild data/ from the raw sources (needs ../shared/data); the result is committed.
 bundle: install

@@ -5,10 +5,11 @@ import streamlit as st
 # the tab icon is a local file: a Material icon name would be fetched from fonts.gstatic.com
 st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
 
-from views._shared import A11Y_CSS, moved_server_notice  # noqa: E402
+from views._shared import A11Y_CSS, moved_server_notice, rerun_after_reconnect  # noqa: E402
 
 st.html(A11Y_CSS)
 moved_server_notice()
+rerun_after_reconnect()  # a page moved to another server by the balancer is drawn there at once
 
 pages = [
     st.Page("views/area_map.py", title="Area map", icon=":material/map:", default=True),

@@ -163,6 +163,33 @@ def area_picker_map(hoods: gpd.GeoDataFrame, picked: set[str], tiles: bool = Fal
     return m
 
 
+def pcn_map(practices: list[dict], hoods: gpd.GeoDataFrame, tiles: bool = False) -> folium.Map:
+    """A Primary Care Network as the data give it: its practices (``pcn_profile``'s ``practices`` with a location)
+    as circles sized by list size, tooltip name, ODS code, list and QOF prevalence; the neighbourhoods (LSOA 2021,
+    ``code``/``name``/``geometry``) they stand in, outlined. No PCN boundary: the data have none."""
+    located = [p for p in practices if p["lat"] is not None and p["lon"] is not None]
+    pts = pd.DataFrame({"lat": [p["lat"] for p in located], "lon": [p["lon"] for p in located]})
+    bounds = padded_bounds(pts) if len(pts) else tuple(float(v) for v in hoods.total_bounds)
+    if len(hoods):
+        hb = hoods.total_bounds
+        bounds = (min(bounds[0], hb[0]), min(bounds[1], hb[1]), max(bounds[2], hb[2]), max(bounds[3], hb[3]))
+    m = base_map(bounds, tiles=tiles)
+    if len(hoods):
+        shown = hoods[["code", "name", "geometry"]].copy()
+        shown["label"] = [f"{_esc(n)} ({_esc(c)}): a practice stands here" for n, c in zip(shown["name"], shown["code"])]
+        folium.GeoJson(shown[["label", "geometry"]].to_json(), name="neighbourhoods with a practice",
+                       style_function=lambda _: {"color": "#08519c", "weight": 2, "fillColor": "#c6dbef",
+                                                 "fillOpacity": 0.4},
+                       tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
+    for p in located:
+        size = p["list_size"] or 0
+        qof = "; ".join(f"{k} {v}%" for k, v in p["qof"].items() if v is not None) or "no QOF 2022-23 figures"
+        folium.CircleMarker([p["lat"], p["lon"]], radius=max(5.0, min(16.0, math.sqrt(size) / 10)), color="#000000",
+                            weight=1, fill=True, fill_color="#d94801", fill_opacity=0.9,
+                            tooltip=f"{_esc(p['name'])} ({_esc(p['ods_code'])}), list {size:,}: {_esc(qof)}").add_to(m)
+    return m
+
+
 def legend_rows(breaks=(15, 30, 45, 60)) -> list[tuple[str, str]]:
     """(colour, label) rows of the minutes legend, to draw beside the map."""
     edges = [0, *breaks]

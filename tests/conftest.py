@@ -26,6 +26,19 @@ def pytest_configure(config) -> None:
     os.environ["CIVICDATA_USER_LAYERS"] = str(run / "user_layers")
 
 
+#: files whose tests drive Chromium against servers they start: under pytest-xdist they share one worker, one
+#: after another (each is timing-sensitive under load), while the other worker runs the rest
+BROWSER_FILES = ("test_browser.py", "test_accessibility.py", "test_servers.py")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """For ``--dist loadgroup`` (make test): a group per test file (its module fixtures are set up once), the
+    browser files in one group."""
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_FILES else name))
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

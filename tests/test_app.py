@@ -16,4 +16,4 @@ def test_home_page_lists_layers_and_sources():
     assert at.title[0].value == "Local Need Explorer"
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Layers"]) >= 100
-    assert "Open Government Licence" in at.caption[-1].value
+    assert "Open Government Licence" in at.main.caption[-1].value  # the footer ends the page

@@ -425,6 +425,34 @@ def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, brows
     page.close()
 
 
+def test_a_pcn_is_its_practices_on_a_map_never_a_boundary(server, browser):
+    """South Trafford PCN (U42898) by link, network blocked: its 6 practices as circles on a Leaflet map with the
+    neighbourhoods they stand in outlined, each practice's tooltip naming it with its list and QOF figures."""
+    from civicdata import places
+
+    page = _open(browser, f"{server}/places?pcn=U42898", 1600, 1000, wait_for=FOLIUM)
+    page.get_by_role("tab", name="Primary Care Networks").click()
+    page.wait_for_timeout(1500)
+    _no_exception(page)
+    frame = page.locator(FOLIUM).last
+    frame.scroll_into_view_if_needed()
+    assert frame.bounding_box()["height"] >= 400
+    inner = page.frame_locator(FOLIUM).last
+    profile = places.pcn_profile("U42898")
+    circles = inner.locator('path.leaflet-interactive[fill="#d94801"]')
+    assert circles.count() == 6 == len([p for p in profile["practices"] if p["lat"] is not None])
+    outlines = inner.locator('path.leaflet-interactive[fill="#c6dbef"]')
+    assert outlines.count() == len(profile["neighbourhoods"])
+    circles.first.hover(force=True)
+    page.wait_for_timeout(500)
+    tip = inner.locator(".leaflet-tooltip").first.inner_text()
+    assert re.search(r"\(\w\d{5}\), list [\d,]+: ", tip), tip
+    assert page.get_by_text("no such boundary is published").count() == 1
+    assert not [u for u in page.blocked if "/static/" in u or "leaflet" in u.lower()]
+    page.screenshot(path=str(ARTIFACTS / "places_pcn_map.png"))
+    page.close()
+
+
 @pytest.mark.parametrize("path,check,drawn", [
     ("/school_to_clinic", "two or more buses", 'iframe[title="streamlit_folium.st_folium"]'),
     ("/strategic_focus?unit=ward&area=E08000009&w=imd2025_score:2,le_male:1", "ranks first", ".js-plotly-plot"),

@@ -197,8 +197,9 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):  # n
 
     assert "srv=a" in page.url
     cluster.kill("a")
-    # the page reconnects by itself (HAProxy sends it to B, a fresh session there); the next click runs on B,
-    # from the link and the widgets' values the browser still holds
+    # the page reconnects by itself (HAProxy sends it to B, a fresh session there) and, as every page holds a
+    # fragment with run_every (views._present.rerun_after_reconnect), asks B for a full run: without it the
+    # next click, a fragment's rerun that B has never run, was dropped and the page sat still
     page.get_by_role("status").or_(page.get_by_text("Connecting")).first.wait_for(state="hidden", timeout=60_000)
     page.wait_for_timeout(3000)
     page.get_by_text("Ward names and boundaries").first.click()

@@ -188,7 +188,7 @@ def map_section() -> None:
     if is_area:  # a saved area may be changed under the same id, on any server
         from civicdata import store
 
-        stamp += (store.version("places"),)
+        stamp += (settings.db_url(), store.version("places"))
     points: list[PointLayer] = []
     if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
         frame = None

@@ -149,6 +149,15 @@ with tab_pcn:
             "neighbourhood (LSOA 2021)": x["lsoa21_code"], "member since": x["member_since"],
             "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
             **{f"{k} %": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
+        hoods = _shared.lsoa21_outlines(tuple(p["neighbourhoods"]))
+        tip = _shared.leaflet_map(leaflet.pcn_map(p["practices"], hoods), key=f"pl_pcn_map_{code}", height=460)
+        st.caption(f"Orange circles: the PCN's {len(p['practices']) - p['practices_without_location']} practices with a "
+                   "location (mid-2025 ODS), sized by list; outlined in blue: the neighbourhoods (LSOA 2021) they "
+                   "stand in. Not the area its patients live in: no such boundary is published."
+                   + (f" {p['practices_without_location']} practice(s) have no location." if
+                      p["practices_without_location"] else ""))
+        if tip:
+            st.markdown(f"**Clicked:** {_shared.md_escape(tip)}")
         st.dataframe(practices, hide_index=True, width="stretch", key="pl_practices")
         qof = pd.DataFrame([{"register": q["title"], "prevalence (%)": q["pct"], "on register": q["register"],
                              "list": q["list"], "practices with QOF data": q["practices"]} for q in p["qof"].values()])

@@ -248,7 +248,7 @@ view = leaflet.padded_bounds(table[["lat", "lon"]])  # the schools of the place 
 orient = _shared.orientation(ss.sc_place, view, False, 900, 560) if show_orientation else None
 m = leaflet.base_map(view, tiles=tiles)
 leaflet.add_orientation(m, orient)
-leaflet.add_outline(m, _shared.choropleth.boundaries_for("lad", ss.sc_place), "local authority")
+leaflet.add_outline(m, _shared.district_outlines((ss.sc_place,)), "local authority")
 leaflet.add_services(m, access.in_bounds(services, leaflet.padded_bounds(table[["lat", "lon"]], 0.5)),
                      cat.get(ss.sc_service).title)
 leaflet.add_schools(m, sch_layer)

@@ -73,7 +73,7 @@ def focus_view() -> None:
     if area.startswith("area:"):
         from civicdata import store
 
-        stamp += (store.version("places"),)
+        stamp += (settings.db_url(), store.version("places"))
     res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp, include_incomplete)
     table = res.table
     titles = {k: cat.get(k).title for k in res.indicators}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import alt_text, leaflet, trust
+from civicdata import alt_text, choropleth, leaflet, trust
 from civicdata.errors import ProblemsError
 from civicdata.focus import COMPLETENESS_RULE, compute_focus
 from civicdata.profile import search_schools
@@ -122,7 +122,7 @@ with map_col:
     _shared.text_alternative(alt_text.schools_map_text(schools, name))
 with card_col:
     st.markdown("**Colour: IoD2025 decile of the school's neighbourhood** (1 = most deprived 10%)")
-    st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], _shared.choropleth.DECILE_COLOURS, False,
+    st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], choropleth.DECILE_COLOURS, False,
                                 False))
     hit = schools[schools["name"] == tip]
     if len(hit):

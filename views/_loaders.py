@@ -1,0 +1,289 @@
+"""Cached loaders for the pages: the catalogue, frames, profiles, lines, feeds and rankings, each keyed on what
+changes it (a layer's file, the store's versions). Pure calls into civicdata behind Streamlit's caches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import choropleth, metro, profile, settings
+from civicdata import focus as _focus
+from civicdata.catalogue import Catalogue, load_catalogue
+from civicdata.geography import load_lookup
+from civicdata.gtfs import Feed, load_feed
+from civicdata.manifest import load_manifest, manifest_table
+
+
+def _stamp(*paths: Path) -> tuple:
+    """A cache key that changes when any descriptor or data file below ``paths`` changes."""
+    out = []
+    for p in paths:
+        if p.is_dir():
+            out += [(str(f), f.stat().st_mtime_ns) for f in sorted(p.rglob("*")) if f.is_file()]
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _catalogue(stamp_key: tuple, db_url: str, layers_version: int) -> Catalogue:
+    return load_catalogue()
+
+
+def catalogue() -> Catalogue:
+    """The layer catalogue, reloaded when a bundled descriptor changes or when the store's ``layers``
+    version moves (a layer added, replaced or removed on any server sharing the database)."""
+    from civicdata import store
+
+    d = settings.data_dir()
+    return _catalogue(_stamp(*(d / f for f in ("indicators", "schools", "services"))), settings.db_url(),
+                      store.version("layers"))
+
+
+@st.cache_data(show_spinner=False)
+def manifest() -> dict:
+    return load_manifest()
+
+
+@st.cache_data(show_spinner=False)
+def manifest_frame() -> pd.DataFrame:
+    return manifest_table()
+
+
+ENGLAND = "england"
+
+
+#: marker colours for service point layers (distinct from the viridis area palette)
+SERVICE_COLOURS = ("#000000", "#e7298a", "#d95f02", "#a6761d", "#7570b3", "#666666")
+
+
+@st.cache_data(show_spinner=False)
+def place_options() -> dict[str, str]:
+    """code -> label: England view, all of GM, the ten GM boroughs, then every other English district."""
+    lad = load_lookup("lad24")
+    lad = lad[lad["lad24_code"].str.match(r"^E0[6789]")]
+    gm = lad[lad["cauth23_code"] == settings.GM_CAUTH_CODE].sort_values("lad24_name")
+    rest = lad[lad["cauth23_code"] != settings.GM_CAUTH_CODE].sort_values("lad24_name")
+    out = {ENGLAND: "England (by local authority)", settings.GM_CAUTH_CODE: "Greater Manchester (all 10 boroughs)"}
+    out.update({r.lad24_code: f"{r.lad24_name} (Greater Manchester)" for r in gm.itertuples()})
+    out.update({r.lad24_code: r.lad24_name for r in rest.itertuples()})
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def region_options() -> dict[str, str]:
+    """code -> label: England, then its nine regions (2024), where local authorities are ranked."""
+    lad = load_lookup("lad24")
+    reg = lad[lad["region24_code"].str.startswith("E12")].drop_duplicates("region24_code").sort_values("region24_name")
+    return {settings.ENGLAND_CODE: "England (all local authorities)", **dict(zip(reg["region24_code"], reg["region24_name"]))}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def national_frame(layer_id: str, stamp_key: tuple) -> pd.DataFrame:
+    return choropleth.national_frame(catalogue().get(layer_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def place_frame(layer_id: str, place: str, stamp_key: tuple, override_key: str = "", _override=None):
+    return choropleth.place_frame(catalogue().get(layer_id), place, override=_override)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def national_lad_frame(layer_id: str, stamp_key: tuple):
+    return choropleth.national_lad_frame(catalogue().get(layer_id))
+
+
+@st.cache_data(show_spinner=False)
+def schools() -> pd.DataFrame:
+    return profile.load_schools()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def decile_shares(place: str, iod: str) -> pd.DataFrame:
+    return profile.compute_decile_shares(place, iod)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def headline(place: str, iod: str):
+    """The Area map's headline (bundled data only: it never changes while the app runs)."""
+    return profile.compute_headline(place, iod)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def area_profile(place: str, iod: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Life-expectancy range, the 10 most deprived LSOAs and the schools in decile 1, for the area profile."""
+    return (profile.compute_life_expectancy_range(place), profile.compute_most_deprived(place, iod),
+            profile.compute_schools_most_deprived(place))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def orientation(place: str, bounds: tuple, large: bool, width: int = 900, height: int = 600):
+    """Ward/district outlines and names for a place's map (None for the England view)."""
+    from civicdata.orientation import orientation_for
+
+    return orientation_for(place, tuple(round(b, 6) for b in bounds), width, height, large)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def orientation_around(bounds: tuple, large: bool, width: int = 400, height: int = 560):
+    """Ward/district outlines and names for any view, e.g. around a tram line."""
+    from civicdata.orientation import orientation_in_bounds
+
+    return orientation_in_bounds(tuple(round(b, 6) for b in bounds), width, height, large)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFrame:
+    """A practice layer's located practices within the map's bounds."""
+    from civicdata.layers import load_layer
+
+    from civicdata.places import pcn_of
+
+    frame = profile.points_in_bounds(load_layer(catalogue().get(layer_id)).dropna(subset=["lat", "lon"]), bounds)
+    return frame.assign(pcn=pcn_of(frame["code"]))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def practice_range(layer_id: str, stamp_key: tuple) -> tuple[float, float]:
+    """England's 5th and 95th percentile of a practice layer's values (the points' colour range)."""
+    from civicdata.layers import load_layer
+
+    v = load_layer(catalogue().get(layer_id))["value"].dropna()
+    return float(v.quantile(0.05)), float(v.quantile(0.95))
+
+
+@st.cache_data(show_spinner="Placing the trust's schools…", max_entries=16)
+def trust_schools(urns: tuple) -> pd.DataFrame:
+    from civicdata import trust
+
+    return trust.trust_schools(list(urns))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lsoa21_boundaries(lad_code: str):
+    """A district's LSOAs 2021 with readable names and polygons (GM's detailed file in GM)."""
+    return choropleth.boundaries_for("lsoa21", lad_code)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def lsoa21_outlines(codes: tuple):
+    """LSOAs 2021 anywhere in England by code, with readable names (national generalised boundaries)."""
+    from civicdata.geography import code_name, load_boundaries
+    from civicdata.names import with_readable_names
+
+    b = load_boundaries("lsoa21", "england").pipe(code_name)
+    b = b[b["code"].isin(set(codes))]
+    return with_readable_names(b, "lsoa21").reset_index(drop=True)
+
+
+def saved_trusts() -> dict[str, str]:
+    """Saved school trusts as places: ``trust:<id>`` -> "Trust: <title> (N schools)"."""
+    from civicdata import trust
+
+    return {f"trust:{g['id']}": f"Trust: {g['title']} ({g['schools']} schools)" for g in trust.list_groups()}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _saved_areas(db_url: str, places_version: int) -> dict[str, str]:
+    from civicdata import places
+
+    return {f"{places.AREA_PREFIX}{a['id']}": f"Area: {a['title']} ({a['neighbourhoods']} neighbourhoods)"
+            for a in places.list_areas()}
+
+
+def saved_areas() -> dict[str, str]:
+    """Saved custom areas as places: ``area:<id>`` -> "Area: <title> (N neighbourhoods)" (re-read when any
+    server saves, renames or deletes one: the store's ``places`` version, in this store: its URL is in the key)."""
+    from civicdata import store
+
+    return _saved_areas(settings.db_url(), store.version("places"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _saved_area_profile(area_id: str, db_url: str, places_version: int) -> dict:
+    from civicdata import places
+
+    return places.saved_area_profile(area_id)
+
+
+def saved_area_profile(area_id: str) -> dict:
+    """A saved area's profile (cached until any saved place changes: the store's ``places`` version)."""
+    from civicdata import store
+
+    return _saved_area_profile(area_id, settings.db_url(), store.version("places"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def district_outlines(lad_codes: tuple):
+    """The outlines of local authority districts (LAD 2024, national boundaries)."""
+    import pandas as _pd
+
+    parts = [choropleth.boundaries_for("lad", c) for c in lad_codes]
+    return _pd.concat(parts, ignore_index=True) if parts else choropleth.boundaries_for("lad", settings.DEFAULT_LAD).iloc[:0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def trust_convene(urns: tuple) -> dict:
+    from civicdata import trust
+
+    return trust.convene_across(trust_schools(urns))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def qof_icb(place: str) -> pd.DataFrame:
+    return profile.compute_qof_icb(place)
+
+
+def layer_stamp(layer_id: str) -> tuple:
+    """Cache key part that changes when the layer's data file changes."""
+    p = catalogue().get(layer_id).data_path
+    return (str(p), p.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner=False)
+def bundled_lines() -> pd.DataFrame:
+    return metro.bundled_lines()
+
+
+@st.cache_resource(show_spinner="Loading the GTFS feed…", max_entries=4)
+def feed(path: str, mtime: float) -> Feed:
+    """A loaded GTFS feed, shared and never mutated (keyed by path and modification time)."""
+    return load_feed(path)
+
+
+def default_feed_path() -> Path:
+    return settings.data_dir() / "transport" / "chester_gtfs.zip"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def line_profile(kind: str, key: str, iod: str, _line: "metro.Line") -> pd.DataFrame:
+    """Stop profile of a line; ``kind``/``key`` identify the line for the cache."""
+    return metro.stop_profile(_line, iod=iod)
+
+
+@st.cache_data(show_spinner="Ranking…", max_entries=32)
+def focus_result(unit: str, area: str, weights: tuple, top_n: int, stamp_key: tuple,
+                 include_incomplete: bool = False) -> "_focus.FocusResult":
+    """The ranking (cached; ``stamp_key`` moves with the layers and, for a saved area, the store's places)."""
+    return _focus.compute_focus(catalogue(), unit, area, dict(weights), top_n=top_n,
+                                include_incomplete=include_incomplete)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def convene_table(unit: str, code: str) -> pd.DataFrame:
+    return _focus.convene(unit, code)
+
+
+@st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
+def feed_outcome(path: str, mtime: float, day):
+    """The day's timetable of a feed, or the message saying why not, with the feed's warnings."""
+    from civicdata.access import open_feed
+
+    return open_feed(path, day)
+
+
+@st.cache_resource(show_spinner="Building the street-accurate model (ferrobus)…", max_entries=2)
+def ferrobus_engine(gtfs_path: str, osm_path: str, day):
+    from civicdata.engines import FerrobusEngine
+
+    return FerrobusEngine(Path(gtfs_path), Path(osm_path), day)

@@ -1,0 +1,119 @@
+"""Small widgets and formatting shared by the pages: link parameters, weights in a link, the legend, text
+alternatives, Leaflet maps, the accessibility CSS."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from civicdata import choropleth
+
+
+def param(name: str, default: str, valid) -> str:
+    """A query parameter if valid, else ``default`` with a notice (never an exception)."""
+    value = st.query_params.get(name)
+    if value is None:
+        return default
+    if value in valid:
+        return value
+    st.toast(f"Link parameter {name}={value!r} is not valid here; showing {default!r} instead.")
+    return default
+
+
+def encode_weights(weights: dict[str, float]) -> str:
+    return ",".join(f"{k}:{v:g}" for k, v in weights.items())
+
+
+def decode_weights(text: str | None, valid) -> dict[str, float] | None:
+    """``id:weight,id:weight`` from a link; None when anything in it is invalid."""
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        k, sep, v = part.partition(":")
+        try:
+            w = float(v)
+        except ValueError:
+            return None
+        if not sep or k not in valid or not (0 <= w <= 10):
+            return None
+        out[k] = w
+    return out or None
+
+
+def legend_html(labels, colours, missing: bool, large: bool) -> str:
+    """An HTML legend (labels escaped) for the map's classes."""
+    import html as _html
+
+    size = 22 if large else 15
+    rows = [f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px;line-height:1.5">'
+            f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:{c};'
+            f'border:1px solid #555"></span>{_html.escape(str(lab))}</div>' for lab, c in zip(labels, colours)]
+    if missing:
+        rows.append(f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px">'
+                    f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:'
+                    f'{choropleth.MISSING_COLOUR};border:1px solid #555"></span>no data / no estimate</div>')
+    return "".join(rows)
+
+
+def md_escape(text: str) -> str:
+    """Text shown as itself in Streamlit markdown (no emphasis, links, maths or HTML from data); parentheses
+    stay, as without brackets they make no link."""
+    return re.sub(r"([\\`*_{}\[\]<>#+!|~$])", r"\\\1", str(text))  # brackets escaped: no link can form
+
+
+def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None) -> None:
+    """The text alternative of the map or chart just drawn (WCAG 1.1.1): its summary in words, visible and
+    read by screen readers, and (when given) the table behind it one click away."""
+    st.caption("**In words:** " + md_escape(summary))
+    if table is not None:
+        with st.expander(f"Table behind the {what}"):
+            st.dataframe(table, hide_index=True, width="stretch", key=key)
+
+
+def orientation_toggle() -> bool:
+    """The "ward names and boundaries" toggle, on by default; ``orient=0`` in the link hides them."""
+    on = st.toggle("Ward names and boundaries", value=st.query_params.get("orient") != "0", key="orient_on",
+                   help="Outlines of wards and the local authority, ward names, and Metrolink lines in "
+                        "Greater Manchester. Drawn offline, no base map needed.")
+    if on:
+        st.query_params.pop("orient", None)
+    else:
+        st.query_params["orient"] = "0"
+    return on
+
+
+def leaflet_map(m, key: str, height: int = 560) -> str | None:
+    """Draw a Leaflet (folium) map as wide as its column; the tooltip of the object clicked last, or None."""
+    from streamlit_folium import st_folium
+
+    out = st_folium(m, height=height, use_container_width=True, key=key,
+                    returned_objects=["last_object_clicked_tooltip"])
+    return (out or {}).get("last_object_clicked_tooltip")
+
+
+def leaflet_picker(m, key: str, height: int = 520) -> dict:
+    """Draw a Leaflet map for picking: ``{"tooltip": text of the object clicked last, "click": where (lat, lng),
+    "drawings": GeoJSON features drawn}`` (empty before any interaction)."""
+    from streamlit_folium import st_folium
+
+    out = st_folium(m, height=height, use_container_width=True, key=key,
+                    returned_objects=["last_object_clicked_tooltip", "last_object_clicked", "all_drawings"]) or {}
+    where = out.get("last_object_clicked") or {}
+    return {"tooltip": out.get("last_object_clicked_tooltip"),
+            "click": (where.get("lat"), where.get("lng")) if where else None, "drawings": out.get("all_drawings")}
+
+
+#: What the theme (.streamlit/config.toml) cannot set: targets of at least 24x24 px (WCAG 2.5.8) for the
+#: date input's day/month/year segments, and a visible keyboard focus ring on every control (2.4.7).
+A11Y_CSS = """
+<style>
+[data-testid="stDateInput"] [role="spinbutton"] { display: inline-flex !important; align-items: center;
+  justify-content: center; min-width: 24px; min-height: 24px; }
+button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, [role="option"]:focus-visible,
+[role="tab"]:focus-visible, [role="slider"]:focus-visible, summary:focus-visible, [tabindex]:focus-visible {
+  outline: 3px solid #0b4f8a !important; outline-offset: 2px !important; }
+</style>
+"""
