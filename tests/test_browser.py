@@ -425,6 +425,27 @@ def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, brows
     page.close()
 
 
+def test_every_download_yields_its_file_on_every_click(server, browser):
+    """The Area map's two downloads, clicked in turn four times each: every click gives its file. A download's
+    click used to rerun the page, which replaced the file the other button pointed at (about one click in
+    four failed: "Deferred file … not found"); downloads no longer rerun anything (on_click="ignore")."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page = ctx.new_page()
+    page.blocked = _offline(page)
+    page.goto(f"{server}/?place=E08000009")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot path.choroplethlocation", timeout=60_000)
+    got = []
+    for _ in range(4):
+        for name, check in (("Download the map (HTML)", "plotly"), ("Download the table (CSV)", "E01006105")):
+            with page.expect_download(timeout=30_000) as dl:
+                page.get_by_role("button", name=name).click()
+            got.append(check in Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert got == [True] * 8
+    _no_exception(page)
+    ctx.close()
+
+
 def test_a_pcn_is_its_practices_on_a_map_never_a_boundary(server, browser):
     """South Trafford PCN (U42898) by link, network blocked: its 6 practices as circles on a Leaflet map with the
     neighbourhoods they stand in outlined, each practice's tooltip naming it with its list and QOF figures."""

@@ -25,8 +25,6 @@ if not Path(HAPROXY).exists():
     pytest.skip("Debian's haproxy is not installed (apt-get install -y haproxy)", allow_module_level=True)
 
 COOKIE_SECRET = uuid.uuid4().hex
-#: the workshop of the phone test, reused by the failover test (its id and the phone's link)
-WORKSHOP: dict[str, str] = {}
 
 
 class Cluster:
@@ -150,36 +148,48 @@ def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, r
     b.context.close()
 
 
-def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser):  # noqa: F811
+@pytest.fixture(scope="module")
+def phone_on_a(cluster, browser):  # noqa: F811
+    """A workshop and a phone that joined it through server A: ``(workshop id, the phone's link)``. A fixture,
+    not a test's side effect, so that the tests below run in any order (pytest-xdist does not keep it)."""
     from civicdata import store
     from civicdata.workshop import model
 
-    eng = store.engine(cluster.db_url)
     ws = model.create_workshop("Trafford convening", model.parse_options(["Prevention", "Workforce"]),
-                               place_name="Trafford", eng=eng)
-    proj = _pinned(browser, cluster, "b", 1280, 720)
-    proj.goto(f"{cluster.proxy}/workshop?ws={ws.id}&view=projector")
-    _ready(proj)
+                               place_name="Trafford", eng=store.engine(cluster.db_url))
     phone = _pinned(browser, cluster, "a", 390, 844, is_mobile=True, has_touch=True)
     phone.goto(f"{cluster.proxy}/workshop?ws={ws.id}&view=join")
     _ready(phone)
     phone.get_by_label("Your name").fill("Phone on A")
     phone.get_by_role("button", name="Join").click()
     phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+    phone_url = phone.url
+    assert "me=" in phone_url  # the phone's identity is its link
+    phone.context.close()
+    return ws.id, phone_url
+
+
+def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser, phone_on_a):  # noqa: F811
+    wid, phone_url = phone_on_a
+    proj = _pinned(browser, cluster, "b", 1280, 720)
+    proj.goto(f"{cluster.proxy}/workshop?ws={wid}&view=projector")
+    _ready(proj)
+    phone = _pinned(browser, cluster, "a", 390, 844, is_mobile=True, has_touch=True)
+    phone.goto(phone_url)
+    _ready(phone)
+    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+    _on(phone, "a")
     box = phone.get_by_label("Workforce", exact=True)
     box.fill("3")
     box.press("Tab")
     phone.get_by_role("button", name="Place my dots").click()
     phone.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
     proj.get_by_text("Dots per option: Workforce 3; Prevention 0.").wait_for(timeout=10_000)
-    phone_url = phone.url
-    assert "me=" in phone_url  # the phone's identity is its link
     proj.context.close()
     phone.context.close()
-    WORKSHOP.update(id=ws.id, phone_url=phone_url)
 
 
-def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):  # noqa: F811
+def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone_on_a):  # noqa: F811
     """Last in this module: server A is killed while a browser and a workshop phone are on it."""
     from civicdata import store
     from civicdata.workshop import model
@@ -189,43 +199,53 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser):  # n
     _ready(page)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     _on(page, "a")
-    wid, phone_url = WORKSHOP["id"], WORKSHOP["phone_url"]
+    wid, phone_url = phone_on_a
     phone = _pinned(browser, cluster, "a", 390, 844, is_mobile=True, has_touch=True)
     phone.goto(phone_url)
     _ready(phone)
     phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
 
+    from civicdata.store.layers import stored_layers
+    from tests.conftest import run_cli
+
+    ex = REPO / "examples"
+    added = run_cli("add-layer", str(ex / "bradford_persistent_absence_2021-22.csv"), "--descriptor",
+                    str(ex / "bradford_persistent_absence_2021-22.toml"), env={"CIVICDATA_DB_URL": cluster.db_url})
+    assert added.returncode == 0, added.stderr
+    kept_layers = [x.id for x in stored_layers(store.engine(cluster.db_url))]
+    assert "bradford_persistent_absence_2122" in kept_layers
     assert "srv=a" in page.url
     cluster.kill("a")
     # the page reconnects by itself (HAProxy sends it to B, a fresh session there) and, as every page holds a
     # fragment with run_every (views._present.rerun_after_reconnect), asks B for a full run: without it the
     # next click, a fragment's rerun that B has never run, was dropped and the page sat still
-    page.get_by_role("status").or_(page.get_by_text("Connecting")).first.wait_for(state="hidden", timeout=60_000)
-    page.wait_for_timeout(3000)
-    page.get_by_text("Ward names and boundaries").first.click()
-    page.get_by_text("The server you were using stopped").wait_for(timeout=60_000)
+    page.get_by_text("The server you were using stopped").wait_for(timeout=90_000)  # no click needed
     _on(page, "b")
+    page.wait_for_timeout(1500)
+    page.get_by_text("Ward names and boundaries").first.click()  # a control's fragment now reruns on B
+    page.wait_for_function("() => location.search.includes('orient=0')", timeout=60_000)
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     for part in ("place=E08000009", "layer=imd2025_decile", "orient=0", "srv=b"):
         assert part in page.url, page.url
     page.screenshot(path=str(ARTIFACTS / "servers_moved_to_b.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
-    # the layer uploaded through A earlier is still there, on B
+    # every layer in the store before A stopped (the one uploaded through A, when that test ran first, and one added
+    # by another process) is still there, listed by B
     page.goto(f"{cluster.proxy}/add_data")
     _ready(page)
     _on(page, "b")
-    page.get_by_text("trafford_residents").first.wait_for(timeout=30_000)
+    for layer_id in kept_layers:
+        page.get_by_text(layer_id, exact=True).first.wait_for(timeout=30_000)  # "Your layers", in bold
     page.screenshot(path=str(ARTIFACTS / "servers_after_a_stopped.png"))
-    # the phone keeps its identity (its link) and its dots, and votes again through B
+    # the phone, redrawn by B on reconnecting, keeps its identity (its link) and votes again: the first click counts
+    phone.get_by_text("The server you were using stopped").wait_for(timeout=90_000)
+    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
+    _on(phone, "b")
     for label, n in (("Workforce", "2"), ("Prevention", "1")):
         box = phone.get_by_label(label, exact=True)
         box.fill(n)
         box.press("Tab")
     phone.get_by_role("button", name="Place my dots").click()
-    phone.get_by_text("The server you were using stopped").wait_for(timeout=60_000)
-    phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
-    if not phone.get_by_text("dot(s) are placed").count():  # the click that reached B only reopened the page
-        phone.get_by_role("button", name="Place my dots").click()
     phone.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
     t = model.tally(wid, eng=store.engine(cluster.db_url))
     assert t["participants"] == 1 and {o["code"]: o["dots"] for o in t["options"]} == {"workforce": 2,

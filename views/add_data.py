@@ -28,9 +28,9 @@ with st.expander("Worked example: persistent absence in Bradford's schools (DfE,
     st.code(toml_text, language="toml", wrap_lines=True)
     e1, e2 = st.columns(2)
     e1.download_button("Example data (CSV)", (ex / "bradford_persistent_absence_2021-22.csv").read_bytes(),
-                       "bradford_persistent_absence_2021-22.csv", "text/csv")
+                       "bradford_persistent_absence_2021-22.csv", "text/csv", on_click="ignore")
     e2.download_button("Example descriptor (TOML)", toml_text.encode("utf-8"),
-                       "bradford_persistent_absence_2021-22.toml", "application/toml")
+                       "bradford_persistent_absence_2021-22.toml", "application/toml", on_click="ignore")
 up = st.file_uploader("Data file", type=["csv", "txt", "tsv", "xlsx", "parquet"])
 if up is None:
     cat = _shared.catalogue()

@@ -343,9 +343,9 @@ def map_section() -> None:
         table = pd.DataFrame(frame.drop(columns="geometry"))
         d1, d2 = st.columns(2)
         d1.download_button("Download the table (CSV)", table.to_csv(index=False).encode("utf-8"),
-                           file_name=f"{desc.id}_{file_stem}.csv", mime="text/csv")
+                           file_name=f"{desc.id}_{file_stem}.csv", mime="text/csv", on_click="ignore")
         d2.download_button("Download the map (HTML)", lambda: figure_html(fig, f"{desc.title} — {place_name}").encode("utf-8"),
-                           file_name=f"{desc.id}_{file_stem}.html", mime="text/html")
+                           file_name=f"{desc.id}_{file_stem}.html", mime="text/html", on_click="ignore")
 
     _shared.share_box()
 

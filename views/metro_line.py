@@ -151,10 +151,10 @@ def line_view() -> None:
         st.dataframe(table, hide_index=True, width="stretch")
         d1, d2, d3 = st.columns(3)
         stem = "".join(c if c.isalnum() else "_" for c in line.name)[:60]
-        d1.download_button("Stop table (CSV)", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv")
+        d1.download_button("Stop table (CSV)", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv", on_click="ignore")
         d2.download_button("Chart (PNG, 16:9 slide)", lambda: build_metro_png(profile, line.name, [g.text for g in heads]),
-                           f"{stem}.png", "image/png")
-        d3.download_button("Chart (HTML)", lambda: fig.to_html(include_plotlyjs=True).encode("utf-8"), f"{stem}.html", "text/html")
+                           f"{stem}.png", "image/png", on_click="ignore")
+        d3.download_button("Chart (HTML)", lambda: fig.to_html(include_plotlyjs=True).encode("utf-8"), f"{stem}.html", "text/html", on_click="ignore")
     _shared.share_box()
 
 

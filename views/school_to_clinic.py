@@ -200,7 +200,7 @@ st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, widt
                                 help="departures in the window with a journey within the cap"),
                             "two_plus": st.column_config.CheckboxColumn("2+ buses")})
 st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
-                   "text/csv")
+                   "text/csv", on_click="ignore")
 with st.expander("Use these minutes in Strategic focus and on the maps"):
     csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=tt.feed_name, day=ss.sc_date,
                                     start=start, end=end, max_minutes=cap)

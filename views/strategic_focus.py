@@ -177,11 +177,11 @@ def shortlist(res, table, unit: str, area: str, weights: dict, titles: dict) -> 
     d1, d2 = st.columns(2)
     export = export_table(res, short, titles)
     d1.download_button("Shortlist with reasons (CSV)" if short else "Ranking (CSV)",
-                       export.to_csv(index=False).encode("utf-8"), f"strategic_focus_{area}_{unit}.csv", "text/csv")
+                       export.to_csv(index=False).encode("utf-8"), f"strategic_focus_{area}_{unit}.csv", "text/csv", on_click="ignore")
     # the brief is small: built now, not on click (a click-time payload failed about one click in four under load)
     d2.download_button("One-page brief (HTML)",
                        build_brief_html(res, short, convene_tables, titles).encode("utf-8") if short else b"",
-                       f"strategic_focus_{area}_{unit}.html", "text/html", disabled=not short)
+                       f"strategic_focus_{area}_{unit}.html", "text/html", disabled=not short, on_click="ignore")
     _shared.share_box()
 
 

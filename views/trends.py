@@ -176,7 +176,7 @@ if not presenting:
                         "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
                  hide_index=True, width="stretch", key="tr_table")
     st.download_button("Download this table (CSV)", table.to_csv(index=False).encode("utf-8"),
-                       file_name=f"trends_{place}_{kind}.csv", mime="text/csv")
+                       file_name=f"trends_{place}_{kind}.csv", mime="text/csv", on_click="ignore")
 
     # ------------------------------------------------------------ IoD over three editions
     if place.startswith("E0"):

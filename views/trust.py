@@ -151,10 +151,10 @@ for key, role in (("local_authorities", "Local authority"), ("icbs", "NHS Integr
 convene = pd.DataFrame(rows)
 st.dataframe(convene, hide_index=True, width="stretch")
 b1, b2 = st.columns(2)
-b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("utf-8"), "trust_convene.csv", "text/csv")
+b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("utf-8"), "trust_convene.csv", "text/csv", on_click="ignore")
 # small: built now, not on click (a click-time payload failed about one click in four under load)
 b2.download_button("One-page brief (HTML)", trust.brief_html(name, schools, summary, convene).encode("utf-8"),
-                   "trust_brief.html", "text/html")
+                   "trust_brief.html", "text/html", on_click="ignore")
 
 @st.fragment(key="tr_focus")
 def focus_within_trust() -> None:

@@ -241,10 +241,10 @@ if ws_id and key:
     # built now, not on click: records are small, and a payload made on click failed about one click in four
     # under load (MediaFileStorageError: deferred file not found)
     rec = model.record(ws_id, key)
-    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html")
-    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv")
+    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html", on_click="ignore")
+    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv", on_click="ignore")
     d3.download_button("Votes and notes (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
-                       "application/json")
+                       "application/json", on_click="ignore")
     with st.expander("Delete this workshop"):
         st.caption("Deletes its votes and notes for good. Export the record first.")
         if st.button("Delete the workshop", key="ws_delete"):
