@@ -6,15 +6,17 @@ the "colour change" the benchmark times. ``geo`` is what the Area map draws toda
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# run from a folder of its own beside the app's static/ (Streamlit serves static/ next to the script)
+sys.path.insert(0, os.environ.get("LNE_REPO", str(Path(__file__).resolve().parents[1])))
 from civicdata import choropleth  # noqa: E402
 from civicdata.catalogue import load_catalogue  # noqa: E402
-from civicdata.maps import build_area_map, to_geojson  # noqa: E402
+from civicdata.maps import build_area_map, map_config, to_geojson  # noqa: E402
 
 renderer = st.query_params.get("r", "geo")
 place = st.query_params.get("place", "E47000001")
@@ -56,7 +58,8 @@ frame, classes, _ = _frame(layer, place)
 if renderer == "geo":
     desc = _cat().get(layer)
     desc = choropleth.aggregate_descriptor(desc) if place == "england" else desc
-    st.plotly_chart(build_area_map(frame, desc, classes, height=600, bounds=tuple(frame.total_bounds)), key="map")
+    st.plotly_chart(build_area_map(frame, desc, classes, height=600, bounds=tuple(frame.total_bounds)), key="map",
+                    config=map_config())  # the offline world outline, as on the Area map
 elif renderer == "map":  # plotly MapLibre, offline: a style with no sources and no glyphs
     import plotly.graph_objects as go
 
@@ -71,7 +74,7 @@ elif renderer == "map":  # plotly MapLibre, offline: a style with no sources and
                       map={"style": {"version": 8, "sources": {}, "layers": [
                           {"id": "bg", "type": "background", "paint": {"background-color": "#ffffff"}}]},
                            "bounds": {"west": b[0], "south": b[1], "east": b[2], "north": b[3]}})
-    st.plotly_chart(fig, key="map")
+    st.plotly_chart(fig, key="map", config=map_config())
 elif renderer == "deck":  # deck.gl via st.pydeck_chart: no basemap, layer data updated in place
     import pydeck as pdk
 

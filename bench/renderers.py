@@ -53,7 +53,7 @@ def _drawn(page, renderer: str) -> None:
     if renderer == "leaflet":  # the map is inside streamlit-folium's iframe
         inner = page.frame_locator(FOLIUM).first
         inner.locator("canvas").first.wait_for(timeout=180_000)
-        page.locator(FOLIUM).first.content_frame().evaluate(FRAMES)
+        page.locator(FOLIUM).first.element_handle().content_frame().evaluate(FRAMES)
     page.evaluate(FRAMES)
 
 
@@ -103,7 +103,17 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    app, app_url = _serve("bench/renderer_app.py")
+    import os
+    import shutil
+    import tempfile
+
+    # Streamlit serves static/ beside the script: the app's Leaflet files and plotly's offline world outline
+    here = Path(tempfile.mkdtemp(prefix="lne-renderers-"))
+    shutil.copy(REPO / "bench" / "renderer_app.py", here / "renderer_app.py")
+    shutil.copytree(REPO / ".streamlit", here / ".streamlit")
+    (here / "static").symlink_to(REPO / "static")
+    os.environ["LNE_REPO"] = str(REPO)
+    app, app_url = _serve(str(here / "renderer_app.py"))
     bare, bare_url = _serve("bench/bare_app.py")
     rows = []
     try:

@@ -54,3 +54,24 @@ def test_the_settings_table_matches_compose_and_haproxy():
     # each app server's name is the cookie value HAProxy pins it with
     names = sorted(e["CIVICDATA_SERVER_NAME"] for n, e in env.items() if n.startswith("app"))
     assert names == sorted(re.findall(r"^\s*server (\w+) .* cookie (\w+)$", cfg, re.M)[i][1] for i in range(len(names)))
+
+
+def test_the_performance_doc_shows_the_latest_benchmark_figures():
+    """docs/performance.md quotes bench/pages_latest.csv and bench/renderers_latest.csv, figure by figure (the
+    benchmarks write the CSVs; a figure changed in one and not the other fails here)."""
+    import csv
+
+    doc = (REPO / "docs" / "performance.md").read_text()
+    with open(REPO / "bench" / "pages_latest.csv") as fh:
+        pages = list(csv.DictReader(fh))
+    assert len(pages) >= 20
+    for row in pages:
+        line = next((ln for ln in doc.splitlines() if ln.startswith(row["figure"] + " ")), None)
+        assert line is not None, f"docs/performance.md lacks the figure {row['figure']!r}"
+        assert f"{float(row['seconds']):.2f}" in line.split(), (row["figure"], line)
+    with open(REPO / "bench" / "renderers_latest.csv") as fh:
+        renderers = list(csv.DictReader(fh))
+    for row in renderers[1:]:
+        line = next((ln for ln in doc.splitlines() if ln.startswith(f"| {row['renderer']} | {row['view']} |")), None)
+        assert line is not None, (row["renderer"], row["view"])
+        assert f"{float(row['first_draw_s']):.2f}" in line and f"{float(row['colour_change_s']):.2f}" in line, line
