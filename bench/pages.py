@@ -77,6 +77,15 @@ RERUNS = [
 ]
 
 
+#: counts the script runs that finish from now on (window.__runs), by watching the app's run state
+COUNT_RUNS_JS = """() => { window.__runs = 0; window.__running = false;
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => { const st = app.getAttribute('data-test-script-state');
+        if (st === 'running') window.__running = true;
+        if (st === 'notRunning' && window.__running) { window.__runs++; window.__running = false; } })
+        .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+
+
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -136,12 +145,7 @@ def _rerun(browser, url: str, change) -> float:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
     page.wait_for_selector(".js-plotly-plot", timeout=180_000)
     page.wait_for_timeout(1000)
-    page.evaluate("""() => { window.__runs = 0; window.__running = false;
-        const app = document.querySelector('[data-testid="stApp"]');
-        new MutationObserver(() => { const st = app.getAttribute('data-test-script-state');
-            if (st === 'running') window.__running = true;
-            if (st === 'notRunning' && window.__running) { window.__runs++; window.__running = false; } })
-            .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    page.evaluate(COUNT_RUNS_JS)
     if isinstance(change, tuple):  # (untimed preparation, the timed change)
         prepare, change = change
         prepare(page)

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.pages import CHROMIUM, REPO, _serve  # noqa: E402
+from bench.pages import CHROMIUM, COUNT_RUNS_JS, REPO, _serve  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--enable-precise-memory-info"]
@@ -82,12 +82,7 @@ def colour_change(browser, url: str, renderer: str) -> float:
     page.goto(url)
     _drawn(page, renderer)
     page.wait_for_timeout(800)
-    page.evaluate("""() => { window.__runs = 0; window.__running = false;
-        const app = document.querySelector('[data-testid="stApp"]');
-        new MutationObserver(() => { const st = app.getAttribute('data-test-script-state');
-            if (st === 'running') window.__running = true;
-            if (st === 'notRunning' && window.__running) { window.__runs++; window.__running = false; } })
-            .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }""")
+    page.evaluate(COUNT_RUNS_JS)
     t = time.perf_counter()
     page.get_by_text("Health", exact=True).click()
     page.wait_for_function("() => window.__runs >= 1", timeout=120_000, polling=20)
