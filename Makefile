@@ -24,10 +24,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(PY) -m streamlit run app.py
 
-# Two workers (CI has 2 cores): a test file's tests on one worker (its module fixtures, e.g. a test server, are
-# set up once), the three browser files one after another on one worker (tests/conftest.py); TEST_WORKERS=0 runs
-# everything in this process.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=N runs the tests on N pytest-xdist workers: a test file's tests on one worker (its module fixtures,
+# e.g. a test server, are set up once), the three browser files one after another on one worker
+# (tests/conftest.py). The default is one process: on CI's 2 cores two workers took as long (15 min 16 s of
+# pytest against about 16 min) and, with both cores busy, a browser test's page load timed out.
+TEST_WORKERS ?= 0
 test: install-test
 	$(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 
