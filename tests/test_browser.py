@@ -451,8 +451,10 @@ def test_a_pcn_is_its_practices_on_a_map_never_a_boundary(server, browser):
     neighbourhoods they stand in outlined, each practice's tooltip naming it with its list and QOF figures."""
     from civicdata import places
 
-    page = _open(browser, f"{server}/places?pcn=U42898", 1600, 1000, wait_for=FOLIUM)
+    # wait for the tabs, not a map: with an area saved (by the test above, in any order) the picking map is folded
+    page = _open(browser, f"{server}/places?pcn=U42898", 1600, 1000, wait_for='[role="tab"]')
     page.get_by_role("tab", name="Primary Care Networks").click()
+    page.locator(FOLIUM).last.wait_for(state="visible", timeout=60_000)
     page.wait_for_timeout(1500)
     _no_exception(page)
     frame = page.locator(FOLIUM).last
