@@ -30,7 +30,7 @@ from civicdata.catalogue import LayerDescriptor
 from civicdata.geography import areas_in_place, areas_within, code_name, is_gm, load_boundaries, load_lookup
 from civicdata.layers import load_layer
 from civicdata.names import with_readable_names
-from civicdata.places import area_local_authorities
+from civicdata.places import AREA_PREFIX, area_local_authorities
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
 DECILE_COLOURS: tuple[str, ...] = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -153,8 +153,8 @@ def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
     level_of = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "msoa11": "msoa11", "msoa21": "msoa21", "ward": "ward"}
     if geography not in level_of and geography != "lad":
         raise ValueError(f"no polygons for geography '{geography}'")
-    if lad_code.startswith("area:"):  # a saved custom area: GM's detailed files when it lies wholly in GM
-        lads = [la["code"] for la in area_local_authorities(lad_code[len("area:"):], data_dir)]
+    if lad_code.startswith(AREA_PREFIX):  # a saved custom area: GM's detailed files when it lies wholly in GM
+        lads = [la["code"] for la in area_local_authorities(lad_code, data_dir)]
         gm = all(is_gm(c) for c in lads)
         if geography == "lad":
             parts = [_boundaries_for("lad", c, data_dir) for c in lads]

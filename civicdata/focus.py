@@ -32,6 +32,7 @@ from civicdata.catalogue import Catalogue, LayerDescriptor
 from civicdata.geography import load_lookup, resolve_lad
 from civicdata.layers import load_layer
 from civicdata.names import names_for, with_readable_names
+from civicdata.places import area_lsoas, area_place
 
 COMPLETENESS_RULE = ("A place is ranked only when it has a value for every weighted indicator; places missing any "
                      "are listed after the ranked ones with what is missing and why. Switched to include them, "
@@ -165,10 +166,8 @@ def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: li
         return Units("lad", area_code, area_name, f.sort_values("code").reset_index(drop=True))
     l11 = load_lookup("lsoa11", data_dir)
     l21 = load_lookup("lsoa21", data_dir)
-    if area_code.startswith("area:"):  # a saved custom area: its neighbourhoods (places.OTHER_VINTAGE_RULE)
-        from civicdata.places import area_lsoas, area_place
-
-        saved = area_place(area_code)
+    saved = area_place(area_code)
+    if saved is not None:  # a saved custom area (area:ID): its neighbourhoods (places.OTHER_VINTAGE_RULE)
         set21, set11 = area_lsoas(saved["level"], saved["areas"], data_dir)
         in11, in21, area_name = l11[l11["lsoa11_code"].isin(set11)], l21[l21["lsoa21_code"].isin(set21)], saved["title"]
     else:

@@ -158,8 +158,14 @@ def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.
         t = t[t["lad24_code"] == lad_code]
     else:
         raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
-    col = {"lsoa11": "lsoa11", "msoa11": "msoa11", "lsoa21": "lsoa21", "msoa21": "msoa21", "ward": "ward24"}[level]
-    out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
+    return units_of(t, level, data_dir)
+
+
+def units_of(rows: pd.DataFrame, level: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """The distinct areas at ``level`` in rows of the LSOA 2011 lookup (``lsoa11``, ``msoa11``) or the LSOA 2021
+    lookup (``lsoa21``, ``msoa21``, ``ward``: 2024 wards): ``code``, ``name`` (readable), ``ons_name``, by code."""
+    col = "ward24" if level == "ward" else level
+    out = rows[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
     return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
 
 

@@ -336,7 +336,7 @@ def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataF
     """The units at ``level`` of a saved area (``area:ID``), as :func:`civicdata.geography.areas_within` gives a
     district's (columns ``code``, ``name``, ``ons_name``): its LSOAs, the other vintage's and the MSOAs or 2024
     wards with at least one of its LSOAs (:data:`OTHER_VINTAGE_RULE`)."""
-    from civicdata.names import with_readable_names
+    from civicdata.geography import units_of
 
     a = area_place(place)
     lsoa21, lsoa11 = area_lsoas(a["level"], a["areas"], data_dir)
@@ -348,9 +348,7 @@ def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataF
         t = t[t["lsoa21_code"].isin(lsoa21)]
     else:
         raise ValueError(f"unknown level '{level}'; use one of lsoa11, lsoa21, msoa11, msoa21, ward")
-    col = "ward24" if level == "ward" else level
-    out = t[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
-    return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
+    return units_of(t, level, data_dir)
 
 
 #: how a drawn shape becomes neighbourhoods
@@ -378,10 +376,10 @@ def neighbourhoods_in_shape(geometry: dict, data_dir: Path | None = None) -> lis
     return sorted(lk.loc[inside, "lsoa21_code"])
 
 
-def area_local_authorities(area_id: str, data_dir: Path | None = None) -> list[dict]:
-    """The local authorities (LAD 2024) a saved area lies in, most of its LSOAs (2021) first:
+def area_local_authorities(place: str, data_dir: Path | None = None) -> list[dict]:
+    """The local authorities (LAD 2024) a saved area (``area:ID``) lies in, most of its LSOAs (2021) first:
     ``[{"code", "name", "neighbourhoods"}]``. Series published for local authorities (Trends) apply to these."""
-    a = load_area(area_id)
+    a = area_place(place)
     lsoa21, _ = area_lsoas(a["level"], a["areas"], data_dir)
     lk21 = load_lookup("lsoa21", data_dir)
     return _count_by(lk21[lk21["lsoa21_code"].isin(lsoa21)], "lad24_code", "lad24_name")

@@ -184,19 +184,28 @@ def saved_trusts() -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _saved_areas(db_url: str, places_version: int) -> dict[str, str]:
+def _saved_areas(db_url: str, places_version: int) -> dict[str, dict]:
     from civicdata import places
 
-    return {f"{places.AREA_PREFIX}{a['id']}": f"Area: {a['title']} ({a['neighbourhoods']} neighbourhoods)"
-            for a in places.list_areas()}
+    return {f"{places.AREA_PREFIX}{a['id']}": a for a in places.list_areas()}
+
+
+def places_stamp() -> tuple:
+    """Cache key part that moves when any server saves, renames or deletes a saved place (the store's ``places``
+    version, in this store: its URL is part of the key)."""
+    from civicdata import store
+
+    return settings.db_url(), store.version("places")
 
 
 def saved_areas() -> dict[str, str]:
-    """Saved custom areas as places: ``area:<id>`` -> "Area: <title> (N neighbourhoods)" (re-read when any
-    server saves, renames or deletes one: the store's ``places`` version, in this store: its URL is in the key)."""
-    from civicdata import store
+    """Saved custom areas as places: ``area:<id>`` -> "Area: <title> (N neighbourhoods)"."""
+    return {p: f"Area: {a['title']} ({a['neighbourhoods']} neighbourhoods)" for p, a in _saved_areas(*places_stamp()).items()}
 
-    return _saved_areas(settings.db_url(), store.version("places"))
+
+def saved_area_title(place: str) -> str:
+    """The title of the saved area ``area:<id>``."""
+    return _saved_areas(*places_stamp())[place]["title"]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -207,10 +216,8 @@ def _saved_area_profile(area_id: str, db_url: str, places_version: int) -> dict:
 
 
 def saved_area_profile(area_id: str) -> dict:
-    """A saved area's profile (cached until any saved place changes: the store's ``places`` version)."""
-    from civicdata import store
-
-    return _saved_area_profile(area_id, settings.db_url(), store.version("places"))
+    """A saved area's profile (cached until any saved place changes: :func:`places_stamp`)."""
+    return _saved_area_profile(area_id, *places_stamp())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -14,6 +14,7 @@ from civicdata.errors import ProblemsError
 from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
+from civicdata.places import AREA_PREFIX
 from views import _area, _shared
 from views import trends_data
 
@@ -83,8 +84,7 @@ ss.last_place = place
 st.query_params["place"] = place
 national = place == _shared.ENGLAND
 is_area = place in areas
-place_name = (areas[place][len("Area: "):].rsplit(" (", 1)[0] if is_area
-              else places[place].replace(" (Greater Manchester)", ""))
+place_name = _shared.saved_area_title(place) if is_area else places[place].replace(" (Greater Manchester)", "")
 file_stem = place.replace(":", "-")
 
 # ---------------------------------------------------------------- search
@@ -186,9 +186,7 @@ def map_section() -> None:
     # ---------------------------------------------------------------- data for the map
     stamp = _shared.layer_stamp(desc.id)
     if is_area:  # a saved area may be changed under the same id, on any server
-        from civicdata import store
-
-        stamp += (settings.db_url(), store.version("places"))
+        stamp += _shared.places_stamp()
     points: list[PointLayer] = []
     if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
         frame = None
@@ -356,7 +354,7 @@ def profile_section() -> None:
     if national:
         return
     if is_area:  # the same profile as on the Places page
-        area_id = place[len("area:"):]
+        area_id = place.removeprefix(AREA_PREFIX)
         st.header(f"Area profile: {place_name}")
         _area.show_area_profile(_shared.saved_area_profile(area_id), key="am_area")
         st.page_link("views/places.py", label=f"Places: {place_name} (rename, change or delete it)",

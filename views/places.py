@@ -20,6 +20,8 @@ ss = st.session_state
 
 #: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
 lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
+
+
 def _parse_codes(text: str) -> list[str]:
     return [c for c in re.split(r"[\s,;]+", text.strip()) if c]
 
@@ -103,12 +105,13 @@ with tab_areas:
         st.query_params["area"] = ss.pl_area
         _area.show_area_profile(places.saved_area_profile(ss.pl_area))
         c1, c2, c3 = st.columns(3)  # the area is a place on the other pages too
+        place = places.AREA_PREFIX + ss.pl_area
         c1.page_link("views/area_map.py", label="Open it on the Area map", icon=":material/map:",
-                     query_params={"place": f"area:{ss.pl_area}"})
+                     query_params={"place": place})
         c2.page_link("views/strategic_focus.py", label="Rank its neighbourhoods (Strategic focus)",
-                     icon=":material/target:", query_params={"unit": "lsoa21", "area": f"area:{ss.pl_area}"})
+                     icon=":material/target:", query_params={"unit": "lsoa21", "area": place})
         c3.page_link("views/trends.py", label="Trends for its local authorities", icon=":material/trending_up:",
-                     query_params={"place": f"area:{ss.pl_area}"})
+                     query_params={"place": place})
         if st.button("Delete this area", key="pl_delete"):
             places.delete_area(ss.pl_area)
             ss.pl_next_area = ""

@@ -6,6 +6,7 @@ import streamlit as st
 
 from civicdata import alt_text, settings
 from civicdata.charts import build_contribution_chart
+from civicdata.places import AREA_PREFIX, OTHER_VINTAGE_RULE
 from civicdata.focus import (COMPLETENESS_RULE, ENGLAND_CODE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
                              export_table)
 from views import _shared
@@ -70,10 +71,8 @@ def focus_view() -> None:
 
     unit, area = ss.fo_unit, ss.fo_area
     stamp = tuple(_shared.layer_stamp(k) for k in weights)
-    if area.startswith("area:"):
-        from civicdata import store
-
-        stamp += (settings.db_url(), store.version("places"))
+    if area.startswith(AREA_PREFIX):  # a saved area may be changed under the same id, on any server
+        stamp += _shared.places_stamp()
     res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp, include_incomplete)
     table = res.table
     titles = {k: cat.get(k).title for k in res.indicators}
@@ -108,9 +107,7 @@ def focus_view() -> None:
                     "Missing values are never zero: the place is ranked on the indicators it has. **Stability** is the "
                     f"share of {res.draws} random draws (every weight × a factor between 0.75 and 1.25, seed {res.seed}) in "
                     f"which the place stays in the top {int(top_n)}.")
-        if area.startswith("area:"):
-            from civicdata.places import OTHER_VINTAGE_RULE
-
+        if area.startswith(AREA_PREFIX):
             st.markdown(f"Within a saved area, the units are its own neighbourhoods; {OTHER_VINTAGE_RULE}; schools are "
                         "those in its LSOAs (2021).")
         for k, rule in res.rules.items():

@@ -42,11 +42,11 @@ with st.sidebar:
 
 place, kind = ss.tr_place, ss.tr_kind
 if place in areas:
-    from civicdata.places import area_local_authorities
+    from civicdata.places import AREA_PREFIX, area_local_authorities
 
     st.query_params.update({"place": place, "peers": kind})
-    title = areas[place][len("Area: "):].rsplit(" (", 1)[0]
-    las = area_local_authorities(place[len("area:"):])
+    title = _shared.saved_area_title(place)
+    las = area_local_authorities(place)
     st.markdown(f"### {_shared.md_escape(title)}: these series are published for local authorities, not for a "
                 "custom area. Its local authorities' series:")
 
@@ -61,7 +61,7 @@ if place in areas:
             st.markdown(f"- {_shared.md_escape(words)}: no series published for it here.")
     st.caption("The area's own profile (population-weighted deprivation, life expectancy, schools) is on the "
                "Places page.")
-    st.page_link("views/places.py", label=f"Places: {title}", query_params={"area": place[len("area:"):]},
+    st.page_link("views/places.py", label=f"Places: {title}", query_params={"area": place.removeprefix(AREA_PREFIX)},
                  icon=":material/place:")
     _shared.footer()
     st.stop()

@@ -282,13 +282,13 @@ if st.query_params.get("from") == "focus" and st.query_params.get("short"):
         st.info(f"From Strategic focus: {len(shortlist_opts)} shortlisted {evidence['unit']} in {evidence['area']} "
                 "become options, with their reasons and who to convene as the evidence.")
 
-places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND} | _shared.saved_areas()
+areas = _shared.saved_areas()
+places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLAND} | areas
 
 
 def _place_name(place: str) -> str:
-    """A district's name, or a saved area's title (its menu label without "Area: " and the count)."""
-    label = places[place].replace(" (Greater Manchester)", "")
-    return label[len("Area: "):].rsplit(" (", 1)[0] if place.startswith("area:") else label
+    """A district's name, or a saved area's title."""
+    return _shared.saved_area_title(place) if place in areas else places[place].replace(" (Greater Manchester)", "")
 with st.form("ws_create"):
     title = st.text_input(f"Title (up to {model.TITLE_MAX} characters)", key="ws_title",
                           value=f"Convening: {evidence['area']}" if evidence else "")
