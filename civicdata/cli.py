@@ -229,6 +229,10 @@ def cmd_area(args: argparse.Namespace) -> int:
         places.delete_area(args.id)
         print(f"deleted area {args.id}")
         return 0
+    if args.action == "rename":
+        if not (args.new_id or args.title):
+            raise ValueError("area rename needs --new-id and/or --title")
+        args.id = places.rename_area(args.id, args.new_id, args.title)["id"]
     if args.action == "save":
         given = [(lv, v) for lv, v in (("lsoa21", args.lsoa21), ("lsoa11", args.lsoa11), ("ward", args.wards),
                                        ("file", args.file)) if v]
@@ -749,8 +753,9 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--replace", action="store_true", help="replace a user layer with the same id")
     al.set_defaults(func=cmd_add_layer)
 
-    ar = sub.add_parser("area", help="a custom area made of neighbourhoods: save, list, show (its profile) or delete")
-    ar.add_argument("action", choices=["save", "list", "show", "delete"])
+    ar = sub.add_parser("area", help="a custom area made of neighbourhoods: save, list, show (its profile), rename "
+                                      "or delete")
+    ar.add_argument("action", choices=["save", "list", "show", "rename", "delete"])
     ar.add_argument("id", nargs="?", help="the area's id ([a-z0-9_-], 1 to 64)")
     ar.add_argument("--title")
     ar.add_argument("--lsoa21", metavar="CODES", help="LSOA 2021 codes, separated by commas or spaces")
@@ -758,6 +763,7 @@ def build_parser() -> argparse.ArgumentParser:
     ar.add_argument("--wards", metavar="CODES", help="2024 ward codes: the area is their LSOAs 2021 (best fit)")
     ar.add_argument("--file", help="a CSV with a column lsoa21_code, lsoa11_code or ward_code")
     ar.add_argument("--replace", action="store_true", help="replace a saved area with the same id")
+    ar.add_argument("--new-id", help="with rename: the area's new id (links to the old id stop working)")
     ar.add_argument("--json", action="store_true")
     ar.set_defaults(func=cmd_area)
     pc = sub.add_parser("pcn", help="a Primary Care Network as a place: its practices, sub-ICB, ICB and QOF "

@@ -258,6 +258,16 @@ def read_area_file(path: Path) -> tuple[str, list[str]]:
                                              f"{', '.join(frame.columns) or 'none'})")], "unreadable area file")
 
 
+def read_area_upload(name: str, data: bytes) -> tuple[str, list[str]]:
+    """:func:`read_area_file` for an uploaded file's bytes (problems name the file as uploaded)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / (Path(name).name or "codes.csv")
+        path.write_bytes(data)
+        return read_area_file(path)
+
+
 def _check_id(area_id: str) -> str:
     if not AREA_ID_RE.match(area_id or ""):
         raise AreaError([Problem("area", f"'{area_id}' is not a valid id: use 1 to 64 of a-z, 0-9, '_' or '-'",
@@ -297,6 +307,54 @@ def list_areas() -> list[dict]:
 
     return [{"id": a["id"], "title": a["title"], "level": a["level"], "neighbourhoods": len(a["areas"])}
             for a in saved.list_places(AREA_KIND)]
+
+
+def rename_area(area_id: str, new_id: str | None = None, title: str | None = None) -> dict:
+    """Give a saved area a new title and/or id (one transaction). Links and pages that named the old id
+    stop finding it; workshops keep the title they were made with. Returns the area as :func:`load_area`."""
+    from civicdata.store import places as saved
+
+    _check_id(area_id)
+    target = _check_id((new_id or area_id).strip())
+    clean = (title or "").strip()[:120] or None
+    try:
+        saved.rename_place(AREA_KIND, area_id, target, clean)
+    except saved.UnknownPlaceError:
+        raise AreaError([Problem("area", f"no saved area '{area_id}'", column="id")], "unknown area") from None
+    except saved.PlaceExistsError:
+        raise AreaError([Problem("area", f"an area '{target}' exists already: choose another id",
+                                 column="id")], "area exists") from None
+    return load_area(target)
+
+
+def combine_area_codes(parts: list[tuple[str, list[str], str]], data_dir: Path | None = None) -> tuple[str, list[str]]:
+    """Join codes given several ways (picked, pasted, a file), each ``(level, codes, label)``, into one area's
+    ``(level, codes)`` as stored. Each part is checked on its own (every bad code named with its part); wards
+    become LSOAs 2021; an LSOA 2011 part beside an LSOA 2021 one is refused (an area keeps one vintage)."""
+    problems: list[Problem] = []
+    levels: dict[str, str] = {}
+    codes: set[str] = set()
+    for level, given, label in parts:
+        if not [c for c in given if c and c.strip()]:
+            continue
+        try:
+            stored, got = resolve_area_codes(given, level, label, data_dir)
+        except AreaError as exc:
+            problems.extend(exc.problems)
+            continue
+        levels[label] = stored
+        codes.update(got)
+    if len(set(levels.values())) > 1:
+        which = "; ".join(f"{label}: {AREA_LEVELS[lv]}" for label, lv in levels.items())
+        problems.append(Problem("area", f"codes of two vintages ({which}): an area keeps one vintage (convert with "
+                                        "the ONS lookup lookups/lsoa11_lsoa21)"))
+    if problems:
+        raise AreaError(problems, f"{len(problems)} problem(s) with the area's codes")
+    if not codes:
+        raise AreaError([Problem("area", "no codes: an area needs at least one neighbourhood or ward")], "empty area")
+    if len(codes) > MAX_AREA_CODES:
+        raise AreaError([Problem("area", f"{len(codes):,} codes: at most {MAX_AREA_CODES:,}")], "area too large")
+    return next(iter(levels.values())), sorted(codes)
 
 
 def delete_area(area_id: str) -> None:

@@ -425,6 +425,55 @@ def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, brows
     page.close()
 
 
+def test_places_an_area_from_an_uploaded_file_of_ward_codes(server, browser, tmp_path):
+    """Upload a CSV of 2024 ward codes with a picked neighbourhood of another ward: the area is both, saved
+    and opened; a file of LSOA 2011 codes beside picked LSOA 2021 ones is refused, naming both parts."""
+    from civicdata.geography import load_lookup
+
+    lk = load_lookup("lsoa21")
+    wards = sorted(lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].unique())[:2]
+    of_wards = set(lk.loc[lk["ward24_code"].isin(wards), "lsoa21_code"])
+    extra = sorted(set(lk.loc[lk["lad24_code"] == "E08000009", "lsoa21_code"]) - of_wards)[0]
+    (tmp_path / "two_wards.csv").write_text("ward_code\n" + "\n".join(wards) + "\n")
+    only11 = sorted(set(load_lookup("lsoa11")["lsoa11_code"]) - set(lk["lsoa21_code"]))[0]
+    (tmp_path / "old.csv").write_text(f"lsoa11_code\n{only11}\n")
+    page = _open(browser, f"{server}/places", 1600, 1000, wait_for='[role="tab"]')
+    if not page.get_by_label("Id (a-z, 0-9, _ or -)").is_visible():  # folded once some area is saved
+        page.get_by_text("Make an area", exact=True).click()
+        _settled(page)
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+    upload.set_input_files(str(tmp_path / "old.csv"))
+    _settled(page)
+    page.get_by_label("Neighbourhoods (LSOA 2021)").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.type(extra)
+    page.wait_for_timeout(500)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    _settled(page)
+    assert _picked(page) == 1
+    page.get_by_label("Id (a-z, 0-9, _ or -)").fill("two-wards")
+    page.get_by_label("Title").fill("Two wards and one more")
+    page.get_by_role("button", name="Save the area").click()
+    _settled(page)
+    refused = page.locator('[data-testid="stCode"]').inner_text()
+    assert "the picked neighbourhoods: LSOA 2021; old.csv: LSOA 2011" in refused
+    upload.set_input_files(str(tmp_path / "two_wards.csv"))
+    _settled(page)
+    assert page.get_by_text("and the codes in two_wards.csv.").count() == 1
+    page.get_by_role("button", name="Save the area").click()
+    _settled(page)
+    _no_exception(page)
+    assert page.locator("h3", has_text="Two wards and one more:").count() == 1
+    from civicdata.store import places as saved
+    from sqlalchemy import create_engine
+
+    got = saved.load_place("area", "two-wards", eng=create_engine(server.db))
+    assert set(got["areas"]) == of_wards | {extra}
+    page.screenshot(path=str(ARTIFACTS / "places_area_from_a_file.png"))
+    page.close()
+
+
 def test_every_download_yields_its_file_on_every_click(server, browser):
     """The Area map's two downloads, clicked in turn four times each: every click gives its file. A download's
     click used to rerun the page, which replaced the file the other button pointed at (about one click in

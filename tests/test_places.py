@@ -173,6 +173,49 @@ def test_wards_become_their_best_fit_neighbourhoods(tmp_path):
     assert bad.returncode == 1 and "area.csv: no column named lsoa21_code, lsoa11_code or ward_code" in bad.stderr
 
 
+def test_codes_given_several_ways_join_into_one_vintage_and_every_bad_one_is_named():
+    from civicdata.geography import load_lookup
+
+    lk = load_lookup("lsoa21")
+    ward = lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].iloc[0]
+    of_ward = sorted(lk.loc[lk["ward24_code"] == ward, "lsoa21_code"])
+    level, codes = places.combine_area_codes([("lsoa21", TRAFFORD_DECILE1[:2], "the picked neighbourhoods"),
+                                              ("lsoa21", [TRAFFORD_DECILE1[1]], "the pasted codes"),
+                                              ("ward", [ward], "wards.csv")])
+    assert level == "lsoa21" and codes == sorted(set(TRAFFORD_DECILE1[:2]) | set(of_ward))
+    only11 = sorted(set(load_lookup("lsoa11")["lsoa11_code"]) - set(lk["lsoa21_code"]))[0]
+    with pytest.raises(places.AreaError) as exc:  # a 2011 file beside picked 2021 codes, and a bad pasted code
+        places.combine_area_codes([("lsoa21", TRAFFORD_DECILE1[:1], "the picked neighbourhoods"),
+                                   ("lsoa21", ["E01999999"], "the pasted codes"),
+                                   ("lsoa11", [only11], "old.csv")])
+    text = str(exc.value)
+    assert "the pasted codes, row 1: 'E01999999' is not a known LSOA 2021 code" in text
+    assert "codes of two vintages (the picked neighbourhoods: LSOA 2021; old.csv: LSOA 2011)" in text
+    with pytest.raises(places.AreaError, match="no codes"):
+        places.combine_area_codes([("lsoa21", [], "the picked neighbourhoods"), ("lsoa21", [" "], "pasted")])
+    assert places.read_area_upload("mine.csv", f"ward_code\n{ward}\n".encode()) == ("ward", [ward])
+    with pytest.raises(places.AreaError, match="mine.csv: no column named lsoa21_code"):
+        places.read_area_upload("mine.csv", b"postcode\nM32 0AA\n")
+
+
+def test_an_area_is_renamed_by_title_or_id_and_a_taken_id_is_refused():
+    places.save_area("d1", "Decile one", TRAFFORD_DECILE1, "lsoa21")
+    places.save_area("other", "Other", TRAFFORD_DECILE1[:1], "lsoa21")
+    assert places.rename_area("d1", title="Trafford: decile 1")["title"] == "Trafford: decile 1"
+    with pytest.raises(places.AreaError, match="an area 'other' exists already"):
+        places.rename_area("d1", "other")
+    with pytest.raises(places.AreaError, match="no saved area 'nope'"):
+        places.rename_area("nope", "x")
+    res = run_cli("area", "rename", "d1", "--new-id", "trafford-d1", "--json")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert (out["id"], out["title"], out["areas"]) == ("trafford-d1", "Trafford: decile 1", TRAFFORD_DECILE1)
+    assert [a["id"] for a in places.list_areas()] == ["other", "trafford-d1"]
+    bad = run_cli("area", "rename", "other", "--new-id", "Bad Id")
+    assert bad.returncode == 1 and "'Bad Id' is not a valid id" in bad.stderr
+    assert places.load_area("other")["title"] == "Other"  # nothing changed
+
+
 # --------------------------------------------------------------------------- the Places page
 
 def test_places_page_makes_an_area_from_picked_and_pasted_codes_and_reopens_it_by_link():
@@ -200,6 +243,25 @@ def test_places_page_makes_an_area_from_picked_and_pasted_codes_and_reopens_it_b
     who = next(d.value for d in again.dataframe if "role" in d.value.columns)
     assert "Trafford" in set(who["name"]) and {"Ward (2024)", "NHS Integrated Care Board"} <= set(who["role"])
     assert (who["role"] == "Primary Care Network").sum() == len(places.saved_area_profile("d1")["pcns"])
+
+
+def test_places_page_renames_an_area_and_its_link_follows():
+    from tests.conftest import open_page
+
+    places.save_area("d1", "Decile one", TRAFFORD_DECILE1, "lsoa21")
+    places.save_area("other", "Other", TRAFFORD_DECILE1[:1], "lsoa21")
+    at = open_page("views/places.py", area="d1")
+    at.text_input(key="pl_rn_id_d1").set_value("other")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception and "an area 'other' exists already" in at.error[0].value
+    assert places.load_area("d1")["title"] == "Decile one"
+    at.text_input(key="pl_rn_id_d1").set_value("trafford-d1")
+    at.text_input(key="pl_rn_title_d1").set_value("Trafford's decile 1")
+    next(b for b in at.button if b.label == "Rename").click().run()
+    assert not at.exception and at.query_params["area"] == "trafford-d1"
+    assert at.selectbox(key="pl_area").value == "trafford-d1"
+    assert any(m.value.startswith("### Trafford's decile 1: 100%") for m in at.markdown)
+    assert [a["id"] for a in places.list_areas()] == ["other", "trafford-d1"]
 
 
 def test_places_page_opens_a_pcn_by_link_with_its_practices_and_weighted_qof():

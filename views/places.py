@@ -70,15 +70,22 @@ def make_area() -> None:
     st.multiselect("Neighbourhoods (LSOA 2021)", list(label) + [c for c in ss.pl_picked if c not in label],
                    format_func=lambda c: label.get(c, f"{c} (another district)"), key="pl_picked")
     pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
+    upload = st.file_uploader("Or upload a CSV of codes: one column named lsoa21_code, lsoa11_code or ward_code "
+                              "(2024 wards)", type=["csv", "txt"], key="pl_upload")
     c1, c2 = st.columns(2)
     new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
     title = c2.text_input("Title", key="pl_title")
     replace = st.checkbox("Replace a saved area with this id", key="pl_replace")
-    st.caption(f"{len(ss.pl_picked)} neighbourhood(s) picked" + (" and some pasted." if pasted.strip() else "."))
+    st.caption(f"{len(ss.pl_picked)} neighbourhood(s) picked" + (", some pasted" if pasted.strip() else "")
+               + (f", and the codes in {upload.name}." if upload else "."))
     if st.button("Save the area", key="pl_save", type="primary"):
-        codes = list(ss.pl_picked) + _parse_codes(pasted)
+        parts = [("lsoa21", list(ss.pl_picked), "the picked neighbourhoods"),
+                 ("lsoa21", _parse_codes(pasted), "the pasted codes")]
         try:
-            places.save_area(new_id.strip(), title, codes, "lsoa21", replace=replace, label="the codes")
+            if upload is not None:
+                parts.append((*places.read_area_upload(upload.name, upload.getvalue()), upload.name))
+            level, codes = places.combine_area_codes(parts)
+            places.save_area(new_id.strip(), title, codes, level, replace=replace, label="the codes")
         except ProblemsError as exc:
             st.error("Not saved: every problem found is listed below.")
             st.code(str(exc), language=None, wrap_lines=True)
@@ -112,6 +119,20 @@ with tab_areas:
                      icon=":material/target:", query_params={"unit": "lsoa21", "area": place})
         c3.page_link("views/trends.py", label="Trends for its local authorities", icon=":material/trending_up:",
                      query_params={"place": place})
+        with st.expander("Rename this area"):
+            r1, r2 = st.columns(2)
+            new_title = r1.text_input("New title", value=saved[ss.pl_area]["title"], key=f"pl_rn_title_{ss.pl_area}")
+            new_key = r2.text_input("Id (changing it breaks links to the old one)", value=ss.pl_area,
+                                    key=f"pl_rn_id_{ss.pl_area}")
+            if st.button("Rename", key="pl_rename"):
+                try:
+                    done = places.rename_area(ss.pl_area, new_key, new_title)
+                except ProblemsError as exc:
+                    st.error(str(exc))
+                else:
+                    ss.pl_next_area = done["id"]
+                    st.query_params["area"] = done["id"]
+                    st.rerun()
         if st.button("Delete this area", key="pl_delete"):
             places.delete_area(ss.pl_area)
             ss.pl_next_area = ""
