@@ -559,7 +559,8 @@ def cmd_journey_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_workshop(args: argparse.Namespace) -> int:
-    """``workshop create|join|vote|note|tally|export|close|delete``: the Workshop page's functions."""
+    """``workshop create|join|vote|note|tally|round|sector|action|export|close|delete``: the Workshop page's
+    functions."""
     from civicdata.workshop import model, record
 
     a = args.action
@@ -572,7 +573,8 @@ def cmd_workshop(args: argparse.Namespace) -> int:
             area = resolve_lad(args.place)
             place_code, place_name = area.code, area.name
         created = model.create_workshop(args.title or "", opts, held_on=args.date, place_code=place_code,
-                                        place_name=place_name, dots=args.dots, questions=args.question or None)
+                                        place_name=place_name, dots=args.dots, questions=args.question or None,
+                                        mode=args.mode, points=args.points)
         if args.json:
             _print_json(created.to_json())
         else:
@@ -583,24 +585,67 @@ def cmd_workshop(args: argparse.Namespace) -> int:
     if args.id is None:
         raise ValueError(f"workshop {a}: give the workshop's id")
     if a == "join":
-        token = model.join(args.id, args.name or "")
+        token = model.join(args.id, args.name or "", args.sector or "other", args.organisation or "")
         _print_json({"participant_token": token}) if args.json else print(token)
     elif a == "vote":
-        codes = model.vote(args.id, args.token, args.option or [])
-        _print_json({"dots": codes}) if args.json else print(f"{len(codes)} dot(s): {', '.join(codes) or 'none'}")
+        mode = model.get_workshop(args.id).round.mode
+        if mode == "dots":
+            codes = model.vote(args.id, args.token, args.option or [])
+            _print_json({"dots": codes}) if args.json else print(f"{len(codes)} dot(s): {', '.join(codes) or 'none'}")
+            return 0
+        pairs = [_option_value(o, mode) for o in args.option or []]
+        if mode == "points":
+            got = model.allocate(args.id, args.token, dict(pairs))
+            _print_json({"points": got}) if args.json else print(
+                f"{sum(got.values())} point(s): " + (", ".join(f"{c} {n}" for c, n in got.items()) or "none"))
+        else:
+            got = model.place(args.id, args.token, dict(pairs))
+            _print_json({"matrix": {c: list(v) for c, v in got.items()}}) if args.json else print(
+                "placed: " + (", ".join(f"{c} impact {i}, feasibility {f}" for c, (i, f) in got.items()) or "none"))
+    elif a == "round":
+        budget = args.points if args.mode == "points" else (args.dots if args.mode == "dots" else None)
+        made = model.new_round(args.id, args.key, args.mode, budget, " ".join(args.question or []))
+        _print_json(made.to_json()) if args.json else print(f"round {made.number} open: {model.MODE_NAMES[made.mode]}")
+    elif a == "sector":
+        code = model.add_sector(args.id, args.key, args.label or "")
+        _print_json({"code": code, "label": args.label}) if args.json else print(f"sector {code} added")
+    elif a == "action":
+        done = model.add_action(args.id, args.key, args.title or "", args.owner or "", args.organisation or "",
+                                args.review or "")
+        _print_json(done) if args.json else print(f"action {done['id']} recorded: review by {done['review_on']}")
     elif a == "note":
         if args.question is None or len(args.question) != 1:
             raise ValueError("workshop note: give one --question (its number, from 1, or its exact text)")
         number = model.add_note(args.id, args.token, args.question[0], args.text or "")
         _print_json({"question": number}) if args.json else print(f"note added under question {number}")
     elif a == "tally":
-        t = model.tally(args.id)
+        t = model.tally(args.id, args.round)
         if args.json:
             _print_json(t)
         else:
-            print(f"{t['title']} ({t['status']}): {t['participants']} participants, {t['voted']} voted")
-            for o in sorted(t["options"], key=lambda o: -o["dots"]):
-                print(f"  {o['dots']:4d}  {o['label']}")
+            r = t["round"]
+            print(f"{t['title']} ({t['status']}), round {r['number']} ({model.MODE_NAMES[r['mode']]}): "
+                  f"{t['participants']} participants, {t['voted']} voted")
+            split = args.by == "sector"
+            for o in t["options"]:
+                if t["mode"] == "matrix" and not o["placed"]:
+                    line = f"  not placed yet             {o['label']}"
+                elif t["mode"] == "matrix":
+                    line = f"  impact {o['impact']:.1f} feasibility {o['feasibility']:.1f}  {o['label']} (placed by {o['placed']})"
+                else:
+                    line = f"  {o[t['mode']]:4d}  {o['label']}"
+                if split and t["mode"] != "matrix":
+                    line += "  (" + ", ".join(f"{t['sectors'][c]} {n}" for c, n in o["by_sector"].items()) + ")"
+                print(line)
+            if t["sector_words"]:
+                print(t["sector_words"])
+    elif a == "export" and args.format == "pdf":
+        if not args.out:
+            raise ValueError("workshop export --format pdf: give --out FILE.pdf")
+        pdf = record.to_pdf(record.to_html(model.record(args.id, args.key)))
+        tmp = Path(args.out).with_name(Path(args.out).name + ".part")
+        tmp.write_bytes(pdf)
+        tmp.replace(args.out)
     elif a == "export":
         text = record.export(model.record(args.id, args.key), args.format)
         if args.out:
@@ -619,6 +664,20 @@ def cmd_workshop(args: argparse.Namespace) -> int:
         model.delete_workshop(args.id, args.key)
         _print_json({"deleted": args.id}) if args.json else print(f"workshop {args.id} deleted")
     return 0
+
+
+def _option_value(given: str, mode: str) -> tuple[str, object]:
+    """``CODE=POINTS`` (points) or ``CODE=IMPACT,FEASIBILITY`` (a 2×2) from ``--option``."""
+    code, sep, value = given.rpartition("=")
+    if not sep or not code:
+        want = "CODE=POINTS" if mode == "points" else "CODE=IMPACT,FEASIBILITY (each 1 to 5)"
+        raise ValueError(f"--option {given!r}: this round takes {want}")
+    if mode == "points":
+        return code, value.strip()
+    parts = [x.strip() for x in value.split(",")]
+    if len(parts) != 2 or not all(x.isdigit() for x in parts):
+        raise ValueError(f"--option {given!r}: a 2×2 takes CODE=IMPACT,FEASIBILITY (each 1 to 5)")
+    return code, (int(parts[0]), int(parts[1]))
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
@@ -858,21 +917,36 @@ def build_parser() -> argparse.ArgumentParser:
     jm.set_defaults(func=cmd_journey_matrix)
     ws = sub.add_parser("workshop", help="a convening workshop: create, join, vote with dots, note, tally, "
                                          "close and export the record (database: $CIVICDATA_DB_URL)")
-    ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "export", "close", "delete"])
+    ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "round", "sector", "action",
+                                       "export", "close", "delete"])
     ws.add_argument("id", nargs="?", help="the workshop's id (all actions but create)")
-    ws.add_argument("--title", help="create: the workshop's title")
+    ws.add_argument("--title", help="create: the workshop's title; action: what will be done")
     ws.add_argument("--place", help="create: the local authority (LAD code or name)")
     ws.add_argument("--date", help="create: YYYY-MM-DD (default today)")
     ws.add_argument("--options", help="create: options to vote on, separated by commas (Label or code=Label)")
-    ws.add_argument("--dots", type=int, default=3, help="create: dots per participant (default 3)")
+    ws.add_argument("--mode", choices=list(("dots", "points", "matrix")), default="dots",
+                    help="create, round: how the round votes: dots, points (a budget spread over options) or "
+                         "matrix (each option on impact and feasibility, 1-5)")
+    ws.add_argument("--dots", type=int, default=3, help="create, round: dots per participant (default 3)")
+    ws.add_argument("--points", type=int, default=100, help="create, round: points per participant (default 100)")
     ws.add_argument("--question", action="append", help="create: a question for notes (repeat; default the six "
                                                          "standard ones); note: the question's number or text")
     ws.add_argument("--name", help="join: your display name (up to 60 characters)")
+    ws.add_argument("--sector", help="join: your sector: school-trust, nhs-trust, council, vcs, other (or one the "
+                                     "facilitator added)")
+    ws.add_argument("--organisation", help="join, action: the organisation")
+    ws.add_argument("--label", help="sector: the new sector's name")
+    ws.add_argument("--owner", help="action: who will do it")
+    ws.add_argument("--review", metavar="YYYY-MM-DD", help="action: when to review it")
+    ws.add_argument("--round", type=int, help="tally: the round (default the current one)")
+    ws.add_argument("--by", choices=["sector"], help="tally: split each option's count by sector (always in --json)")
     ws.add_argument("--token", help="vote, note: your participant token (from join)")
-    ws.add_argument("--option", action="append", help="vote: an option's code or label, once per dot")
+    ws.add_argument("--option", action="append", help="vote: an option's code or label, once per dot; in a points "
+                                                       "round CODE=POINTS; in a 2x2 CODE=IMPACT,FEASIBILITY")
     ws.add_argument("--text", help="note: the note (up to 500 characters)")
-    ws.add_argument("--key", help="export, close, delete: the facilitator key")
-    ws.add_argument("--format", choices=["html", "csv", "json"], default="html", help="export format")
+    ws.add_argument("--key", help="round, sector, action, export, close, delete: the facilitator key")
+    ws.add_argument("--format", choices=["html", "pdf", "csv", "json"], default="html",
+                    help="export format (pdf: printed by Chromium; needs --out)")
     ws.add_argument("--out", help="export: write to this file (default standard output)")
     ws.add_argument("--agreed", action="append", help="close: the agreed focus (an option; once or twice)")
     ws.add_argument("--json", action="store_true")

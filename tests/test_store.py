@@ -189,7 +189,8 @@ def test_earlier_folders_are_imported_once_with_a_message(tmp_path, monkeypatch,
 
 def test_a_version_1_database_is_upgraded_in_place(db_url):
     """Version 1 held only the workshop tables, with a 12-character place code: opening it adds the new tables,
-    widens the place code for a saved area (``area:<id>``) and keeps every workshop; SQLite and PostgreSQL."""
+    widens the place code for a saved area (``area:<id>``), turns the dots into round 1's ballots (version 4) and
+    keeps every workshop; SQLite and PostgreSQL."""
     from sqlalchemy import MetaData, String, insert
 
     url = db_url
@@ -204,9 +205,24 @@ def test_a_version_1_database_is_upgraded_in_place(db_url):
         c.execute(insert(old.tables["workshops"]).values(id="w1", key_hash="0" * 64, title="Kept", held_on="2026-01-01",
                                                          place_code="E08000009", dots=3,
                                                          created_at="2026-01-01T00:00:00+00:00"))
+        c.execute(insert(old.tables["options"]), [{"workshop_id": "w1", "code": k, "position": i, "label": k.title()}
+                                                  for i, k in enumerate(("prevention", "workforce"))])
+        for pid, dots in ((1, ["prevention", "prevention", "workforce"]), (2, ["workforce"])):
+            c.execute(insert(old.tables["participants"]).values(id=pid, workshop_id="w1", token_hash=f"{pid}" * 64,
+                                                                name=f"P{pid}", joined_at="2026-01-01T00:00:00+00:00"))
+            c.execute(insert(old.tables["dots"]), [{"participant_id": pid, "slot": i, "workshop_id": "w1",
+                                                    "option_code": d} for i, d in enumerate(dots)])
     e.dispose()
     eng = store.engine(url)
-    assert store.schema_version(eng) == store.SCHEMA_VERSION == 3
+    assert store.schema_version(eng) == store.SCHEMA_VERSION == 4
+    from civicdata.workshop import model as wm
+
+    # version 4: the dots became round 1's ballots; who joined before sectors were asked counts as "other"
+    kept = wm.tally("w1", eng=eng)
+    assert kept["round"] == {"number": 1, "mode": "dots", "budget": 3, "question": ""}
+    assert [(o["code"], o["dots"], o["by_sector"]) for o in kept["options"]] == [
+        ("prevention", 2, {"other": 2}), ("workforce", 2, {"other": 2})]
+    assert kept["participants"] == 2 and kept["voted"] == 2 and kept["participants_by_sector"] == {"other": 2}
     assert {"user_layers", "saved_places", "imports", "versions"} <= set(inspect(eng).get_table_names())
     from civicdata.workshop import model
 

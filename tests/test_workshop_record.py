@@ -28,12 +28,14 @@ def rec():
             *model.parse_options(["Prevention", f"Workforce {HOSTILE}"])]
     w = model.create_workshop(f"Convening {HOSTILE}", opts, held_on="2026-11-27", place_code="E08000009",
                               place_name="Trafford", evidence=ev)
-    a, b = model.join(w.id, "Ana"), model.join(w.id, HOSTILE)
+    a = model.join(w.id, "Ana", sector="school-trust", organisation="Dean Trust")
+    b = model.join(w.id, HOSTILE, sector="NHS trust")
     model.vote(w.id, a, ["E01006187", "E01006187", "prevention"])
     model.vote(w.id, b, ["prevention"])
     model.add_note(w.id, b, 1, f"{HOSTILE} fewer A&E visits")
     model.add_note(w.id, a, 6, "=HYPERLINK(\"http://x\")")
     model.close(w.id, w.facilitator_key, ["Prevention"])
+    model.add_action(w.id, w.facilitator_key, "Pilot a clinic at Partington school", "Ana", "Dean Trust", "2027-03-31")
     r = model.record(w.id, w.facilitator_key)
     return r
 
@@ -47,7 +49,11 @@ def test_html_record_matches_golden_and_escapes_everything(rec):
     html = record.to_html(rec)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for part in ("Agreed focus", "Prevention", "Partington (Trafford 017E)", "Most deprived decile for income.",
-                 "Who to convene", "What impact do we want?", "2026-11-27", "Trafford", "2 participants, 2 voted"):
+                 "Who to convene", "What impact do we want?", "2026-11-27", "Trafford",
+                 "2 participants (1 School trust, 1 NHS trust)", "2 voted (1 School trust, 1 NHS trust)",
+                 "Pilot a clinic at Partington school", "2027-03-31", "— Ana, School trust, Dean Trust",
+                 "School trusts put Partington (Trafford 017E) first (67% of their dots); NHS trusts put Prevention "
+                 "first (100% of their dots)"):
         assert part in html
     got = _stable(html, rec)
     if not GOLDEN.exists():  # pragma: no cover - written once, reviewed, committed; a missing file fails
@@ -60,8 +66,13 @@ def test_csv_has_every_dot_and_note_and_defuses_formulas(rec):
     rows = list(csv.DictReader(io.StringIO(record.to_csv(rec))))
     votes = [r for r in rows if r["kind"] == "vote"]
     notes = [r for r in rows if r["kind"] == "note"]
-    assert len(votes) == 4 and len(notes) == 2
-    assert sorted(r["option_code"] for r in votes) == ["E01006187", "E01006187", "prevention", "prevention"]
+    assert len(votes) == 3 and len(notes) == 2  # a row per participant and option, its dots counted
+    assert sorted((r["option_code"], r["amount"]) for r in votes) == [("E01006187", "2"), ("prevention", "1"),
+                                                                      ("prevention", "1")]
+    assert {r["sector"] for r in rows if r["kind"] != "action"} == {"nhs-trust", "school-trust"}
+    action = next(r for r in rows if r["kind"] == "action")
+    assert (action["text"], action["owner"], action["review_on"]) == ("Pilot a clinic at Partington school", "Ana",
+                                                                     "2027-03-31")
     assert notes[1]["text"] == "'=HYPERLINK(\"http://x\")" and notes[0]["participant"] == HOSTILE
 
 
@@ -71,7 +82,10 @@ def test_json_record_round_trips(rec):
     assert {o["code"]: o["dots"] for o in data["tally"]["options"]} == {"E01006187": 2, "prevention": 2,
                                                                         model.slug(f"Workforce {HOSTILE}"): 0}
     assert data["workshop"]["evidence"]["shortlist"][0]["convene"][0]["name"] == "Trafford"
-    assert len(data["votes"]) == 4 and len(data["notes"]) == 2
+    assert len(data["votes"]) == 3 and len(data["notes"]) == 2
+    assert {o["code"]: o["by_sector"] for o in data["tally"]["options"]}["prevention"] == {"school-trust": 1,
+                                                                                           "nhs-trust": 1}
+    assert data["actions"][0]["owner"] == "Ana" and data["workshop"]["rounds"][0]["mode"] == "dots"
 
 
 def test_cli_runs_a_workshop_end_to_end(tmp_path):
@@ -104,4 +118,45 @@ def test_cli_runs_a_workshop_end_to_end(tmp_path):
     r = run_cli("workshop", "export", wid, "--key", key, "--format", "html", "--out", str(out), env=env)
     assert r.returncode == 0 and r.stdout == "" and "Agreed focus" in out.read_text()
     r = run_cli("workshop", "export", wid, "--key", key, "--format", "csv", env=env)
-    assert r.stdout.splitlines()[0].startswith("kind,participant") and len(r.stdout.splitlines()) == 4
+    assert r.stdout.splitlines()[0].startswith("kind,round,mode,participant") and len(r.stdout.splitlines()) == 4
+
+
+def test_cli_runs_a_points_round_and_a_2x2_across_sectors_with_actions_and_a_pdf(tmp_path):
+    env = {"CIVICDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def cli(*args):
+        r = run_cli("workshop", *args, env=env)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout) if "--json" in args else r.stdout
+
+    made = cli("create", "--title", "Cross-sector", "--options", "Prevention,Workforce", "--mode", "points",
+               "--points", "10", "--json")
+    wid, key = made["id"], made["facilitator_key"]
+    ana = cli("join", wid, "--name", "Ana", "--sector", "school-trust", "--organisation", "Dean Trust",
+              "--json")["participant_token"]
+    bo = cli("join", wid, "--name", "Bo", "--sector", "nhs-trust", "--json")["participant_token"]
+    assert cli("vote", wid, "--token", ana, "--option", "prevention=7", "--option", "workforce=3", "--json") == {
+        "points": {"prevention": 7, "workforce": 3}}
+    r = run_cli("workshop", "vote", wid, "--token", bo, "--option", "prevention=11", env=env)
+    assert r.returncode == 1 and "11 points placed, the budget is 10" in r.stderr
+    r = run_cli("workshop", "vote", wid, "--token", bo, "--option", "prevention", env=env)
+    assert r.returncode == 1 and "this round takes CODE=POINTS" in r.stderr
+    cli("vote", wid, "--token", bo, "--option", "workforce=10")
+    t = cli("tally", wid, "--by", "sector", "--json")
+    assert [(o["code"], o["points"], o["by_sector"]) for o in t["options"]] == [
+        ("prevention", 7, {"school-trust": 7, "nhs-trust": 0}), ("workforce", 13, {"school-trust": 3, "nhs-trust": 10})]
+    assert "(School trust 7, NHS trust 0)" in cli("tally", wid, "--by", "sector")
+    assert cli("round", wid, "--key", key, "--mode", "matrix", "--json")["number"] == 2
+    cli("vote", wid, "--token", ana, "--option", "prevention=5,4", "--json")
+    assert cli("tally", wid, "--json")["options"][0]["impact"] == 5.0
+    assert cli("tally", wid, "--round", "1", "--json")["options"][1]["points"] == 13
+    act = cli("action", wid, "--key", key, "--title", "Pilot a clinic", "--owner", "Ana", "--organisation",
+              "Dean Trust", "--review", "2027-03-31", "--json")
+    assert act == {"id": 1, "title": "Pilot a clinic", "owner": "Ana", "organisation": "Dean Trust",
+                   "review_on": "2027-03-31"}
+    data = json.loads(cli("export", wid, "--key", key, "--format", "json"))
+    assert data["actions"] == [act] and [r["mode"] for r in data["workshop"]["rounds"]] == ["points", "matrix"]
+    assert {v["sector"] for v in data["votes"]} == {"school-trust", "nhs-trust"}
+    pdf = tmp_path / "record.pdf"
+    cli("export", wid, "--key", key, "--format", "pdf", "--out", str(pdf))
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000

@@ -5,7 +5,7 @@
 Waits until the wall-clock time START_AT (so that every process acts at once), then:
   join NAME OPTION...            join, vote the options, print the token
   race TOKEN ROUNDS OPT,OPT|...  vote ROUNDS times, alternating between the given vote sets
-  hang TOKEN OPTION...           inside one vote transaction, replace the dots, print "mid", then sleep
+  hang TOKEN OPTION...           inside one vote transaction, replace the ballot, print "mid", then sleep
                                  (the test kills the process before the commit)
 """
 
@@ -39,12 +39,31 @@ def main(argv: list[str]) -> int:
             except model.WorkshopError:
                 refused += 1
         print(refused, flush=True)
+    elif mode in ("points", "matrix"):
+        name, sector, *pairs = rest
+        token = model.join(wid, name, sector, eng=eng)
+        given = dict(p.split("=") for p in pairs)
+        if mode == "points":
+            model.allocate(wid, token, given, eng=eng)
+        else:
+            model.place(wid, token, {c: tuple(v.split("/")) for c, v in given.items()}, eng=eng)
+        print(token, flush=True)
+    elif mode == "racepoints":
+        token, rounds, sets = rest
+        choices = [dict(p.split("=") for p in s.split(",")) for s in sets.split("|")]
+        refused = 0
+        for i in range(int(rounds)):
+            try:
+                model.allocate(wid, token, choices[i % len(choices)], eng=eng)
+            except model.WorkshopError:
+                refused += 1
+        print(refused, flush=True)
     elif mode == "hang":
         token, *opts = rest
         with store.writing(eng) as conn:
             row = model._row(conn, wid)
             p = model._participant(conn, wid, token, lock=True)
-            model._replace_dots(conn, row, p["id"], opts)
+            model._replace_ballot(conn, row, p["id"], 1, {c: {"amount": opts.count(c)} for c in set(opts)})
             print("mid", flush=True)
             time.sleep(120)
     return 0

@@ -3,7 +3,7 @@
 counters that caches key on.
 
 Tables: user layers (descriptor TOML and Parquet bytes), saved places (kind ``trust``, ``area`` or ``deck``:
-a title and a JSON payload), the record of files and folders imported once, workshops (options, questions, participants, dots, notes), and
+a title and a JSON payload), the record of files and folders imported once, workshops (options, questions, participants and their sectors, rounds, ballots, notes, actions; ``dots`` is version 3's and read only on upgrade), and
 ``versions`` — one counter per kind of thing (``layers``, ``places``) that every change bumps inside its
 own transaction, so a server that reads the counter at the start of a rerun knows whether its caches are
 current.
@@ -34,8 +34,11 @@ from civicdata.errors import CivicDataError
 
 #: 1: workshops; 2: user layers, saved places, layer imports and version counters (added beside version 1's
 #: tables on first use: nothing is rewritten); 3: a workshop's place code holds a saved area (``area:<id>``, up
-#: to 69 characters; PostgreSQL widens the column in place, SQLite does not limit it).
-SCHEMA_VERSION = 3
+#: to 69 characters; PostgreSQL widens the column in place, SQLite does not limit it); 4: workshops across
+#: sectors — voting rounds (dots, points or a 2×2), ballots, participants' sector and organisation, extra
+#: sectors and agreed actions, in new tables beside the old ones (a version-3 workshop's dots become round 1's
+#: ballots; its participants' sector is "other").
+SCHEMA_VERSION = 4
 PLACE_CODE_CHARS = 80
 #: PostgreSQL advisory lock id held while the schema is created (any fixed number; "LNE1")
 _SCHEMA_LOCK = 0x4C4E4531
@@ -96,6 +99,65 @@ dots = Table(
     Column("option_code", String(80), nullable=False),
     CheckConstraint("slot >= 0", name="ck_dots_slot"),
     Index("ix_dots_workshop", "workshop_id"),
+)
+
+#: version 4: one row per voting round; a workshop has round 1 from its creation, and the highest is current
+rounds = Table(
+    "workshop_rounds", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("mode", String(8), nullable=False),  # dots | points | matrix
+    Column("budget", Integer),  # dots or points per participant; NULL for a 2x2
+    Column("question", String(300), nullable=False, server_default=""),
+    Column("opened_at", String(32), nullable=False),
+    CheckConstraint("number >= 1", name="ck_rounds_number"),
+)
+
+#: a participant's allocation to one option in one round: dots or points (``amount``), or a 2x2 placing
+ballots = Table(
+    "ballots", metadata,
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+    Column("round", Integer, primary_key=True, autoincrement=False),
+    Column("option_code", String(80), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("amount", Integer),
+    Column("impact", Integer),
+    Column("feasibility", Integer),
+    CheckConstraint("amount IS NULL OR amount > 0", name="ck_ballots_amount"),
+    CheckConstraint("impact IS NULL OR impact BETWEEN 1 AND 5", name="ck_ballots_impact"),
+    CheckConstraint("feasibility IS NULL OR feasibility BETWEEN 1 AND 5", name="ck_ballots_feasibility"),
+    Index("ix_ballots_workshop", "workshop_id", "round"),
+)
+
+#: a participant's sector (a code) and organisation, given at join
+members = Table(
+    "participant_sectors", metadata,
+    Column("participant_id", Integer, ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("sector", String(24), nullable=False),
+    Column("organisation", String(120), nullable=False, server_default=""),
+    Index("ix_participant_sectors_workshop", "workshop_id"),
+)
+
+#: sectors a facilitator added beside the standard five
+extra_sectors = Table(
+    "workshop_sectors", metadata,
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True),
+    Column("code", String(24), primary_key=True),
+    Column("label", String(60), nullable=False),
+)
+
+#: commitments recorded beside the agreed focus: who does what by when
+actions = Table(
+    "workshop_actions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workshop_id", String(32), ForeignKey("workshops.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("owner", String(60), nullable=False),
+    Column("organisation", String(120), nullable=False, server_default=""),
+    Column("review_on", String(10), nullable=False),  # ISO date
+    Column("created_at", String(32), nullable=False),
+    Index("ix_workshop_actions_workshop", "workshop_id"),
 )
 
 notes = Table(
@@ -217,13 +279,28 @@ def _create_schema(eng: Engine) -> None:
         if not found:
             conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
         elif max(found) < SCHEMA_VERSION:  # version 1: its tables stay; the new ones were created above
-            if conn.dialect.name == "postgresql":  # version 2 and before: place_code was VARCHAR(12)
+            if conn.dialect.name == "postgresql" and max(found) < 3:  # place_code was VARCHAR(12)
                 conn.execute(text(f"ALTER TABLE workshops ALTER COLUMN place_code TYPE VARCHAR({PLACE_CODE_CHARS})"))
+            if max(found) < 4:
+                _rounds_from_dots(conn)
             conn.execute(update(schema_info).values(version=SCHEMA_VERSION))
         have = set(conn.execute(select(versions.c.name)).scalars())
         for name in VERSION_NAMES:
             if name not in have:
                 conn.execute(versions.insert().values(name=name, number=0))
+
+
+def _rounds_from_dots(conn: Connection) -> None:
+    """Upgrade to version 4: every workshop gets round 1 (dots, its dots per participant) and its dots become
+    that round's ballots (one row per participant and option, the dots counted)."""
+    conn.execute(text(
+        "INSERT INTO workshop_rounds (workshop_id, number, mode, budget, question, opened_at) "
+        "SELECT id, 1, 'dots', dots, '', created_at FROM workshops "
+        "WHERE id NOT IN (SELECT workshop_id FROM workshop_rounds)"))
+    conn.execute(text(
+        "INSERT INTO ballots (participant_id, round, option_code, workshop_id, amount) "
+        "SELECT participant_id, 1, option_code, MIN(workshop_id), COUNT(*) FROM dots "
+        "GROUP BY participant_id, option_code"))
 
 
 def schema_version(eng: Engine) -> int:
