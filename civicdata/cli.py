@@ -582,6 +582,25 @@ def cmd_workshop(args: argparse.Namespace) -> int:
                   f"  projector: {model.projector_path(created.id)}\n"
                   f"  facilitator key (keep it private): {created.facilitator_key}")
         return 0
+    if a == "review":
+        from civicdata.catalogue import load_catalogue
+        from civicdata.focus import review_shortlist
+
+        if not args.record:
+            raise ValueError("workshop review: give --record FILE.json (an earlier workshop's JSON record)")
+        try:
+            earlier = json.loads(Path(args.record).read_text(encoding="utf-8"))
+            evidence = earlier["workshop"].get("evidence") or {}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{args.record}: not a workshop record made by this app ({type(exc).__name__}: {exc})")
+        out = review_shortlist(load_catalogue(), evidence)
+        if args.json:
+            _print_json(out)
+        else:
+            print(f"{out['unit']} in {out['area']}: the places the room saw, ranked again on today's data")
+            for pl in out["places"]:
+                print(f"  {pl['name']} ({pl['code']}): rank {pl['rank_then']} then, {pl['rank_now']} now")
+        return 0
     if args.id is None:
         raise ValueError(f"workshop {a}: give the workshop's id")
     if a == "join":
@@ -918,7 +937,9 @@ def build_parser() -> argparse.ArgumentParser:
     ws = sub.add_parser("workshop", help="a convening workshop: create, join, vote with dots, note, tally, "
                                          "close and export the record (database: $CIVICDATA_DB_URL)")
     ws.add_argument("action", choices=["create", "join", "vote", "note", "tally", "round", "sector", "action",
-                                       "export", "close", "delete"])
+                                       "export", "close", "delete", "review"])
+    ws.add_argument("--record", help="review: an earlier workshop's JSON record: its places ranked again on today's "
+                                     "data")
     ws.add_argument("id", nargs="?", help="the workshop's id (all actions but create)")
     ws.add_argument("--title", help="create: the workshop's title; action: what will be done")
     ws.add_argument("--place", help="create: the local authority (LAD code or name)")

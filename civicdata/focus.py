@@ -677,10 +677,17 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
     return "".join(parts)
 
 
+def _num(x) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), 4)
+
+
 def shortlist_evidence(result: FocusResult, shortlist: list[str], convene_tables: dict[str, pd.DataFrame],
-                       titles: dict[str, str], link: str = "") -> dict:
-    """The shortlist as plain JSON evidence for a workshop: the ranking's place and method, and for each
-    shortlisted place its rank, reason (the same sentence as the page) and who to convene."""
+                       titles: dict[str, str], link: str = "", *, vintages: dict[str, str] | None = None,
+                       area_code: str = "", ranking_rows: int = 10) -> dict:
+    """The shortlist as plain JSON evidence for a workshop — what the room saw when it voted: the ranking's
+    place and method (``unit_code``, ``area_code``, ``weights`` with titles, each indicator's data ``vintages``,
+    the first ``ranking_rows`` of the ranking, the share ``link``), and for each shortlisted place its rank,
+    score, indicator values, reason (the same sentence as the page) and who to convene."""
     t = result.table.set_index("code")
     places = []
     for code in shortlist:
@@ -689,11 +696,51 @@ def shortlist_evidence(result: FocusResult, shortlist: list[str], convene_tables
         r = t.loc[code]
         conv = convene_tables.get(code)
         places.append({"code": code, "name": str(r["name"]),
-                       "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
+                       "rank": None if pd.isna(r["rank"]) else int(r["rank"]), "score": _num(r["score"]),
+                       "values": {k: _num(r.get(f"v_{k}")) for k in result.indicators},
                        "reason": str(r["reason"]), "partial_data": not bool(r["complete"]),
                        "convene": [] if conv is None else
                        [{k: str(v) for k, v in row.items() if k in ("role", "name", "code", "detail")}
                         for row in conv.to_dict("records")]})
+    vintages = vintages or {}
     return {"source": "Strategic focus", "area": result.area_name, "unit": UNIT_PLURALS[result.unit],
+            "unit_code": result.unit, "area_code": area_code, "include_incomplete": result.include_incomplete,
             "indicators": ", ".join(f"{titles[k]} (weight {result.weights[k]:g})" for k in result.indicators),
+            "weights": [{"id": k, "title": titles[k], "weight": result.weights[k]} for k in result.indicators],
+            "vintages": [{"id": k, "title": titles[k], "vintage": vintages.get(k, "")} for k in result.indicators],
+            "ranking": [{k: p[k] for k in ("rank", "code", "name", "score")} for p in result.to_json(ranking_rows)],
             "link": link, "shortlist": places}
+
+
+def review_shortlist(catalogue: Catalogue, evidence: dict, data_dir: Path | None = None) -> dict:
+    """An earlier workshop's evidence against today's data: the same ranking (unit, area, weights) computed now,
+    and for each place the room saw, its rank, score and indicator values then and now, with each indicator's
+    vintage then and now. ``{"area", "unit", "places": [{"code", "name", "rank_then", "rank_now", "score_then",
+    "score_now", "moved" (places up the ranking: + means more need now), "values": [{"id", "title", "then",
+    "now"}]}], "vintages": [{"id", "title", "then", "now"}], "missing": [indicator ids no longer in the
+    catalogue]}``."""
+    weights = {w["id"]: float(w["weight"]) for w in evidence.get("weights", [])}
+    if not weights or not evidence.get("unit_code") or not evidence.get("area_code"):
+        raise ValueError("this record has no ranking to review (made before version 4 kept the weights, or its "
+                         "options were typed, not taken from Strategic focus)")
+    missing = [k for k in weights if k not in catalogue]
+    now = compute_focus(catalogue, evidence["unit_code"], evidence["area_code"],
+                        {k: v for k, v in weights.items() if k not in missing},
+                        include_incomplete=bool(evidence.get("include_incomplete")), data_dir=data_dir)
+    t = now.table.set_index("code")
+    titles = {w["id"]: w["title"] for w in evidence["weights"]}
+    out = []
+    for p in evidence.get("shortlist", []):
+        here = t.loc[p["code"]] if p["code"] in t.index else None
+        rank_now = None if here is None or pd.isna(here["rank"]) else int(here["rank"])
+        rank_then = p.get("rank")
+        out.append({"code": p["code"], "name": p["name"], "rank_then": rank_then, "rank_now": rank_now,
+                    "score_then": p.get("score"), "score_now": None if here is None else _num(here["score"]),
+                    "moved": None if rank_then is None or rank_now is None else rank_then - rank_now,
+                    "values": [{"id": k, "title": titles.get(k, k), "then": (p.get("values") or {}).get(k),
+                                "now": None if here is None or k in missing else _num(here.get(f"v_{k}"))}
+                               for k in weights]})
+    then_v = {v["id"]: v.get("vintage", "") for v in evidence.get("vintages", [])}
+    return {"area": evidence.get("area", ""), "unit": evidence.get("unit", ""), "places": out, "missing": missing,
+            "vintages": [{"id": k, "title": titles.get(k, k), "then": then_v.get(k, ""),
+                          "now": "" if k in missing else catalogue.get(k).vintage} for k in weights]}

@@ -66,6 +66,13 @@ def test_a_strategic_focus_shortlist_becomes_the_options_with_its_evidence():
     assert [o.code for o in ws.options] == ["E05015244", "workforce"]
     assert ws.options[0].label == "Bucklow-St Martins" and "male life expectancy" in ws.options[0].reason
     assert ws.evidence["source"] == "Strategic focus" and ws.evidence["shortlist"][0]["convene"]
+    # what the room saw when it voted: the weights, the data vintages, the ranking and the link to the view
+    ev = ws.evidence
+    assert (ev["unit_code"], ev["area_code"]) == ("ward", "E08000009")
+    assert [w["id"] for w in ev["weights"]] == [v["id"] for v in ev["vintages"]] and ev["vintages"][0]["vintage"]
+    assert ev["ranking"][0]["rank"] == 1 and len(ev["ranking"]) == 10
+    assert ev["link"].endswith("/strategic_focus?unit=ward&area=E08000009&w=" + ev["link"].split("&w=")[1])
+    assert "short=E05015244" in ev["link"] and ev["shortlist"][0]["values"]
 
 
 def test_phone_join_vote_and_note(ws):
@@ -74,12 +81,12 @@ def test_phone_join_vote_and_note(ws):
     at.get("form_submit_button")[0].click().run()
     token = at.query_params["me"]
     assert model.my_part(ws.id, token)["name"] == "Ana"
-    at.number_input(key="ws_dots_prevention").set_value(2)
-    at.number_input(key="ws_dots_workforce").set_value(2)
+    at.number_input(key="ws_dots_1_prevention").set_value(2)
+    at.number_input(key="ws_dots_1_workforce").set_value(2)
     next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
     assert "4 dots placed, the limit is 3" in at.error[0].value
     assert model.my_part(ws.id, token)["dots"] == []
-    at.number_input(key="ws_dots_workforce").set_value(1)
+    at.number_input(key="ws_dots_1_workforce").set_value(1)
     next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
     assert model.my_part(ws.id, token)["dots"] == ["prevention", "prevention", "workforce"]
     at.selectbox(key="ws_q").set_value(2)
@@ -94,8 +101,8 @@ def test_projector_shows_the_tally_and_notes(ws):
     model.add_note(ws.id, a, 1, "<script>alert(1)</script>")
     at = open_page(PAGE, ws=ws.id, view="projector")
     assert any("Workforce leads with 2 dots" in m.value for m in at.markdown)
-    assert any("Workforce 2" in c.value for c in at.caption)
     notes = "".join(h.proto.body for h in at.get("html"))
+    assert "Dots per option: Workforce 2 (Other 2)" in notes  # the chart's text alternative, for screen readers
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in notes and "<script>alert" not in notes
 
 
@@ -108,12 +115,17 @@ def test_wrong_key_and_unknown_workshop_are_clear(ws):
 
 def test_facilitator_closes_with_the_agreed_focus(ws):
     at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
-    at.multiselect(key="ws_agreed").set_value(["prevention"])
-    next(b for b in at.button if b.label.startswith("Close voting")).click().run()
+    at.multiselect(key=f"ws_agreed_{ws.id}").set_value(["prevention"])
+    next(b for b in at.get("form_submit_button") if b.proto.label.startswith("Close voting")).click().run()
     w = model.get_workshop(ws.id)
     assert w.status == "closed" and w.agreed == ["prevention"]
+    assert "**Agreed focus:** Prevention" in [m.value for m in at.markdown]
     labels = [d.proto.label for d in at.get("download_button")]
-    assert labels == ["Record (HTML, one page)", "Votes and notes (CSV)", "Votes and notes (JSON)"]
+    assert labels == ["Record (HTML, one page)", "Votes, notes, actions (CSV)", "Votes, notes, actions (JSON)"]
+    # a later change is saved as picked (in the browser, with the tally redrawing meanwhile: test_workshop_browser)
+    at.multiselect(key=f"ws_agreed_{ws.id}").set_value(["workforce", "community-health-on-school-sites"])
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Save the agreed focus").click().run()
+    assert model.get_workshop(ws.id).agreed == ["workforce", "community-health-on-school-sites"]
 
 
 def test_people_typed_text_is_shown_as_text_in_every_view():
@@ -159,7 +171,7 @@ def test_downloads_are_built_when_the_page_renders(ws):
     click in four under load)."""
     at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
     buttons = at.get("download_button")
-    assert len(buttons) == 3
+    assert len(buttons) == 3  # and the PDF once made (a button: printing takes a second or two)
     assert all(b.proto.url and not b.proto.deferred_file_id for b in buttons)  # stored when the page ran
 
 
@@ -176,10 +188,10 @@ def test_phone_says_what_is_wrong_and_keeps_the_text(ws):
     at.text_input(key="ws_name").set_value("Ana")
     at.get("form_submit_button")[0].click().run()
     assert "You have placed 0 of your 3 dots." in [m.value.strip("*") for m in at.markdown]
-    at.number_input(key="ws_dots_prevention").set_value(5)
+    at.number_input(key="ws_dots_1_prevention").set_value(5)
     next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
     assert "5 dots placed, the limit is 3" in at.error[0].value
-    at.number_input(key="ws_dots_prevention").set_value(2)
+    at.number_input(key="ws_dots_1_prevention").set_value(2)
     next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
     assert "You have placed 2 of your 3 dots." in [m.value.strip("*") for m in at.markdown]
     long = "x" * (model.NOTE_MAX + 1)
@@ -199,3 +211,54 @@ def test_create_names_the_title_limit_and_keeps_the_title():
     next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
     assert f"title: {model.TITLE_MAX + 5} characters, at most {model.TITLE_MAX}" in at.error[0].value
     assert at.text_input(key="ws_title").value == long and "ws" not in at.query_params
+
+
+def test_a_points_round_from_two_sectors_then_a_2x2_with_actions():
+    at = open_page(PAGE)
+    at.text_input(key="ws_title").set_value("Across sectors")
+    at.radio(key="ws_mode").set_value("points")
+    at.number_input(key="ws_npoints").set_value(10)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Create the workshop").click().run()
+    wid, key = at.query_params["ws"], at.query_params["key"]
+    assert model.get_workshop(wid).round == model.Round(1, "points", 10)
+    phone = open_page(PAGE, ws=wid, view="join")
+    assert phone.selectbox(key="ws_sector").options == list(model.SECTORS.values())
+    phone.text_input(key="ws_name").set_value("Ana")
+    phone.selectbox(key="ws_sector").set_value("nhs-trust")
+    phone.text_input(key="ws_org").set_value("Manchester University NHS FT")
+    phone.get("form_submit_button")[0].click().run()
+    me = phone.query_params["me"]
+    assert "(NHS trust, Manchester University NHS FT)" in " ".join(m.value for m in phone.markdown)
+    assert "**You have placed 0 of your 10 points.**" in [m.value for m in phone.markdown]
+    phone.number_input(key="ws_points_1_prevention").set_value(8)
+    phone.number_input(key="ws_points_1_workforce").set_value(4)
+    next(b for b in phone.get("form_submit_button") if b.proto.label == "Place my points").click().run()
+    assert "12 points placed, the budget is 10" in phone.error[0].value and model.my_part(wid, me)["points"] == {}
+    phone.number_input(key="ws_points_1_workforce").set_value(2)
+    next(b for b in phone.get("form_submit_button") if b.proto.label == "Place my points").click().run()
+    assert "**You have placed 10 of your 10 points.** 0 left." in [m.value for m in phone.markdown]
+    other = model.join(wid, "Bo", "school-trust")
+    model.allocate(wid, other, {"workforce": 10})
+    fac = open_page(PAGE, ws=wid, key=key)
+    said = " ".join(m.value for m in fac.markdown)
+    assert ("The sectors differ: School trusts put Workforce first (100% of their points); NHS trusts put Prevention "
+            "first (80% of their points).") in said
+    fac.radio(key="ws_round_mode").set_value("matrix")
+    next(b for b in fac.get("form_submit_button") if b.proto.label == "Open the round").click().run()
+    assert model.get_workshop(wid).round.mode == "matrix"
+    fac.text_input(key="ws_act_title").set_value("Pilot a clinic at a school")
+    next(b for b in fac.get("form_submit_button") if b.proto.label == "Record the action").click().run()
+    assert "owner: 1 to 60 characters (got 0)" in fac.error[0].value and model.list_actions(wid) == []
+    fac.text_input(key="ws_act_title").set_value("Pilot a clinic at a school")
+    fac.text_input(key="ws_act_owner").set_value("Ana")
+    next(b for b in fac.get("form_submit_button") if b.proto.label == "Record the action").click().run()
+    assert [a["title"] for a in model.list_actions(wid)] == ["Pilot a clinic at a school"]
+    phone = open_page(PAGE, ws=wid, view="join", me=me)
+    phone.select_slider(key="ws_imp_2_prevention").set_value("5")
+    next(b for b in phone.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
+    assert "Give both impact and feasibility, or neither, for: Prevention" in phone.error[0].value
+    phone.select_slider(key="ws_fea_2_prevention").set_value("3")
+    next(b for b in phone.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
+    assert model.my_part(wid, me)["matrix"] == {"prevention": [5, 3]}
+    proj = open_page(PAGE, ws=wid, view="projector")
+    assert "### Prevention is placed highest: impact 5.0, feasibility 3.0." in [m.value for m in proj.markdown]

@@ -160,3 +160,46 @@ def test_cli_runs_a_points_round_and_a_2x2_across_sectors_with_actions_and_a_pdf
     pdf = tmp_path / "record.pdf"
     cli("export", wid, "--key", key, "--format", "pdf", "--out", str(pdf))
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 5000
+
+
+def test_a_later_workshop_reviews_an_earlier_record_against_todays_data(tmp_path):
+    """The evidence keeps the ranking's weights, values and vintages; ranked again today on the same bundle, every
+    place stands where it stood. A record from when the data differed (its snapshot edited as an older bundle
+    would have left it) shows the move, the values then and now, and the changed vintage."""
+    from civicdata.catalogue import load_catalogue
+    from civicdata.focus import compute_focus, convene, review_shortlist, shortlist_evidence
+
+    cat = load_catalogue()
+    weights = {"imd2025_score": 1.0, "le_male": 1.0}
+    res = compute_focus(cat, "ward", "E08000009", weights)
+    short = list(res.table["code"][:2])
+    ev = shortlist_evidence(res, short, {c: convene("ward", c) for c in short},
+                            {k: cat.get(k).title for k in weights}, link="http://x/strategic_focus?unit=ward",
+                            vintages={k: cat.get(k).vintage for k in weights}, area_code="E08000009")
+    w = model.create_workshop("Then", [model.Option(p["code"], p["name"], p["reason"]) for p in ev["shortlist"]],
+                              evidence=ev)
+    model.close(w.id, w.facilitator_key, [short[0]])
+    path = tmp_path / "then.json"
+    path.write_text(record.to_json(model.record(w.id, w.facilitator_key)), encoding="utf-8")
+    r = run_cli("workshop", "review", "--record", str(path), "--json")
+    assert r.returncode == 0, r.stderr
+    same = json.loads(r.stdout)
+    assert [(p["rank_then"], p["rank_now"], p["moved"]) for p in same["places"]] == [(1, 1, 0), (2, 2, 0)]
+    assert all(v["then"] == v["now"] for p in same["places"] for v in p["values"])
+    assert all(v["then"] == v["now"] for v in same["vintages"])
+    older = json.loads(path.read_text())
+    snap = older["workshop"]["evidence"]
+    snap["shortlist"][1]["rank"] = 5
+    snap["shortlist"][1]["values"]["imd2025_score"] = 30.0
+    snap["vintages"][0]["vintage"] = "IoD2019"
+    moved = review_shortlist(cat, snap)
+    second = moved["places"][1]
+    assert (second["rank_then"], second["rank_now"], second["moved"]) == (5, 2, 3)
+    now = next(v["now"] for v in second["values"] if v["id"] == "imd2025_score")
+    assert next(v["then"] for v in second["values"] if v["id"] == "imd2025_score") == 30.0 and now != 30.0
+    assert moved["vintages"][0] == {"id": "imd2025_score", "title": cat.get("imd2025_score").title,
+                                    "then": "IoD2019", "now": cat.get("imd2025_score").vintage}
+    typed = tmp_path / "typed.json"
+    typed.write_text(json.dumps({"workshop": {"evidence": {}}}))
+    bad = run_cli("workshop", "review", "--record", str(typed))
+    assert bad.returncode == 1 and "no ranking to review" in bad.stderr

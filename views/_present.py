@@ -96,7 +96,7 @@ def main_chart(fig, *, key: str, presenting: bool, **kwargs):
 
 KEYS_JS = """
 <script>
-const doc = window.parent.document;
+const doc = document;
 if (!doc.__lneKeys) {
   doc.__lneKeys = true;
   doc.addEventListener('keydown', (e) => {
@@ -114,8 +114,6 @@ def presentation(page_path: str) -> bool:
     """Presentation mode (toggle or ``?present=1``): sidebar and controls hidden, large high-contrast
     type; arrow keys step through the saved views (slides: a deck in the store, ``deck=`` in the link, so they
     survive a server that stops and travel with the link), Esc leaves the mode."""
-    import streamlit.components.v1 as components
-
     from civicdata import slides
 
     ss = st.session_state
@@ -139,7 +137,8 @@ def presentation(page_path: str) -> bool:
     if ss.present:
         st.query_params["present"] = "1"
         st.html(PRESENT_CSS)
-        components.html(KEYS_JS, height=0)
+        # st.html runs the script in the page itself (st.components.v1.html is past its removal date)
+        st.html(KEYS_JS, unsafe_allow_javascript=True)
         c1, c2, c3 = st.columns(3)
         if c1.button("Previous slide"):
             _go(-1)

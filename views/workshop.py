@@ -1,4 +1,5 @@
-"""Workshop: the room votes with dots and writes notes; the app keeps the record.
+"""Workshop: the room votes in rounds (dots, points or a 2×2) from their sectors and writes notes; the app keeps
+the record, the agreed focus and the actions.
 
 Three views chosen by the link: facilitator (``?ws=ID&key=KEY``), projector (``?ws=ID&view=projector``) and
 phone join (``?ws=ID&view=join``, then ``&me=TOKEN`` once joined). Without ``ws``: create a workshop.
@@ -7,12 +8,15 @@ phone join (``?ws=ID&view=join``, then ``&me=TOKEN`` once joined). Without ``ws`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import json
+import urllib.parse
 
 import streamlit as st
 
 from civicdata import settings
-from civicdata.workshop import model, record
+from civicdata.workshop import figures, model, record
 from views import _shared
 
 ss = st.session_state
@@ -21,6 +25,8 @@ qr_png = st.cache_data(show_spinner=False, max_entries=64)(model.qr_png)
 ws_id = st.query_params.get("ws", "")
 view = st.query_params.get("view", "")
 key = st.query_params.get("key", "")
+SR_ONLY = ("<style>.lne-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);"
+           "white-space:nowrap}</style>")
 
 
 def base_url() -> str:
@@ -31,37 +37,39 @@ def base_url() -> str:
     return url.rsplit("/workshop", 1)[0].rstrip("/")
 
 
-def notes_wall(notes: list[dict], large: bool) -> None:
+def notes_wall(notes: list[dict], large: bool, columns: int = 3) -> None:
     """The notes under each question, as escaped text cards."""
-    size = "22px" if large else "16px"
-    st.html(f"<style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.4em .6em;"
-            f"margin:.3em 0;font-size:{size};overflow-wrap:anywhere}}.lne-empty{{color:#333;font-size:{size}}}</style>")
-    cols = st.columns(min(3, max(1, len(notes))))
+    size = "20px" if large else "16px"
+    st.html(f"<style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.2em .5em;"
+            f"margin:.2em 0;font-size:{size};line-height:1.25;overflow-wrap:anywhere}}"
+            f".lne-empty{{color:#333;font-size:{size}}}</style>")
+    cols = st.columns(min(columns, max(1, len(notes))))
     for i, q in enumerate(notes):
         cards = "".join(f"<li class='lne-note'>{html.escape(n)}</li>" for n in q["notes"]) or \
             "<li class='lne-empty'>No notes yet.</li>"
         cols[i % len(cols)].html(
-            f"<section aria-label='{html.escape(q['question'])}'><h4 style='font-size:{size};margin:.3em 0'>"
-            f"{q['number']}. {html.escape(q['question'])}</h4><ul style='list-style:none;padding:0;margin:0'>"
-            f"{cards}</ul></section>")
+            f"<section aria-label='{html.escape(q['question'])}' class='lne-notes'><h4 style='font-size:{size};"
+            f"margin:.2em 0'>{q['number']}. {html.escape(q['question'])}</h4>"
+            f"<ul style='list-style:none;padding:0;margin:0'>{cards}</ul></section>")
 
 
-def tally_chart(t: dict, large: bool, key: str) -> None:
-    """The dots per option as a bar chart, labels escaped (plotly reads some HTML in text)."""
-    import plotly.graph_objects as go
-
-    opts = sorted(t["options"], key=lambda o: o["dots"])
-    fig = go.Figure(go.Bar(x=[o["dots"] for o in opts], y=[html.escape(o["label"]) for o in opts], orientation="h",
-                           text=[o["dots"] for o in opts], textposition="outside", marker_color="#1f4e79",
-                           hovertemplate="%{y}: %{x} dots<extra></extra>"))
-    fs = 22 if large else 14
-    fig.update_layout(height=max(260, 60 * len(opts) + 80), margin=dict(l=10, r=40, t=10, b=30),
-                      font=dict(size=fs, color="#000"), plot_bgcolor="#fff", paper_bgcolor="#fff",
-                      xaxis=dict(title=None, rangemode="tozero", tickfont=dict(size=fs, color="#000"), dtick=1 if max([o["dots"] for o in opts] + [0]) < 12
-                                 else None), yaxis=dict(automargin=True, tickfont=dict(size=fs, color="#000")))
+def round_chart(t: dict, large: bool, key: str, height: int | None = None, words_visible: bool = True) -> None:
+    """A round's chart (bars by sector, or the 2×2) and its text alternative (on the projector, for screen
+    readers only: the room reads the chart)."""
+    fig = figures.matrix_figure(t, large, height) if t["mode"] == "matrix" else figures.tally_figure(t, large, height)
     st.plotly_chart(fig, key=key, theme=None, config={"displayModeBar": False, "staticPlot": True})
-    st.caption(_shared.md_escape("Dots per option: " + "; ".join(f"{o['label']} {o['dots']}" for o in reversed(opts))
-                                 + "."))
+    words = figures.tally_words(t)
+    if words_visible:
+        st.caption(_shared.md_escape(words))
+    else:
+        st.html(f"{SR_ONLY}<p class='lne-sr'>{html.escape(words)}</p>")
+
+
+def round_words(r: dict) -> str:
+    """"Round 2: spread 100 points" …"""
+    what = {"dots": f"place {r['budget']} dots", "points": f"spread {r['budget']} points",
+            "matrix": "place each option on impact and feasibility (1 to 5)"}[r["mode"]]
+    return f"Round {r['number']}: {what}" + (f" — {r['question']}" if r["question"] else "")
 
 
 def show_links(wid: str, presenting: bool = False) -> None:
@@ -69,7 +77,7 @@ def show_links(wid: str, presenting: bool = False) -> None:
     base = base_url()
     join = model.absolute(base, model.join_path(wid))
     c1, c2 = st.columns([1, 2])
-    c1.image(qr_png(join), width=220, caption="Scan to join",
+    c1.image(qr_png(join), width=240, caption="Scan to join",
              alt=f"QR code of the join link {join}")
     with c2:
         st.markdown("**Join link** (put it on the projector; participants join on their phones):")
@@ -93,37 +101,112 @@ def load_or_stop(wid: str) -> model.Workshop:
 
 
 # ------------------------------------------------------------------------------------------------ projector
+#: the projector fits one 1280x720 screen: headline, the split by sector, the whole notes wall and a large QR
+PROJECTOR_CSS = """<style>
+[data-testid="stMain"] h1 { font-size: 24px !important; margin: 0 !important; }
+[data-testid="stMain"] h3 { font-size: clamp(24px, 2.3vw, 40px) !important; }
+.st-key-ws_projector [data-testid="stMetricValue"] { font-size: 34px !important; }
+.st-key-ws_projector [data-testid="stVerticalBlock"] { gap: .35rem !important; }
+.lne-words { font-size: clamp(18px, 1.7vw, 28px); margin: 0; color: #000; }
+</style>"""
+
 if ws_id and view == "projector":
     ws = load_or_stop(ws_id)
-    st.html(_shared.PRESENT_CSS)
+    st.html(_shared.PRESENT_CSS + PROJECTOR_CSS)
     st.title(_shared.md_escape(ws.title))
 
     @st.fragment(run_every=2)
     def live() -> None:
+        w = model.get_workshop(ws_id)
         t = model.tally(ws_id)
-        lead = model.lead_words(t["options"])  # a tie is said as a tie, never as one leader
+        lead = model.round_lead(t)  # a tie is said as a tie, never as one leader
         state = "Voting closed." if t["status"] == "closed" else "Voting open."
-        if t["agreed"]:
-            st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(ws.option_label(c)) for c in t["agreed"]))
-        elif lead:
-            st.markdown(f"### {_shared.md_escape(lead)}.")
-        else:
-            st.markdown("### Place your dots: scan the code to join.")
-        c1, c2 = st.columns([3, 1])
-        with c1:
-            tally_chart(t, True, "ws_projector_tally")
-        with c2:
-            st.metric("Participants", t["participants"])
-            st.metric("Voted", t["voted"])
-            st.markdown(state)
-            join = model.absolute(base_url(), model.join_path(ws_id))
-            st.image(qr_png(join, scale=6), width=200, caption="Scan to join", alt=f"QR code of {join}")
-        notes_wall(t["notes"], True)
+        with st.container(key="ws_projector"):
+            if t["agreed"]:
+                st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(w.option_label(c))
+                                                                for c in t["agreed"]))
+            elif lead:
+                st.markdown(f"### {_shared.md_escape(lead)}.")
+            else:
+                verb = {"dots": "Place your dots", "points": "Spread your points", "matrix": "Place the options"}
+                st.markdown(f"### {verb[t['mode']]}: scan the code to join.")
+            if t["sector_words"]:
+                st.html(f"<p class='lne-words'>{html.escape(t['sector_words'])}</p>")
+            c1, c2, c3 = st.columns([5, 4, 2])
+            with c1:
+                round_chart(t, True, "ws_projector_tally", height=360 if t["mode"] != "matrix" else 400,
+                            words_visible=False)
+            with c2:
+                notes_wall(t["notes"], True, columns=2)
+            with c3:
+                join = model.absolute(base_url(), model.join_path(ws_id))
+                st.image(qr_png(join, scale=8), width=260, caption="Scan to join", alt=f"QR code of {join}")
+                st.metric("Participants", t["participants"])
+                st.metric("Voted", t["voted"])
+                st.markdown(f"{state} {_shared.md_escape(round_words(t['round']))}.")
 
     live()
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ phone
+def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
+    """The current round's ballot: dots or points in number boxes (no upper bound on a box: too many is refused on
+    placing, with a message, never capped silently), or a 2×2 placing per option; then a running count."""
+    r = ws.round
+    count = st.empty()  # filled after the form, so a ballot just placed is counted at once
+    if r.mode in ("dots", "points"):
+        current = {o.code: (part["dots"].count(o.code) if r.mode == "dots" else part["points"].get(o.code, 0))
+                   for o in ws.options}
+        placed = sum(current.values())
+        with st.form(f"ws_vote_{r.number}"):
+            st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}**" +
+                        (" (several on one option if you like):" if r.mode == "dots" else ":"))
+            counts = {o.code: st.number_input(o.label, min_value=0, value=current[o.code], step=1,
+                                              key=f"ws_{r.mode}_{r.number}_{o.code}") for o in ws.options}
+            label = "Place my dots" if r.mode == "dots" else "Place my points"
+            if st.form_submit_button(label, type="primary"):
+                try:
+                    if r.mode == "dots":
+                        model.vote(ws_id, me, [c for c, n in counts.items() for _ in range(int(n))])
+                    else:
+                        model.allocate(ws_id, me, {c: int(n) for c, n in counts.items()})
+                    placed = sum(int(n) for n in counts.values())
+                    st.success(f"Your {placed} {r.mode if placed != 1 else r.mode[:-1]} are placed.")
+                except model.WorkshopError as exc:
+                    st.error(str(exc))
+        left = r.budget - placed
+        count.markdown(f"**You have placed {placed} of your {r.budget} {r.mode}.**" +
+                       (f" {left} left." if r.mode == "points" and placed else ""))
+        return
+    scale = ["not placed"] + [str(i) for i in range(model.SCALE[0], model.SCALE[1] + 1)]
+    have = part["matrix"]
+    with st.form(f"ws_matrix_{r.number}"):
+        st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}:** 1 = low, 5 = high.")
+        picks = {}
+        for o in ws.options:
+            st.markdown(f"**{_shared.md_escape(o.label)}**")
+            c1, c2 = st.columns(2)
+            now = have.get(o.code) or [None, None]
+            picks[o.code] = (
+                c1.select_slider("Impact", scale, value=str(now[0]) if now[0] else "not placed",
+                                 key=f"ws_imp_{r.number}_{o.code}"),
+                c2.select_slider("Feasibility", scale, value=str(now[1]) if now[1] else "not placed",
+                                 key=f"ws_fea_{r.number}_{o.code}"))
+        if st.form_submit_button("Place on the 2×2", type="primary"):
+            half = [ws.option_label(c) for c, (i, f) in picks.items() if (i == "not placed") != (f == "not placed")]
+            if half:
+                st.error("Give both impact and feasibility, or neither, for: " + "; ".join(half) +
+                         ". Your earlier placings are unchanged.")
+            else:
+                try:
+                    have = {c: list(v) for c, v in model.place(ws_id, me, {c: (int(i), int(f)) for c, (i, f) in
+                                                                           picks.items() if i != "not placed"}).items()}
+                    st.success(f"{len(have)} option(s) placed.")
+                except model.WorkshopError as exc:
+                    st.error(str(exc))
+    count.markdown(f"**You have placed {len(have)} of the {len(ws.options)} options.**")
+
+
 if ws_id and not key:
     ws = load_or_stop(ws_id)
     st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
@@ -144,16 +227,21 @@ if ws_id and not key:
             # no max_chars: a pasted name over the limit gets the model's message instead of an empty box
             name = st.text_input("Your name (shown to the facilitator and beside your notes in the workshop's record; "
                                  "never on the projector)", key="ws_name")
+            sector = st.selectbox("Your sector (the tally is split by sector)", list(ws.sectors),
+                                  format_func=ws.sectors.get, key="ws_sector")
+            org = st.text_input("Your organisation (optional; in the record, never on the projector)", key="ws_org")
             if st.form_submit_button("Join", type="primary"):
                 try:
-                    st.query_params["me"] = model.join(ws_id, name)
+                    st.query_params["me"] = model.join(ws_id, name, sector, org)
                     st.rerun()
                 except model.WorkshopError as exc:
                     st.error(str(exc))
         _shared.footer()
         st.stop()
 
-    st.markdown(f"You joined as **{_shared.md_escape(part['name'])}**.")
+    st.markdown(f"You joined as **{_shared.md_escape(part['name'])}** "
+                f"({_shared.md_escape(ws.sectors.get(part['sector'], part['sector']))}"
+                + (f", {_shared.md_escape(part['organisation'])}" if part["organisation"] else "") + ").")
     with st.expander("The evidence", expanded=False):
         for o in ws.options:
             st.markdown(f"**{_shared.md_escape(o.label)}**" + (f": {_shared.md_escape(o.reason)}" if o.reason else ""))
@@ -161,23 +249,7 @@ if ws_id and not key:
         st.info(_shared.md_escape("Voting is closed." + (" Agreed focus: " + ", ".join(ws.option_label(c) for c in ws.agreed)
                                                      if ws.agreed else "")))
     else:
-        current = {o.code: part["dots"].count(o.code) for o in ws.options}
-        count = st.empty()  # filled after the form, so a vote just placed is counted at once
-        placed = len(part["dots"])
-        with st.form("ws_vote"):
-            st.markdown(f"**Place your {ws.dots} dots** (several on one option if you like):")
-            # no upper bound on each box: too many dots is refused on "Place my dots" with a message, never silently
-            counts = {o.code: st.number_input(o.label, min_value=0, value=current[o.code], step=1,
-                                              key=f"ws_dots_{o.code}") for o in ws.options}
-            if st.form_submit_button("Place my dots", type="primary"):
-                chosen = [c for c, n in counts.items() for _ in range(int(n))]
-                try:
-                    model.vote(ws_id, me, chosen)
-                    placed = len(chosen)
-                    st.success(f"Your {len(chosen)} dot(s) are placed.")
-                except model.WorkshopError as exc:
-                    st.error(str(exc))
-        count.markdown(f"**You have placed {placed} of your {ws.dots} dots.**")
+        ballot_form(ws, me, part)
         if ws.questions:
             retry = st.session_state.pop("ws_note_retry", None)
             if retry:  # a refused note comes back into the box with the reason (the form clears on submit)
@@ -204,6 +276,63 @@ if ws_id and not key:
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ facilitator
+def review_box() -> None:
+    """Open an earlier workshop's record (its JSON download) and show how the places the room saw then have
+    moved in today's data: rank, score and each indicator, then and now."""
+    from civicdata.focus import review_shortlist
+
+    st.caption("Upload the JSON record of an earlier workshop whose options came from Strategic focus: each place the "
+               "room saw is ranked again on today's data, with the same weights.")
+    up = st.file_uploader("Earlier workshop's record (JSON)", type=["json"], key="ws_review_file")
+    if up is None:
+        return
+    try:
+        earlier = json.loads(up.getvalue().decode("utf-8"))
+        w = earlier["workshop"]
+        rev = review_shortlist(_shared.catalogue(), w.get("evidence") or {})
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        st.error(f"{up.name}: not a workshop record made by this app ({type(exc).__name__}: {exc}).")
+        return
+    except ValueError as exc:
+        st.error(f"{up.name}: {exc}")
+        return
+    agreed = set(w.get("agreed") or [])
+    st.markdown(f"**{_shared.md_escape(w.get('title', ''))}** ({_shared.md_escape(w.get('date', ''))}): "
+                f"{_shared.md_escape(rev['unit'])} in {_shared.md_escape(rev['area'])}.")
+    rows = []
+    for pl in rev["places"]:
+        moved = pl["moved"]
+        rows.append({"place": pl["name"] + (" (agreed)" if pl["code"] in agreed else ""), "code": pl["code"],
+                     "rank then": pl["rank_then"], "rank now": pl["rank_now"],
+                     "moved": "—" if moved is None else ("no change" if moved == 0 else
+                                                         f"{abs(moved)} place(s) {'up' if moved > 0 else 'down'}"),
+                     "score then": pl["score_then"], "score now": pl["score_now"],
+                     **{f"{v['title']} (then → now)": f"{v['then']} → {v['now']}" for v in pl["values"]}})
+    st.dataframe(rows, hide_index=True, width="stretch", key="ws_review_table")
+    changed = [v for v in rev["vintages"] if v["then"] != v["now"]]
+    st.caption("Data: " + ("; ".join(f"{v['title']}: {v['then'] or 'not recorded'} then, {v['now'] or 'gone'} now"
+                                     for v in changed) if changed else "the same vintages as then, so any move "
+                           "comes from the places ranked beside them, not new figures.") +
+               (f" No longer in the catalogue: {', '.join(rev['missing'])}." if rev["missing"] else ""))
+
+
+def pdf_download(rec_html: str, stem: str) -> None:
+    """The PDF, printed by Chromium when asked (a second or two), kept while the record is unchanged."""
+    digest = hashlib.sha256(rec_html.encode("utf-8")).hexdigest()
+    have = ss.get("ws_pdf")
+    if have and have[0] == digest:
+        st.download_button("Record (PDF)", have[1], f"{stem}.pdf", "application/pdf", on_click="ignore",
+                           key="ws_pdf_download")
+        return
+    if st.button("Make the PDF", key="ws_make_pdf", help="Printed from the HTML record by Chromium, offline"):
+        try:
+            ss.ws_pdf = (digest, record.to_pdf(rec_html))
+        except record.PdfError as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
+
+
 presenting = _shared.presentation("views/workshop.py")
 st.title("Workshop")
 if ws_id and key:
@@ -214,39 +343,118 @@ if ws_id and key:
         st.stop()
     st.markdown(f"### {_shared.md_escape(ws.title)}")
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
-               f" · {ws.dots} dots each · voting {'open' if ws.is_open else 'closed'}")
+               f" · {round_words(ws.round.to_json())} · voting {'open' if ws.is_open else 'closed'}")
     show_links(ws_id, presenting)
 
     @st.fragment(run_every=3)
     def facilitator_tally() -> None:
         t = model.tally(ws_id)
-        st.markdown(f"**{t['participants']} participants, {t['voted']} voted.**")
-        tally_chart(t, presenting, "ws_facilitator_tally")
+        joined = ", ".join(f"{n} {t['sectors'][c]}" for c, n in t["participants_by_sector"].items())
+        st.markdown(f"**{t['participants']} participants" + (f" ({_shared.md_escape(joined)})" if joined else "")
+                    + f", {t['voted']} voted in round {t['round']['number']}.**")
+        if t["sector_words"]:
+            st.markdown(f"**{_shared.md_escape(t['sector_words'])}**")
+        round_chart(t, presenting, "ws_facilitator_tally")
         with st.expander("Notes wall", expanded=False):
             notes_wall(t["notes"], False)
 
     facilitator_tally()
+    if len(ws.rounds) > 1:
+        with st.expander(f"Earlier rounds ({len(ws.rounds) - 1})"):
+            for r in ws.rounds[:-1]:
+                st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}**")
+                round_chart(model.tally(ws_id, r.number), False, f"ws_round_{r.number}")
+    if ws.is_open:
+        with st.expander("Open the next round"):
+            with st.form("ws_round_form"):
+                c1, c2 = st.columns(2)
+                mode = c1.radio("How the room votes", model.MODES, format_func=model.MODE_NAMES.get,
+                                key="ws_round_mode", horizontal=True)
+                budget = c2.number_input("Dots or points each (not used by a 2×2)", 1, model.POINTS_MAX, 100,
+                                         key="ws_round_budget")
+                question = st.text_input("The question this round answers (optional)", key="ws_round_question")
+                if st.form_submit_button("Open the round"):
+                    try:
+                        model.new_round(ws_id, key, mode, None if mode == "matrix" else int(budget), question)
+                    except model.WorkshopError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.rerun()
+        with st.expander("Add a sector to the join form"):
+            st.caption("Standard: " + ", ".join(model.SECTORS.values()) + ".")
+            with st.form("ws_sector_form", clear_on_submit=True):
+                label = st.text_input("Sector", key="ws_new_sector")
+                if st.form_submit_button("Add the sector"):
+                    try:
+                        model.add_sector(ws_id, key, label)
+                    except model.WorkshopError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.rerun()
+
     st.subheader("Close and record")
-    agreed = st.multiselect("Agreed focus (one or two)", [o.code for o in ws.options], default=ws.agreed,
-                            max_selections=model.AGREED_MAX, format_func=ws.option_label, key="ws_agreed")
-    c1, c2, c3 = st.columns(3)
-    if c1.button("Close voting and save the agreed focus" if ws.is_open else "Save the agreed focus", type="primary"):
-        model.close(ws_id, key, agreed)
+    agreed_key = f"ws_agreed_{ws_id}"
+    if agreed_key not in ss:  # set once from the store; the form sends exactly what is shown when pressed
+        ss[agreed_key] = list(ws.agreed)
+    with st.form("ws_close_form"):
+        agreed = st.multiselect("Agreed focus (one or two)", [o.code for o in ws.options],
+                                max_selections=model.AGREED_MAX, format_func=ws.option_label, key=agreed_key)
+        pressed = st.form_submit_button("Close voting and save the agreed focus" if ws.is_open else
+                                        "Save the agreed focus", type="primary")
+    if pressed:
+        saved = model.close(ws_id, key, agreed)
+        st.toast("Agreed focus saved: " + (", ".join(saved.option_label(c) for c in saved.agreed) or "none"))
         st.rerun()
-    if not ws.is_open and c2.button("Reopen voting"):
+    if ws.agreed:
+        st.markdown("**Agreed focus:** " + " and ".join(_shared.md_escape(ws.option_label(c)) for c in ws.agreed))
+    if not ws.is_open and st.button("Reopen voting"):
         model.reopen(ws_id, key)
         st.rerun()
-    d1, d2, d3 = st.columns(3)
+    st.markdown("**Actions**: who does what by when (in the record; the next workshop reviews them).")
+    acts = model.list_actions(ws_id)
+    if acts:
+        st.dataframe([{"what": a["title"], "who": a["owner"], "organisation": a["organisation"],
+                       "review by": a["review_on"]} for a in acts], hide_index=True, width="stretch",
+                     key="ws_actions_table")
+    with st.form("ws_action_form", clear_on_submit=True):
+        c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+        a_title = c1.text_input("What", key="ws_act_title")
+        a_owner = c2.text_input("Who", key="ws_act_owner")
+        a_org = c3.text_input("Organisation", key="ws_act_org")
+        a_date = c4.date_input("Review by", value=dt.date.today() + dt.timedelta(days=90), format="YYYY-MM-DD",
+                               key="ws_act_date")
+        if st.form_submit_button("Record the action"):
+            try:
+                model.add_action(ws_id, key, a_title, a_owner, a_org, a_date.isoformat())
+            except model.WorkshopError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+    if acts:
+        c1, c2 = st.columns([3, 1])
+        gone = c1.selectbox("Remove an action", [a["id"] for a in acts], key="ws_act_remove",
+                            format_func=lambda i: next(f"{a['title']} ({a['owner']})" for a in acts if a["id"] == i))
+        if c2.button("Remove", key="ws_act_remove_btn"):
+            model.delete_action(ws_id, key, gone)
+            st.rerun()
+    d1, d2, d3, d4 = st.columns(4)
     stem = f"workshop_{ws.held_on}_{ws_id[:6]}"
     # built now, not on click: records are small, and a payload made on click failed about one click in four
     # under load (MediaFileStorageError: deferred file not found)
     rec = model.record(ws_id, key)
-    d1.download_button("Record (HTML, one page)", record.to_html(rec).encode("utf-8"), f"{stem}.html", "text/html", on_click="ignore")
-    d2.download_button("Votes and notes (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv", on_click="ignore")
-    d3.download_button("Votes and notes (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
+    rec_html = record.to_html(rec)
+    d1.download_button("Record (HTML, one page)", rec_html.encode("utf-8"), f"{stem}.html", "text/html",
+                       on_click="ignore")
+    d2.download_button("Votes, notes, actions (CSV)", record.to_csv(rec).encode("utf-8"), f"{stem}.csv", "text/csv",
+                       on_click="ignore")
+    d3.download_button("Votes, notes, actions (JSON)", record.to_json(rec).encode("utf-8"), f"{stem}.json",
                        "application/json", on_click="ignore")
+    with d4:
+        pdf_download(rec_html, stem)
+    with st.expander("Review an earlier workshop against today's data"):
+        review_box()
     with st.expander("Delete this workshop"):
-        st.caption("Deletes its votes and notes for good. Export the record first.")
+        st.caption("Deletes its votes, notes and actions for good. Export the record first.")
         if st.button("Delete the workshop", key="ws_delete"):
             model.delete_workshop(ws_id, key)
             st.query_params.clear()
@@ -255,9 +463,10 @@ if ws_id and key:
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ create
-st.caption("Run a convening session: the room places dots on a few options and writes notes under shared "
-           "questions on their phones; the projector shows the live tally; you close voting, mark the agreed focus "
-           "and export the record. Workshops are kept in a database (" +
+st.caption("Run a convening session across sectors: the room joins on their phones with their sector, votes in "
+           "rounds (dots, points or a 2×2 of impact and feasibility) and writes notes under shared questions; the "
+           "projector shows the live tally split by sector; you close voting, mark the agreed focus, record who does "
+           "what by when, and export the record. Workshops are kept in a database (" +
            ("set by CIVICDATA_DB_URL" if settings.db_url() != f"sqlite:///{settings.user_data_dir() / 'workshops.db'}"
             else "a SQLite file in your user data folder") + ").")
 
@@ -277,7 +486,10 @@ if st.query_params.get("from") == "focus" and st.query_params.get("short"):
         short = [c for c in st.query_params.get("short", "").split(",") if c][:3]
         conv = {c: _shared.convene_table(unit, c) for c in short}
         titles = {k: cat.get(k).title for k in res.indicators}
-        evidence = shortlist_evidence(res, short, conv, titles, link="")
+        seen = {k: st.query_params[k] for k in ("unit", "area", "w", "short", "incomplete") if k in st.query_params}
+        evidence = shortlist_evidence(res, short, conv, titles,
+                                      link=f"{base_url()}/strategic_focus?{urllib.parse.urlencode(seen)}",
+                                      vintages={k: cat.get(k).vintage for k in res.indicators}, area_code=area)
         shortlist_opts = [model.Option(p["code"], p["name"], p["reason"]) for p in evidence["shortlist"]]
         st.info(f"From Strategic focus: {len(shortlist_opts)} shortlisted {evidence['unit']} in {evidence['area']} "
                 "become options, with their reasons and who to convene as the evidence.")
@@ -298,6 +510,12 @@ with st.form("ws_create"):
     place = c2.selectbox("Place", list(places), format_func=places.get, key="ws_place",
                          index=list(places).index(default_place) if default_place in places else 0)
     dots = c3.number_input("Dots per participant", 1, model.DOTS_MAX, model.DOTS_DEFAULT, key="ws_ndots")
+    m1, m2 = st.columns([2, 1])
+    mode = m1.radio("Round 1 votes with", model.MODES, format_func=model.MODE_NAMES.get, horizontal=True,
+                    key="ws_mode", help="Dots: a few each, stacked if you like. Points: a budget spread over the "
+                                        "options. 2×2: each option placed on impact and feasibility, 1 to 5. You can "
+                                        "open further rounds in another mode.")
+    points = m2.number_input("Points per participant", 1, model.POINTS_MAX, model.POINTS_DEFAULT, key="ws_npoints")
     use_short = st.checkbox("The Strategic focus shortlist: " + ", ".join(o.label for o in shortlist_opts),
                             value=True, key="ws_use_short") if shortlist_opts else False
     themes = st.multiselect("Themes", list(model.THEMES), default=[] if shortlist_opts else list(model.THEMES[:3]),
@@ -311,7 +529,7 @@ with st.form("ws_create"):
             created = model.create_workshop(title, opts, held_on=held_on.isoformat(), place_code=place,
                                             place_name=_place_name(place),
                                             dots=int(dots), questions=questions.splitlines(),
-                                            evidence=evidence if use_short else {})
+                                            evidence=evidence if use_short else {}, mode=mode, points=int(points))
         except model.WorkshopError as exc:
             st.error(str(exc))
         else:

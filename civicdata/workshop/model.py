@@ -210,6 +210,24 @@ def lead_words(options: list[dict], what: str = "dots") -> str:
     return f"{names} tie with {n} {what if n != 1 else what.rstrip('s')} each"
 
 
+def round_lead(t: dict) -> str:
+    """The headline of a round's tally: :func:`lead_words` for dots or points; for a 2×2 the option(s) with the
+    highest mean impact plus feasibility ("Prevention is placed highest: impact 4.5, feasibility 4.0"; a tie is
+    said as a tie); "" while nothing is placed."""
+    if t["mode"] != "matrix":
+        return lead_words(t["options"], t["mode"])
+    placed = [o for o in t["options"] if o["placed"]]
+    if not placed:
+        return ""
+    top = max(o["impact"] + o["feasibility"] for o in placed)
+    best = [o for o in placed if o["impact"] + o["feasibility"] == top]
+    if len(best) == 1:
+        o = best[0]
+        return f"{o['label']} is placed highest: impact {o['impact']:.1f}, feasibility {o['feasibility']:.1f}"
+    return (", ".join(o["label"] for o in best[:-1]) + f" and {best[-1]['label']} tie, placed highest "
+            f"(impact + feasibility {top:.1f})")
+
+
 def join_path(workshop_id: str) -> str:
     """The path of the phone join view (relative to the app's address)."""
     return f"/workshop?ws={workshop_id}&view=join"

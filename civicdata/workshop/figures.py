@@ -1,0 +1,97 @@
+"""The workshop's charts, from a :func:`civicdata.workshop.model.tally`: a round's dots or points per option
+stacked by sector, and the averaged 2×2 of impact against feasibility. Plotly figures, no Streamlit; every
+label from people is escaped (plotly reads some HTML in text)."""
+
+from __future__ import annotations
+
+import html
+
+import plotly.graph_objects as go
+
+#: one colour per sector, distinguishable with the common colour-vision deficiencies (Okabe–Ito), each at least
+#: 3:1 against white beside its label; sectors a facilitator adds take the next ones
+SECTOR_COLOURS = {"school-trust": "#b35900", "nhs-trust": "#0060a8", "council": "#007a5a", "vcs": "#a8447e",
+                  "other": "#595959"}
+EXTRA_COLOURS = ("#5a3e9b", "#8a6d00", "#2f6f8f", "#9c2f2f")
+
+
+def sector_colours(sectors: dict[str, str]) -> dict[str, str]:
+    """Sector code → colour: the standard five fixed, added ones in order."""
+    extra = iter(EXTRA_COLOURS * 4)
+    return {c: SECTOR_COLOURS.get(c) or next(extra) for c in sectors}
+
+
+def _layout(fig: go.Figure, large: bool, height: int | None) -> None:
+    fs = 22 if large else 14
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=40), font=dict(size=fs, color="#000"),
+                      plot_bgcolor="#fff", paper_bgcolor="#fff",
+                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0,
+                                  font=dict(size=fs, color="#000")))
+
+
+def tally_figure(t: dict, large: bool = False, height: int | None = None) -> go.Figure:
+    """Horizontal bars: each option's dots or points, one segment per sector that voted (the total at the bar's
+    end). Options in descending order of total, top first."""
+    what = t["mode"]
+    opts = sorted(t["options"], key=lambda o: o[what])
+    labels = [html.escape(o["label"]) for o in opts]
+    colours = sector_colours(t["sectors"])
+    voted = [c for c, n in t.get("voted_by_sector", {}).items() if n] or []
+    fig = go.Figure()
+    for c in voted:
+        fig.add_trace(go.Bar(x=[o["by_sector"].get(c, 0) for o in opts], y=labels, orientation="h",
+                             name=html.escape(t["sectors"][c]), marker_color=colours[c],
+                             hovertemplate=f"{html.escape(t['sectors'][c])}: %{{x}} {what}<extra></extra>"))
+    if not voted:  # nothing placed yet: empty bars keep the options on screen
+        fig.add_trace(go.Bar(x=[0] * len(opts), y=labels, orientation="h", showlegend=False,
+                             marker_color="#1f4e79", hoverinfo="skip"))
+    top = max([o[what] for o in opts] + [0])
+    fig.add_trace(go.Scatter(x=[o[what] for o in opts], y=labels, mode="text", text=[str(o[what]) for o in opts],
+                             textposition="middle right", showlegend=False, hoverinfo="skip",
+                             textfont=dict(size=22 if large else 14, color="#000")))
+    _layout(fig, large, height or max(260, 60 * len(opts) + 110))
+    fig.update_layout(barmode="stack", showlegend=len(voted) > 0)
+    fig.update_xaxes(title=None, rangemode="tozero", range=[0, max(1, top) * 1.15],
+                     dtick=1 if top < 12 else None, tickfont=dict(color="#000"))
+    fig.update_yaxes(automargin=True, tickfont=dict(color="#000"))
+    return fig
+
+
+def matrix_figure(t: dict, large: bool = False, height: int | None = None) -> go.Figure:
+    """The averaged 2×2: each placed option at its mean feasibility (across) and impact (up), 1 to 5, with the
+    midlines at 3 and the four quadrants named; the number placing it beside its label."""
+    placed = [o for o in t["options"] if o["placed"]]
+    fs = 22 if large else 14
+    fig = go.Figure(go.Scatter(
+        x=[o["feasibility"] for o in placed], y=[o["impact"] for o in placed], mode="markers+text",
+        text=[f"{html.escape(o['label'])} ({o['placed']})" for o in placed], textposition="top center",
+        marker=dict(size=18 if large else 12, color="#1f4e79", line=dict(color="#000", width=1)),
+        textfont=dict(size=fs, color="#000"),
+        hovertemplate="%{text}: impact %{y:.1f}, feasibility %{x:.1f}<extra></extra>"))
+    for x0, x1, y0, y1 in ((0.5, 3, 3, 5.5), (3, 5.5, 3, 5.5), (0.5, 3, 0.5, 3), (3, 5.5, 0.5, 3)):
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=dict(color="#000", width=1),
+                      fillcolor="#e8f0f8" if (x0, y0) == (3, 3) else "#fff", layer="below")
+    for x, y, words in ((0.6, 5.4, "high impact, hard"), (5.4, 5.4, "high impact, feasible: start here"),
+                        (0.6, 0.6, "low impact, hard"), (5.4, 0.6, "low impact, feasible")):
+        fig.add_annotation(x=x, y=y, text=words, showarrow=False, xanchor="left" if x < 3 else "right",
+                           yanchor="top" if y > 3 else "bottom", font=dict(size=fs - 4, color="#333"))
+    _layout(fig, large, height or 460)
+    axis = dict(range=[0.5, 5.5], dtick=1, zeroline=False, showgrid=False, tickfont=dict(color="#000"))
+    fig.update_xaxes(title="feasibility (mean, 1–5)", **axis)
+    fig.update_yaxes(title="impact (mean, 1–5)", **axis)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def tally_words(t: dict) -> str:
+    """The chart's text alternative: each option's total and split by sector, or its 2×2 means."""
+    sectors = t["sectors"]
+    if t["mode"] == "matrix":
+        return "Impact and feasibility (means, 1 to 5): " + "; ".join(
+            f"{o['label']} impact {o['impact']:.1f}, feasibility {o['feasibility']:.1f} ({o['placed']} placed)"
+            if o["placed"] else f"{o['label']} not placed" for o in t["options"]) + "."
+    what = t["mode"]
+    return f"{what.capitalize()} per option: " + "; ".join(
+        f"{o['label']} {o[what]}" + (" (" + ", ".join(f"{sectors[c]} {n}" for c, n in o["by_sector"].items()) + ")"
+                                     if o["by_sector"] else "")
+        for o in sorted(t["options"], key=lambda o: -o[what])) + "."
