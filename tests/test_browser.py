@@ -601,66 +601,144 @@ def _ready(page, settle_ms: int = 0, timeout_ms: int = 120_000) -> None:
     page.wait_for_timeout(settle_ms)
 
 
-def test_workshop_five_phones_and_a_projector(server, browser):
-    """A facilitator's workshop; five phone-sized browsers join by the link on the facilitator page, place
-    their dots and write notes; the projector's tally shows every vote within 3 s; a note holding a script
-    shows as text on the projector, the phones and the facilitator page, and never runs."""
+def _join_phone(browser, join_url: str, name: str, sector: str):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    page.blocked = _offline(page)
+    page.goto(join_url)
+    _ready(page)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label(re.compile("^Your sector")).click()
+    page.get_by_role("option", name=sector, exact=True).click()
+    page.get_by_role("button", name="Join").click()
+    page.get_by_text(f"You joined as {name}").wait_for(timeout=60_000)
+    return page
+
+
+def test_workshop_six_phones_from_two_sectors_run_a_points_round_on_a_1280x720_projector(server, browser):
+    """A facilitator's points workshop; six phone-sized browsers, three school trusts and three NHS trusts, join
+    by the link on the facilitator page with their sector, spread their 100 points and write notes; the
+    projector (1280x720) shows every allocation within 3 s, split by sector, says where the sectors differ, and
+    shows the whole notes wall and a QR code of at least 240 px without scrolling; a note holding a script shows
+    as text everywhere and never runs; the agreed focus saved is the one picked while the tally redraws; every
+    download (HTML, CSV, JSON, PDF) yields its file on each of 10 clicks."""
     from civicdata import store
     from civicdata.workshop import model
 
     eng = store.engine(server.db)
-    ws = model.create_workshop("Trafford convening", model.parse_options(
-        ["Prevention", "Workforce", "Community health on school sites"]), place_name="Trafford", eng=eng)
-    fac = _open(browser, f"{server}/workshop?ws={ws.id}&key={ws.facilitator_key}", 1280, 900,
-                wait_for='[data-testid="stImage"] img')
+    ws = model.create_workshop("Trafford across sectors", model.parse_options(
+        ["Prevention", "Workforce", "Community health on school sites"]), place_name="Trafford", mode="points",
+        eng=eng)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    fac = ctx.new_page()
+    fac.blocked = _offline(fac)
+    fac.goto(f"{server}/workshop?ws={ws.id}&key={ws.facilitator_key}")
+    _ready(fac)
+    fac.wait_for_selector('[data-testid="stImage"] img', timeout=60_000)
+    fac.get_by_text(re.compile(r"view=join$")).first.wait_for(timeout=60_000)
     join_url = next(t for t in fac.locator('[data-testid="stCode"]').all_inner_texts() if t.strip().endswith("view=join"))
-    assert fac.locator('[data-testid="stImage"] img').first.evaluate("i => i.naturalWidth") > 100  # the QR code
     proj = _open(browser, f"{server}/workshop?ws={ws.id}&view=projector", 1280, 720, wait_for=".js-plotly-plot")
     script = "<script>window.__pwned = 1</script><img src=x onerror='window.__pwned=1'>"
-    votes = [{"Prevention": 3}, {"Prevention": 1, "Workforce": 2}, {"Workforce": 1}, {"Community health on school sites": 3},
-             {"Prevention": 2, "Community health on school sites": 1}]
-    expected = "Dots per option: Prevention 6; Community health on school sites 4; Workforce 3."
+    school, nhs = "School trust", "NHS trust"
+    ballots = [(school, {"Prevention": 60, "Workforce": 40}), (nhs, {"Community health on school sites": 100}),
+               (school, {"Prevention": 100}), (nhs, {"Community health on school sites": 50, "Prevention": 50}),
+               (school, {"Workforce": 30, "Prevention": 70}), (nhs, {"Community health on school sites": 80,
+                                                                     "Workforce": 20})]
+    expected = ("Points per option: Prevention 280 (School trust 230, NHS trust 50); Community health on school sites "
+                "230 (NHS trust 230); Workforce 90 (School trust 70, NHS trust 20).")
     phones = []
-    for i, vote in enumerate(votes):
-        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        page = ctx.new_page()
-        page.blocked = _offline(page)
-        page.goto(join_url.strip())
-        _ready(page)
-        page.get_by_label("Your name").fill(f"Phone {i + 1}")
-        page.get_by_role("button", name="Join").click()
-        page.get_by_text(f"You joined as Phone {i + 1}").wait_for(timeout=60_000)
+    for i, (sector, points) in enumerate(ballots):
+        page = _join_phone(browser, join_url.strip(), f"Phone {i + 1}", sector)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        assert page.locator('section[data-testid="stSidebar"]').is_hidden()
-        for label, n in vote.items():
+        for label, n in points.items():
             box = page.get_by_label(label, exact=True)
             box.fill(str(n))
             box.press("Tab")
-        page.get_by_role("button", name="Place my dots").click()
-        page.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
-        if i == len(votes) - 1:  # the last vote is confirmed on the phone: the projector has 3 s to show it
-            t_last_vote = time.perf_counter()
-            proj.get_by_text(expected).wait_for(timeout=3_000)
-            seen_after = time.perf_counter() - t_last_vote
-        page.get_by_label("Your note").fill(script if i == 0 else f"Note from phone {i + 1}")
+        page.get_by_role("button", name="Place my points").click()
+        page.get_by_text("point(s) are placed").wait_for(timeout=60_000)
+        page.get_by_text(f"You have placed {sum(points.values())} of your 100 points.").wait_for(timeout=30_000)
+        if i == len(ballots) - 1:  # the last ballot is confirmed on the phone: the projector has 3 s to show it
+            t_last = time.perf_counter()
+            proj.locator(".lne-sr", has_text=expected).wait_for(state="attached", timeout=3_000)
+            seen_after = time.perf_counter() - t_last
+        page.get_by_label("Your note").fill(script if i == 0 else f"Note from phone {i + 1} ({sector})")
         page.get_by_role("button", name="Add note").click()
         page.get_by_text("Note added.").wait_for(timeout=60_000)
         phones.append(page)
-    assert proj.get_by_text("5", exact=True).count() >= 1  # participants
-    fac.reload()
-    _ready(fac)
-    fac.get_by_text("Notes wall", exact=True).click()
+    proj.locator(".lne-note").nth(5).wait_for(timeout=10_000)
+    proj.wait_for_timeout(2500)  # one more redraw with every note
+    # the split by sector: one bar colour per sector, named in the legend, and the difference in words
+    legend = proj.locator(".js-plotly-plot .legendtext").all_text_contents()  # SVG text
+    assert legend == [school, nhs], legend
+    words = proj.locator(".lne-words").inner_text()
+    assert words == ("The sectors differ: School trusts put Prevention first (77% of their points); NHS trusts put "
+                     "Community health on school sites first (77% of their points).")
+    # a projector cannot scroll: the headline, the chart, every note and the QR code lie inside 1280x720
+    inside = proj.evaluate("""() => {
+        const sel = '.lne-note, .lne-notes h4, .lne-words, .js-plotly-plot, h3, [data-testid="stImage"] img';
+        const els = [...document.querySelectorAll(sel)];
+        return els.map(e => { const r = e.getBoundingClientRect();
+                              return [e.className || e.tagName, r.top, r.bottom, r.right, r.width]; });
+    }""")
+    assert len([x for x in inside if "lne-note" == x[0]]) == 6
+    outside = [x for x in inside if not (x[1] >= 0 and x[2] <= 720 and x[3] <= 1280)]
+    assert not outside, outside
+    qr = next(x for x in inside if x[0] == "IMG")
+    assert qr[4] >= 240, qr
     for page in [proj, fac, phones[0]]:
+        if page is fac:
+            page.get_by_text("Notes wall", exact=True).click()
         page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.wait_for(timeout=10_000)
         assert page.evaluate("() => window.__pwned === undefined")
         assert not page.blocked
     proj.screenshot(path=str(ARTIFACTS / "workshop_projector_1280x720.png"))
     phones[1].screenshot(path=str(ARTIFACTS / "workshop_phone_390x844.png"), full_page=True)
-    print(f"\nworkshop: the projector showed the fifth phone's vote {seen_after:.1f} s after the phone confirmed it")
+    print(f"\nworkshop: the projector showed the sixth phone's points {seen_after:.1f} s after the phone confirmed them")
     t = model.tally(ws.id, eng=eng)
-    assert {o["label"]: o["dots"] for o in t["options"]} == {"Prevention": 6, "Workforce": 3,
-                                                             "Community health on school sites": 4}
-    assert t["participants"] == 5 and sum(len(q["notes"]) for q in t["notes"]) == 5
+    assert {o["label"]: (o["points"], o["by_sector"]) for o in t["options"]} == {
+        "Prevention": (280, {"school-trust": 230, "nhs-trust": 50}),
+        "Workforce": (90, {"school-trust": 70, "nhs-trust": 20}),
+        "Community health on school sites": (230, {"school-trust": 0, "nhs-trust": 230})}
+    assert t["participants_by_sector"] == {"school-trust": 3, "nhs-trust": 3}
+    # the agreed focus, picked while the tally redraws every 3 s, is saved exactly as picked
+    for picks in (["Workforce"], ["Community health on school sites", "Prevention"]):
+        box = fac.get_by_label("Agreed focus (one or two)")
+        box.focus()
+        for _ in range(model.AGREED_MAX):
+            box.press("Backspace")  # clear the earlier pick
+        for label in picks:
+            box.focus()
+            box.press("ArrowDown")  # opens the list (a click on a focused box may close it)
+            fac.get_by_role("option", name=label, exact=True).click()
+            fac.keyboard.press("Escape")
+            fac.wait_for_timeout(1600)  # let the tally redraw in between
+        fac.get_by_role("button", name=re.compile("^(Close voting and save|Save) the agreed focus$")).click()
+        _ready(fac, 1500)
+        want = [model.slug(x) for x in picks]
+        assert model.get_workshop(ws.id, eng=eng).agreed == want
+    checks = (("Record (HTML, one page)", lambda b: b"Trafford across sectors" in b),
+              ("Votes, notes, actions (CSV)", lambda b: b.startswith(b"kind,round,mode")),
+              ("Votes, notes, actions (JSON)", lambda b: b'"participants_by_sector"' in b),
+              ("Record (PDF)", lambda b: b.startswith(b"%PDF-")))
+    got = []
+    for i in range(10):
+        if i % 2 == 0:  # Chromium refuses a tab's 11th download (a plain HTML page too): a fresh load every 8
+            if i:
+                fac.reload()
+                _ready(fac, 1000)
+            fac.get_by_role("button", name="Make the PDF").click()
+            fac.get_by_role("button", name="Record (PDF)").wait_for(timeout=60_000)
+        for name, check in checks:
+            try:
+                with fac.expect_download(timeout=30_000) as dl:
+                    fac.get_by_role("button", name=name).click()
+                got.append(check(Path(dl.value.path()).read_bytes()))
+            except Exception:  # noqa: BLE001 - say which click
+                fac.screenshot(path=str(ARTIFACTS / "workshop_download_failed.png"), full_page=True)
+                got.append(f"click {i + 1} on {name}: no file")
+    assert got == [True] * 40, got
+    _no_exception(fac)
     for page in phones:
         page.context.close()
+    ctx.close()
     store.dispose_all()

@@ -102,7 +102,7 @@ def test_projector_shows_the_tally_and_notes(ws):
     at = open_page(PAGE, ws=ws.id, view="projector")
     assert any("Workforce leads with 2 dots" in m.value for m in at.markdown)
     notes = "".join(h.proto.body for h in at.get("html"))
-    assert "Dots per option: Workforce 2 (Other 2)" in notes  # the chart's text alternative, for screen readers
+    assert "Dots per option: Workforce 2 (Other 2); Prevention 0; Community health on school sites 0." in notes  # the chart's text alternative, for screen readers
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in notes and "<script>alert" not in notes
 
 

@@ -38,19 +38,22 @@ def base_url() -> str:
 
 
 def notes_wall(notes: list[dict], large: bool, columns: int = 3) -> None:
-    """The notes under each question, as escaped text cards."""
-    size = "20px" if large else "16px"
-    st.html(f"<style>.lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.2em .5em;"
-            f"margin:.2em 0;font-size:{size};line-height:1.25;overflow-wrap:anywhere}}"
-            f".lne-empty{{color:#333;font-size:{size}}}</style>")
-    cols = st.columns(min(columns, max(1, len(notes))))
-    for i, q in enumerate(notes):
-        cards = "".join(f"<li class='lne-note'>{html.escape(n)}</li>" for n in q["notes"]) or \
-            "<li class='lne-empty'>No notes yet.</li>"
-        cols[i % len(cols)].html(
-            f"<section aria-label='{html.escape(q['question'])}' class='lne-notes'><h4 style='font-size:{size};"
-            f"margin:.2em 0'>{q['number']}. {html.escape(q['question'])}</h4>"
-            f"<ul style='list-style:none;padding:0;margin:0'>{cards}</ul></section>")
+    """The notes under each question, as escaped text cards, flowing through ``columns`` newspaper columns (a
+    question with many notes continues in the next column, so the wall uses the screen evenly)."""
+    size = "19px" if large else "16px"
+    sections = "".join(
+        f"<section aria-label='{html.escape(q['question'])}' class='lne-notes'><h4>{q['number']}. "
+        f"{html.escape(q['question'])}" + ("</h4><ul>" + "".join(f"<li class='lne-note'>{html.escape(n)}</li>"
+                                                              for n in q["notes"]) + "</ul>"
+                                           if q["notes"] else " <span class='lne-empty'>(no notes yet)</span></h4>")
+        + "</section>" for q in notes)
+    st.html(f"<style>.lne-wall{{column-count:{columns};column-gap:1rem}}"
+            f".lne-wall h4{{font-size:{size};margin:.15em 0;padding:0;break-after:avoid}}"
+            f".lne-wall ul{{list-style:none;padding:0;margin:0 0 .3em 0}}"
+            f".lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.15em .5em;margin:.2em 0;"
+            f"font-size:{size};line-height:1.25;overflow-wrap:anywhere;break-inside:avoid}}"
+            f".lne-empty{{color:#333;font-weight:normal}}</style>"
+            f"<div class='lne-wall'>{sections}</div>")
 
 
 def round_chart(t: dict, large: bool, key: str, height: int | None = None, words_visible: bool = True) -> None:
@@ -101,13 +104,18 @@ def load_or_stop(wid: str) -> model.Workshop:
 
 
 # ------------------------------------------------------------------------------------------------ projector
-#: the projector fits one 1280x720 screen: headline, the split by sector, the whole notes wall and a large QR
+#: the projector fits one 1280x720 screen: headline, the split by sector, a large QR, and the whole notes wall
 PROJECTOR_CSS = """<style>
-[data-testid="stMain"] h1 { font-size: 24px !important; margin: 0 !important; }
-[data-testid="stMain"] h3 { font-size: clamp(24px, 2.3vw, 40px) !important; }
-.st-key-ws_projector [data-testid="stMetricValue"] { font-size: 34px !important; }
-.st-key-ws_projector [data-testid="stVerticalBlock"] { gap: .35rem !important; }
-.lne-words { font-size: clamp(18px, 1.7vw, 28px); margin: 0; color: #000; }
+[data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: .6rem 1.5rem .5rem 1.5rem !important; }
+[data-testid="stMain"] h1 { font-size: 22px !important; margin: 0 !important; padding: 0 !important; }
+[data-testid="stMain"] h3 { font-size: clamp(24px, 2.3vw, 40px) !important; padding: 0 !important; }
+.st-key-ws_projector [data-testid="stVerticalBlock"] { gap: .3rem !important; }
+.st-key-ws_projector [data-testid="stHorizontalBlock"] { gap: 1rem !important; }
+.st-key-ws_projector p { margin-bottom: 0 !important; }
+.lne-words { font-size: clamp(18px, 1.6vw, 28px); margin: 0; color: #000; line-height: 1.25; }
+.lne-count { font-size: clamp(18px, 1.6vw, 28px); color: #000; line-height: 1.35; margin: 0; }
+.st-key-ws_projector [data-testid="stImageCaption"] { font-size: 18px !important; color: #000 !important;
+  margin: 0 !important; padding: 0 !important; }
 </style>"""
 
 if ws_id and view == "projector":
@@ -132,18 +140,17 @@ if ws_id and view == "projector":
                 st.markdown(f"### {verb[t['mode']]}: scan the code to join.")
             if t["sector_words"]:
                 st.html(f"<p class='lne-words'>{html.escape(t['sector_words'])}</p>")
-            c1, c2, c3 = st.columns([5, 4, 2])
+            c1, c2, c3 = st.columns([7, 2, 2.4])
             with c1:
-                round_chart(t, True, "ws_projector_tally", height=360 if t["mode"] != "matrix" else 400,
+                round_chart(t, True, "ws_projector_tally", height=250 if t["mode"] != "matrix" else 290,
                             words_visible=False)
             with c2:
-                notes_wall(t["notes"], True, columns=2)
+                st.html(f"<p class='lne-count'><b>{t['participants']}</b> joined<br><b>{t['voted']}</b> voted<br>"
+                        f"{state}<br>{html.escape(round_words(t['round']))}.</p>")
             with c3:
                 join = model.absolute(base_url(), model.join_path(ws_id))
-                st.image(qr_png(join, scale=8), width=260, caption="Scan to join", alt=f"QR code of {join}")
-                st.metric("Participants", t["participants"])
-                st.metric("Voted", t["voted"])
-                st.markdown(f"{state} {_shared.md_escape(round_words(t['round']))}.")
+                st.image(qr_png(join, scale=8), width=240, caption="Scan to join", alt=f"QR code of {join}")
+            notes_wall(t["notes"], True, columns=3)
 
     live()
     st.stop()
@@ -171,7 +178,7 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                     else:
                         model.allocate(ws_id, me, {c: int(n) for c, n in counts.items()})
                     placed = sum(int(n) for n in counts.values())
-                    st.success(f"Your {placed} {r.mode if placed != 1 else r.mode[:-1]} are placed.")
+                    st.success(f"Your {placed} {r.mode[:-1]}(s) are placed.")
                 except model.WorkshopError as exc:
                     st.error(str(exc))
         left = r.budget - placed
@@ -316,6 +323,12 @@ def review_box() -> None:
                (f" No longer in the catalogue: {', '.join(rev['missing'])}." if rev["missing"] else ""))
 
 
+@st.cache_data(show_spinner="Printing the PDF…", max_entries=16)
+def pdf_of(rec_html: str) -> bytes:
+    """The record printed once per content (another facilitator tab, or a reload, gets it at once)."""
+    return record.to_pdf(rec_html)
+
+
 def pdf_download(rec_html: str, stem: str) -> None:
     """The PDF, printed by Chromium when asked (a second or two), kept while the record is unchanged."""
     digest = hashlib.sha256(rec_html.encode("utf-8")).hexdigest()
@@ -326,7 +339,7 @@ def pdf_download(rec_html: str, stem: str) -> None:
         return
     if st.button("Make the PDF", key="ws_make_pdf", help="Printed from the HTML record by Chromium, offline"):
         try:
-            ss.ws_pdf = (digest, record.to_pdf(rec_html))
+            ss.ws_pdf = (digest, pdf_of(rec_html))
         except record.PdfError as exc:
             st.error(str(exc))
         else:

@@ -23,9 +23,9 @@ def sector_colours(sectors: dict[str, str]) -> dict[str, str]:
 
 def _layout(fig: go.Figure, large: bool, height: int | None) -> None:
     fs = 22 if large else 14
-    fig.update_layout(height=height, margin=dict(l=10, r=30, t=10, b=40), font=dict(size=fs, color="#000"),
+    fig.update_layout(height=height, margin=dict(l=10, r=30, t=36, b=30), font=dict(size=fs, color="#000"),
                       plot_bgcolor="#fff", paper_bgcolor="#fff",
-                      legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0,
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0,
                                   font=dict(size=fs, color="#000")))
 
 
@@ -50,7 +50,7 @@ def tally_figure(t: dict, large: bool = False, height: int | None = None) -> go.
                              textposition="middle right", showlegend=False, hoverinfo="skip",
                              textfont=dict(size=22 if large else 14, color="#000")))
     _layout(fig, large, height or max(260, 60 * len(opts) + 110))
-    fig.update_layout(barmode="stack", showlegend=len(voted) > 0)
+    fig.update_layout(barmode="stack", showlegend=len(voted) > 0, legend_traceorder="normal")
     fig.update_xaxes(title=None, rangemode="tozero", range=[0, max(1, top) * 1.15],
                      dtick=1 if top < 12 else None, tickfont=dict(color="#000"))
     fig.update_yaxes(automargin=True, tickfont=dict(color="#000"))
@@ -92,6 +92,6 @@ def tally_words(t: dict) -> str:
             if o["placed"] else f"{o['label']} not placed" for o in t["options"]) + "."
     what = t["mode"]
     return f"{what.capitalize()} per option: " + "; ".join(
-        f"{o['label']} {o[what]}" + (" (" + ", ".join(f"{sectors[c]} {n}" for c, n in o["by_sector"].items()) + ")"
-                                     if o["by_sector"] else "")
+        f"{o['label']} {o[what]}" + (" (" + ", ".join(f"{sectors[c]} {n}" for c, n in o["by_sector"].items() if n)
+                                     + ")" if o[what] else "")
         for o in sorted(t["options"], key=lambda o: -o[what])) + "."
