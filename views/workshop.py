@@ -72,7 +72,12 @@ def round_words(r: dict) -> str:
     """"Round 2: spread 100 points" …"""
     what = {"dots": f"place {r['budget']} dots", "points": f"spread {r['budget']} points",
             "matrix": "place each option on impact and feasibility (1 to 5)"}[r["mode"]]
-    return f"Round {r['number']}: {what}" + (f" — {r['question']}" if r["question"] else "")
+    return f"Round {r['number']}: {what}" + (f" — {r['question'].rstrip('.')}" if r["question"] else "")
+
+
+def sentence(text: str) -> str:
+    """``text`` ending in a full stop (unless it ends in ? or ! already)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def show_links(wid: str, presenting: bool = False) -> None:
@@ -142,11 +147,11 @@ if ws_id and view == "projector":
                 st.html(f"<p class='lne-words'>{html.escape(t['sector_words'])}</p>")
             c1, c2, c3 = st.columns([7, 2, 2.4])
             with c1:
-                round_chart(t, True, "ws_projector_tally", height=250 if t["mode"] != "matrix" else 290,
+                round_chart(t, True, "ws_projector_tally", height=250 if t["mode"] != "matrix" else 330,
                             words_visible=False)
             with c2:
                 st.html(f"<p class='lne-count'><b>{t['participants']}</b> joined<br><b>{t['voted']}</b> voted<br>"
-                        f"{state}<br>{html.escape(round_words(t['round']))}.</p>")
+                        f"{state}<br>{html.escape(sentence(round_words(t['round'])))}</p>")
             with c3:
                 join = model.absolute(base_url(), model.join_path(ws_id))
                 st.image(qr_png(join, scale=8), width=240, caption="Scan to join", alt=f"QR code of {join}")
@@ -166,8 +171,8 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                    for o in ws.options}
         placed = sum(current.values())
         with st.form(f"ws_vote_{r.number}"):
-            st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}**" +
-                        (" (several on one option if you like):" if r.mode == "dots" else ":"))
+            st.markdown(f"**{_shared.md_escape(sentence(round_words(r.to_json())))}**" +
+                        (" Several on one option if you like." if r.mode == "dots" else ""))
             counts = {o.code: st.number_input(o.label, min_value=0, value=current[o.code], step=1,
                                               key=f"ws_{r.mode}_{r.number}_{o.code}") for o in ws.options}
             label = "Place my dots" if r.mode == "dots" else "Place my points"
@@ -188,7 +193,7 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
     scale = ["not placed"] + [str(i) for i in range(model.SCALE[0], model.SCALE[1] + 1)]
     have = part["matrix"]
     with st.form(f"ws_matrix_{r.number}"):
-        st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}:** 1 = low, 5 = high.")
+        st.markdown(f"**{_shared.md_escape(sentence(round_words(r.to_json())))}** 1 = low, 5 = high.")
         picks = {}
         for o in ws.options:
             st.markdown(f"**{_shared.md_escape(o.label)}**")

@@ -57,29 +57,47 @@ def tally_figure(t: dict, large: bool = False, height: int | None = None) -> go.
     return fig
 
 
+def _label_offsets(points: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """Each point's label offset in pixels (across, down): above the point, below it when an earlier label is
+    already above a point nearby, and drawn towards the middle near the left and right edges."""
+    out: list[tuple[int, int]] = []
+    for i, (x, y) in enumerate(points):
+        across = -60 if x > 3.9 else (60 if x < 2.1 else 0)
+        crowded = any(abs(x - x2) < 1.6 and abs(y - y2) < 0.9 and out[j][1] < 0
+                      for j, (x2, y2) in enumerate(points[:i]))
+        out.append((across, 34 if crowded or y > 4.6 else -34))
+    return out
+
+
 def matrix_figure(t: dict, large: bool = False, height: int | None = None) -> go.Figure:
     """The averaged 2×2: each placed option at its mean feasibility (across) and impact (up), 1 to 5, with the
     midlines at 3 and the four quadrants named; the number placing it beside its label."""
     placed = [o for o in t["options"] if o["placed"]]
     fs = 22 if large else 14
+    xy = [(o["feasibility"], o["impact"]) for o in placed]
+    names = [f"{html.escape(o['label'])} ({o['placed']})" for o in placed]
     fig = go.Figure(go.Scatter(
-        x=[o["feasibility"] for o in placed], y=[o["impact"] for o in placed], mode="markers+text",
-        text=[f"{html.escape(o['label'])} ({o['placed']})" for o in placed], textposition="top center",
+        x=[p[0] for p in xy], y=[p[1] for p in xy], mode="markers", cliponaxis=False, text=names,
         marker=dict(size=18 if large else 12, color="#1f4e79", line=dict(color="#000", width=1)),
-        textfont=dict(size=fs, color="#000"),
         hovertemplate="%{text}: impact %{y:.1f}, feasibility %{x:.1f}<extra></extra>"))
+    for (x, y), name, (ax, ay) in zip(xy, names, _label_offsets(xy)):  # each label joined to its point
+        fig.add_annotation(x=x, y=y, text=name, showarrow=True, arrowhead=0, arrowwidth=1.5, arrowcolor="#000",
+                           ax=ax, ay=ay, font=dict(size=fs - 2, color="#000"), bgcolor="rgba(255,255,255,0.85)")
     for x0, x1, y0, y1 in ((0.5, 3, 3, 5.5), (3, 5.5, 3, 5.5), (0.5, 3, 0.5, 3), (3, 5.5, 0.5, 3)):
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=dict(color="#000", width=1),
                       fillcolor="#e8f0f8" if (x0, y0) == (3, 3) else "#fff", layer="below")
-    for x, y, words in ((0.6, 5.4, "high impact, hard"), (5.4, 5.4, "high impact, feasible: start here"),
-                        (0.6, 0.6, "low impact, hard"), (5.4, 0.6, "low impact, feasible")):
+    for x, y, words in ((0.55, 5.45, "high impact, hard"), (5.45, 5.45, "start here: high impact, feasible"),
+                        (0.55, 0.55, "low impact, hard"), (5.45, 0.55, "low impact, feasible")):
         fig.add_annotation(x=x, y=y, text=words, showarrow=False, xanchor="left" if x < 3 else "right",
-                           yanchor="top" if y > 3 else "bottom", font=dict(size=fs - 4, color="#333"))
+                           yanchor="top" if y > 3 else "bottom", font=dict(size=14 if large else 12, color="#333"))
     _layout(fig, large, height or 460)
-    axis = dict(range=[0.5, 5.5], dtick=1, zeroline=False, showgrid=False, tickfont=dict(color="#000"))
-    fig.update_xaxes(title="feasibility (mean, 1–5)", **axis)
-    fig.update_yaxes(title="impact (mean, 1–5)", **axis)
-    fig.update_layout(showlegend=False)
+    small = 16 if large else 13
+    axis = dict(range=[0.5, 5.5], dtick=1, zeroline=False, showgrid=False, tickfont=dict(color="#000", size=small),
+                automargin=True)
+    title = dict(font=dict(size=small, color="#000"), standoff=4)
+    fig.update_xaxes(title=dict(text="feasibility (mean, 1–5)", **title), **axis)
+    fig.update_yaxes(title=dict(text="impact (mean, 1–5)", **title), **axis)
+    fig.update_layout(showlegend=False, margin=dict(l=10, r=20, t=10, b=10))
     return fig
 
 

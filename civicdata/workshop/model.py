@@ -751,10 +751,12 @@ def sector_words(t: dict) -> str:
     firsts: dict[str, tuple[list[str], str]] = {}
     for c in sectors:
         if t["mode"] == "matrix":
-            score = {o["code"]: (o["by_sector"][c]["impact"] or 0) + (o["by_sector"][c]["feasibility"] or 0)
-                     for o in t["options"] if o["by_sector"][c]["placed"]}
+            mine = {o["code"]: o["by_sector"][c] for o in t["options"] if o["by_sector"][c]["placed"]}
+            score = {k: v["impact"] + v["feasibility"] for k, v in mine.items()}
             top = max(score.values(), default=0)
-            firsts[c] = ([k for k, v in score.items() if v == top and top], f"impact + feasibility {top / 2:.1f} of 5")
+            best = [k for k, v in score.items() if v == top and top]
+            firsts[c] = (best, f"impact {mine[best[0]]['impact']:.1f}, feasibility {mine[best[0]]['feasibility']:.1f}"
+                         if len(best) == 1 else f"impact + feasibility {top:.1f}")
         else:
             got = {o["code"]: o["by_sector"][c] for o in t["options"]}
             total, top = sum(got.values()), max(got.values(), default=0)
