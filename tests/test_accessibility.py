@@ -224,6 +224,10 @@ def test_keyboard_join_and_vote_on_a_phone(server, browser, workshop):  # noqa: 
     page = _page(browser, f"{server}/workshop?ws={ws.id}&view=join", 390, 844)
     _tab_to(page, r"^Your name")
     page.keyboard.type("Keyboard user")
+    _tab_to(page, r"^Your sector")
+    page.keyboard.type("NHS")  # filters the list; Enter picks the match
+    page.keyboard.press("Enter")
+    _tab_to(page, r"^Join$")
     page.keyboard.press("Enter")  # submits the form
     page.get_by_text("You joined as Keyboard user").wait_for(timeout=60_000)
     _ready(page)

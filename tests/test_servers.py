@@ -8,6 +8,7 @@ them; every page's footer names the server that drew it, which the tests check.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -161,6 +162,8 @@ def phone_on_a(cluster, browser):  # noqa: F811
     phone.goto(f"{cluster.proxy}/workshop?ws={ws.id}&view=join")
     _ready(phone)
     phone.get_by_label("Your name").fill("Phone on A")
+    phone.get_by_label(re.compile("^Your sector")).click()
+    phone.get_by_role("option", name="Council", exact=True).click()
     phone.get_by_role("button", name="Join").click()
     phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
     phone_url = phone.url
@@ -185,7 +188,7 @@ def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser, 
     phone.get_by_role("button", name="Place my dots").click()
     phone.get_by_text("dot(s) are placed").wait_for(timeout=60_000)
     # the chart's words, for screen readers (the room reads the chart)
-    proj.locator(".lne-sr", has_text="Dots per option: Workforce 3 (Other 3); Prevention 0.").wait_for(
+    proj.locator(".lne-sr", has_text="Dots per option: Workforce 3 (Council 3); Prevention 0.").wait_for(
         state="attached", timeout=10_000)
     proj.context.close()
     phone.context.close()

@@ -79,7 +79,11 @@ def test_phone_join_vote_and_note(ws):
     at = open_page(PAGE, ws=ws.id, view="join")
     at.text_input(key="ws_name").set_value("Ana")
     at.get("form_submit_button")[0].click().run()
+    assert "sector: choose your sector" in at.error[0].value and "me" not in at.query_params  # never a silent default
+    at.selectbox(key="ws_sector").set_value("council")
+    at.get("form_submit_button")[0].click().run()
     token = at.query_params["me"]
+    assert model.my_part(ws.id, token)["sector"] == "council"
     assert model.my_part(ws.id, token)["name"] == "Ana"
     at.number_input(key="ws_dots_1_prevention").set_value(2)
     at.number_input(key="ws_dots_1_workforce").set_value(2)
@@ -186,6 +190,7 @@ def test_phone_says_what_is_wrong_and_keeps_the_text(ws):
     at = open_page(PAGE, ws=ws.id, view="join")
     assert "beside your notes in the workshop's record" in at.text_input(key="ws_name").label  # said before joining
     at.text_input(key="ws_name").set_value("Ana")
+    at.selectbox(key="ws_sector").set_value("other")
     at.get("form_submit_button")[0].click().run()
     assert "You have placed 0 of your 3 dots." in [m.value.strip("*") for m in at.markdown]
     at.number_input(key="ws_dots_1_prevention").set_value(5)
@@ -243,6 +248,8 @@ def test_a_points_round_from_two_sectors_then_a_2x2_with_actions():
     said = " ".join(m.value for m in fac.markdown)
     assert ("The sectors differ: School trusts put Workforce first (100% of their points); NHS trusts put Prevention "
             "first (80% of their points).") in said
+    next(b for b in fac.get("form_submit_button") if b.proto.label == "Open the round").click().run()
+    assert model.get_workshop(wid).round == model.Round(2, "dots", 3)  # the form's defaults: 3 dots each
     fac.radio(key="ws_round_mode").set_value("matrix")
     next(b for b in fac.get("form_submit_button") if b.proto.label == "Open the round").click().run()
     assert model.get_workshop(wid).round.mode == "matrix"
@@ -254,10 +261,10 @@ def test_a_points_round_from_two_sectors_then_a_2x2_with_actions():
     next(b for b in fac.get("form_submit_button") if b.proto.label == "Record the action").click().run()
     assert [a["title"] for a in model.list_actions(wid)] == ["Pilot a clinic at a school"]
     phone = open_page(PAGE, ws=wid, view="join", me=me)
-    phone.select_slider(key="ws_imp_2_prevention").set_value("5")
+    phone.select_slider(key="ws_imp_3_prevention").set_value("5")
     next(b for b in phone.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
     assert "Give both impact and feasibility, or neither, for: Prevention" in phone.error[0].value
-    phone.select_slider(key="ws_fea_2_prevention").set_value("3")
+    phone.select_slider(key="ws_fea_3_prevention").set_value("3")
     next(b for b in phone.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
     assert model.my_part(wid, me)["matrix"] == {"prevention": [5, 3]}
     proj = open_page(PAGE, ws=wid, view="projector")

@@ -239,11 +239,14 @@ if ws_id and not key:
             # no max_chars: a pasted name over the limit gets the model's message instead of an empty box
             name = st.text_input("Your name (shown to the facilitator and beside your notes in the workshop's record; "
                                  "never on the projector)", key="ws_name")
-            sector = st.selectbox("Your sector (the tally is split by sector)", list(ws.sectors),
-                                  format_func=ws.sectors.get, key="ws_sector")
+            # no default: a silent first choice would count people in a sector they did not pick
+            sector = st.selectbox("Your sector (the tally is split by sector)", list(ws.sectors), index=None,
+                                  placeholder="Choose your sector", format_func=ws.sectors.get, key="ws_sector")
             org = st.text_input("Your organisation (optional; in the record, never on the projector)", key="ws_org")
             if st.form_submit_button("Join", type="primary"):
                 try:
+                    if sector is None:
+                        raise model.WorkshopError("sector: choose your sector (Other if none fits)")
                     st.query_params["me"] = model.join(ws_id, name, sector, org)
                     st.rerun()
                 except model.WorkshopError as exc:
@@ -385,15 +388,18 @@ if ws_id and key:
     if ws.is_open:
         with st.expander("Open the next round"):
             with st.form("ws_round_form"):
-                c1, c2 = st.columns(2)
+                c1, c2, c3 = st.columns([2, 1, 1])
                 mode = c1.radio("How the room votes", model.MODES, format_func=model.MODE_NAMES.get,
                                 key="ws_round_mode", horizontal=True)
-                budget = c2.number_input("Dots or points each (not used by a 2×2)", 1, model.POINTS_MAX, 100,
-                                         key="ws_round_budget")
+                n_dots = c2.number_input("Dots each (dots)", 1, model.DOTS_MAX, model.DOTS_DEFAULT,
+                                         key="ws_round_dots")
+                n_points = c3.number_input("Points each (points)", 1, model.POINTS_MAX, model.POINTS_DEFAULT,
+                                           key="ws_round_points")
                 question = st.text_input("The question this round answers (optional)", key="ws_round_question")
                 if st.form_submit_button("Open the round"):
+                    budget = {"dots": int(n_dots), "points": int(n_points)}.get(mode)
                     try:
-                        model.new_round(ws_id, key, mode, None if mode == "matrix" else int(budget), question)
+                        model.new_round(ws_id, key, mode, budget, question)
                     except model.WorkshopError as exc:
                         st.error(str(exc))
                     else:
