@@ -279,6 +279,16 @@ def _workers(db_url: str, wid: str, jobs: list[list[str]], start_in: float = 4.0
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for job in jobs]
 
 
+def _watch(procs: list[subprocess.Popen], holds) -> int:
+    """Check ``holds()`` over and over while the processes run; how many snapshots were checked."""
+    snapshots = 0
+    while any(p.poll() is None for p in procs):
+        assert holds()
+        snapshots += 1
+        time.sleep(0.01)
+    return snapshots
+
+
 def _finish(procs: list[subprocess.Popen]) -> list[str]:
     outs = []
     for p in procs:
@@ -312,12 +322,8 @@ def test_racing_votes_never_exceed_the_limit_and_every_snapshot_is_a_whole_vote(
             ["race", token, "25", "workforce,prevention,workforce|prevention,workforce,prevention,workforce"],
             ["race", token, "25", "workforce,workforce,workforce"]]
     procs = _workers(db_url, ws.id, jobs, start_in=3.0)
-    snapshots = 0
-    while any(p.poll() is None for p in procs):
-        dots = _dots_of(eng, ws.id)
-        assert sum(len(d) for d in dots.values()) == 3, dots  # never more, never a half-replaced vote
-        snapshots += 1
-        time.sleep(0.01)
+    # never more than the limit, never a half-replaced vote
+    snapshots = _watch(procs, lambda: sum(len(d) for d in _dots_of(eng, ws.id).values()) == 3)
     refused = [int(x) for x in _finish(procs)]
     assert refused[1] >= 12  # its four-dot vote is refused every time
     final = _dots_of(eng, ws.id)
@@ -380,11 +386,7 @@ def test_racing_point_allocations_never_exceed_the_budget(eng, db_url):
             ["racepoints", token, "25", "prevention=70,workforce=40|prevention=50,workforce=50"],
             ["racepoints", token, "25", "workforce=30,prevention=70"]]
     procs = _workers(db_url, w.id, jobs, start_in=3.0)
-    snapshots = 0
-    while any(p.poll() is None for p in procs):
-        total = sum(o["points"] for o in model.tally(w.id, eng=eng)["options"])
-        assert total == 100, total  # never more than the budget, never a half-replaced allocation
-        snapshots += 1
-        time.sleep(0.01)
+    # never more than the budget, never a half-replaced allocation
+    snapshots = _watch(procs, lambda: sum(o["points"] for o in model.tally(w.id, eng=eng)["options"]) == 100)
     refused = [int(x) for x in _finish(procs)]
     assert refused[1] >= 12 and snapshots > 5  # its 110-point set is refused every time

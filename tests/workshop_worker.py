@@ -29,13 +29,16 @@ def main(argv: list[str]) -> int:
         token = model.join(wid, name, eng=eng)
         model.vote(wid, token, opts, eng=eng)
         print(token, flush=True)
-    elif mode == "race":
+    elif mode in ("race", "racepoints"):
         token, rounds, sets = rest
-        choices = [s.split(",") for s in sets.split("|")]
+        if mode == "race":
+            choices, act = [s.split(",") for s in sets.split("|")], model.vote
+        else:
+            choices, act = [dict(p.split("=") for p in s.split(",")) for s in sets.split("|")], model.allocate
         refused = 0
         for i in range(int(rounds)):
             try:
-                model.vote(wid, token, choices[i % len(choices)], eng=eng)
+                act(wid, token, choices[i % len(choices)], eng=eng)
             except model.WorkshopError:
                 refused += 1
         print(refused, flush=True)
@@ -48,16 +51,6 @@ def main(argv: list[str]) -> int:
         else:
             model.place(wid, token, {c: tuple(v.split("/")) for c, v in given.items()}, eng=eng)
         print(token, flush=True)
-    elif mode == "racepoints":
-        token, rounds, sets = rest
-        choices = [dict(p.split("=") for p in s.split(",")) for s in sets.split("|")]
-        refused = 0
-        for i in range(int(rounds)):
-            try:
-                model.allocate(wid, token, choices[i % len(choices)], eng=eng)
-            except model.WorkshopError:
-                refused += 1
-        print(refused, flush=True)
     elif mode == "hang":
         token, *opts = rest
         with store.writing(eng) as conn:
