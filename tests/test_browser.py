@@ -615,6 +615,46 @@ def _join_phone(browser, join_url: str, name: str, sector: str):
     return page
 
 
+def test_workshop_reviews_an_earlier_record_against_todays_data(server, browser, tmp_path):
+    """A later workshop's facilitator uploads an earlier workshop's JSON record (its options from Strategic
+    focus): the page ranks the places the room saw again on today's data — here the same bundle, so every
+    place stands where it stood, and the caption says the vintages are the same."""
+    from civicdata import store
+    from civicdata.catalogue import load_catalogue
+    from civicdata.focus import compute_focus, convene, shortlist_evidence
+    from civicdata.workshop import model, record
+
+    eng = store.engine(server.db)
+    cat = load_catalogue()
+    weights = {"imd2025_score": 1.0, "le_male": 1.0}
+    res = compute_focus(cat, "ward", "E08000009", weights)
+    short = list(res.table["code"][:2])
+    ev = shortlist_evidence(res, short, {c: convene("ward", c) for c in short}, {k: cat.get(k).title for k in weights},
+                            vintages={k: cat.get(k).vintage for k in weights}, area_code="E08000009")
+    then = model.create_workshop("Then", [model.Option(x["code"], x["name"], x["reason"]) for x in ev["shortlist"]],
+                                 evidence=ev, eng=eng)
+    model.close(then.id, then.facilitator_key, [short[0]], eng=eng)
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(record.to_json(model.record(then.id, then.facilitator_key, eng=eng)), encoding="utf-8")
+    now = model.create_workshop("Now", model.parse_options(["Prevention", "Workforce"]), eng=eng)
+    page = _open(browser, f"{server}/workshop?ws={now.id}&key={now.facilitator_key}", 1600, 1000,
+                 wait_for='[data-testid="stImage"] img')
+    page.get_by_text("Review an earlier workshop against today's data").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(str(earlier))
+    page.get_by_text("the same vintages as then").wait_for(timeout=60_000)
+    _no_exception(page)
+    rows = page.locator('[data-testid="stTable"] tbody tr')
+    got = [[c.strip() for c in r.locator("td, th").all_inner_texts()] for r in rows.all()]
+    assert len(got) == 2, got
+    for row, place, rank in zip(got, ev["shortlist"], (1, 2)):
+        assert row[0] == place["name"] + (" (agreed)" if rank == 1 else "") and row[1] == place["code"]
+        assert row[2:5] == [str(rank), str(rank), "no change"], row
+    page.screenshot(path=str(ARTIFACTS / "workshop_review.png"))
+    assert not page.blocked
+    page.close()
+    store.dispose_all()
+
+
 def test_workshop_six_phones_from_two_sectors_run_a_points_round_on_a_1280x720_projector(server, browser):
     """A facilitator's points workshop; six phone-sized browsers, three school trusts and three NHS trusts, join
     by the link on the facilitator page with their sector, spread their 100 points and write notes; the

@@ -291,6 +291,11 @@ if ws_id and not key:
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ facilitator
+def num(x, places: int = 2) -> str:
+    """A figure for a table: fixed decimals, "—" when there is none."""
+    return "—" if x is None else f"{x:,.{places}f}"
+
+
 def review_box() -> None:
     """Open an earlier workshop's record (its JSON download) and show how the places the room saw then have
     moved in today's data: rank, score and each indicator, then and now."""
@@ -321,9 +326,9 @@ def review_box() -> None:
                      "rank then": pl["rank_then"], "rank now": pl["rank_now"],
                      "moved": "—" if moved is None else ("no change" if moved == 0 else
                                                          f"{abs(moved)} place(s) {'up' if moved > 0 else 'down'}"),
-                     "score then": pl["score_then"], "score now": pl["score_now"],
-                     **{f"{v['title']} (then → now)": f"{v['then']} → {v['now']}" for v in pl["values"]}})
-    st.dataframe(rows, hide_index=True, width="stretch", key="ws_review_table")
+                     "score then": num(pl["score_then"], 1), "score now": num(pl["score_now"], 1),
+                     **{f"{v['title']} (then → now)": f"{num(v['then'])} → {num(v['now'])}" for v in pl["values"]}})
+    st.table(rows)  # a few rows: a plain table reads out (and projects) better than a grid
     changed = [v for v in rev["vintages"] if v["then"] != v["now"]]
     st.caption("Data: " + ("; ".join(f"{v['title']}: {v['then'] or 'not recorded'} then, {v['now'] or 'gone'} now"
                                      for v in changed) if changed else "the same vintages as then, so any move "
