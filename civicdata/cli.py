@@ -559,8 +559,8 @@ def cmd_journey_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_workshop(args: argparse.Namespace) -> int:
-    """``workshop create|join|vote|note|tally|round|sector|action|export|close|delete``: the Workshop page's
-    functions."""
+    """``workshop create|join|vote|note|tally|round|sector|action|export|close|review|delete``: the Workshop
+    page's functions."""
     from civicdata.workshop import model, record
 
     a = args.action
@@ -945,13 +945,14 @@ def build_parser() -> argparse.ArgumentParser:
     ws.add_argument("--place", help="create: the local authority (LAD code or name)")
     ws.add_argument("--date", help="create: YYYY-MM-DD (default today)")
     ws.add_argument("--options", help="create: options to vote on, separated by commas (Label or code=Label)")
-    ws.add_argument("--mode", choices=list(("dots", "points", "matrix")), default="dots",
+    ws.add_argument("--mode", choices=["dots", "points", "matrix"], default="dots",
                     help="create, round: how the round votes: dots, points (a budget spread over options) or "
                          "matrix (each option on impact and feasibility, 1-5)")
     ws.add_argument("--dots", type=int, default=3, help="create, round: dots per participant (default 3)")
     ws.add_argument("--points", type=int, default=100, help="create, round: points per participant (default 100)")
     ws.add_argument("--question", action="append", help="create: a question for notes (repeat; default the six "
-                                                         "standard ones); note: the question's number or text")
+                                                         "standard ones); note: the question's number or text; "
+                                                         "round: the question the round answers")
     ws.add_argument("--name", help="join: your display name (up to 60 characters)")
     ws.add_argument("--sector", help="join: your sector: school-trust, nhs-trust, council, vcs, other (or one the "
                                      "facilitator added)")
