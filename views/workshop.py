@@ -130,13 +130,12 @@ if ws_id and view == "projector":
 
     @st.fragment(run_every=2)
     def live() -> None:
-        w = model.get_workshop(ws_id)
         t = model.tally(ws_id)
         lead = model.round_lead(t)  # a tie is said as a tie, never as one leader
         state = "Voting closed." if t["status"] == "closed" else "Voting open."
         with st.container(key="ws_projector"):
             if t["agreed"]:
-                st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(w.option_label(c))
+                st.markdown("### Agreed focus: " + " and ".join(_shared.md_escape(ws.option_label(c))
                                                                 for c in t["agreed"]))
             elif lead:
                 st.markdown(f"### {_shared.md_escape(lead)}.")
@@ -371,6 +370,10 @@ if ws_id and key:
     st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
                f" · {round_words(ws.round.to_json())} · voting {'open' if ws.is_open else 'closed'}")
     show_links(ws_id, presenting)
+    # read once per run: the downloads, the earlier rounds and the actions all come from it. Built now, not on
+    # click: records are small, and a payload made on click failed about one click in four under load
+    # (MediaFileStorageError: deferred file not found)
+    rec = model.record(ws_id, key)
 
     @st.fragment(run_every=3)
     def facilitator_tally() -> None:
@@ -387,9 +390,9 @@ if ws_id and key:
     facilitator_tally()
     if len(ws.rounds) > 1:
         with st.expander(f"Earlier rounds ({len(ws.rounds) - 1})"):
-            for r in ws.rounds[:-1]:
-                st.markdown(f"**{_shared.md_escape(round_words(r.to_json()))}**")
-                round_chart(model.tally(ws_id, r.number), False, f"ws_round_{r.number}")
+            for t in rec["rounds"][:-1]:
+                st.markdown(f"**{_shared.md_escape(round_words(t['round']))}**")
+                round_chart(t, False, f"ws_round_{t['round']['number']}")
     if ws.is_open:
         with st.expander("Open the next round"):
             with st.form("ws_round_form"):
@@ -440,7 +443,7 @@ if ws_id and key:
         model.reopen(ws_id, key)
         st.rerun()
     st.markdown("**Actions**: who does what by when (in the record; the next workshop reviews them).")
-    acts = model.list_actions(ws_id)
+    acts = rec["actions"]
     if acts:
         st.dataframe([{"what": a["title"], "who": a["owner"], "organisation": a["organisation"],
                        "review by": a["review_on"]} for a in acts], hide_index=True, width="stretch",
@@ -468,9 +471,6 @@ if ws_id and key:
             st.rerun()
     d1, d2, d3, d4 = st.columns(4)
     stem = f"workshop_{ws.held_on}_{ws_id[:6]}"
-    # built now, not on click: records are small, and a payload made on click failed about one click in four
-    # under load (MediaFileStorageError: deferred file not found)
-    rec = model.record(ws_id, key)
     rec_html = record.to_html(rec)
     d1.download_button("Record (HTML, one page)", rec_html.encode("utf-8"), f"{stem}.html", "text/html",
                        on_click="ignore")
