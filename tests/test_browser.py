@@ -644,6 +644,7 @@ def test_workshop_reviews_an_earlier_record_against_todays_data(server, browser,
     page.get_by_text("the same vintages as then").wait_for(timeout=60_000)
     _no_exception(page)
     rows = page.locator('[data-testid="stTable"] tbody tr')
+    rows.nth(1).wait_for(timeout=30_000)  # the table's rows can be drawn after the caption below it (a full run)
     got = [[c.strip() for c in r.locator("td, th").all_inner_texts()] for r in rows.all()]
     assert len(got) == 2, got
     for row, place, rank in zip(got, ev["shortlist"], (1, 2)):
