@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import resource
 import tempfile
 import time
 import zipfile
@@ -25,6 +24,15 @@ from civicdata.settings import data_dir
 from civicdata.transit import build_timetable, earliest_arrival
 
 DAY = date(2023, 9, 13)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM, MB). Not ``ru_maxrss``, which a child started from a large
+    parent carries over from before its exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def replicate(src: Path, copies: int, out: Path) -> int:
@@ -70,7 +78,7 @@ def measure(folder: Path) -> None:
     t = time.perf_counter()
     feed = load_feed(folder)
     t_load = time.perf_counter() - t
-    rss_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_load = peak_rss_mb()
     t = time.perf_counter()
     tt = build_timetable(feed, DAY)
     t_build = time.perf_counter() - t
@@ -87,7 +95,7 @@ def measure(folder: Path) -> None:
                          int(rng.integers(7 * 3600, 18 * 3600)))
         times.append(time.perf_counter() - q)
     print(json.dumps({"load": t_load, "build": t_build, "rss_load": rss_load,
-                      "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "rss": peak_rss_mb(),
                       "query_ms": float(np.median(times) * 1000), "stops": int(tt.n_stops),
                       "patterns": int(len(tt.pat_ntrips))}))
 
