@@ -21,8 +21,9 @@ $(VENV)/.installed-test: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# serve.py is `streamlit run app.py` that also warms the default page once the server is up
 run: install
-	$(PY) -m streamlit run app.py
+	$(PY) serve.py
 
 # TEST_WORKERS=N runs the tests on N pytest-xdist workers: a test file's tests on one worker (its module fixtures,
 # e.g. a test server, are set up once), the three browser files one after another on one worker

@@ -30,13 +30,16 @@ def wait_healthy(url: str, timeout: float = 120) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def start_app(name: str, port: int, db_url: str, home: Path, cookie_secret: str) -> subprocess.Popen:
-    """``streamlit run app.py`` as server ``name`` on 127.0.0.1:``port``, answering its health check."""
+def start_app(name: str, port: int, db_url: str, home: Path, cookie_secret: str,
+              log: Path | None = None) -> subprocess.Popen:
+    """``python serve.py`` (``streamlit run app.py``, warmed as ``make run`` does) as server ``name`` on
+    127.0.0.1:``port``, answering its health check; its output to ``log`` when given."""
     env = {**os.environ, "CIVICDATA_HOME": str(home / "home"), "CIVICDATA_USER_LAYERS": str(home / "layers"),
            "CIVICDATA_DB_URL": db_url, "CIVICDATA_SERVER_NAME": name, "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
+    proc = subprocess.Popen([sys.executable, "serve.py", "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=out, stderr=subprocess.STDOUT)
     wait_healthy(f"http://127.0.0.1:{port}/_stcore/health")
     return proc
 

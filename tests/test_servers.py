@@ -43,7 +43,13 @@ class Cluster:
 
     def start(self, name: str) -> None:
         """One app server with its own home and layers folder; only the database is shared."""
-        self.apps[name] = start_app(name, self.ports[name], self.db_url, self.tmp / name, COOKIE_SECRET)
+        self.apps[name] = start_app(name, self.ports[name], self.db_url, self.tmp / name, COOKIE_SECRET,
+                                    log=self.log(name))
+
+    def log(self, name: str) -> Path:
+        """What server ``name`` printed (Streamlit's lines and the warm-up's)."""
+        (self.tmp / name).mkdir(parents=True, exist_ok=True)
+        return self.tmp / name / "server.log"
 
     def kill(self, name: str) -> None:
         self.apps[name].kill()
@@ -104,6 +110,47 @@ def residents_csv(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("upload") / "trafford_residents.csv"
     pop[pop["lsoa21_code"].isin(codes)][["lsoa21_code", "population2021"]].to_csv(path, index=False)
     return path
+
+
+def _cache_lookups(port: int) -> dict[tuple[str, str], int]:
+    """Streamlit's own count of cache lookups, by (cached function, hit|miss), from ``/_stcore/metrics``."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/metrics", timeout=10).read().decode()
+    out = {}
+    for m in re.finditer(r'^cache_lookups_total\{cache="([^"]+)",cache_type="[^"]+",result="(hit|miss)"\} (\d+)',
+                         text, re.M):
+        out[(m.group(1), m.group(2))] = int(m.group(3))
+    return out
+
+
+def test_a_server_warms_the_first_pages_at_start_and_the_first_visitor_uses_that(cluster, browser):  # noqa: F811
+    """serve.py runs the default page (the Area map of Trafford) and School to clinic once, in sessions of
+    their own, as soon as the server is up; the first person's Area map then finds the trends summary, the
+    area profile and the map's frame in the cache (hits, and still one miss each: computed once, by the
+    warm-up), and School to clinic's timetable was opened once."""
+    import time
+
+    log = cluster.log("b")
+    deadline = time.time() + 120
+    while "warmed:" not in log.read_text() and time.time() < deadline:
+        time.sleep(0.2)
+    line = next(x for x in log.read_text().splitlines() if "warmed:" in x)
+    assert "default page" in line and "school_to_clinic" in line, line
+    warm = ["views.trends_data.summary", "views._loaders.area_profile", "views._loaders.place_frame",
+            "views._loaders.headline"]
+    before = _cache_lookups(cluster.ports["b"])
+    assert all(before.get((f, "miss")) == 1 for f in [*warm, "views._loaders.feed_outcome"]), before
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.blocked = _offline(page)
+    page.goto(f"http://127.0.0.1:{cluster.ports['b']}/")
+    _ready(page)
+    page.wait_for_selector(".js-plotly-plot path.choroplethlocation", timeout=60_000)
+    assert page.get_by_text("Trafford").count()
+    after = _cache_lookups(cluster.ports["b"])
+    for f in warm:
+        assert after[(f, "miss")] == 1 and after[(f, "hit")] > before.get((f, "hit"), 0), (f, before, after)
+    page.close()
 
 
 def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, residents_csv, tmp_path):  # noqa: F811
