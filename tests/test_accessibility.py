@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import ARTIFACTS, _offline, _open, browser, server  # noqa: F401 - fixtures
+from tests.test_browser import ARTIFACTS, FOLIUM, _offline, _open, _settle, browser, server  # noqa: F401 - fixtures
 from tests.test_browser import _ready as _run_finished
 
 AXE_JS = None
@@ -90,14 +90,18 @@ def test_axe_no_serious_or_critical_violations(server, browser, workshop, mode):
         page = browser.new_page(viewport={"width": width, "height": height})
         page.blocked = _offline(page)
         page.goto(url)
-        _ready(page)
+        _run_finished(page, 0, 180_000)
         if name in ("area_map", "trends", "metro_line", "strategic_focus"):
             page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        if name in ("school_to_clinic", "trust"):  # the Leaflet map inside its frame
+            page.frame_locator(FOLIUM).first.locator(".leaflet-container path.leaflet-interactive").first.wait_for(
+                timeout=60_000)
+        _settle(page)
         for size in sizes:
             if (width, height) != SIZES[size][:2]:
                 width, height = SIZES[size][:2]
                 page.set_viewport_size({"width": width, "height": height})
-                page.wait_for_timeout(1500)
+                _settle(page)
             result = _axe(page)
             summary[size][name] = {"url": path, "violations": [
                 {"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"])} for v in result["violations"]]}
