@@ -580,6 +580,7 @@ def test_presentation_mode_hides_controls_and_esc_leaves(server, browser):
     page.close()
 
 
+@pytest.mark.alone
 def test_workshop_load_twenty_browsers(server):
     """20 sessions open the Area map at once: all render without error; p50/p95 printed. They are 20 tabs of
     one browser, which compiles the app's scripts once and keeps them in its cache, as each person's own
@@ -685,6 +686,7 @@ def test_workshop_reviews_an_earlier_record_against_todays_data(server, browser,
     store.dispose_all()
 
 
+@pytest.mark.alone
 def test_workshop_six_phones_from_two_sectors_run_a_points_round_on_a_1280x720_projector(server, browser):
     """A facilitator's points workshop; six phone-sized browsers, three school trusts and three NHS trusts, join
     by the link on the facilitator page with their sector, spread their 100 points and write notes; the
