@@ -27,7 +27,8 @@ run: install
 
 # The tests run in two steps. First everything but the `alone` tests on TEST_WORKERS pytest-xdist workers (default
 # 2, CI's cores): a test file's tests on one worker (its module fixtures, e.g. a test server, are set up once),
-# the three browser files one after another on one worker while the other takes the rest (tests/conftest.py).
+# the three browser files one after another on one worker while the other takes the rest (the scheduler in
+# tests/conftest.py).
 # Then the `alone` tests, with the machine to themselves: they assert a time a person would notice (the
 # projector showing a phone's points within 3 s) or load the server with 20 sessions at once.
 # TEST_WORKERS=0 runs everything in one process, in file order. Both steps always run; either failing fails.
@@ -36,7 +37,7 @@ test: install-test
 ifeq ($(TEST_WORKERS),0)
 	$(PY) -m pytest
 else
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not alone"; a=$$?; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope -m "not alone"; a=$$?; \
 	$(PY) -m pytest -m alone; b=$$?; \
 	test $$a -eq 0 -a $$b -eq 0
 endif

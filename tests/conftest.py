@@ -31,12 +31,25 @@ def pytest_configure(config) -> None:
 BROWSER_FILES = ("test_browser.py", "test_accessibility.py", "test_servers.py")
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """For ``--dist loadgroup`` (make test): a group per test file (its module fixtures are set up once), the
-    browser files in one group."""
-    for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("browser" if name in BROWSER_FILES else name))
+def scope_of(nodeid: str) -> str:
+    """The unit make test hands to one pytest-xdist worker: a test file (its module fixtures, e.g. a test
+    server, are set up once), or ``browser`` for all of BROWSER_FILES together."""
+    file = nodeid.split("::", 1)[0]
+    return "browser" if Path(file).name in BROWSER_FILES else file
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist, whole scopes (:func:`scope_of`) go to workers. A scheduler of our own: xdist's
+    ``--dist loadgroup`` marks a group by changing ``item._nodeid``, which pytest 9.2 no longer reads, so every
+    file was spread over both workers."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByScope(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    return ByScope(config, log)
 
 
 @pytest.fixture(scope="session")
