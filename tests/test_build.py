@@ -20,17 +20,10 @@ from civicdata.sources import SOURCES as SOURCE_TABLE
 MINE = "id = 'mine'\n"
 
 
-#: the two builds, once per test process: pytest-xdist tears session fixtures down whenever a worker's queue
-#: runs dry, and the builds (kept in this session's temporary folder) would otherwise be made again
-_BUILT: list[Path] = []
-
-
 @pytest.fixture(scope="session")
 def two_builds(sources, tmp_path_factory) -> tuple[Path, Path]:
     """The whole bundle built twice from the raw sources, in two processes at once (about 35 s each, mostly
     one core apiece); the second into a folder that already holds a user-layers folder."""
-    if _BUILT:
-        return _BUILT[0], _BUILT[1]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -40,8 +33,7 @@ def two_builds(sources, tmp_path_factory) -> tuple[Path, Path]:
     (b_out / "user_layers" / "mine" / "layer.toml").write_text(MINE)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         a, b = pool.submit(build_bundle, sources, a_out), pool.submit(build_bundle, sources, b_out)
-        _BUILT.extend([a.result(), b.result()])
-    return _BUILT[0], _BUILT[1]
+        return a.result(), b.result()
 
 
 def _files(root: Path) -> dict[str, bytes]:
