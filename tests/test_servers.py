@@ -1,4 +1,4 @@
-"""Several app servers: two `streamlit run` processes that share only a PostgreSQL database, behind HAProxy
+"""Several app servers: two app servers (`python serve.py`) that share only a PostgreSQL database, behind HAProxy
 with deploy/haproxy.cfg (cookie stickiness, health checks), driven through the proxy by Chromium.
 
 Browsers are pinned to a server by the balancer's cookie (LNE_SERVER=a|b), as HAProxy itself would pin
