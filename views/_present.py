@@ -88,7 +88,8 @@ def main_chart(fig, *, key: str, presenting: bool, **kwargs):
     """The page's main map or chart. In presentation mode it is sized from the screen (the room sees the
     headline, the map and its legend without scrolling at 1280x720 and 1920x1080); otherwise as built."""
     if presenting:
-        fig.update_layout(height=None)
+        if fig.layout.height is not None:  # a figure from figure_once is built so already: never changed here
+            fig.update_layout(height=None)
         with st.container(key=f"present_{key}", height="stretch"):
             return st.plotly_chart(fig, key=key, height="stretch", **kwargs)
     return st.plotly_chart(fig, key=key, **kwargs)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from views._loaders import (  # noqa: F401
     ENGLAND, SERVICE_COLOURS, area_profile, bundled_lines, catalogue, convene_table, decile_shares,
-    default_feed_path, district_outlines, feed, feed_outcome, ferrobus_engine, focus_result, headline, layer_stamp,
-    line_profile, lsoa21_boundaries, lsoa21_outlines, manifest, manifest_frame, national_frame, national_lad_frame,
-    orientation, orientation_around, place_frame, place_options, places_stamp, practice_points, practice_range,
-    qof_icb, region_options, saved_area_profile, saved_area_title, saved_areas, saved_trusts, schools,
-    trust_convene, trust_schools,
+    default_feed_path, district_outlines, feed, feed_outcome, ferrobus_engine, figure_once, focus_result, headline,
+    layer_stamp, line_profile, lsoa21_boundaries, lsoa21_outlines, manifest, manifest_frame, national_frame,
+    national_lad_frame, orientation, orientation_around, place_frame, place_options, places_stamp, practice_points,
+    practice_range, qof_icb, region_options, saved_area_profile, saved_area_title, saved_areas, saved_trusts,
+    schools, trust_convene, trust_schools,
 )
 from views._present import (  # noqa: F401
     KEYS_JS, PRESENT_CSS, PRIVATE_PARAMS, footer, link_for_current_view, main_chart, moved_server_notice,

@@ -187,7 +187,6 @@ def map_section() -> None:
     stamp = _shared.layer_stamp(desc.id)
     if is_area:  # a saved area may be changed under the same id, on any server
         stamp += _shared.places_stamp()
-    points: list[PointLayer] = []
     if desc.geography in ("urn", "practice"):  # drawn as points (schools, GP practices), not areas
         frame = None
         classes = None
@@ -206,48 +205,62 @@ def map_section() -> None:
     else:
         bounds = tuple(choropleth.boundaries_for("lad", place).total_bounds)
 
-    if show_schools and not national:
-        sch = _shared.schools()
-        codes = set(areas_in_place(place, "lsoa21")["code"])
-        sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
-        value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
-        sch["urn:"] = "urn:" + sch["urn"].astype(str)
-        points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
-                                                                         "lsoa21_code", "imd2025_decile"],
-                                 # beside a practice layer, schools stay grey: one colour scale on the map
-                                 colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
-                                 colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
-                                 size_by="pupils", key_column="urn:"))
-    if desc.geography == "practice" and not national:
-        pts = _shared.practice_points(desc.id, stamp, bounds)
-        lo, hi = _shared.practice_range(desc.id, stamp)
-        points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
-                                 colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
-                                 size_per_sqrt=0.12, key_column="code"))
-    if not national:
-        from civicdata.layers import load_layer
-
-        for i, sid in enumerate(services):
-            sd = cat.get(sid)
-            pts = profile.points_in_bounds(load_layer(sd), bounds)
-            pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
-            if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
-                from civicdata.places import pcn_of
-
-                pts["pcn"] = pcn_of(pts["ods_code"])
-            hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]
-            points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
-                                     key_column="service:"))
-
     highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
-    draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
     map_height = 720 if large else 600
-    orient = None
-    if show_orientation and not national:  # a saved area: the wards and districts its view meets
-        orient = (_shared.orientation_around(bounds, large, 900, map_height) if is_area
-                  else _shared.orientation(place, bounds, large, 900, map_height))
-    fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
-                         height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
+
+    def build() -> tuple:
+        """The map figure and the orientation it drew (wards, names, lines), from the controls above."""
+        points: list[PointLayer] = []
+        if show_schools and not national:
+            sch = _shared.schools()
+            codes = set(areas_in_place(place, "lsoa21")["code"])
+            sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
+            value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
+            sch["urn:"] = "urn:" + sch["urn"].astype(str)
+            points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
+                                                                             "lsoa21_code", "imd2025_decile"],
+                                     # beside a practice layer, schools stay grey: one colour scale on the map
+                                     colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
+                                     colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
+                                     size_by="pupils", key_column="urn:"))
+        if desc.geography == "practice" and not national:
+            pts = _shared.practice_points(desc.id, stamp, bounds)
+            lo, hi = _shared.practice_range(desc.id, stamp)
+            points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
+                                     colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
+                                     size_per_sqrt=0.12, key_column="code"))
+        if not national:
+            from civicdata.layers import load_layer
+
+            for i, sid in enumerate(services):
+                sd = cat.get(sid)
+                pts = profile.points_in_bounds(load_layer(sd), bounds)
+                pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
+                if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
+                    from civicdata.places import pcn_of
+
+                    pts["pcn"] = pcn_of(pts["ods_code"])
+                hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]
+                points.append(PointLayer(f"{sd.title}", pts, hover=hover, colour=_shared.SERVICE_COLOURS[i % len(_shared.SERVICE_COLOURS)],
+                                         key_column="service:"))
+
+        draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
+        orient = None
+        if show_orientation and not national:  # a saved area: the wards and districts its view meets
+            orient = (_shared.orientation_around(bounds, large, 900, map_height) if is_area
+                      else _shared.orientation(place, bounds, large, 900, map_height))
+        fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
+                             height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
+        if presenting:  # sized from the screen (main_chart)
+            fig.update_layout(height=None)
+        return fig, orient
+
+    # the same view again (a control toggled back, another session, a rerun of the page) reuses its figure;
+    # a user's boundary file is never cached
+    view = None if override is not None else (
+        desc.id, place, stamp, show_schools, tuple(phases), tuple((s, _shared.layer_stamp(s)) for s in services),
+        highlight, large, tiles, show_orientation, presenting)
+    fig, orient = _shared.figure_once(view, build)
 
     # ---------------------------------------------------------------- layout
     if desc.theme == "deprivation" and not national and not is_area and frame is not None:

@@ -52,6 +52,7 @@ def line_view() -> None:
 
     line = None
     kind, key = ss.ml_source, ""
+    source = None  # what the line is read from, when that can key its cached figures (not an uploaded geometry)
     try:
         if kind == "metrolink":
             c1, c2 = st.columns([1, 2])
@@ -62,6 +63,7 @@ def line_view() -> None:
             c2.selectbox("Line", in_network, key="ml_line", format_func=labels.get)
             key = ss.ml_line
             line = metro.bundled_line(key)
+            source = ("metrolink", key)
             st.query_params.update({"source": "metrolink", "line": key})
             if not lines.set_index("key").at[key, "timetable"]:
                 st.caption("No timetable is bundled for this network: the headline counts stops, never minutes, and "
@@ -86,6 +88,7 @@ def line_view() -> None:
                                                      f"({pats.loc[i, 'n_stops']} stops, {pats.loc[i, 'n_trips']} trips)")
             line = metro.feed_line(fd, rid, int(pat))
             key = f"{fd.name}:{rid}:{pat}"
+            source = ("feed", str(path), path.stat().st_mtime_ns, rid, pat)
             st.query_params.update({"source": "feed", "route": rid})
             st.info("Only routes in this feed: a route missing here may still run.")
         else:
@@ -128,7 +131,14 @@ def line_view() -> None:
         if len(line.far_stops):
             st.warning("Left out, more than 300 m from the line: " + ", ".join(
                 f"{r.name} ({r.offset_m:.0f} m)" for r in line.far_stops.itertuples()))
-        fig = build_metro_chart(profile, line.name, spacing=spacing, large_text=large)
+
+        def chart():
+            fig = build_metro_chart(profile, line.name, spacing=spacing, large_text=large)
+            if presenting:  # sized from the screen (main_chart)
+                fig.update_layout(height=None)
+            return fig
+
+        fig = _shared.figure_once(source and ("chart", *source, iod, spacing, large, presenting), chart)
         chart_col, map_col = st.columns([2.2, 1]) if not large else (st.container(), st.container())
         with chart_col:
             _shared.main_chart(fig, key="metro_chart", presenting=presenting, config={"displaylogo": False})
@@ -143,9 +153,12 @@ def line_view() -> None:
                        f"stop's LSOA, IoD{iod}, 1 = most deprived (same colours as the Area map). “No estimate”: ONS "
                        f"publishes none for that MSOA. * approximate area (nearest LSOA centre). Line: {line.source}.")
         with map_col:
-            orient = _shared.orientation_around(line_view_bounds(profile), large) if show_orientation else None
-            st.plotly_chart(build_line_map(profile, metro.stop_msoa_boundaries(profile), line.geometry, large,
-                                           orientation=orient),
+            def line_map():
+                orient = _shared.orientation_around(line_view_bounds(profile), large) if show_orientation else None
+                return build_line_map(profile, metro.stop_msoa_boundaries(profile), line.geometry, large,
+                                      orientation=orient)
+
+            st.plotly_chart(_shared.figure_once(source and ("map", *source, iod, large, show_orientation), line_map),
                             key="metro_map", config=map_config())
         table = profile.rename(columns={"msoa": "msoa11_code", "lsoa": f"lsoa{'21' if iod == '2025' else '11'}_code"})
         st.dataframe(table, hide_index=True, width="stretch")
