@@ -246,3 +246,39 @@ def test_share_link_follows_each_change_in_the_map_fragment():
     at.radio(key="am_iod").set_value("2019").run()
     assert not at.exception and "iod=2019" in share() and "layer=imd2019_decile" in share()
     assert sum("layer=" in m.value for m in at.sidebar.markdown) == 1  # one link, not one per run
+
+
+def test_every_map_control_redraws_the_map_and_the_same_view_again_draws_the_same_map():
+    """The map's figure is built once per view and reused (views._loaders.figure_once): each control it is
+    drawn from must still change it — schools on or off, their phases, a health layer, the highlighted area
+    (from a search), large text — and coming back to a view gives exactly its first map."""
+    at = _run()
+    first = _map_spec(at)
+    schools = _trace(first, "Schools (GIAS May 2025)")
+    assert schools is not None and len(schools["text"]) > 50  # Trafford's primaries, secondaries, all-through
+    box = next(c for c in at.sidebar.checkbox if c.label.startswith("Schools"))
+    box.uncheck().run()
+    assert _trace(_map_spec(at), "Schools (GIAS May 2025)") is None
+    box = next(c for c in at.sidebar.checkbox if c.label.startswith("Schools"))
+    box.check().run()
+    phase = next(m for m in at.sidebar.multiselect if m.label == "School phase")
+    phase.set_value(["Secondary"]).run()
+    secondaries = _trace(_map_spec(at), "Schools (GIAS May 2025)")
+    assert 5 < len(secondaries["text"]) < len(schools["text"])
+    assert all("phase: Secondary" in t for t in secondaries["text"])
+    at.sidebar.multiselect(key="am_services").set_value(["gp_practices2025"]).run()
+    assert any("GP practices" in (t.get("name") or "") for t in _map_spec(at)["data"])
+    at.sidebar.multiselect(key="am_services").set_value(["nhs_hospitals_c2022"]).run()
+    phase = next(m for m in at.sidebar.multiselect if m.label == "School phase")
+    phase.set_value(["Primary", "Secondary", "All-through"]).run()
+    assert _map_spec(at) == first
+    at.sidebar.toggle(key="am_large").set_value(True).run()
+    assert _map_spec(at)["layout"]["font"]["size"] == 22 != first["layout"]["font"]["size"]
+    # a search for one of the map's neighbourhoods outlines it: the same layer and place, another figure
+    at.sidebar.toggle(key="am_large").set_value(False).run()
+    assert _map_spec(at) == first
+    lsoa = first["data"][0]["locations"][0]
+    at.sidebar.text_input(key="am_query").set_value(lsoa).run()
+    at.button[0].click().run()
+    selected = _trace(_map_spec(at), "selected")
+    assert selected is not None and selected["locations"] == [lsoa] and _trace(first, "selected") is None
