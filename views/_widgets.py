@@ -86,20 +86,25 @@ def orientation_toggle() -> bool:
 
 
 def leaflet_map(m, key: str, height: int = 560) -> str | None:
-    """Draw a Leaflet (folium) map as wide as its column; the tooltip of the object clicked last, or None."""
+    """Draw a Leaflet (folium) map as wide as its column; the tooltip of the object clicked last, or None.
+
+    ``render=False``: st_folium otherwise renders the map twice (the whole page, then the map again); each render
+    compiles every marker's script as a Jinja template (School to clinic: ~0.25 s of ~0.45 s a view), and the
+    second repeats each name label's ``setIcon``. One render sends the same map otherwise (tests/test_leaflet.py
+    checks it for each of the app's maps)."""
     from streamlit_folium import st_folium
 
-    out = st_folium(m, height=height, use_container_width=True, key=key,
+    out = st_folium(m, height=height, use_container_width=True, key=key, render=False,
                     returned_objects=["last_object_clicked_tooltip"])
     return (out or {}).get("last_object_clicked_tooltip")
 
 
 def leaflet_picker(m, key: str, height: int = 520) -> dict:
     """Draw a Leaflet map for picking: ``{"tooltip": text of the object clicked last, "click": where (lat, lng),
-    "drawings": GeoJSON features drawn}`` (empty before any interaction)."""
+    "drawings": GeoJSON features drawn}`` (empty before any interaction). One render, as :func:`leaflet_map`."""
     from streamlit_folium import st_folium
 
-    out = st_folium(m, height=height, use_container_width=True, key=key,
+    out = st_folium(m, height=height, use_container_width=True, key=key, render=False,
                     returned_objects=["last_object_clicked_tooltip", "last_object_clicked", "all_drawings"]) or {}
     where = out.get("last_object_clicked") or {}
     return {"tooltip": out.get("last_object_clicked_tooltip"),
