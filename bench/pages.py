@@ -63,6 +63,9 @@ def _choose(label: str, text: str) -> tuple:
     def prepare(page) -> None:
         page.get_by_label(label, exact=True).click()
         page.keyboard.type(text)
+        # the menu has filtered down to the option (under load 300 ms was not always enough: Enter then picked
+        # the value already shown, and nothing reran)
+        page.get_by_role("option").filter(has_text=text).first.wait_for(timeout=30_000)
         page.wait_for_timeout(300)
 
     return prepare, lambda page: page.keyboard.press("Enter")
