@@ -5,8 +5,9 @@ server, the same options). Once the server is up, and without holding back anyon
 default page (the Area map of the default place) once in a session of its own with no browser attached,
 so that the first person's Area map finds the catalogue, the place's boundaries, its area profile and
 trends already loaded; then School to clinic the same way (the bundled feed's timetable and the compiled
-router); then it freezes what is loaded out of the garbage collector's way (``_freeze``). A person who arrives while it runs shares the work (Streamlit computes a cached
-value once). It logs one line with what it did and the seconds it took. ``LNE_WARM=0`` turns it off.
+router); then it freezes what is loaded out of the garbage collector's way (``_freeze``). A person who
+arrives while it runs shares the work (Streamlit computes a cached value once). It logs one line with what it
+did and the seconds it took. ``LNE_WARM=0`` turns it off.
 """
 
 from __future__ import annotations
