@@ -230,6 +230,13 @@ def _server_cost(page: str | None, runs: int, script: str = "app.py", params: di
     return statistics.median(times)
 
 
+def _print(rows: list[tuple]) -> None:
+    """The figures as a table: (name, seconds, ratio to the bare page or None, target or note) each."""
+    print(f"{'figure':52s} {'seconds':>8s} {'x bare':>7s}  target / note")
+    for name, sec, ratio, note in rows:
+        print(f"{name:52s} {sec:8.2f} {'' if ratio is None else f'{ratio:7.2f}':>7s}  {note}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
@@ -290,8 +297,7 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=30)
     if args.browser_only:
-        for name, sec, ratio, note in rows:
-            print(f"{name:52s} {sec:8.2f} {'' if ratio is None else f'{ratio:7.2f}':>7s}  {note}")
+        _print(rows)
         return
     harness = _server_cost(None, args.appruns, "bench/bare_app.py")  # AppTest's own cost, and a one-chart page
     rows.append(("bare page by AppTest, Python CPU per run", harness, None, "baseline, subtracted below"))
@@ -307,9 +313,7 @@ def main() -> None:
             cpu = max(_server_cost(page, args.appruns, params=params, change=change) - rerun_harness, 1e-3)
             rows.append((f"{name}: Python CPU per rerun", cpu, None,
                          "< 0.15 s (restyle)" if "restyle" in name else "after the change"))
-    print(f"{'figure':52s} {'seconds':>8s} {'x bare':>7s}  target / note")
-    for name, sec, ratio, note in rows:
-        print(f"{name:52s} {sec:8.2f} {'' if ratio is None else f'{ratio:7.2f}':>7s}  {note}")
+    _print(rows)
     with open(REPO / "bench" / "pages_latest.csv", "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["figure", "seconds", "ratio_to_bare", "target_or_note"])
