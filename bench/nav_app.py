@@ -5,7 +5,8 @@ it draws anything of its own.
 
 With ``?controls=area_map`` (a third floor) the page also draws the Area map's sidebar controls, the same
 widgets with the same labels but fixed options and no data behind them: what Streamlit's own widgets cost a
-page before any of the app's data or figures."""
+page before any of the app's data or figures. With ``?widgets=selectbox,dataframe`` (``bench/widget_cost.py``) it
+draws those Streamlit elements (``bench/widgets.py``) above the chart instead."""
 
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
+from bench.widgets import WIDGETS  # noqa: E402
 from views._shared import A11Y_CSS, presentation  # noqa: E402
 
 st.html(A11Y_CSS)
@@ -49,6 +51,8 @@ def one_chart() -> None:
     st.title("One chart")
     if st.query_params.get("controls") == "area_map":
         area_map_controls()
+    for name in filter(None, st.query_params.get("widgets", "").split(",")):
+        WIDGETS[name]()
     st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])), key="bare")
 
 
