@@ -39,7 +39,7 @@ def area_map_controls() -> None:
         st.multiselect("Health services and other points", ["Hospitals", "GP practices"], default=["Hospitals"])
         st.header("View")
         st.toggle("Large text (projector)")
-        st.toggle("Ward names and outlines", value=True)
+        st.toggle("Ward names and boundaries", value=True)
         st.toggle("Base map tiles (needs internet)")
         with st.expander("Load a finer boundary file"):
             st.file_uploader("ONS LSOA or MSOA boundaries (GeoJSON, GeoPackage, zipped Shapefile)",

@@ -164,7 +164,8 @@ def _cold(browser, mode: str, runs: int) -> tuple[float, float | None]:
 #: true once Streamlit's script is not running and the element ``drawn`` is on the page with a size. Asked
 #: by the page itself at every animation frame: Playwright's ``wait_for_selector`` retries after 0, 20, 50,
 #: 100 and 100 ms and then only every 500 ms, so it saw a page drawn just after a retry up to half a second
-#: late (measured in one run: the bare page 0.05 s late, a page with one selectbox 0.40 s, the Area map 0.37 s)
+#: late, by chance (one run: the bare page 0.05 s late, a page with one selectbox 0.40 s, the Area map 0.37 s;
+#: another run: the Area map on time, the Metro line 0.35 s late)
 READY_JS = """([drawn]) => {
     const done = document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
     const el = document.querySelector(drawn);
