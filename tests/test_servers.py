@@ -241,6 +241,35 @@ def test_a_phone_voting_through_a_shows_on_the_projector_of_b(cluster, browser, 
     phone.context.close()
 
 
+def test_the_proxy_keeps_streamlit_s_own_scripts_in_memory_and_never_a_page(cluster):
+    """deploy/haproxy.cfg caches /static/ (Streamlit's scripts, named by their content's hash): the second
+    fetch of the main script and of plotly's 4.7 MB chunk comes from HAProxy's memory (X-Cache-Status: HIT),
+    byte for byte the file Streamlit serves, without a cookie; the page itself and the health check never do."""
+    import urllib.request
+
+    import streamlit
+
+    static = Path(streamlit.__file__).parent / "static"
+
+    def get(path: str) -> tuple[dict, bytes]:
+        with urllib.request.urlopen(cluster.proxy + path, timeout=30) as r:
+            return {k.lower(): v for k, v in r.headers.items()}, r.read()
+
+    _, index = get("/")
+    main = re.search(r'src="\./(static/js/index\.[^"]+\.js)"', index.decode()).group(1)
+    plotly = next((static / "static" / "js").glob("PlotlyChart.*.js")).relative_to(static).as_posix()
+    for chunk in (main, plotly):
+        get("/" + chunk)
+        headers, body = get("/" + chunk)
+        assert headers.get("x-cache-status") == "HIT", (chunk, headers)
+        assert "set-cookie" not in headers, headers
+        assert body == (static / chunk).read_bytes()
+    for path in ("/", "/strategic_focus", "/_stcore/health"):
+        for _ in range(2):
+            headers, _ = get(path)
+            assert "x-cache-status" not in headers, (path, headers)
+
+
 def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone_on_a):  # noqa: F811
     """Last in this module: server A is killed while a browser and a workshop phone are on it."""
     from civicdata import store
