@@ -186,6 +186,12 @@ def _ready(browser, url: str, drawn: str) -> float:
     return elapsed
 
 
+def _ready_median(browser, url: str, drawn: str, runs: int) -> float:
+    """``_ready`` once to warm the server's caches for ``url``, then the median of ``runs`` more."""
+    _ready(browser, url, drawn)
+    return statistics.median(_ready(browser, url, drawn) for _ in range(runs))
+
+
 def _focus_slider(page, label: str) -> None:
     """Focus the slider labelled ``label``; its first key press after a focus moves nothing (BaseWeb), so
     one is spent here, before the clock starts."""
@@ -282,15 +288,11 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            _ready(browser, bare_url, ".js-plotly-plot")
-            floor = statistics.median(_ready(browser, bare_url, ".js-plotly-plot") for _ in range(args.runs))
+            floor = _ready_median(browser, bare_url, ".js-plotly-plot", args.runs)
             rows.append(("bare page (one plotly chart)", floor, 1.0, "floor"))
-            _ready(browser, nav_url, ".js-plotly-plot")
-            chrome = statistics.median(_ready(browser, nav_url, ".js-plotly-plot") for _ in range(args.runs))
+            chrome = _ready_median(browser, nav_url, ".js-plotly-plot", args.runs)
             rows.append(("the app's menu and sidebar around that chart", chrome, chrome / floor, "second floor"))
-            _ready(browser, nav_url + "/?controls=area_map", ".js-plotly-plot")
-            controls = statistics.median(_ready(browser, nav_url + "/?controls=area_map", ".js-plotly-plot")
-                                         for _ in range(args.runs))
+            controls = _ready_median(browser, nav_url + "/?controls=area_map", ".js-plotly-plot", args.runs)
             rows.append(("and the Area map's controls (fixed options, no data)", controls, controls / floor,
                          "third floor"))
             colds = (("off", "no start-up warming"), ("during", "asked for as the server starts, while it warms"),
@@ -301,8 +303,7 @@ def main() -> None:
                 note = f"<= 2.5x; warming took {warm_s:.1f} s" if warm_s is not None else "<= 2.5x"
                 rows.append((f"Area map, first load after start ({words})", cold, cold / floor, note))
             for name, path, drawn, _, _ in pages:
-                _ready(browser, app_url + path, drawn)  # warm the caches
-                t = statistics.median(_ready(browser, app_url + path, drawn) for _ in range(args.runs))
+                t = _ready_median(browser, app_url + path, drawn, args.runs)
                 rows.append((f"{name}, ready (warm)", t, t / floor, f"<= 1.25x; {t / chrome:.2f}x the second floor"))
             for name, path, change, *_ in RERUNS:
                 print(f"measuring {name} …", file=sys.stderr)
