@@ -30,6 +30,7 @@ from civicdata import settings
 from civicdata.catalogue import descriptor_to_toml, validate_descriptor
 from civicdata.catalogue import toml_value
 from civicdata.errors import Problem, SourceDataError
+from civicdata.names import readable_org_name
 from civicdata.readers import (ENGLAND_LSOA_RE, ENGLAND_MSOA_RE, LAD_RE, LSOA_RE, WARD_RE,
                                MSOA_RE, check_codes, check_unique, read_text_table, require_columns, sha256_file,
                                to_number)
@@ -1040,6 +1041,69 @@ def build_services_2025(sources: Path, bundle: Bundle) -> dict[str, str]:
     return notes
 
 
+def build_nhs_trusts(sources: Path, bundle: Bundle) -> None:
+    """NHS trusts as they are now: ODS ``etr`` (c. July 2026, open and closed), each closed trust's successor
+    followed through the ODS successor table (to about October 2022) to its latest code, and each trust's
+    headquarters located by its postcode. Writes ``services/nhs_trusts_ods.parquet``: ``ods_code``, ``name``
+    (readable case), ``ods_name``, ``postcode``, ``open_date``, ``close_date`` (ISO; empty = open), ``is_open``,
+    ``successor_code`` (the open trust a closed one became; empty when the table does not say), ``lat``/``lon``
+    (WGS84, headquarters postcode; empty when not found)."""
+    problems: list[Problem] = []
+    path, label = _src(sources, "ods_etr2026")
+    etr = read_text_table(path, label=label, header=False, problems=problems)
+    if etr is not None and etr.shape[1] < 12:
+        problems.append(Problem(label, f"{etr.shape[1]} columns; the ODS layout has 27 (close date in 12)"))
+    spath, slabel = _src(sources, "ods_succ2022")
+    succ = read_text_table(spath, label=slabel, problems=problems)
+    if succ is not None:
+        require_columns(succ, ["old_code", "new_code", "date"], label=slabel, problems=problems)
+    hpath, hlabel = _src(sources, "trust_hq_postcodes")
+    hq = read_text_table(hpath, label=hlabel, problems=problems)
+    if hq is not None and require_columns(hq, ["pcds", "lat", "long"], label=hlabel, problems=problems):
+        hq["lat"] = to_number(hq, "lat", label=hlabel, problems=problems)
+        hq["lon"] = to_number(hq, "long", label=hlabel, problems=problems)
+    _raise(problems, "NHS trusts (ODS)")
+    etr = etr.rename(columns={0: "ods_code", 1: "ods_name", 9: "postcode", 10: "open_date", 11: "close_date"})
+    check_unique(etr, "ods_code", label=label, problems=problems)
+    _raise(problems, "NHS trusts (ODS)")
+
+    def iso(v: pd.Series) -> pd.Series:
+        v = v.fillna("").astype(str).str.strip()
+        return v.where(v == "", v.str[:4] + "-" + v.str[4:6] + "-" + v.str[6:8])
+
+    f = pd.DataFrame({"ods_code": etr["ods_code"].astype(str).str.strip(),
+                      "name": etr["ods_name"].map(readable_org_name), "ods_name": etr["ods_name"].astype(str),
+                      "postcode": etr["postcode"].fillna("").astype(str).str.strip(),
+                      "open_date": iso(etr["open_date"]), "close_date": iso(etr["close_date"])})
+    f["is_open"] = f["close_date"] == ""
+    is_open = dict(zip(f["ods_code"], f["is_open"]))
+    nxt = succ.sort_values("date", kind="stable").drop_duplicates("old_code", keep="last")
+    nxt = dict(zip(nxt["old_code"].astype(str), nxt["new_code"].astype(str)))
+
+    def successor(code: str) -> str:
+        seen, c = {code}, code
+        while c in nxt and nxt[c] not in seen:
+            c = nxt[c]
+            seen.add(c)
+        return c if c != code and is_open.get(c, False) else ""
+
+    f["successor_code"] = [("" if o else successor(c)) for c, o in zip(f["ods_code"], f["is_open"])]
+    where = hq.drop_duplicates("pcds").set_index("pcds")
+    f["lat"] = f["postcode"].map(where["lat"]).astype(float)
+    f["lon"] = f["postcode"].map(where["lon"]).astype(float)
+    f = f.sort_values("ods_code", kind="stable")
+    out = "services/nhs_trusts_ods.parquet"
+    _write(f, bundle.out / out)
+    n_open = int(f["is_open"].sum())
+    located = int((f["is_open"] & f["lat"].notna()).sum())
+    bundle.record("nhs_trusts_ods", [out], ["ods_etr2026", "ods_succ2022", "trust_hq_postcodes"], len(f), "ODS code",
+                  "NHS trusts, open and closed, with successors and headquarters (ODS etr c. July 2026)",
+                  note=(f"{n_open} open trusts, {len(f) - n_open} closed; {int((f['successor_code'] != '').sum())} "
+                        f"closed trusts followed to an open successor (successor table to Oct 2022: trusts closed "
+                        f"later have none); headquarters located for {located} of the {n_open} open trusts "
+                        "(postcode coordinates, provisional)"))
+
+
 #: QOF registers bundled as prevalence layers: id part -> (group code, list QOF uses, title, list words)
 QOF_REGISTERS = {
     "asthma": ("AST", "06OV", "Asthma prevalence (QOF 2022-23)", "patients aged 6 and over"),
@@ -1253,6 +1317,7 @@ def build_bundle(sources: Path, out: Path) -> Path:
         build_schools(sources, bundle)
         build_services(sources, bundle)
         build_services_2025(sources, bundle)
+        build_nhs_trusts(sources, bundle)
         build_qof(sources, bundle)
         build_pcn(sources, bundle)
         build_transport(sources, bundle)

@@ -96,3 +96,33 @@ def with_readable_names(frame: pd.DataFrame, level: str, code_column: str = "cod
         out = out.drop(columns="ons_name")
     out.insert(list(out.columns).index("name") + 1, "ons_name", ons)
     return out
+
+
+#: words an organisation's name keeps in capitals, and small words kept lower case inside a name
+_ORG_UPPER = {"NHS", "UK", "ICB", "CIC", "LLP", "PCT", "CCG", "GP", "CAMHS", "HQ"}
+_ORG_LOWER = {"and", "of", "the", "for", "in", "on", "at", "upon", "with", "by"}
+
+
+def readable_org_name(name: str) -> str:
+    """An ODS name (upper case) in the case a person writes it: "CUMBRIA, NORTHUMBERLAND, TYNE AND WEAR NHS
+    FOUNDATION TRUST" -> "Cumbria, Northumberland, Tyne and Wear NHS Foundation Trust"; "GUY'S AND ST THOMAS'
+    NHS FOUNDATION TRUST" -> "Guy's and St Thomas' NHS Foundation Trust". A name already in mixed case is kept."""
+    text = " ".join(str(name).split())
+    if text != text.upper():
+        return text
+
+    def word(w: str, first: bool) -> str:
+        core = w.strip(",.()&")
+        if core in _ORG_UPPER:
+            return w
+        low = w.lower()
+        if not first and low.strip(",.()") in _ORG_LOWER:
+            return low
+        # capitalise each part after a hyphen or an opening bracket; "'S" stays lower ("Children's")
+        out, up = [], True
+        for ch in low:
+            out.append(ch.upper() if up and ch.isalpha() else ch)
+            up = ch in "-(/" or (up and not ch.isalpha())
+        return "".join(out)
+
+    return " ".join(word(w, i == 0) for i, w in enumerate(text.split(" ")))

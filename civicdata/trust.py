@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
+from civicdata.convene import ROLE_INDEPENDENT, ROLE_TRUST, providers_near
 from civicdata.errors import CivicDataError, Problem, ProblemsError
 from civicdata.geography import load_lookup
 from civicdata.names import names_for
@@ -159,7 +160,9 @@ def pupil_summary(schools: pd.DataFrame) -> dict:
 def convene_across(schools: pd.DataFrame, data_dir: Path | None = None) -> dict[str, list[dict]]:
     """Who to convene across the trust, each with the trust's schools it serves:
     ``local_authorities`` (with combined authority), ``icbs``, ``sub_icbs`` (ONS codes; LSOA 2021 lookups 2024),
-    ``nhs_trusts`` (headquarters 2022 or hospitals c. 2022 within 5 km of a school; ``detail`` says which)."""
+    ``nhs_trusts`` (trusts open now in ODS ``etr`` whose headquarters, hospitals c. 2022 or care-trust sites lie
+    within 5 km of a school; ``detail`` says which), ``independent_providers`` (hospitals' parents that are not
+    NHS trusts): the rule of :mod:`civicdata.convene`."""
     d = _data(data_dir)
 
     def groups(code: str, name: str, extra=None) -> list[dict]:
@@ -176,26 +179,22 @@ def convene_across(schools: pd.DataFrame, data_dir: Path | None = None) -> dict[
     pts = gpd.GeoDataFrame(schools[["urn", "name"]], crs=settings.WGS84,
                            geometry=gpd.points_from_xy(schools["lon"], schools["lat"])).to_crs(settings.BNG)
     trusts: dict[str, dict] = {}
-
-    def near(layer: str, code_col: str, trust_col: str, what: str) -> None:
-        f = pd.read_parquet(d / "services" / f"{layer}.parquet").dropna(subset=["lat", "lon"])
-        f = f[f[trust_col].notna() & (f[trust_col] != "")]
-        g = gpd.GeoDataFrame({"t_code": f[code_col].to_numpy(), "t_name": f[trust_col].to_numpy(),
-                              "site": f["name"].to_numpy()}, crs=settings.WGS84,
-                             geometry=gpd.points_from_xy(f["lon"], f["lat"])).to_crs(settings.BNG)
-        pool = gpd.sjoin(pts.assign(geometry=pts.buffer(NEAR_M)), g, predicate="contains")
-        for r in pool.sort_values(["urn", "t_name"]).itertuples():
-            t = trusts.setdefault(r.t_name, {"code": r.t_code, "name": r.t_name, "schools": [], "detail": []})
-            if r.urn not in t["schools"]:
-                t["schools"].append(r.urn)
-                t["detail"].append(f"{r.name}: {what}" + ("" if what == "headquarters" else f" {r.site}")
-                                   + " within 5 km")
-
-    near("nhs_trusts22", "ods_code", "name", "headquarters")
-    near("nhs_hospitals_c2022", "parent_code", "parent_name", "hospital")
-    nhs = [{**t, "detail": "; ".join(t["detail"])} for t in sorted(trusts.values(), key=lambda t: t["name"])]
+    # the same sites and the same rule as civicdata.convene: open trusts only, successors followed, one per code
+    for r in pts.itertuples():
+        for row in providers_near(r.geometry, d, NEAR_M):
+            if row["role"] not in (ROLE_TRUST, ROLE_INDEPENDENT):
+                continue
+            t = trusts.setdefault(row["code"], {"code": row["code"], "name": row["name"], "role": row["role"],
+                                                "schools": [], "detail": []})
+            t["schools"].append(r.urn)
+            t["detail"].append(f"{r.name}: {row['detail'].replace('in the place', 'at the school')}")
+    nhs = [{**t, "detail": "; ".join(t["detail"])} for t in sorted(trusts.values(), key=lambda t: t["name"])
+           if t["role"] == ROLE_TRUST]
+    other = [{**t, "detail": "; ".join(t["detail"])} for t in sorted(trusts.values(), key=lambda t: t["name"])
+             if t["role"] == ROLE_INDEPENDENT]
     return {"local_authorities": las, "icbs": groups("icb24_code", "icb24_name"),
-            "sub_icbs": groups("sicbl24_code", "sicbl24_name"), "nhs_trusts": nhs}
+            "sub_icbs": groups("sicbl24_code", "sicbl24_name"), "nhs_trusts": nhs,
+            "independent_providers": other}
 
 
 def trust_json(urns: list[str], data_dir: Path | None = None) -> dict:

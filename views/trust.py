@@ -134,7 +134,7 @@ with card_col:
 cols = ["urn", "name", "lad24_name", "ward", "neighbourhood", "imd2025_decile", *[f"{d}2025_decile" for d in
         trust.DOMAINS], "fsm_pct", "pupils", "le_male", "le_male_lower", "le_male_upper", "le_female",
         "le_female_lower", "le_female_upper", "nearest_gp", "nearest_gp_km", "nearest_hospital", "nearest_hospital_km"]
-st.dataframe(schools[cols], hide_index=True, width="stretch")
+_shared.table(schools[cols], hide_index=True, width="stretch")
 st.caption("Life expectancy: ONS 2016–20 for the MSOA 2011 the school's LSOA came from (95% CI). Nearest GP practice "
            "(ODS 2025) and hospital (NHS website c. 2022): straight-line km.")
 
@@ -143,13 +143,14 @@ conv = _shared.trust_convene(tuple(ss.tr_urns))
 names = dict(zip(schools["urn"], schools["name"]))
 rows = []
 for key, role in (("local_authorities", "Local authority"), ("icbs", "NHS Integrated Care Board"),
-                  ("sub_icbs", "NHS sub-ICB location"), ("nhs_trusts", "NHS trust")):
-    for r in conv[key]:
+                  ("sub_icbs", "NHS sub-ICB location"), ("nhs_trusts", "NHS trust"),
+                  ("independent_providers", "Independent-sector provider (not NHS)")):
+    for r in conv.get(key, []):
         rows.append({"role": role, "name": r["name"], "code": r["code"],
                      "combined authority": r.get("combined_authority") or "",
                      "schools": "; ".join(names.get(u, u) for u in r["schools"]), "why": r.get("detail", "")})
 convene = pd.DataFrame(rows)
-st.dataframe(convene, hide_index=True, width="stretch")
+_shared.table(convene, hide_index=True, width="stretch")
 b1, b2 = st.columns(2)
 b1.download_button("Who to convene (CSV)", convene.to_csv(index=False).encode("utf-8"), "trust_convene.csv", "text/csv", on_click="ignore")
 # small: built now, not on click (a click-time payload failed about one click in four under load)
@@ -170,7 +171,7 @@ def focus_within_trust() -> None:
         res = compute_focus(cat, "school", "trust", weights, top_n=min(5, len(schools)), urns=list(ss.tr_urns),
                             area_name=name)
         contrib = [f"c_{i}" for i in res.indicators]
-        st.dataframe(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
+        _shared.table(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
                                 "reason"]].rename(columns={f"c_{i}": f"points: {cat.get(i).title}" for i in res.indicators}),
                      hide_index=True, width="stretch")
         st.caption("Schools of this trust, ranked by percentile within the trust (100 = most need). " + COMPLETENESS_RULE)
