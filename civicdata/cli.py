@@ -130,7 +130,7 @@ def cmd_focus(args: argparse.Namespace) -> int:
     from civicdata.focus import compute_focus
 
     weights: dict[str, float] = {}
-    for item in args.indicator:
+    for item in args.indicator or []:
         layer, sep, w = item.partition("=")
         try:
             weights[layer] = float(w) if sep else 1.0
@@ -139,6 +139,10 @@ def cmd_focus(args: argparse.Namespace) -> int:
     cat = load_catalogue()
     for layer in weights:
         cat.get(layer)  # unknown ids fail here, with suggestions
+    if not weights:  # the page's defaults: the same function
+        from civicdata.focus import default_weights
+
+        weights = default_weights(cat, args.unit, args.within)
     import pandas as pd
 
     from civicdata.focus import COMPLETENESS_RULE, PARTIAL_MARK, UNIT_PLURALS
@@ -165,6 +169,18 @@ def cmd_focus(args: argparse.Namespace) -> int:
     rest = len(res.table) - args.top
     if rest > 0:
         print(f"  … {rest} more place{'s' if rest > 1 else ''} (--top N shows more)")
+    return 0
+
+
+def cmd_convene(args: argparse.Namespace) -> int:
+    from civicdata.convene import convene_json
+
+    rows = convene_json(args.code, args.unit)
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['role']:40s} {r['name'][:60]:60s} {r['code']:10s} {r['detail']}")
     return 0
 
 
@@ -811,7 +827,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--unit", required=True, choices=["lsoa11", "lsoa21", "msoa11", "ward", "school", "lad"])
     f.add_argument("--within", required=True, help="LAD code or name, or E47000001 for all of Greater Manchester; "
                                                     "with --unit lad: E92000001 (England) or a region code (E12…)")
-    f.add_argument("--indicator", action="append", required=True, metavar="LAYER_ID=WEIGHT")
+    f.add_argument("--indicator", action="append", metavar="LAYER_ID=WEIGHT",
+                   help="a layer and its weight, once per indicator; none: the page's default mix (those of income, "
+                        "health deprivation, male life expectancy, free school meals and education that have a "
+                        "value for every place of the unit in the area)")
     f.add_argument("--top", type=int, default=10,
                    help="print only the first N places (ranked first, then those not ranked); also the N of "
                         "'stability = share of draws in the top N'")
@@ -823,6 +842,19 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=20251022)
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_focus)
+    cv = sub.add_parser("convene", help="who to convene for a place: councils, NHS bodies and trusts open now, "
+                                         "schools and practices",
+                        description="Who to convene for a place (a neighbourhood E01…, MSOA E02…, ward E05…, district "
+                                    "E06–E09… or a school's URN): the same table as the pages, the brief and the "
+                                    "workshop record. NHS trusts are those open in ODS etr (c. July 2026); a site of a "
+                                    "merged trust counts for its successor; independent-sector providers are listed "
+                                    "as such, never as NHS trusts.")
+    cv.add_argument("code")
+    cv.add_argument("--unit", choices=["lsoa11", "lsoa21", "msoa11", "ward", "lad", "school"],
+                    help="what the code is (default: read from the code; E01 codes are taken as LSOA 2021 when "
+                         "they are one)")
+    cv.add_argument("--json", action="store_true", help='[{"role", "name", "code", "detail", "source"}]')
+    cv.set_defaults(func=cmd_convene)
     al = sub.add_parser("add-layer", help="add your own layer from a CSV, XLSX or Parquet file (or a folder holding "
                                           "layer.toml and the data file it names)")
     al.add_argument("file", help="the data file, or a layer folder")

@@ -21,6 +21,7 @@ Method (stated on the page and in the README):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.catalogue import Catalogue, LayerDescriptor
+# who to convene: one rule for every page, the brief, the record and the CLI (importable here as before)
+from civicdata.convene import CONVENE_RADIUS_M, convene  # noqa: F401
 from civicdata.geography import load_lookup, resolve_lad
 from civicdata.layers import load_layer
 from civicdata.names import names_for, with_readable_names
@@ -50,10 +53,6 @@ DEFAULT_SEED = 20251022
 DEFAULT_DRAWS = 500
 PERTURB = 0.25
 
-DOMAIN_WORDS = {"imd": "the IMD", "income": "income", "employment": "employment", "education": "education",
-                "health": "health", "crime": "crime", "barriers": "barriers to housing and services",
-                "living_environment": "living environment"}
-
 CARRY_RULES = {
     "same": "used as published",
     "lsoa11->lsoa21": "each LSOA 2021 takes the mid-2015-population-weighted mean of its LSOA 2011 parents (ONS lookup)",
@@ -70,6 +69,36 @@ CARRY_RULES = {
     "practice->area": ("list-size-weighted mean of the GP practices located in the area (their 2025 location; a "
                        "practice's patients may live elsewhere); an area with no practice has no value, never zero"),
 }
+
+
+#: the default mix, in order of preference: deprivation (IoD2025 income and health scores: scores, not deciles,
+#: so that places in one decile are still told apart), life expectancy, the schools' pupils on free school
+#: meals, education; :func:`default_weights` keeps those that cover every place
+DEFAULT_CANDIDATES = ("income2025_score", "health2025_score", "le_male", "school_fsm_pct", "education2025_score")
+DEFAULT_MAX = 4
+
+
+def indicator_coverage(catalogue: Catalogue, unit: str, area_code: str, ids: list[str],
+                       data_dir: Path | None = None) -> dict[str, tuple[int, int]]:
+    """For each layer id: (places of ``unit`` in the area with a value, places in the area)."""
+    units = load_units(unit, area_code, data_dir)
+    out = {}
+    for lid in ids:
+        v, _ = carry(catalogue.get(lid), units, data_dir)
+        out[lid] = (int(v.notna().sum()), len(v))
+    return out
+
+
+def default_weights(catalogue: Catalogue, unit: str, area_code: str, data_dir: Path | None = None) -> dict[str, float]:
+    """The default indicators for a unit and area, weight 1 each: the first :data:`DEFAULT_MAX` of
+    :data:`DEFAULT_CANDIDATES` that have a value for **every** place, so that the default ranking leaves no
+    place out (used by the page and by ``focus`` with no ``--indicator``)."""
+    ids = [k for k in DEFAULT_CANDIDATES if k in catalogue]
+    cov = indicator_coverage(catalogue, unit, area_code, ids, data_dir)
+    full = [k for k in ids if cov[k][1] and cov[k][0] == cov[k][1]]
+    if not full:  # nothing covers every place (e.g. a trust's schools): the best covered one
+        full = [max(ids, key=lambda k: cov[k][0])]
+    return {k: 1.0 for k in full[:DEFAULT_MAX]}
 
 
 def _lsoa_weights(vintage: str, data_dir: Path | None) -> pd.Series:
@@ -459,167 +488,77 @@ def compute_stability(norm: np.ndarray, weights: np.ndarray, top_n: int, draws: 
     return top.mean(axis=1)
 
 
+def _standing(pct: float, n: int) -> str:
+    """Where a normalised value (0-100, 100 = most need) stands among the ``n`` places with a value."""
+    if n <= 1:
+        return "the only place with a value"
+    if pct >= 99.95:
+        return f"the most need of {n}"
+    if pct <= 0.05:
+        return f"the least need of {n}"
+    return f"more need than {min(99, max(1, round(pct)))}% of {n}"  # never "100%" for a place tied at the top
+
+
+def _fmt(v: float) -> str:
+    """A value in a reason: whole numbers as such, others to one decimal (a value under 1, e.g. the IoD income
+    score, a proportion, to two), never four."""
+    if float(v).is_integer() or abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.2f}" if abs(v) < 1 else f"{v:,.1f}"
+
+
 def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.DataFrame, area_name: str) -> str:
-    """One plain-English sentence from the two largest contributions; for a place missing a weighted
-    indicator, what is missing and why (unranked, or ranked on partial data)."""
+    """One plain-English sentence naming the two indicators that lift the place most (largest contributions
+    first, always in that order), each with its value and where it stands among the area's places; for a place
+    missing a weighted indicator, what is missing and why (unranked, or ranked on partial data).
+
+    Deciles are said as deciles ("income deprivation decile 1"); a decile carried to a larger unit is the mean of
+    its LSOAs' deciles, said so, to one decimal. Life expectancy is said against the area's median ("the same as"
+    when it rounds to 0.0 years)."""
     gaps = "; ".join(f"{catalogue.get(k).title} ({why})" for k, why in row["missing_reasons"].items())
     if pd.isna(row["rank"]):
         return f"Not ranked: no value for {gaps}." if gaps else "Not ranked: no indicator values."
     parts = []
-    contribs = sorted(((row[f"c_{k}"], k) for k in ids if not pd.isna(row[f"c_{k}"])), reverse=True)
-    deciles = []
-    for c, lid in contribs[:3]:
+    contribs = sorted(((row[f"c_{k}"], k) for k in ids if not pd.isna(row[f"c_{k}"])), key=lambda x: (-x[0], x[1]))
+    for _, lid in contribs[:2]:
         desc = catalogue.get(lid)
-        v = row[f"v_{lid}"]
-        if desc.unit.startswith("decile") and desc.theme == "deprivation":
-            if v <= 1.5:
-                deciles.append(DOMAIN_WORDS.get(desc.id.rsplit("20", 1)[0].rstrip("_"), desc.title.lower()))
-                continue
-        if desc.id.startswith("le_"):
-            med = table[f"v_{lid}"].median()
-            sex = desc.id[3:].replace("persons", "all-persons")
-            diff = v - med
-            parts.append(f"{sex} life expectancy {abs(diff):.1f} years {'below' if diff < 0 else 'above'} the "
-                         f"{area_name} median")
+        v = float(row[f"v_{lid}"])
+        n = int(table[f"v_{lid}"].notna().sum())
+        where = _standing(float(row[f"n_{lid}"]), n)
+        name = re.sub(r", IoD20\d\d$", "", desc.title).split(" (")[0]
+        if desc.id in ("le_male", "le_female"):
+            name = f"{desc.id[3:]} life expectancy"
+        elif not re.search(r" [A-Z][a-z]", name):  # "Index of Multiple Deprivation" keeps its capitals
+            name = name[0].lower() + name[1:]
+        if desc.unit.startswith("decile"):
+            if v.is_integer():
+                parts.append(f"{name} {v:.0f}" + (" (England's most deprived 10%)" if v == 1 else "") + f", {where}")
+            else:
+                parts.append(f"mean {name} of its LSOAs {v:.1f}, {where}")
             continue
-        pct = row[f"n_{lid}"]
+        if desc.id.startswith("le_"):
+            diff = round(v - float(table[f"v_{lid}"].median()), 1)
+            rel = ("the same as" if diff == 0 else f"{abs(diff):.1f} years {'below' if diff < 0 else 'above'}")
+            parts.append(f"{name} {v:.1f} years, {rel} the {area_name} median ({where})")
+            continue
         if desc.id.startswith("trend_") and desc.id.endswith("_worsening"):
             what = desc.title.split(":")[0]
             unit = desc.unit.replace(" (+ = worse)", "")
             parts.append(f"{what[0].lower() + what[1:]} {'worse' if v > 0 else 'better' if v < 0 else 'unchanged'}"
-                         f"{f' by {abs(v):.3g} {unit}' if v else ''} over the last three periods (more need than "
-                         f"{pct:.0f}% of places)")
+                         f"{f' by {_fmt(abs(v))} {unit}' if v else ''} over the last three periods ({where})")
             continue
-        name = desc.title.split(",")[0].split(" (")[0]
-        unit = "" if desc.unit.startswith(("rank", "decile", "score")) or desc.unit in name else f" {desc.unit}"
-        parts.append(f"{name[0].lower() + name[1:]} {v:.3g}{unit} (more need than {pct:.0f}% of places)")
-    if deciles:
-        parts.insert(0, "most deprived decile for " + " and ".join(deciles[:3]))
+        unit = "" if desc.unit.startswith(("rank", "score")) or desc.unit in name else (
+            desc.unit if desc.unit == "%" else f" {desc.unit}")
+        parts.append(f"{name} {_fmt(v)}{unit} ({where})")
     if not parts:
         return "No indicator values."
-    sentence = "; ".join(parts[:2])
+    sentence = "; ".join(parts)
     if row["missing"]:
         sentence += f" ({int(row['missing'])} indicator{'s' if row['missing'] > 1 else ''} missing)"
     sentence = sentence[0].upper() + sentence[1:] + "."
     if not row["complete"]:
         sentence += f" {PARTIAL_MARK} Partial data: no value for {gaps}."
     return sentence
-
-
-# --------------------------------------------------------------------------- who to convene
-
-CONVENE_RADIUS_M = 5000.0
-
-
-def _place_lsoa21(unit: str, code: str, data_dir: Path | None) -> list[str]:
-    l21 = load_lookup("lsoa21", data_dir)
-    x = load_lookup("lsoa11_lsoa21", data_dir)
-    if unit == "lsoa21":
-        return [code]
-    if unit == "lsoa11":
-        return sorted(x.loc[x["lsoa11_code"] == code, "lsoa21_code"])
-    if unit == "msoa11":
-        l11 = load_lookup("lsoa11", data_dir)
-        kids = set(l11.loc[l11["msoa11_code"] == code, "lsoa11_code"])
-        return sorted(x.loc[x["lsoa11_code"].isin(kids), "lsoa21_code"].unique())
-    if unit in ("ward", "lad"):
-        return sorted(l21.loc[l21[f"{unit}24_code"] == code, "lsoa21_code"])
-    s = pd.read_parquet((Path(data_dir) if data_dir else settings.data_dir()) / "schools" / "schools.parquet")
-    hit = s[s["urn"].astype(str) == str(code)]
-    if hit.empty:
-        raise KeyError(f"no open school with URN {code}")
-    return [hit.iloc[0]["lsoa21_code"]]
-
-
-def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """Who to convene for one place: columns ``role``, ``name``, ``code``, ``detail``, ``source``.
-
-    Local authority, combined authority and ward(s); ICB and sub-ICB (ONS LSOA 2021 lookup,
-    2024); NHS trusts whose headquarters (2022), hospitals (NHS website c. 2022, by parent
-    organisation) or care-trust sites (ODS 2025, four trusts only) lie within 5 km of the place;
-    schools there by type group (GIAS 2025); GP practices and pharmacies counted inside the
-    place (ODS 2025, and GM pharmacies by ward).
-    """
-    import geopandas as gpd
-
-    from civicdata.geography import is_gm, load_boundaries
-
-    d = Path(data_dir) if data_dir else settings.data_dir()
-    lsoas = _place_lsoa21(unit, code, data_dir)
-    l21 = load_lookup("lsoa21", data_dir)
-    rows = l21[l21["lsoa21_code"].isin(lsoas)]
-    if rows.empty:
-        raise KeyError(f"no LSOA 2021 found for {unit} {code}")
-    lad = load_lookup("lad24", data_dir).set_index("lad24_code")
-    out: list[dict] = []
-    ons = "ONS lookups (LSOA 2021 to ward 2024, LAD 2024, sub-ICB/ICB 2024)"
-    for lc in sorted(rows["lad24_code"].unique()):
-        out.append({"role": "Local authority", "name": lad.at[lc, "lad24_name"], "code": lc, "detail": "", "source": ons})
-        ca = lad.at[lc, "cauth23_code"]
-        if isinstance(ca, str) and ca:
-            out.append({"role": "Combined authority", "name": lad.at[lc, "cauth23_name"], "code": ca, "detail": "",
-                        "source": "ONS LAD 2023 to combined authority lookup"})
-    wards = rows.groupby(["ward24_code", "ward24_name"]).size()
-    if unit == "lad":  # a whole authority: its wards counted, not listed one by one
-        out.append({"role": "Wards", "name": f"{len(wards)} wards", "code": "", "detail": "", "source": ons})
-    else:
-        for (wc, wn), n in wards.items():
-            out.append({"role": "Ward", "name": wn, "code": wc, "detail": f"{n} of the place's LSOAs", "source": ons})
-    for (ic, iname), _ in rows.groupby(["icb24_code", "icb24_name"]).size().items():
-        out.append({"role": "NHS Integrated Care Board", "name": iname, "code": ic, "detail": "", "source": ons})
-    for (sc, sn), _ in rows.groupby(["sicbl24_code", "sicbl24_name"]).size().items():
-        out.append({"role": "NHS sub-ICB location", "name": sn, "code": sc, "detail": "", "source": ons})
-
-    region = "gm" if all(is_gm(c) for c in rows["lad24_code"]) else "england"
-    b = load_boundaries("lsoa21", region, data_dir)
-    shape = b[b["lsoa21_code"].isin(lsoas)].to_crs(settings.BNG).geometry.union_all()
-    near = shape.buffer(CONVENE_RADIUS_M)
-
-    def pts(name: str) -> gpd.GeoDataFrame:
-        f = pd.read_parquet(d / "services" / f"{name}.parquet")
-        return gpd.GeoDataFrame(f, geometry=gpd.points_from_xy(f["lon"], f["lat"]), crs=settings.WGS84).to_crs(settings.BNG)
-
-    trusts: dict[str, dict] = {}
-    hq = pts("nhs_trusts22")
-    for r in hq[hq.within(near)].itertuples():
-        dist = r.geometry.distance(shape)
-        trusts.setdefault(r.name, {"role": "NHS trust", "name": r.name, "code": r.ods_code,
-                                   "detail": f"headquarters {dist / 1000:.1f} km away",
-                                   "source": "NHS trust headquarters 2022 (ODS via geographr)"})
-    for layer, label, source in (
-            ("nhs_hospitals_c2022", "hospital", "NHS website hospitals (c. 2022), parent organisation"),
-            ("care_trust_sites2025", "care trust site", "ODS care trust sites (2025; four mental-health trusts only)")):
-        p = pts(layer)
-        p = p[p.within(near) & p["parent_name"].notna() & (p["parent_name"] != "")]
-        for parent, grp in p.groupby("parent_name"):
-            if parent in trusts:
-                continue
-            camhs = int((grp["subtype"] == "CAMHS").sum())
-            trusts[parent] = {"role": "NHS trust", "name": parent, "code": grp["parent_code"].iloc[0],
-                              "detail": f"runs {len(grp)} {label}{'s' if len(grp) > 1 else ''} within 5 km, e.g. "
-                                        f"{grp['name'].iloc[0]}" + (f" ({camhs} CAMHS)" if camhs else ""),
-                              "source": source}
-    out += sorted(trusts.values(), key=lambda r: r["name"])
-
-    s = pd.read_parquet(d / "schools" / "schools.parquet")
-    s = s[s["lsoa21_code"].isin(lsoas)]
-    for tg, grp in s.groupby("type_group"):
-        names = ", ".join(grp.sort_values("name")["name"].head(5))
-        more = f" and {len(grp) - 5} more" if len(grp) > 5 else ""
-        out.append({"role": f"Schools: {tg}", "name": f"{len(grp)} school{'s' if len(grp) > 1 else ''}", "code": "",
-                    "detail": names + more, "source": "DfE GIAS open establishments, May 2025"})
-    for layer, label in (("gp_practices2025", "GP practices"), ("pharmacies2025", "Pharmacies")):
-        p = pts(layer)
-        n = int(p.within(shape).sum())
-        out.append({"role": f"{label} in the place", "name": str(n), "code": "", "detail": "active in 2025",
-                    "source": "NHS Organisation Data Service, 2025"})
-    ph = pd.read_parquet(d / "services" / "gm_pharmacies_by_ward.parquet")
-    ph = ph[ph["ward_code"].isin(set(rows["ward24_code"]))]
-    if len(ph):
-        out.append({"role": "Pharmacies in the place's wards", "name": str(len(ph)), "code": "",
-                    "detail": ", ".join(sorted(ph["ward_name"].unique())),
-                    "source": "Community pharmacies, Greater Manchester (NHS ODS via Trafford Data Lab)"})
-    return pd.DataFrame(out, columns=["role", "name", "code", "detail", "source"])
 
 
 def export_table(result: FocusResult, codes: list[str] | None, titles: dict[str, str]) -> pd.DataFrame:
@@ -667,8 +606,8 @@ def build_brief_html(result: FocusResult, shortlist: list[str], convene_tables: 
             rows = "".join(f"<tr><td>{e(str(x.role))}</td><td>{e(str(x.name))}</td><td>{e(str(x.code))}</td>"
                            f"<td>{e(str(x.detail))}</td><td class='small'>{e(str(x.source))}</td></tr>"
                            for x in conv.itertuples())
-            parts.append("<h3>Who to convene</h3><table><tr><th>role</th><th>name</th><th>code</th><th>detail</th>"
-                         f"<th>source</th></tr>{rows}</table>")
+            parts.append("<h3>Who to convene</h3><table><tr><th>Role</th><th>Name</th><th>Code</th><th>Detail</th>"
+                         f"<th>Source</th></tr>{rows}</table>")
     rules = "".join(f"<li>{e(titles[k])}: {e(v)}</li>" for k, v in result.rules.items())
     parts.append(f"<h3>Method</h3><ul>{rules}</ul><p class='small'>Normalised by percentile rank within "
                  f"{e(result.area_name)} (100 = most need, by each layer's polarity); a place's score is the sum of "

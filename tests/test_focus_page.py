@@ -31,18 +31,46 @@ def test_link_reproduces_ranking_and_shortlist():
 
 def test_change_unit_and_weights():
     at = _page()
+    assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_score", "health2025_score",
+                                                          "education2025_score"]  # every LSOA of Trafford covered
     at.sidebar.selectbox(key="fo_unit").set_value("msoa11").run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 28
-    at.sidebar.slider(key="fo_w_le_male").set_value(5.0).run()
-    assert at.query_params["w"] in ("income2025_decile:1,health2025_decile:1,le_male:5,school_fsm_pct:1",
-                                    ["income2025_decile:1,health2025_decile:1,le_male:5,school_fsm_pct:1"])
+    # untouched, the defaults follow the unit: for MSOAs the schools' free school meals cover every place
+    assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_score", "health2025_score", "school_fsm_pct",
+                                                          "education2025_score"]
+    at.sidebar.slider(key="fo_w_health2025_score").set_value(5.0).run()
+    w = "income2025_score:1,health2025_score:5,school_fsm_pct:1,education2025_score:1"
+    assert at.query_params["w"] in (w, [w])
+    at.sidebar.selectbox(key="fo_unit").set_value("lsoa21").run()  # a weight moved: the reader's mix stays
+    assert at.query_params["w"] in (w, [w])
+
+
+def test_the_default_ranking_leaves_no_place_out_and_the_picker_says_coverage():
+    """Newcastle upon Tyne: the default mix covers all 180 neighbourhoods, so its most deprived (IoD2025 IMD
+    score) is ranked; an indicator that covers only some says how many in the picker and on its slider."""
+    import pandas as pd
+
+    from civicdata.bundle import load_lookup
+
+    at = _page(area="E08000021")
+    df = at.dataframe[0].value
+    assert len(df) == 180 and df["rank"].notna().all()
+    iod = pd.read_parquet(Path(APP).parent / "data/indicators/iod2025_lsoa21.parquet")
+    l21 = load_lookup("lsoa21")
+    here = iod[iod["lsoa21_code"].isin(l21.loc[l21["lad24_code"] == "E08000021", "lsoa21_code"])]
+    worst = here.sort_values("imd2025_score", ascending=False)["lsoa21_code"].iloc[0]
+    assert df.loc[df["code"] == worst, "rank"].iloc[0] <= 5
+    at.sidebar.multiselect(key="fo_ind").set_value(["income2025_score", "school_fsm_pct"]).run()
+    assert not at.exception
+    assert any("Pupils eligible for free school meals — 73 of 180 LSOAs (2021)" == s.label for s in at.sidebar.slider)
+    assert "73 of 180" in at.sidebar.multiselect(key="fo_ind").format_func("school_fsm_pct")
 
 
 def test_invalid_weights_fall_back():
     at = _page(w="imd:abc")
-    assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_decile", "health2025_decile", "le_male",
-                                                          "school_fsm_pct"]
+    assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_score", "health2025_score",
+                                                          "education2025_score"]
     assert any("not valid here" in t.value for t in at.toast)
 
 

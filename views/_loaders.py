@@ -308,6 +308,18 @@ def convene_table(unit: str, code: str) -> pd.DataFrame:
     return _focus.convene(unit, code)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def focus_defaults(unit: str, area: str, stamp_key: tuple) -> dict:
+    """The default indicators for a unit and area (every place covered): :func:`civicdata.focus.default_weights`."""
+    return _focus.default_weights(catalogue(), unit, area)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def focus_coverage(unit: str, area: str, layer_id: str, stamp_key: tuple) -> tuple[int, int]:
+    """(places with a value, places) of one layer for a unit and area."""
+    return _focus.indicator_coverage(catalogue(), unit, area, [layer_id])[layer_id]
+
+
 @st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
 def feed_outcome(path: str, mtime: float, day):
     """The day's timetable of a feed, or the message saying why not, with the feed's warnings."""

@@ -40,10 +40,14 @@ def rerun_after_reconnect() -> None:
     own rerun, once an hour, costs nothing."""
 
 
-def share_box() -> None:
+def share_box(inline: bool = False) -> None:
     """"Share this view" in the sidebar: the link to the view as it is now. Written after the page has set its
-    link parameters (at the end of the fragment whose controls set them, or by ``footer``), never before."""
-    with st.sidebar.expander("Share this view"):
+    link parameters (at the end of the fragment whose controls set them, or by ``footer``), never before.
+
+    ``inline``: in the current container instead (the main area), for a fragment nested in another one: such
+    a fragment may never write outside itself (Streamlit raises StreamlitInvalidLayoutContextError when the
+    outer fragment reruns)."""
+    with (st.expander("Share this view") if inline else st.sidebar.expander("Share this view")):
         # a plain link, not st.code: the code box loads a syntax highlighter (~0.4 s of browser work per page)
         link = link_for_current_view()
         st.markdown(f"[{md_escape(link)}]({link.replace(')', '%29').replace(' ', '%20')})")

@@ -7,8 +7,8 @@ import streamlit as st
 from civicdata import alt_text, settings
 from civicdata.charts import build_contribution_chart
 from civicdata.places import AREA_PREFIX, OTHER_VINTAGE_RULE
-from civicdata.focus import (COMPLETENESS_RULE, ENGLAND_CODE, PARTIAL_MARK, UNIT_PLURALS, UNITS, build_brief_html,
-                             export_table)
+from civicdata.focus import (COMPLETENESS_RULE, DEFAULT_CANDIDATES, ENGLAND_CODE, PARTIAL_MARK, UNIT_PLURALS, UNITS,
+                             build_brief_html, export_table)
 from views import _shared
 
 presenting = _shared.presentation("views/strategic_focus.py")
@@ -25,7 +25,18 @@ places = {k: v for k, v in _shared.place_options().items() if k != _shared.ENGLA
 regions = _shared.region_options()
 usable = [d for d in cat if d.geography != "point"]
 valid_ids = [d.id for d in usable]
-DEFAULT_WEIGHTS = {"income2025_decile": 1.0, "health2025_decile": 1.0, "le_male": 1.0, "school_fsm_pct": 1.0}
+
+
+def stamp(unit: str, area: str, ids) -> tuple:
+    """Cache key part for a unit and area: the layers' files, and for a saved area the store's places."""
+    out = tuple(_shared.layer_stamp(k) for k in ids)
+    return out + (_shared.places_stamp() if area.startswith(AREA_PREFIX) else ())
+
+
+def defaults(unit: str, area: str) -> dict:
+    """The default mix for a unit and area: indicators that cover every place (civicdata.focus.default_weights)."""
+    return _shared.focus_defaults(unit, area, stamp(unit, area, [k for k in DEFAULT_CANDIDATES if k in valid_ids]))
+
 
 if "fo_unit" not in ss:
     ss.fo_unit = _shared.param("unit", "lsoa21", UNITS)
@@ -34,8 +45,10 @@ if "fo_unit" not in ss:
     w = _shared.decode_weights(st.query_params.get("w"), valid_ids)
     if st.query_params.get("w") and w is None:
         st.toast("The weights in the link are not valid here; showing the default mix instead.")
-    ss.fo_weights = w or DEFAULT_WEIGHTS
+    ss.fo_weights = w or defaults(ss.fo_unit, ss.fo_area)
     ss.fo_ind = list(ss.fo_weights)
+    # the defaults follow Rank and Within until the reader changes the indicators or a weight
+    ss.fo_default_for = None if w else (ss.fo_unit, ss.fo_area, tuple(ss.fo_ind))
     short = st.query_params.get("short")
     ss.fo_short_init = short.split(",")[:3] if short else []
 
@@ -48,15 +61,36 @@ def focus_view() -> None:
         st.selectbox("Rank", list(UNITS), key="fo_unit", format_func=UNIT_PLURALS.get)
         within = regions if ss.fo_unit == "lad" else places
         if ss.fo_area not in within:  # local authorities rank within England or a region; the rest within a place
-            ss.fo_area = ENGLAND_CODE if ss.fo_unit == "lad" else ss.get("last_place", settings.DEFAULT_LAD)
+            ss.fo_area = ENGLAND_CODE if ss.fo_unit == "lad" else ss.get("fo_place", ss.get("last_place",
+                                                                                            settings.DEFAULT_LAD))
             ss.fo_area = ss.fo_area if ss.fo_area in within else settings.DEFAULT_LAD
         st.selectbox("Within", list(within), key="fo_area", format_func=within.get)
+        if ss.fo_unit != "lad":
+            ss.fo_place = ss.fo_area  # back from local authorities, the place the reader had
+        was = ss.get("fo_default_for")
+        if was and (was[0], was[1]) != (ss.fo_unit, ss.fo_area) and list(was[2]) == list(ss.fo_ind) and all(
+                ss.get(f"fo_w_{k}", 1.0) == 1.0 for k in ss.fo_ind):  # untouched defaults follow the place
+            new = defaults(ss.fo_unit, ss.fo_area)
+            ss.fo_ind, ss.fo_weights = list(new), dict(new)
+            ss.fo_default_for = (ss.fo_unit, ss.fo_area, tuple(new))
+        elif was and list(was[2]) != list(ss.fo_ind):
+            ss.fo_default_for = None
+        plural = UNIT_PLURALS[ss.fo_unit]
+        known = {k: _shared.focus_coverage(ss.fo_unit, ss.fo_area, k, stamp(ss.fo_unit, ss.fo_area, [k]))
+                 for k in ss.fo_ind}
+
+        def covered(i: str) -> str:
+            n, total = known.get(i, (0, 0))
+            return f" — {n} of {total} {plural}" if total and n < total else ""
+
         st.multiselect("Indicators", valid_ids, key="fo_ind",
-                       format_func=lambda i: f"{cat.get(i).title} [{cat.get(i).theme}]")
+                       format_func=lambda i: f"{cat.get(i).title} [{cat.get(i).theme}]{covered(i)}",
+                       help="The default mix covers every place of the chosen unit and area. An indicator that "
+                            "covers only some shows how many, e.g. “73 of 180”.")
         weights = {}
         for lid in ss.fo_ind:
-            weights[lid] = st.slider(cat.get(lid).title, 0.0, 5.0, float(ss.fo_weights.get(lid, 1.0)), 0.5,
-                                     key=f"fo_w_{lid}")
+            weights[lid] = st.slider(cat.get(lid).title + covered(lid), 0.0, 5.0, float(ss.fo_weights.get(lid, 1.0)),
+                                     0.5, key=f"fo_w_{lid}")
         top_n = st.number_input("Top N for stability", 1, 50, 10, key="fo_top")
         if "fo_incomplete" not in ss:
             ss.fo_incomplete = st.query_params.get("incomplete") == "1"
@@ -66,20 +100,19 @@ def focus_view() -> None:
 
     if not weights or sum(weights.values()) <= 0:
         st.info("Choose at least one indicator with a weight above zero.")
-        _shared.share_box()
+        _shared.share_box(inline=True)
         return
 
     unit, area = ss.fo_unit, ss.fo_area
-    stamp = tuple(_shared.layer_stamp(k) for k in weights)
-    if area.startswith(AREA_PREFIX):  # a saved area may be changed under the same id, on any server
-        stamp += _shared.places_stamp()
-    res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp, include_incomplete)
+    # a saved area may be changed under the same id, on any server: its stamp moves with the store's places
+    res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp(unit, area, weights),
+                               include_incomplete)
     table = res.table
     titles = {k: cat.get(k).title for k in res.indicators}
 
     if res.ranked.empty:
         st.warning("No place has a value for every weighted indicator. " + COMPLETENESS_RULE)
-        _shared.share_box()
+        _shared.share_box(inline=True)
         return
     top = res.ranked.iloc[0]
     partial = "" if top["complete"] else f" {PARTIAL_MARK} (ranked on partial data)"
@@ -126,13 +159,31 @@ def focus_view() -> None:
             say_coverage()
     with c2:
         show = table[["rank", "name", "code"] + (["neighbourhood"] if unit == "school" else []) +
-                     ["score", "complete", "missing", "stability", "reason"]]
-        st.dataframe(show, hide_index=True, width="stretch", height=520,
-                     column_config={"score": st.column_config.NumberColumn(format="%.1f"),
-                                    "complete": st.column_config.CheckboxColumn("all indicators",
-                                                                                help="False: partial data"),
-                                    "stability": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0,
-                                                                                 format="percent")})
+                     ["score", "complete", "missing", "stability"]]
+        _shared.table(show, hide_index=True, width="stretch", height=520, placeholder="–",
+                     column_config={"rank": st.column_config.NumberColumn("Rank", format="%d", width="small"),
+                                    "name": st.column_config.TextColumn("School" if unit == "school" else "Place"),
+                                    "code": st.column_config.TextColumn("URN" if unit == "school" else "Code"),
+                                    "neighbourhood": st.column_config.TextColumn("Neighbourhood"),
+                                    "score": st.column_config.NumberColumn("Score (0–100)", format="%.1f"),
+                                    "complete": st.column_config.CheckboxColumn("All indicators", width="small",
+                                                                                help="Unticked: partial data"),
+                                    "missing": st.column_config.NumberColumn("Missing", format="%d", width="small",
+                                                                             help="Weighted indicators with no value"),
+                                    "stability": st.column_config.ProgressColumn(
+                                        "Stability", min_value=0.0, max_value=1.0, format="percent",
+                                        help=f"Share of {res.draws} draws with every weight moved ±25% in which the "
+                                             f"place stays in the top {int(top_n)}")})
+        st.caption("“–”: not ranked (a weighted indicator has no value; why is listed below the ranking).")
+    if not presenting:  # each reason in full, wrapped: a table cell would cut it
+        st.markdown(f"**Why the first {min(10, len(res.ranked))} rank where they do**")
+        st.markdown("\n".join(f"{int(r.rank)}. **{_shared.md_escape(r.name)}** — {_shared.md_escape(r.reason)}"
+                               for r in res.ranked.head(10).itertuples()))
+        unranked = table[table["rank"].isna()]
+        if len(unranked):
+            with st.expander(f"{len(unranked)} {UNIT_PLURALS[unit]} not ranked, and why"):
+                st.markdown("\n".join(f"- **{_shared.md_escape(r.name)}** ({r.code}) — {_shared.md_escape(r.reason)}"
+                                       for r in unranked.itertuples()))
 
     shortlist(res, table, unit, area, weights, titles)
 
@@ -166,7 +217,12 @@ def shortlist(res, table, unit: str, area: str, weights: dict, titles: dict) -> 
         st.subheader(f"Who to convene: {names[code]}")
         conv = _shared.convene_table(unit, code)
         convene_tables[code] = conv
-        st.dataframe(conv, hide_index=True, width="stretch")
+        _shared.table(conv, hide_index=True, width="stretch", placeholder="–",
+                     column_config={"role": "Role", "name": "Name", "code": "Code", "detail": st.column_config.TextColumn(
+                         "Detail", width="large"), "source": "Source"})
+    if short:
+        st.caption("NHS trusts: those open now in ODS (etr, c. July 2026), within 5 km by headquarters or a site; a "
+                   "merged trust's sites count for its successor. Independent-sector providers are listed as such.")
 
     if short and st.button("Vote on this shortlist in a workshop", key="fo_workshop",
                            help="Opens the Workshop page with these places as the options and their reasons as evidence"):
@@ -179,7 +235,7 @@ def shortlist(res, table, unit: str, area: str, weights: dict, titles: dict) -> 
     d2.download_button("One-page brief (HTML)",
                        build_brief_html(res, short, convene_tables, titles).encode("utf-8") if short else b"",
                        f"strategic_focus_{area}_{unit}.html", "text/html", disabled=not short, on_click="ignore")
-    _shared.share_box()
+    _shared.share_box(inline=True)  # a nested fragment never writes outside itself
 
 
 focus_view()
