@@ -35,8 +35,11 @@ def test_create_a_workshop_from_themes_and_typed_options():
     # the facilitator view: links (join, projector, private) and the QR code
     codes = [c.value for c in at.code]
     assert any(c.endswith(f"/workshop?ws={wid}&view=join") for c in codes)
-    assert any(c.endswith(f"/workshop?ws={wid}&key={key}") for c in codes)
+    assert not any(key in c for c in codes)  # the private link is never printed beside the join link
     assert len(at.get("image")) == 1
+    at.toggle(key="ws_show_key").set_value(True).run()
+    assert any(c.value.endswith(f"/workshop?ws={wid}&key={key}") for c in at.code)
+    assert any("Do not put this on the projector" in w.value for w in at.warning)
 
 
 def test_create_refuses_bad_input_and_keeps_the_form():
@@ -167,7 +170,7 @@ def test_the_facilitator_key_never_leaves_through_share_links_slides_or_the_proj
     assert all("key" not in s["params"] for s in at.session_state["slides"])
     at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key, present="1")
     assert not any(ws.facilitator_key in c.value for c in at.code)  # not on the projected screen
-    assert any("hidden in presentation mode" in m.value for m in at.markdown)
+    assert any("hidden in presentation mode" in m.value for m in at.caption)
 
 
 def test_downloads_are_built_when_the_page_renders(ws):

@@ -92,11 +92,18 @@ def show_links(wid: str, presenting: bool = False) -> None:
         st.code(join, language=None, wrap_lines=True)
         st.markdown("**Projector view** (live tally and notes wall):")
         st.code(model.absolute(base, model.projector_path(wid)), language=None, wrap_lines=True)
-        if presenting:
-            st.markdown("Your facilitator link is hidden in presentation mode.")
-            return
-        st.markdown("**Your facilitator link** — keep it private: it lets you close voting and export the record.")
+    if presenting:
+        st.caption("Your facilitator link is hidden in presentation mode.")
+        return
+    # the private key never sits beside the join link: behind a control, with a warning, below the public links
+    st.divider()
+    if st.toggle("Show the facilitator link", key="ws_show_key",
+                 help="Your private link: it lets you close voting and export the record. Never project it."):
+        st.warning("**Do not put this on the projector or share it.** Anyone with this link can close voting and "
+                   "export the record. Keep it to open this workshop again later.")
         st.code(model.absolute(base, model.facilitator_path(wid, key)), language=None, wrap_lines=True)
+    else:
+        st.caption("Your private facilitator link is hidden: switch it on when nobody else can see your screen.")
 
 
 def load_or_stop(wid: str) -> model.Workshop:
@@ -445,7 +452,7 @@ if ws_id and key:
     st.markdown("**Actions**: who does what by when (in the record; the next workshop reviews them).")
     acts = rec["actions"]
     if acts:
-        st.dataframe([{"what": a["title"], "who": a["owner"], "organisation": a["organisation"],
+        _shared.table([{"what": a["title"], "who": a["owner"], "organisation": a["organisation"],
                        "review by": a["review_on"]} for a in acts], hide_index=True, width="stretch",
                      key="ws_actions_table")
     with st.form("ws_action_form", clear_on_submit=True):

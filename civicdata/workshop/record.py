@@ -27,6 +27,11 @@ _CSS = ("body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-s
         "@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}")
 
 
+
+def _score(v) -> str:
+    """A ranking score as shown everywhere: one decimal, "–" when there is none."""
+    return "–" if v is None else f"{float(v):.1f}"
+
 def _workshop_json(rec: dict) -> dict:
     ws = rec["workshop"]
     return {"id": ws.id, "title": ws.title, "date": ws.held_on, "place_code": ws.place_code,
@@ -95,14 +100,14 @@ def _evidence_html(ws) -> list[str]:
             parts.append(f"<h3>{e(rank)}{e(p['name'])} <span class='small'>{e(p['code'])}</span></h3>"
                          f"<p>{e(p.get('reason', ''))}</p>")
             if p.get("convene"):
-                parts.append("<table><tr><th>Who to convene</th><th>name</th><th>detail</th></tr>"
+                parts.append("<table><tr><th>Who to convene</th><th>Name</th><th>Detail</th></tr>"
                              + "".join(f"<tr><td>{e(c.get('role', ''))}</td><td>{e(c.get('name', ''))}</td>"
                                        f"<td>{e(c.get('detail', ''))}</td></tr>" for c in p["convene"])
                              + "</table>")
         if ev.get("ranking"):
-            parts.append("<table><tr><th>rank</th><th>place</th><th>score</th></tr>" + "".join(
+            parts.append("<table><tr><th>Rank</th><th>Place</th><th>Score (0–100)</th></tr>" + "".join(
                 f"<tr><td>{e(str(r.get('rank', '')))}</td><td>{e(r.get('name', ''))} <span class='small'>"
-                f"{e(r.get('code', ''))}</span></td><td>{e(str(r.get('score', '')))}</td></tr>" for r in ev["ranking"])
+                f"{e(r.get('code', ''))}</span></td><td>{_score(r.get('score'))}</td></tr>" for r in ev["ranking"])
                 + "</table>")
         if ev.get("link"):
             parts.append(f"<p class='small'>The view the room saw: {e(ev['link'])}</p>")
