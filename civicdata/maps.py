@@ -203,13 +203,17 @@ def orientation_traces(o: Orientation, tiles: bool = False, bounds=None) -> tupl
         traces.append(lines(o.lines.geometry.values, "Metrolink (casing)", 6, "#000000", polygons=False))
         traces.append(lines(o.lines.geometry.values, "Metrolink lines", 3, "#ffd200", polygons=False))
     if len(o.labels):
-        font = {"size": o.labels["size"].tolist(), "color": "#111111", "family": FONT}
-        if not tiles:
-            font["shadow"] = "0 0 3px #ffffff, 0 0 3px #ffffff, 0 0 2px #ffffff"
-        bold = o.labels["kind"] == "district"
-        names.append(scatter(lon=o.labels["lon"], lat=o.labels["lat"], mode="text", name="place names",
-                             text=[f"<b>{esc(n)}</b>" if b else esc(n) for n, b in zip(o.labels["name"], bold)],
-                             textfont=font, hoverinfo="skip", showlegend=False))
+        # a map with tiles (MapLibre) takes one text size a trace: a trace per size there; one trace offline
+        groups = [o.labels] if not tiles else [g for _, g in o.labels.groupby("size", sort=True)]
+        for lab in groups:
+            font = {"size": lab["size"].tolist() if not tiles else float(lab["size"].iloc[0]), "color": "#111111",
+                    "family": FONT}
+            if not tiles:
+                font["shadow"] = "0 0 3px #ffffff, 0 0 3px #ffffff, 0 0 2px #ffffff"
+            bold = lab["kind"] == "district"
+            names.append(scatter(lon=lab["lon"], lat=lab["lat"], mode="text", name="place names",
+                                 text=[f"<b>{esc(n)}</b>" if b else esc(n) for n, b in zip(lab["name"], bold)],
+                                 textfont=font, hoverinfo="skip", showlegend=False))
     return traces, names
 
 

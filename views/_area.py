@@ -51,4 +51,4 @@ def show_area_profile(profile: dict, key: str = "pl") -> None:
     fsm = "no FSM figure" if sch["fsm_pct"] is None else f"{sch['fsm_pct']}% eligible for free school meals"
     c2.markdown(f"**Schools**: {sch['count']} with {sch['pupils']:,} pupils; {fsm} ({sch['vintage']}).")
     st.markdown("**Who to convene**")
-    st.dataframe(who_to_convene(profile), hide_index=True, width="stretch", key=f"{key}_who")
+    _shared.table(who_to_convene(profile), hide_index=True, width="stretch", key=f"{key}_who")

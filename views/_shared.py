@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from views._loaders import (  # noqa: F401
     ENGLAND, SERVICE_COLOURS, area_profile, bundled_lines, catalogue, convene_table, decile_shares,
-    default_feed_path, district_outlines, feed, feed_outcome, ferrobus_engine, figure_once, focus_result, headline,
+    default_feed_path, district_outlines, feed, feed_outcome, ferrobus_engine, figure_once, focus_coverage,
+    focus_defaults, focus_result, headline,
     layer_stamp, line_profile, lsoa21_boundaries, lsoa21_outlines, manifest, manifest_frame, national_frame,
     national_lad_frame, orientation, orientation_around, place_frame, place_options, places_stamp, practice_points,
     practice_range, qof_icb, region_options, saved_area_profile, saved_area_title, saved_areas, saved_trusts,
@@ -22,6 +23,6 @@ from views._present import (  # noqa: F401
     presentation, rerun_after_reconnect, share_box, shareable_params,
 )
 from views._widgets import (  # noqa: F401
-    A11Y_CSS, decode_weights, encode_weights, leaflet_map, leaflet_picker, legend_html, md_escape,
+    A11Y_CSS, decode_weights, encode_weights, leaflet_map, leaflet_picker, legend_html, md_escape, table,
     orientation_toggle, param, text_alternative,
 )

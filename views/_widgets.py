@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from civicdata import choropleth
+from civicdata.labels import column_label
 
 
 def param(name: str, default: str, valid) -> str:
@@ -64,13 +65,29 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>#+!|~$])", r"\\\1", str(text))  # brackets escaped: no link can form
 
 
+def table(data, *, column_config: dict | None = None, placeholder: str = "–", **kwargs):
+    """``st.dataframe`` as every page shows a table: each column headed in words with its unit
+    (:func:`civicdata.labels.column_label`; the frame keeps its identifiers), a missing value shown as "–"."""
+    frame = data if isinstance(data, (pd.DataFrame, pd.Series)) else pd.DataFrame(data)
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    config = {c: column_label(c) for c in frame.columns if not isinstance(c, int)}
+    if frame.index.name:
+        config["_index"] = column_label(frame.index.name)
+    config.update(column_config or {})
+    return st.dataframe(frame, column_config=config, placeholder=placeholder, **kwargs)
+
+
+_table = table  # text_alternative's own argument is called table
+
+
 def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None) -> None:
     """The text alternative of the map or chart just drawn (WCAG 1.1.1): its summary in words, visible and
     read by screen readers, and (when given) the table behind it one click away."""
     st.caption("**In words:** " + md_escape(summary))
     if table is not None:
         with st.expander(f"Table behind the {what}"):
-            st.dataframe(table, hide_index=True, width="stretch", key=key)
+            _table(table, hide_index=True, width="stretch", key=key)
 
 
 def orientation_toggle() -> bool:

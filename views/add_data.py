@@ -48,7 +48,7 @@ if up is None:
         with st.expander(f"Imported from folders ({len(imported)})"):
             st.caption("Layers and saved trusts an earlier version kept in a folder on one server are copied into "
                        "the shared store once, so every server sees them.")
-            st.dataframe([{"Folder or file": r["path"], "Id": r["item_id"], "Outcome": r["outcome"],
+            _shared.table([{"Folder or file": r["path"], "Id": r["item_id"], "Outcome": r["outcome"],
                            "When (UTC)": r["imported_at"]} for r in imported], hide_index=True, width="stretch")
     _shared.footer()
     st.stop()
@@ -68,7 +68,7 @@ frame = read.frame
 st.caption(f"{len(frame):,} rows, {len(frame.columns)} columns"
            + (f"; read as {read.encoding}" if read.encoding else "")
            + (f"; delimiter {read.delimiter!r}" if read.delimiter else ""))
-st.dataframe(frame.head(10), hide_index=True, width="stretch")
+_shared.table(frame.head(10), hide_index=True, width="stretch")
 cols = list(frame.columns)
 
 with st.form("descriptor"):

@@ -30,7 +30,7 @@ def _trends_section(place: str, place_name: str) -> None:
     shown = table.rename(columns={"title": "indicator", "label": "latest period", "value": "latest",
                                   "england": "England", "neighbours_median": "ONS neighbours' median",
                                   "vs_england": "against England", "trend": "trend"})
-    st.dataframe(shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
+    _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
                         "against England", "trend"]].round(2), hide_index=True, width="stretch", key="am_trends")
     st.page_link("views/trends.py", label=f"Trends and peers for {place_name}: series, ONS neighbours, spine chart",
                  icon=":material/trending_up:", query_params={"place": place})
@@ -391,7 +391,7 @@ def profile_section() -> None:
         dom.index = [profile.DOMAIN_TITLES[k] for k in dom.index]
         dom = dom[[1, 2, 10]].rename(columns={1: "% in decile 1", 2: "% in decile 2", 10: "% in decile 10"})
         st.markdown("**Each domain: share of LSOAs in national deciles**")
-        st.dataframe(dom, width="stretch")
+        _shared.table(dom, width="stretch")
     if place != settings.GM_CAUTH_CODE:
         le, most_deprived, schools_d1 = _shared.area_profile(place, iod)
         cols = st.columns(2)
@@ -414,9 +414,9 @@ def profile_section() -> None:
                        "The district's main ICB by the ONS LSOA 2021 to ICB 2024 lookup.")
         _trends_section(place, place_name)
         st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
-        st.dataframe(most_deprived, hide_index=True, width="stretch")
+        _shared.table(most_deprived, hide_index=True, width="stretch")
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
-        st.dataframe(schools_d1, hide_index=True, width="stretch")
+        _shared.table(schools_d1, hide_index=True, width="stretch")
         st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
 
 

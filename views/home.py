@@ -22,7 +22,7 @@ cols[3].metric("Boundary simplification (GM)", f"{_shared.manifest()['bundle']['
 st.subheader("Layers by theme")
 for theme, layers in by_theme.items():
     with st.expander(f"{theme.capitalize()} ({len(layers)})"):
-        st.dataframe(
+        _shared.table(
             [{"id": d.id, "title": d.title, "geography": d.geography_label, "unit": d.unit,
               "polarity": d.polarity.replace("_", " "), "vintage": d.vintage, "source": d.source} for d in layers],
             hide_index=True, width="stretch")
@@ -30,6 +30,6 @@ for theme, layers in by_theme.items():
 st.subheader("Sources, licences and vintages")
 st.caption("IoD2019 and life expectancy use 2011 LSOAs/MSOAs; IoD2025, GIAS 2025 and Census 2021 use 2021 LSOAs. "
            "MHCLG says IoD2019 and IoD2025 ranks are not directly comparable.")
-st.dataframe(_shared.manifest_frame(), hide_index=True, width="stretch",
+_shared.table(_shared.manifest_frame(), hide_index=True, width="stretch",
              column_config={"source_url": st.column_config.LinkColumn("source")})
 _shared.footer()

@@ -182,10 +182,10 @@ with tab_pcn:
                       p["practices_without_location"] else ""))
         if tip:
             st.markdown(f"**Clicked:** {_shared.md_escape(tip)}")
-        st.dataframe(practices, hide_index=True, width="stretch", key="pl_practices")
+        _shared.table(practices, hide_index=True, width="stretch", key="pl_practices")
         qof = pd.DataFrame([{"register": q["title"], "prevalence (%)": q["pct"], "on register": q["register"],
                              "list": q["list"], "practices with QOF data": q["practices"]} for q in p["qof"].values()])
         st.markdown("**QOF prevalence for the PCN** (weighted by list size: all its practices' registers over "
                     "their lists)")
-        st.dataframe(qof, hide_index=True, width="stretch", key="pl_qof")
+        _shared.table(qof, hide_index=True, width="stretch", key="pl_qof")
 _shared.footer()

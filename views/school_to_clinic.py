@@ -191,7 +191,7 @@ show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "medi
               "vehicles", "walk_minutes", "two_plus"]].copy()
 show["service"] = show["service"].fillna(f"no journey within {cap} minutes in this feed")
 only_two = st.toggle("Only schools two or more buses away")
-st.dataframe(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
+_shared.table(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
              column_config={**{c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")},
                             "walk_minutes": st.column_config.NumberColumn("walking", format="%.1f min"),
                             "vehicles": st.column_config.NumberColumn("buses", format="%d"),
@@ -270,7 +270,7 @@ if tip in urn_of and urn_of[tip] != pick:
     st.rerun()
 if legs_frame is not None:
     st.markdown(f"**Journey from {names[pick]}, leaving {transit.hhmmss(start + int((end - start) / 2))}**")
-    st.dataframe(legs_frame, hide_index=True, width="stretch")
+    _shared.table(legs_frame, hide_index=True, width="stretch")
 
 if osm is not None:
     st.subheader("Street-accurate minutes (ferrobus) beside ours")
@@ -289,7 +289,7 @@ if osm is not None:
         cmp = compare_engines(engines, pairs, mid)
         st.caption(f"Departure {transit.hhmmss(mid)} to each school's nearest service. ferrobus walks on the streets, "
                    "ours straight lines × 1.3: the minutes differ by design.")
-        st.dataframe(cmp.drop(columns=["o_lat", "o_lon", "d_lat", "d_lon"]), hide_index=True, width="stretch")
+        _shared.table(cmp.drop(columns=["o_lat", "o_lon", "d_lat", "d_lon"]), hide_index=True, width="stretch")
 
 st.subheader("What if a clinic were hosted in a school?")
 host = st.selectbox("Host a clinic at", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
@@ -304,5 +304,5 @@ if host:
     st.markdown(f"**{summary['schools']} schools ({summary['pupils']:,} pupils) gain**"
                 + (f"; pupil-weighted, {pw:.1f} minutes shorter" if pw is not None else "")
                 + (f"; {summary['newly_reached']} newly reachable" if summary["newly_reached"] else "") + ".")
-    st.dataframe(gain, hide_index=True, width="stretch")
+    _shared.table(gain, hide_index=True, width="stretch")
 _shared.footer()

@@ -105,7 +105,7 @@ if not presenting:
             st.caption(f"Source: {sim['source']}.")
         with c2:
             st.markdown(f"**Nearest English neighbours ({KIND_LABELS[kind]}), in ONS's order**")
-            st.dataframe(pd.DataFrame(sim["neighbours"]).rename(columns={"rank": "ONS rank", "name": "neighbour",
+            _shared.table(pd.DataFrame(sim["neighbours"]).rename(columns={"rank": "ONS rank", "name": "neighbour",
                                                                           "code": "code"})[["ONS rank", "neighbour", "code"]],
                          hide_index=True, width="stretch", height=280, key="tr_neighbours")
             st.caption("ONS's rank is kept: a gap means a Welsh, Scottish or Northern Irish neighbour left out. "
@@ -172,7 +172,7 @@ if not presenting:
                                   "england": "England", "region": "region", "neighbours_median": "neighbours' median",
                                   "vs_england": "against England", "trend": "trend",
                                   "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
-    st.dataframe(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
+    _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
                         "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
                  hide_index=True, width="stretch", key="tr_table")
     st.download_button("Download this table (CSV)", table.to_csv(index=False).encode("utf-8"),
@@ -188,7 +188,7 @@ if not presenting:
                                     "rank_average_score": "IMD rank of average score (1 = most deprived)",
                                     "districts": "of districts", "pct_lsoas_decile1": "% of LSOAs in England's most "
                                                                                       "deprived 10%"})
-        st.dataframe(shown, hide_index=True, width="stretch", key="tr_iod_lad")
+        _shared.table(shown, hide_index=True, width="stretch", key="tr_iod_lad")
         for line in decile1_words(changes, name):
             st.markdown("- " + _shared.md_escape(line))
         c1, c2 = st.columns(2)
@@ -196,7 +196,7 @@ if not presenting:
                                 (c2, "2019_2025", "IoD2019 → IoD2025 (unchanged LSOAs only)")):
             with col:
                 st.markdown(f"**LSOAs by IMD decile, {title}** (rows: earlier decile; columns: later)")
-                st.dataframe(changes[key], width="stretch", key=f"tr_x_{key}")
+                _shared.table(changes[key], width="stretch", key=f"tr_x_{key}")
         st.caption("Sources: MHCLG English Indices of Deprivation 2015, 2019 and 2025 (LA summaries: 2015 "
                    "re-aggregated to 2019 districts by Trafford Data Lab); ONS LSOA 2011 to 2021 lookup. OGL v3.0.")
 _shared.footer(share=presenting)  # otherwise the indicator's fragment writes the link

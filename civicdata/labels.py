@@ -1,0 +1,64 @@
+"""Column headers in words: the one rule for how a table's column is headed on a page, in a brief or a record.
+
+Frames keep their identifiers (``imd_rank``, ``fsm_pct``, ``lsoa21_code``): they are the CLI's JSON keys and the
+join keys. What a person reads is :func:`column_label`: a header from :data:`LABELS` where one is written, else
+the identifier in words (``imd2025_rank`` -> "IMD 2025 rank", ``lsoa21_code`` -> "LSOA 2021 code"). No header is
+ever an identifier in snake_case.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: headers written out, with units where the column has one
+LABELS = {
+    "code": "Code", "name": "Name", "ons_name": "ONS name", "role": "Role", "detail": "Detail", "source": "Source",
+    "urn": "URN", "pupils": "Pupils", "type_group": "School type", "phase": "Phase", "fsm_pct": "Pupils eligible for FSM (%)",
+    "lsoa21_code": "Neighbourhood code (LSOA 2021)", "lsoa11_code": "Neighbourhood code (LSOA 2011)",
+    "msoa11_code": "MSOA 2011 code", "msoa21_code": "MSOA 2021 code", "neighbourhood": "Neighbourhood",
+    "neighbourhoods": "Neighbourhoods", "imd_rank": "IMD rank (1 = most deprived)", "imd_decile": "IMD decile",
+    "imd_score": "IMD score", "lad24_code": "Local authority code", "lad24_name": "Local authority",
+    "ward": "Ward", "ward_code": "Ward code", "ward24_code": "Ward code (2024)", "ward24_name": "Ward (2024)",
+    "le_male": "Male life expectancy (years)", "le_female": "Female life expectancy (years)",
+    "journey_minutes": "Journey (minutes)", "minutes": "Minutes", "rank": "Rank", "score": "Score (0–100)",
+    "stability": "Stability", "reason": "Why", "missing": "Indicators missing", "complete": "All indicators",
+    "value": "Value", "unit": "Unit", "period": "Period", "lat": "Latitude", "lon": "Longitude",
+    "population": "Residents", "population2021": "Residents (Census 2021)", "schools": "Schools",
+    "practices here": "Practices here", "nearest_gp_km": "Nearest GP practice (km)", "nearest_gp": "Nearest GP practice",
+    "nearest_hospital_km": "Nearest hospital (km)", "nearest_hospital": "Nearest hospital",
+}
+#: words for the parts of an identifier
+_PARTS = {
+    "imd": "IMD", "iod": "IoD", "lsoa21": "LSOA 2021", "lsoa11": "LSOA 2011", "msoa11": "MSOA 2011",
+    "msoa21": "MSOA 2021", "lad24": "local authority 2024", "lad": "local authority", "ward24": "ward 2024",
+    "fsm": "FSM", "fsm6": "FSM6", "pct": "(%)", "km": "(km)", "le": "life expectancy", "ons": "ONS", "urn": "URN",
+    "gp": "GP", "nhs": "NHS", "icb": "ICB", "icb24": "ICB 2024", "sicbl24": "sub-ICB 2024", "qof": "QOF", "pcn": "PCN",
+    "ods": "ODS", "sen": "SEN", "eal": "EAL", "ehc": "EHC", "ks2": "KS2", "ks4": "KS4", "ci": "CI", "id": "id",
+    "lat": "latitude", "lon": "longitude", "n": "number of", "o": "from", "d": "to",
+}
+
+
+def column_label(name) -> str:
+    """The header a person reads for column ``name`` (see the module doc). Names already in words stay."""
+    text = str(name)
+    if text in LABELS:
+        return LABELS[text]
+    if "_" not in text and not re.fullmatch(r"[a-z]+\d+[a-z0-9]*", text):
+        return text[:1].upper() + text[1:]
+    words = []
+    for part in text.split("_"):
+        if part in _PARTS:
+            words.append(_PARTS[part])
+            continue
+        m = re.fullmatch(r"([a-z]+)(\d{4})", part)  # imd2025 -> IMD 2025
+        if m:
+            words.append(f"{_PARTS.get(m.group(1), m.group(1))} {m.group(2)}")
+        else:
+            words.append(part)
+    out = " ".join(w for w in words if w)
+    return out[:1].upper() + out[1:]
+
+
+def column_labels(columns) -> dict:
+    """``{column: header}`` for every column (see :func:`column_label`)."""
+    return {c: column_label(c) for c in columns}
