@@ -68,3 +68,40 @@ def test_dfe_codes_are_kept_as_suppressed(tmp_path):
     assert "3 rows, 1 values, 2 suppressed" in res.stdout
     out = json.loads(run_cli("values", "bradford_persistent_absence_2122", "--area", "137320", "--json").stdout)
     assert out["status"] == "suppressed" and out["value"] is None
+
+
+#: every page, with the layer chosen wherever a page lets one choose a layer (Bradford: the example's district)
+PAGES_WITH_LAYER = [
+    ("views/area_map.py", {"place": "E08000032", "layer": "{id}"}),
+    ("views/area_map.py", {"place": "E08000032", "layer": "{id}", "iod": "2019"}),
+    ("views/strategic_focus.py", {"unit": "school", "area": "E08000032", "w": "imd2025_score:1,{id}:2"}),
+    ("views/strategic_focus.py", {"unit": "ward", "area": "E08000032", "w": "{id}:1"}),
+    ("views/trends.py", {"place": "E08000032"}), ("views/metro_line.py", {}), ("views/school_to_clinic.py", {}),
+    ("views/trust.py", {}), ("views/places.py", {}), ("views/workshop.py", {}), ("views/add_data.py", {}),
+    ("views/home.py", {}),
+]
+
+
+@pytest.mark.parametrize("toml", sorted(EX.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_example_layer_draws_on_every_page(toml):
+    """Each worked example under examples/, added as an analyst adds it, is listed and drawn on every page with
+    no exception: on the Area map its schools are coloured by it; Strategic focus ranks on it."""
+    import tomllib
+
+    from tests.conftest import open_page
+
+    layer_id = tomllib.loads(toml.read_text())["id"]
+    data = toml.with_suffix(".csv")
+    assert run_cli("add-layer", str(data), "--descriptor", str(toml)).returncode == 0
+    for page, params in PAGES_WITH_LAYER:
+        at = open_page(page, **{k: v.format(id=layer_id) for k, v in params.items()})
+        assert not at.exception, (page, params)
+        if page.endswith("area_map.py"):
+            assert at.selectbox(key="am_layer").value == layer_id
+            spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+            schools = [t for t in spec["data"] if t.get("name") == "Schools (GIAS May 2025)"]
+            assert schools and schools[0]["marker"]["colorbar"]["title"]["text"] == "%"
+            assert any("Persistent absence" in s for s in schools[0]["text"])
+        if page.endswith("strategic_focus.py") and params["unit"] == "school":
+            df = at.dataframe[0].value
+            assert df["rank"].notna().sum() == 175  # the Bradford schools that have a value

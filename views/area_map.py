@@ -215,13 +215,20 @@ def map_section() -> None:
             sch = _shared.schools()
             codes = set(areas_in_place(place, "lsoa21")["code"])
             sch = sch[sch["lsoa21_code"].isin(codes) & sch["phase"].isin(phases)].copy()
-            value_col = desc.value_column if desc.geography == "urn" else "fsm_pct"
+            value_col = "fsm_pct"
+            hover = ["urn", "phase", "pupils", "fsm_pct", "neighbourhood", "lsoa21_code", "imd2025_decile"]
+            if desc.geography == "urn":  # a school layer (bundled or an analyst's own): its values by URN
+                from civicdata.layers import load_layer
+
+                value_col = f"{desc.title} ({desc.unit})"
+                vals = load_layer(desc).drop_duplicates("code").set_index("code")["value"]
+                sch[value_col] = sch["urn"].astype(str).map(vals).astype(float)
+                hover = ["urn", "phase", "pupils", value_col, "neighbourhood", "lsoa21_code", "imd2025_decile"]
             sch["urn:"] = "urn:" + sch["urn"].astype(str)
-            points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=["urn", "phase", "pupils", "fsm_pct", "neighbourhood",
-                                                                             "lsoa21_code", "imd2025_decile"],
+            points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=hover,
                                      # beside a practice layer, schools stay grey: one colour scale on the map
                                      colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
-                                     colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit),
+                                     colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit[:12]),
                                      size_by="pupils", key_column="urn:"))
         if desc.geography == "practice" and not national:
             pts = _shared.practice_points(desc.id, stamp, bounds)
