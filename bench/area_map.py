@@ -12,10 +12,10 @@ from __future__ import annotations
 import statistics
 import time
 
-from civicdata.catalogue import load_catalogue
-from civicdata.choropleth import aggregate_descriptor, layer_classes, national_frame, national_lad_frame, place_frame
-from civicdata.maps import build_area_map, figure_payload_bytes
-from civicdata.orientation import orientation_for
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.indicators.choropleth import aggregate_descriptor, layer_classes, national_frame, national_lad_frame, place_frame
+from civicdata.figures.maps import build_area_map, figure_payload_bytes
+from civicdata.geo.orientation import orientation_for
 
 CASES = [
     ("Wigan, IMD 2019 decile (LSOA 2011)", "imd2019_decile", "E08000010", 300_000),

@@ -3,7 +3,7 @@ bench/transit_scale.py makes them: the stops, trips and stop_times of the real e
 proportions, scaled up), every origin to its nearest of many services, in this process and on Dask.
 
 Prints, medians of --runs:
-* the timetable: load + build from the feed vs open from the on-disk cache (civicdata/timetable_cache.py);
+* the timetable: load + build from the feed vs open from the on-disk cache (civicdata/transit/cache.py);
 * origins per second: in this process (the bare baseline), on a LocalCluster of 1 worker and of 2 workers
   (the 1 -> 2 ratio; this machine has 2 cores), with 13 departures per origin (08:00-09:00 every 5 min) and
   the 120-minute cap;
@@ -33,11 +33,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.transit_scale import peak_rss_mb, replicate  # noqa: E402
-from civicdata import transit  # noqa: E402
-from civicdata.gtfs import load_feed  # noqa: E402
+from civicdata.transit import raptor as transit  # noqa: E402
+from civicdata.transit.gtfs import load_feed  # noqa: E402
 from civicdata.settings import data_dir  # noqa: E402
-from civicdata.timetable_cache import open_timetable  # noqa: E402
-from civicdata.transit_jobs import run_origins  # noqa: E402
+from civicdata.transit.cache import open_timetable  # noqa: E402
+from civicdata.transit.jobs import run_origins  # noqa: E402
 
 DAY = date(2023, 9, 13)
 START, END, STEP = 8 * 3600, 9 * 3600, 300  # 13 departures
@@ -99,7 +99,7 @@ def _points(tt: transit.Timetable, n: int, seed: int, jitter: float) -> pd.DataF
 
 def _warm(feed: str, day: date, cache: str) -> None:
     """Open the timetable in a worker and run the compiled router once (as a worker's first chunk does)."""
-    from civicdata.transit_jobs import _timetable
+    from civicdata.transit.jobs import _timetable
 
     _timetable(feed, day, cache)
 

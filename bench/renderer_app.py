@@ -2,7 +2,7 @@
 
 The same polygons (the layer's areas in the place, bundled boundaries), the same class colours and the same
 hover text (name, value) in each; a radio switches the layer (IoD2025 income decile <-> health decile), which is
-the "colour change" the benchmark times. ``geo`` is what the Area map draws today (civicdata.maps)."""
+the "colour change" the benchmark times. ``geo`` is what the Area map draws today (civicdata.figures.maps)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import streamlit as st
 
 # run from a folder of its own beside the app's static/ (Streamlit serves static/ next to the script)
 sys.path.insert(0, os.environ.get("LNE_REPO", str(Path(__file__).resolve().parents[1])))
-from civicdata import choropleth  # noqa: E402
-from civicdata.catalogue import load_catalogue  # noqa: E402
-from civicdata.maps import build_area_map, map_config, to_geojson  # noqa: E402
+from civicdata.indicators import choropleth  # noqa: E402
+from civicdata.indicators.catalogue import load_catalogue  # noqa: E402
+from civicdata.figures.maps import build_area_map, map_config, to_geojson  # noqa: E402
 
 renderer = st.query_params.get("r", "geo")
 place = st.query_params.get("place", "E47000001")
@@ -93,7 +93,7 @@ else:  # Leaflet canvas (folium prefer_canvas) through streamlit-folium
     import folium
     from streamlit_folium import st_folium
 
-    from civicdata import leaflet
+    from civicdata.figures import leaflet
 
     gj = _geojson(place, layer)
     b = frame.total_bounds

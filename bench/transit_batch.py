@@ -10,14 +10,14 @@ import time
 import tracemalloc
 from datetime import date
 
-from civicdata import access
-from civicdata.catalogue import load_catalogue
-from civicdata.geography import areas_in_place
-from civicdata.gtfs import load_feed
-from civicdata.layers import load_layer
-from civicdata.profile import load_schools
+from civicdata.transit import access
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.geo.places import areas_in_place
+from civicdata.transit.gtfs import load_feed
+from civicdata.indicators.layers import load_layer
+from civicdata.indicators.profile import load_schools
 from civicdata.settings import data_dir
-from civicdata.transit import build_timetable
+from civicdata.transit.raptor import build_timetable
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata.gtfs import load_feed
+from civicdata.transit.gtfs import load_feed
 from civicdata.settings import data_dir
-from civicdata.transit import build_timetable, earliest_arrival
+from civicdata.transit.raptor import build_timetable, earliest_arrival
 
 DAY = date(2023, 9, 13)
 

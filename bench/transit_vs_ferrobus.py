@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata.gtfs import load_feed
-from civicdata.transit import build_timetable, journey, one_to_many
+from civicdata.transit.gtfs import load_feed
+from civicdata.transit.raptor import build_timetable, journey, one_to_many
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "transport"
 GTFS = SHARED / "newport-20230613_gtfs.zip"
@@ -71,7 +71,7 @@ def main() -> None:
     lon = tt.stop_lon[pick] + jitter[:, :, 1] * 1.6
     departs = rng.integers(7 * 3600, 19 * 3600, size=args.queries)
 
-    from civicdata.transit import _pick, _run, earliest_arrival, egress_matrix, nearby_stops
+    from civicdata.transit.raptor import _pick, _run, earliest_arrival, egress_matrix, nearby_stops
 
     od = [((lat[i, 0], lon[i, 0]), (lat[i, 1], lon[i, 1]), int(departs[i])) for i in range(args.queries)]
     near = [(nearby_stops(tt, *o), nearby_stops(tt, *d)) for o, d, _ in od]

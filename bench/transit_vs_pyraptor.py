@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata.gtfs import load_feed, services_on
+from civicdata.transit.gtfs import load_feed, services_on
 from civicdata.settings import data_dir
-from civicdata.transit import INF, _run, build_timetable, pack_walks
+from civicdata.transit.raptor import INF, _run, build_timetable, pack_walks
 
 DAY = date(2023, 9, 13)
 TRANSFER = 120

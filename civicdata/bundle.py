@@ -1,7 +1,7 @@
 """Readers of the bundled data folder (``data/``, or ``$CIVICDATA_DATA``): Parquet tables, lookups and
 boundaries, each read once per process and kept until its file changes.
 
-The lowest layer of the library: :mod:`civicdata.names` (readable names) and :mod:`civicdata.geography`
+The lowest layer of the library: :mod:`civicdata.geo.names` (readable names) and :mod:`civicdata.geo.geography`
 (codes, areas, joins) both read through it, and it imports neither.
 """
 

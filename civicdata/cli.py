@@ -25,7 +25,7 @@ def _print_json(obj) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from civicdata.build import build_bundle
+    from civicdata.build.run import build_bundle
 
     out = build_bundle(Path(args.sources), Path(args.out))
     print(f"built the bundle in {out}")
@@ -33,7 +33,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
 
     cat = load_catalogue()
     if args.json:
@@ -47,8 +47,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def cmd_values(args: argparse.Namespace) -> int:
-    from civicdata.catalogue import load_catalogue
-    from civicdata.layers import lookup_value
+    from civicdata.indicators.catalogue import load_catalogue
+    from civicdata.indicators.layers import lookup_value
 
     desc = load_catalogue().get(args.layer)
     result = lookup_value(desc, args.area)
@@ -65,7 +65,7 @@ def cmd_values(args: argparse.Namespace) -> int:
 
 
 def cmd_areas(args: argparse.Namespace) -> int:
-    from civicdata.geography import areas_within
+    from civicdata.geo.geography import areas_within
 
     frame = areas_within(args.within, args.level)
     if args.json:
@@ -94,7 +94,7 @@ def cmd_metro_line(args: argparse.Namespace) -> int:
     elif args.feed:
         if not args.route:
             raise ValueError("--feed needs --route ROUTE_ID")
-        from civicdata.gtfs import load_feed
+        from civicdata.transit.gtfs import load_feed
 
         line = metro.feed_line(load_feed(args.feed), args.route, args.pattern)
     else:
@@ -126,7 +126,7 @@ def cmd_metro_line(args: argparse.Namespace) -> int:
 
 
 def cmd_focus(args: argparse.Namespace) -> int:
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import compute_focus
 
     weights: dict[str, float] = {}
@@ -185,7 +185,7 @@ def cmd_convene(args: argparse.Namespace) -> int:
 
 
 def cmd_add_layer(args: argparse.Namespace) -> int:
-    from civicdata.userlayers import add_layer, parse_descriptor
+    from civicdata.indicators.userlayers import add_layer, parse_descriptor
 
     file = Path(args.file)
     if file.is_dir():  # a layer folder: its layer.toml names the data file beside it
@@ -214,7 +214,7 @@ def cmd_add_layer(args: argparse.Namespace) -> int:
 
 
 def cmd_import_layers(args: argparse.Namespace) -> int:
-    from civicdata.catalogue import import_layer_folders
+    from civicdata.indicators.catalogue import import_layer_folders
     from civicdata.trust import import_group_files
 
     folder = Path(args.folder)
@@ -229,7 +229,7 @@ def cmd_import_layers(args: argparse.Namespace) -> int:
 
 
 def cmd_area(args: argparse.Namespace) -> int:
-    from civicdata import places
+    from civicdata.geo import places
 
     if args.action == "list":
         rows = places.list_areas()
@@ -279,7 +279,7 @@ def cmd_area(args: argparse.Namespace) -> int:
 
 
 def cmd_pcn(args: argparse.Namespace) -> int:
-    from civicdata import places
+    from civicdata.geo import places
 
     if args.practice:
         out = places.practice_pcn(args.practice)
@@ -291,7 +291,7 @@ def cmd_pcn(args: argparse.Namespace) -> int:
             print(f"{out['ods_code']} {out['name']}: {out['pcn']['code']} {out['pcn']['name']}{where}")
         return 0
     if args.within:
-        from civicdata.geography import resolve_lad
+        from civicdata.geo.geography import resolve_lad
 
         lad = resolve_lad(args.within)
         table = places.pcns_in(lad.code)
@@ -322,7 +322,7 @@ def cmd_pcn(args: argparse.Namespace) -> int:
 
 
 def cmd_remove_layer(args: argparse.Namespace) -> int:
-    from civicdata.userlayers import remove_layer
+    from civicdata.indicators.userlayers import remove_layer
 
     remove_layer(args.layer)
     print(f"removed layer {args.layer}")
@@ -349,7 +349,7 @@ def _day(text: str):
 
 def _window(text: str) -> tuple[int, int]:
     """``--window HH:MM-HH:MM`` as (start, end) seconds after midnight."""
-    from civicdata.transit import parse_hhmm
+    from civicdata.transit.raptor import parse_hhmm
 
     a, sep, b = text.partition("-")
     if not sep:
@@ -358,8 +358,8 @@ def _window(text: str) -> tuple[int, int]:
 
 
 def cmd_journey(args: argparse.Namespace) -> int:
-    from civicdata import transit
-    from civicdata.timetable_cache import open_timetable
+    from civicdata.transit import raptor as transit
+    from civicdata.transit.cache import open_timetable
 
     tt = open_timetable(args.feed, _day(args.date)).timetable
     cap = _cap(args.max_minutes)
@@ -402,7 +402,7 @@ def _cap(text: str) -> float | None:
 
 
 def cmd_check_feed(args: argparse.Namespace) -> int:
-    from civicdata.gtfs import check_feed
+    from civicdata.transit.gtfs import check_feed
 
     report = check_feed(args.feed)
     if args.json:
@@ -484,11 +484,11 @@ def cmd_trust_group(args: argparse.Namespace) -> int:
 
 
 def cmd_journey_layer(args: argparse.Namespace) -> int:
-    from civicdata import access
-    from civicdata.catalogue import load_catalogue
-    from civicdata.geography import resolve_lad
-    from civicdata.timetable_cache import open_timetable
-    from civicdata.userlayers import add_layer
+    from civicdata.transit import access
+    from civicdata.indicators.catalogue import load_catalogue
+    from civicdata.geo.geography import resolve_lad
+    from civicdata.transit.cache import open_timetable
+    from civicdata.indicators.userlayers import add_layer
 
     day = _day(args.date)
     start, end = _window(args.window)
@@ -532,11 +532,11 @@ def _progress_bar(args: argparse.Namespace):
 
 
 def cmd_journey_matrix(args: argparse.Namespace) -> int:
-    from civicdata import access, transit
-    from civicdata.catalogue import load_catalogue
-    from civicdata.geography import resolve_lad
-    from civicdata.timetable_cache import open_timetable
-    from civicdata.transit_jobs import run_origins
+    from civicdata.transit import access, raptor as transit
+    from civicdata.indicators.catalogue import load_catalogue
+    from civicdata.geo.geography import resolve_lad
+    from civicdata.transit.cache import open_timetable
+    from civicdata.transit.jobs import run_origins
 
     day = _day(args.date)
     start, end = _window(args.window)
@@ -584,7 +584,7 @@ def cmd_workshop(args: argparse.Namespace) -> int:
         opts = model.parse_options(args.options.split(",")) if args.options else []
         place_code, place_name = None, ""
         if args.place:
-            from civicdata.geography import resolve_lad
+            from civicdata.geo.geography import resolve_lad
 
             area = resolve_lad(args.place)
             place_code, place_name = area.code, area.name
@@ -599,7 +599,7 @@ def cmd_workshop(args: argparse.Namespace) -> int:
                   f"  facilitator key (keep it private): {created.facilitator_key}")
         return 0
     if a == "review":
-        from civicdata.catalogue import load_catalogue
+        from civicdata.indicators.catalogue import load_catalogue
         from civicdata.focus import review_shortlist
 
         if not args.record:
@@ -716,7 +716,7 @@ def _option_value(given: str, mode: str) -> tuple[str, object]:
 
 
 def cmd_trend(args: argparse.Namespace) -> int:
-    from civicdata import trends
+    from civicdata.indicators import trends
 
     if args.list:
         inds = trends.load_indicators()
@@ -757,7 +757,7 @@ def cmd_trend(args: argparse.Namespace) -> int:
 
 
 def cmd_peers(args: argparse.Namespace) -> int:
-    from civicdata import peers
+    from civicdata.indicators import peers
 
     out = peers.peers(args.code, args.kind)
     if args.json:

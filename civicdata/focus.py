@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
-from civicdata.catalogue import Catalogue, LayerDescriptor
+from civicdata.indicators.catalogue import Catalogue, LayerDescriptor
 # who to convene: one rule for every page, the brief, the record and the CLI (importable here as before)
 from civicdata.convene import CONVENE_RADIUS_M, convene  # noqa: F401
-from civicdata.geography import load_lookup, resolve_lad
-from civicdata.layers import load_layer
-from civicdata.names import names_for, with_readable_names
-from civicdata.places import area_lsoas, area_place
+from civicdata.geo.geography import load_lookup, resolve_lad
+from civicdata.indicators.layers import load_layer
+from civicdata.geo.names import names_for, with_readable_names
+from civicdata.geo.places import area_lsoas, area_place
 
 COMPLETENESS_RULE = ("A place is ranked only when it has a value for every weighted indicator; places missing any "
                      "are listed after the ranked ones with what is missing and why. Switched to include them, "
@@ -147,7 +147,7 @@ def values_at_lsoa(desc: LayerDescriptor, vintage: str, data_dir: Path | None = 
 
 @dataclass
 class Units:
-    """The places to rank: ``frame`` has ``code``, ``name`` (readable, see :mod:`civicdata.names`) and
+    """The places to rank: ``frame`` has ``code``, ``name`` (readable, see :mod:`civicdata.geo.names`) and
     ``ons_name`` (for schools: the school's name twice, plus ``lsoa21_code``, ``neighbourhood`` etc.)."""
 
     unit: str
@@ -171,7 +171,7 @@ def _school_units(which, data_dir: Path | None) -> pd.DataFrame:
 def load_units(unit: str, area_code: str, data_dir: Path | None = None, urns: list[str] | None = None,
                area_name: str | None = None) -> Units:
     """The units inside an area (a district, ``E47000001`` for all of Greater Manchester, or ``area:ID`` for a
-    saved custom area: :data:`civicdata.places.OTHER_VINTAGE_RULE`), or, with ``urns``, the schools of a trust
+    saved custom area: :data:`civicdata.geo.places.OTHER_VINTAGE_RULE`), or, with ``urns``, the schools of a trust
     (``area_name`` names it; the unit must be ``school``)."""
     if unit not in UNITS:
         raise ValueError(f"unknown unit '{unit}'; use one of {', '.join(UNITS)}")
@@ -293,7 +293,7 @@ def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
     so, "not published" for a blank value, and the layer's ``coverage`` note (or "not in the layer")
     for a place the layer has no row for. Carried values: no value for the area the place takes it from.
     """
-    from civicdata.catalogue import GEOGRAPHY_LABELS
+    from civicdata.indicators.catalogue import GEOGRAPHY_LABELS
 
     codes = units.frame["code"].astype(str)
     own = desc.geography == units.unit or (desc.geography == "urn" and units.unit == "school")

@@ -28,9 +28,9 @@ from shapely.geometry import LineString
 
 from civicdata import settings
 from civicdata.errors import ProblemsError, Problem
-from civicdata.geography import code_name, load_boundaries
-from civicdata.gtfs import Feed
-from civicdata.names import names_for, with_readable_names
+from civicdata.geo.geography import code_name, load_boundaries
+from civicdata.transit.gtfs import Feed
+from civicdata.geo.names import names_for, with_readable_names
 
 MAX_STOP_OFFSET_M = 300.0
 SNAP_M = 5.0

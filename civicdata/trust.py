@@ -28,8 +28,8 @@ import pandas as pd
 from civicdata import settings
 from civicdata.convene import ROLE_INDEPENDENT, ROLE_TRUST, providers_near
 from civicdata.errors import CivicDataError, Problem, ProblemsError
-from civicdata.geography import load_lookup
-from civicdata.names import names_for
+from civicdata.geo.geography import load_lookup
+from civicdata.geo.names import names_for
 from civicdata.store import db as store_db
 from civicdata.store import places
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from civicdata import alt_text, choropleth, metro, profile
-from civicdata.catalogue import load_catalogue
+from civicdata.figures import alt_text
+from civicdata.indicators import choropleth, profile
+from civicdata import metro
+from civicdata.indicators.catalogue import load_catalogue
 from tests.conftest import open_page
 
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import SOURCES as SOURCES_DIR, open_page
 
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -40,8 +40,8 @@ def _add_hostile_layer(db_url: str) -> None:
     """A real LSOA layer (Census 2021 residents, Trafford) whose title and names carry HTML/JS."""
     import pandas as pd
 
-    from civicdata.geography import areas_within
-    from civicdata.userlayers import add_layer
+    from civicdata.geo.geography import areas_within
+    from civicdata.indicators.userlayers import add_layer
 
     pop = pd.read_parquet(REPO / "data/indicators/population2021_lsoa21.parquet")
     codes = set(areas_within("E08000009", "lsoa21")["code"])
@@ -453,7 +453,7 @@ def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, brows
 def test_places_an_area_from_an_uploaded_file_of_ward_codes(server, browser, tmp_path):
     """Upload a CSV of 2024 ward codes with a picked neighbourhood of another ward: the area is both, saved
     and opened; a file of LSOA 2011 codes beside picked LSOA 2021 ones is refused, naming both parts."""
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     lk = load_lookup("lsoa21")
     wards = sorted(lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].unique())[:2]
@@ -523,7 +523,7 @@ def test_every_download_yields_its_file_on_every_click(server, browser):
 def test_a_pcn_is_its_practices_on_a_map_never_a_boundary(server, browser):
     """South Trafford PCN (U42898) by link, network blocked: its 6 practices as circles on a Leaflet map with the
     neighbourhoods they stand in outlined, each practice's tooltip naming it with its list and QOF figures."""
-    from civicdata import places
+    from civicdata.geo import places
 
     # wait for the tabs, not a map: with an area saved (by the test above, in any order) the picking map is folded
     page = _open(browser, f"{server}/places?pcn=U42898", 1600, 1000, wait_for='[role="tab"]')
@@ -650,7 +650,7 @@ def test_workshop_reviews_an_earlier_record_against_todays_data(server, browser,
     focus): the page ranks the places the room saw again on today's data — here the same bundle, so every
     place stands where it stood, and the caption says the vintages are the same."""
     from civicdata import store
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import compute_focus, convene, shortlist_evidence
     from civicdata.workshop import model, record
 

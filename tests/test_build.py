@@ -11,9 +11,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from civicdata.build import build_bundle
+from civicdata.build.run import build_bundle
 from civicdata.errors import SourceDataError
-from civicdata.sources import SOURCES as SOURCE_TABLE
+from civicdata.build.sources import SOURCES as SOURCE_TABLE
 
 
 #: a user layer an earlier version kept inside the bundle folder (data/user_layers): a build carries it over

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from civicdata.catalogue import load_catalogue
-from civicdata.choropleth import (AGGREGATION_RULE, DECILE_COLOURS, boundaries_for, layer_classes,
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.indicators.choropleth import (AGGREGATION_RULE, DECILE_COLOURS, boundaries_for, layer_classes,
                                   national_frame, national_lad_frame, place_frame)
-from civicdata.geography import read_boundary_file
-from civicdata.maps import area_hover, build_area_map, esc, figure_html
-from civicdata.profile import (compute_decile_shares, compute_headline, compute_life_expectancy_range,
+from civicdata.geo.geography import read_boundary_file
+from civicdata.figures.maps import area_hover, build_area_map, esc, figure_html
+from civicdata.indicators.profile import (compute_decile_shares, compute_headline, compute_life_expectancy_range,
                                compute_most_deprived, compute_schools_most_deprived, search_schools)
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 
 TRAFFORD = "E08000009"
 HERE = Path(__file__).parent

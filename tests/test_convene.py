@@ -12,8 +12,8 @@ from tests.conftest import run_cli
 
 from civicdata.convene import (ROLE_INDEPENDENT, ROLE_LEFT_OUT, ROLE_TRUST, convene, distance_words, nhs_trusts,
                                unit_of_code)
-from civicdata.names import readable_org_name
-from civicdata.sources import SOURCES
+from civicdata.geo.names import readable_org_name
+from civicdata.build.sources import SOURCES
 
 #: Walker North and Byker South & St Peters (Newcastle upon Tyne, LSOA 2021)
 WALKER_NORTH, BYKER_SOUTH = "E01008388", "E01008305"

@@ -7,10 +7,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from civicdata.engines import FerrobusEngine, RaptorEngine, compare_engines
+from civicdata.transit.engines import FerrobusEngine, RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
-from civicdata.gtfs import load_feed
-from civicdata.transit import build_timetable
+from civicdata.transit.gtfs import load_feed
+from civicdata.transit.raptor import build_timetable
 
 DAY = date(2023, 6, 14)
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from civicdata.catalogue import load_catalogue
+from civicdata.indicators.catalogue import load_catalogue
 from civicdata.focus import compute_focus, compute_stability, convene, normalise
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 from tests.conftest import run_cli
 
 TRAFFORD = "E08000009"
@@ -182,7 +182,7 @@ def test_include_incomplete_ranks_on_the_rest_with_a_marker(journey_layer, cat):
     assert partial and all(set(r["missing_reasons"]) == {JOURNEY} for r in partial)
     # ranked on IMD alone, a partial school's score is its IMD percentile
     assert all(r["score"] == pytest.approx(r["contributions"]["imd2025_score"]) for r in partial)
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import build_brief_html
 
     res = compute_focus(load_catalogue(), "school", CWAC, {"imd2025_score": 1, JOURNEY: 1}, include_incomplete=True)

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import open_page
 
-from civicdata.catalogue import load_catalogue
+from civicdata.indicators.catalogue import load_catalogue
 from civicdata.focus import compute_focus
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

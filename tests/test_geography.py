@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from civicdata.errors import UnknownAreaError, VintageMismatchError
-from civicdata.geography import (areas_within, check_area_code, compute_coverage, load_boundaries, load_lookup,
+from civicdata.geo.geography import (areas_within, check_area_code, compute_coverage, load_boundaries, load_lookup,
                                  search_areas)
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 
 TRAFFORD = "E08000009"
 

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from civicdata import access, alt_text, transit
-from civicdata.catalogue import load_catalogue
-from civicdata.gtfs import load_feed
+from civicdata.transit import access, raptor as transit
+from civicdata.figures import alt_text
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.transit.gtfs import load_feed
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"
@@ -80,7 +81,7 @@ def test_nearest_service_and_the_school_table_respect_the_cap(tt, cwac):
 
 
 def test_no_layer_value_exceeds_its_cap():
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
 
     res = run_cli("journey-layer", "--feed", str(FEED), "--date", "20230816", "--within", "E06000050",
                   "--service", "gp_practices2025", "--every", "15", "--json")

@@ -6,7 +6,7 @@ import re
 
 import pandas as pd
 
-from civicdata import leaflet
+from civicdata.figures import leaflet
 from tests.conftest import REPO
 
 HOSTILE = "St David`s ${alert(1)} <img src=x onerror=alert(2)>"
@@ -49,8 +49,9 @@ def test_one_render_sends_the_same_maps_as_st_folium_s_two(tmp_path):
     """views._widgets draws maps with ``st_folium(..., render=False)``: one render of the map instead of the whole
     page's then the map's (the second compiled every marker's script again). For each of the app's maps, on
     bundled data, that sends what two renders sent, less the second's repeated ``setIcon`` of each name label."""
-    from civicdata import choropleth, places, profile
-    from civicdata.orientation import orientation_for
+    from civicdata.indicators import choropleth, profile
+    from civicdata.geo import places
+    from civicdata.geo.orientation import orientation_for
 
     def school_to_clinic():
         schools = profile.load_schools()

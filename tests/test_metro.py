@@ -10,10 +10,10 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from civicdata.gtfs import FeedError, load_feed
+from civicdata.transit.gtfs import FeedError, load_feed
 from civicdata.metro import (compute_gaps, feed_line, feed_patterns, line_from_files, load_metrolink_lines,
                              metrolink_line, stop_profile)
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"

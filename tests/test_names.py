@@ -8,9 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from civicdata.geography import areas_table, load_lookup, search_areas
-from civicdata.names import names_for, readable_name, with_readable_names
-from civicdata.sources import SOURCES
+from civicdata.geo.geography import areas_table, load_lookup, search_areas
+from civicdata.geo.names import names_for, readable_name, with_readable_names
+from civicdata.build.sources import SOURCES
 from tests.conftest import open_page, run_cli
 
 PARTINGTON = "E02001275"  # Trafford 017, unchanged between 2011 and 2021

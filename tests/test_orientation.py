@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from civicdata import orientation as orient
-from civicdata.choropleth import boundaries_for
-from civicdata.maps import orientation_traces
+from civicdata.geo import orientation as orient
+from civicdata.indicators.choropleth import boundaries_for
+from civicdata.figures.maps import orientation_traces
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -88,8 +88,13 @@ def test_traces_cut_to_the_view_and_send_shared_edges_once():
     assert names[0].mode == "text" and len(names[0].text) == len(o.labels)
 
 
+def _readme_and_docs() -> str:
+    """README.md and every docs/*.md page: the README is the front door, its longer sections live in docs/."""
+    return "\n".join(p.read_text() for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+
+
 def test_readme_states_the_label_rule_with_the_code_s_numbers():
-    readme = (REPO / "README.md").read_text()
+    readme = _readme_and_docs()
     rule = readme[readme.index("**Label\n  rule:**"):readme.index("* nothing is sent")]
     assert f"× {orient.CHAR_WIDTH} × font size" in rule and f"{orient.LINE_HEIGHT} × font size" in rule
     assert f"at least {orient.FIT:g} times" in rule

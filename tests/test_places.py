@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from civicdata import places
+from civicdata.geo import places
 from tests.conftest import run_cli
 
 TRAFFORD = "E08000009"
@@ -87,7 +87,7 @@ def test_cli_pcn_json_shapes_and_errors():
 
 
 def test_title_case_keeps_acronyms_and_small_words():
-    from civicdata.build_places import title_case
+    from civicdata.build.pcn import title_case
 
     assert title_case("ALTRINCHAM HEALTHCARE ALLIANCE PCN") == "Altrincham Healthcare Alliance PCN"
     assert title_case("THE OAKS AND ST. MARY'S PCN") == "The Oaks and St. Mary's PCN"
@@ -124,7 +124,7 @@ def test_trafford_decile_one_area_is_all_in_decile_one_through_the_cli():
 
 def test_population_weighting_checked_by_hand_on_three_neighbourhoods(sources):
     """Trafford 017E (IoD2025 decile 1, 1,668 residents), 001C (decile 2, 1,776), 025A (decile 5, 1,642)."""
-    from civicdata.sources import SOURCES
+    from civicdata.build.sources import SOURCES
 
     c = pd.read_csv(sources / SOURCES["census2021_age"].path)
     residents = c.groupby("lsoa21_code")["usual_residents"].sum()
@@ -138,7 +138,7 @@ def test_population_weighting_checked_by_hand_on_three_neighbourhoods(sources):
 
 
 def test_vintages_never_mix_and_every_bad_code_is_named():
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     only11 = sorted(set(load_lookup("lsoa11")["lsoa11_code"]) - set(load_lookup("lsoa21")["lsoa21_code"]))[0]
     with pytest.raises(places.AreaError) as exc:
@@ -156,7 +156,7 @@ def test_vintages_never_mix_and_every_bad_code_is_named():
 
 
 def test_wards_become_their_best_fit_neighbourhoods(tmp_path):
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     lk = load_lookup("lsoa21")
     ward = lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].iloc[0]
@@ -174,7 +174,7 @@ def test_wards_become_their_best_fit_neighbourhoods(tmp_path):
 
 
 def test_codes_given_several_ways_join_into_one_vintage_and_every_bad_one_is_named():
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     lk = load_lookup("lsoa21")
     ward = lk.loc[lk["lad24_code"] == "E08000009", "ward24_code"].iloc[0]
@@ -282,7 +282,7 @@ def test_a_saved_area_is_a_place_on_strategic_focus_trends_and_the_workshop():
     """Saved once, the area is offered wherever a place is picked: Strategic focus ranks within it (its own six
     LSOAs 2021, the schools in them, the LSOAs 2011 they came from), Trends names its local authority's series,
     and a workshop can be held for it."""
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import compute_focus
     from civicdata.workshop import model
     from tests.conftest import open_page
@@ -356,8 +356,8 @@ def test_a_shape_drawn_round_a_district_holds_exactly_its_neighbourhoods():
     other (each LSOA's label point lies inside its own boundary); a line or a point is refused by name."""
     import shapely
 
-    from civicdata import choropleth
-    from civicdata.geography import areas_within
+    from civicdata.indicators import choropleth
+    from civicdata.geo.geography import areas_within
 
     outline = shapely.geometry.mapping(choropleth.boundaries_for("lad", TRAFFORD).geometry.iloc[0])
     assert places.neighbourhoods_in_shape(outline) == sorted(areas_within(TRAFFORD, "lsoa21")["code"])

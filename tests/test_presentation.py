@@ -58,7 +58,7 @@ def test_slides_step_through_saved_views_and_esc_leaves():
     # opening the link has them, and steps through them
     deck = at.query_params["deck"]
     deck = deck[0] if isinstance(deck, list) else deck
-    from civicdata import slides
+    from civicdata.figures import slides
 
     assert [s["params"]["place"] for s in slides.deck_slides(deck)] == ["E08000009", "E08000003"]
     fresh = AppTest.from_file(APP, default_timeout=300)

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from civicdata import access
-from civicdata.catalogue import load_catalogue
-from civicdata.geography import areas_in_place
-from civicdata.gtfs import load_feed
-from civicdata.layers import load_layer
-from civicdata.profile import load_schools
-from civicdata.transit import build_timetable, journey
+from civicdata.transit import access
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.geo.places import areas_in_place
+from civicdata.transit.gtfs import load_feed
+from civicdata.indicators.layers import load_layer
+from civicdata.indicators.profile import load_schools
+from civicdata.transit.raptor import build_timetable, journey
 from tests.conftest import DATA
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -90,7 +90,7 @@ def test_page_runs_and_hosts_a_clinic():
 
 def test_journey_minutes_become_a_strategic_focus_indicator(setup):
     from civicdata.focus import compute_focus
-    from civicdata.userlayers import add_layer
+    from civicdata.indicators.userlayers import add_layer
 
     tt, schools, services = setup
     table = access.school_access(tt, schools, services, 8 * 3600, 9 * 3600, 900)

@@ -103,7 +103,7 @@ def _pick(page, label: str, option: str) -> None:
 @pytest.fixture(scope="module")
 def residents_csv(tmp_path_factory) -> Path:
     """Real values: Census 2021 residents of Trafford's LSOAs (2021 codes), from the bundle."""
-    from civicdata.geography import areas_within
+    from civicdata.geo.geography import areas_within
 
     pop = pd.read_parquet(REPO / "data/indicators/population2021_lsoa21.parquet")
     codes = set(areas_within("E08000009", "lsoa21")["code"])

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from civicdata.catalogue import load_catalogue
+from civicdata.indicators.catalogue import load_catalogue
 from civicdata.focus import compute_focus
-from civicdata.layers import load_layer
-from civicdata.sources import SOURCES
+from civicdata.indicators.layers import load_layer
+from civicdata.build.sources import SOURCES
 from tests.conftest import DATA, run_cli
 
 

@@ -37,7 +37,7 @@ theme = "my data"
 @pytest.fixture(scope="module")
 def residents_csv(tmp_path_factory) -> Path:
     """Real values: Census 2021 residents of Trafford's LSOAs (2021 codes), from the bundle."""
-    from civicdata.geography import areas_within
+    from civicdata.geo.geography import areas_within
 
     pop = pd.read_parquet(REPO / "data/indicators/population2021_lsoa21.parquet")
     codes = set(areas_within("E08000009", "lsoa21")["code"])
@@ -156,7 +156,7 @@ def test_a_replaced_layer_gets_a_new_local_copy(tmp_path):
 
 def test_earlier_folders_are_imported_once_with_a_message(tmp_path, monkeypatch, residents_csv):
     """A user-layers folder as earlier versions wrote it: <id>/layer.toml + data.parquet, groups/*.json."""
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
 
     old = tmp_path / "user_layers"
     (old / "trafford_residents").mkdir(parents=True)

@@ -11,8 +11,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from civicdata import access, timetable_cache as tc, transit
-from civicdata.gtfs import load_feed
+from civicdata.transit import access, cache as tc, raptor as transit
+from civicdata.transit.gtfs import load_feed
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"
@@ -56,7 +56,7 @@ def test_changed_feed_day_or_code_version_is_rebuilt(tmp_path, monkeypatch):
     other_day = tc.open_timetable(FEED, date(2023, 9, 14), tmp_path)
     assert other_day.source == "built" and other_day.timetable.day == date(2023, 9, 14)
     # the same feed with one trip fewer: another sha256, another timetable
-    from civicdata.gtfs import services_on
+    from civicdata.transit.gtfs import services_on
 
     feed = load_feed(FEED)
     gone = feed.trips[feed.trips["service_id"].isin(services_on(feed, DAY))]["trip_id"].iloc[0]

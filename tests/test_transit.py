@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from civicdata.gtfs import load_feed, services_on
-from civicdata.transit import (MAX_ROUNDS, MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, earliest_arrival,
+from civicdata.transit.gtfs import load_feed, services_on
+from civicdata.transit.raptor import (MAX_ROUNDS, MAX_WALK_M, NoServiceError, WALK_FACTOR, build_timetable, earliest_arrival,
                                journey, journey_range, nearest_service, one_to_many, summarise_range, walk_seconds)
 from tests.conftest import DATA, run_cli
 
@@ -321,7 +321,7 @@ def _edited_feed(out: Path, replace: dict[str, str | bytes | None]) -> Path:
 
 
 def test_bad_input_names_file_row_column(tmp_path):
-    from civicdata.gtfs import FeedError
+    from civicdata.transit.gtfs import FeedError
 
     lines = _feed_lines("stops.txt")
     _set_cells(lines, 2, {3: ""})
@@ -360,7 +360,7 @@ def test_legs_follow_the_feed_shapes(feed, tt):
 
 def test_times_parse_past_midnight_blank_and_padded():
     from civicdata.errors import Problem
-    from civicdata.gtfs import parse_gtfs_time
+    from civicdata.transit.gtfs import parse_gtfs_time
 
     problems: list[Problem] = []
     got = parse_gtfs_time(pd.Series(["08:00:00", " 7:05:09", "25:10:00", "", "8:60:00"]), "f.txt", "arrival_time",
@@ -371,7 +371,7 @@ def test_times_parse_past_midnight_blank_and_padded():
 
 
 def test_bad_feed_files_are_named(tmp_path):
-    from civicdata.gtfs import FeedError
+    from civicdata.transit.gtfs import FeedError
 
     with zipfile.ZipFile(FEED) as z:
         data = z.read("stops.txt")
@@ -403,7 +403,7 @@ def test_blank_times_between_timepoints_are_interpolated(tmp_path):
 
 
 def test_untimed_trip_ends_and_duplicate_stops_are_named(tmp_path):
-    from civicdata.gtfs import FeedError
+    from civicdata.transit.gtfs import FeedError
 
     times = _feed_lines("stop_times.txt")
     first = _trip_lines(times, ROUTE_16_TRIP)[0]
@@ -422,7 +422,7 @@ def test_untimed_trip_ends_and_duplicate_stops_are_named(tmp_path):
 
 
 def test_a_trip_going_back_in_time_is_named(tmp_path):
-    from civicdata.gtfs import FeedError
+    from civicdata.transit.gtfs import FeedError
 
     lines = _feed_lines("stop_times.txt")  # the route 16 trip: 08:19:00 at Stand A, 08:28:00 at St Mary's
     third = _trip_lines(lines, ROUTE_16_TRIP)[2]

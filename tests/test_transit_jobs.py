@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from bench.transit_scale import replicate
-from civicdata import access, transit
-from civicdata.catalogue import load_catalogue
-from civicdata.gtfs import load_feed
-from civicdata.transit_jobs import journey_matrix, run_origins
+from civicdata.transit import access, raptor as transit
+from civicdata.indicators.catalogue import load_catalogue
+from civicdata.transit.gtfs import load_feed
+from civicdata.transit.jobs import journey_matrix, run_origins
 from tests.conftest import DATA, run_cli
 
 FEED = DATA / "transport" / "chester_gtfs.zip"
@@ -151,8 +151,8 @@ def test_page_routes_a_large_area_in_the_background_and_keeps_the_layer(chester,
     shown = next(d.value for d in at.dataframe if "departures_reached" in d.value.columns)
     assert shown["urn"].tolist() == expected["urn"].tolist()
     assert np.allclose(shown["median"].astype(float), expected["median"].astype(float), equal_nan=True)
-    from civicdata.catalogue import load_catalogue
-    from civicdata.layers import load_layer
+    from civicdata.indicators.catalogue import load_catalogue
+    from civicdata.indicators.layers import load_layer
 
     layer = load_layer(load_catalogue().get("journey_gp_practices2025_0800_0900"))
     assert len(layer) == int(expected["reached"].sum()) and layer["value"].max() <= 120
@@ -166,7 +166,7 @@ def test_page_routes_a_large_area_in_the_background_and_keeps_the_layer(chester,
 
 
 def test_a_background_job_can_be_cancelled(chester, tmp_path, monkeypatch):
-    from civicdata.transit_jobs import Job
+    from civicdata.transit.jobs import Job
 
     monkeypatch.setenv("CIVICDATA_TIMETABLE_CACHE", str(tmp_path))
     tt, schools, services = chester

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from civicdata import iod_editions, peers, trends
-from civicdata.build_trends import TREND_INDICATORS
+from civicdata.indicators import iod_editions, peers, trends
+from civicdata.build.trends import TREND_INDICATORS
 from civicdata.errors import UnknownAreaError
 from tests.conftest import run_cli
 
@@ -100,7 +100,7 @@ def test_re_formed_authority_shows_a_break(sources, code, predecessor, first_own
     assert before["value"].tolist() == pytest.approx([float(v) for v in raw["observation"]][:len(before)])
     assert "Series break" in s.break_note and predecessor in s.break_note
     # drawn as separate traces: no trace holds points of both areas
-    from civicdata.charts import build_trend_chart
+    from civicdata.figures.charts import build_trend_chart
 
     fig = build_trend_chart(s, None)
     own = [t for t in fig.data if code in (t.name or "") and t.mode == "lines+markers"]
@@ -225,7 +225,7 @@ def test_worsening_layer_equals_the_raw_change(sources, data_dir):
 
 
 def test_strategic_focus_ranks_local_authorities_in_a_region():
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import compute_focus
 
     res = compute_focus(load_catalogue(), "lad", "E12000002",
@@ -326,7 +326,9 @@ def test_descriptors_carry_the_publishers_metadata(sources):
 def test_readme_documents_every_trend_descriptor_key():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    repo = Path(__file__).resolve().parents[1]
+    # README.md and every docs/*.md page: the README is the front door, its longer sections live in docs/
+    readme = "\n".join(p.read_text() for p in [repo / "README.md", *sorted((repo / "docs").glob("*.md"))])
     for f in trends.TREND_FIELDS:
         assert f"| `{f.name}` |" in readme, f.name
     for rule in (trends.TREND_RULE, trends.SIGNIFICANCE_RULE, trends.SPINE_RULE):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from civicdata import iod_editions, peers, trends
+from civicdata.indicators import iod_editions, peers, trends
 from tests.conftest import open_page
 
 

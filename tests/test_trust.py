@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from civicdata import trust
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 from tests.conftest import DATA, open_page, run_cli
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from civicdata.userlayers import add_layer
-from civicdata.sources import SOURCES
+from civicdata.indicators.userlayers import add_layer
+from civicdata.build.sources import SOURCES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 HOSTILE = "<img src=x onerror=alert(1)>"

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from civicdata.catalogue import load_catalogue
+from civicdata.indicators.catalogue import load_catalogue
 from civicdata.errors import DescriptorError, UnknownLayerError
-from civicdata.layers import lookup_value
-from civicdata.userlayers import (LayerExistsError, LayerValidationError, SheetChoiceError, add_layer,
+from civicdata.indicators.layers import lookup_value
+from civicdata.indicators.userlayers import (LayerExistsError, LayerValidationError, SheetChoiceError, add_layer,
                                   parse_descriptor)
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 from tests.conftest import run_cli
 
 TRAFFORD = "E08000009"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 from tests.conftest import run_cli
 
 SAMPLE_LSOA11 = ["E01006187", "E01006102", "E01005062", "E01000001", "E01033768"]

@@ -166,7 +166,7 @@ def test_a_later_workshop_reviews_an_earlier_record_against_todays_data(tmp_path
     """The evidence keeps the ranking's weights, values and vintages; ranked again today on the same bundle, every
     place stands where it stood. A record from when the data differed (its snapshot edited as an older bundle
     would have left it) shows the move, the values then and now, and the changed vintage."""
-    from civicdata.catalogue import load_catalogue
+    from civicdata.indicators.catalogue import load_catalogue
     from civicdata.focus import compute_focus, convene, review_shortlist, shortlist_evidence
 
     cat = load_catalogue()

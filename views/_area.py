@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from civicdata import places
+from civicdata.geo import places
 from views import _shared
 
 
@@ -22,7 +22,7 @@ def who_to_convene(profile: dict) -> pd.DataFrame:
 
 
 def show_area_profile(profile: dict, key: str = "pl") -> None:
-    """A saved area's profile (:func:`civicdata.places.saved_area_profile`): headline, caveats, residents by
+    """A saved area's profile (:func:`civicdata.geo.places.saved_area_profile`): headline, caveats, residents by
     IMD decile, life expectancy, schools and who to convene (as on the Places page and the Area map)."""
     d1 = profile["imd_decile_population_share"]["1"]
     st.markdown(f"### {_shared.md_escape(profile['title'])}: {d1 * 100:.0f}% of its {profile['population']:,} "

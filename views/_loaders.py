@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import choropleth, metro, profile, settings
+from civicdata.indicators import choropleth, profile
+from civicdata import metro, settings
 from civicdata import focus as _focus
-from civicdata.catalogue import Catalogue, load_catalogue
-from civicdata.geography import load_lookup
-from civicdata.gtfs import Feed, load_feed
+from civicdata.indicators.catalogue import Catalogue, load_catalogue
+from civicdata.geo.geography import load_lookup
+from civicdata.transit.gtfs import Feed, load_feed
 from civicdata.manifest import load_manifest, manifest_table
 
 
@@ -146,7 +147,7 @@ def area_profile(place: str, iod: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
 @st.cache_data(show_spinner=False, max_entries=64)
 def orientation(place: str, bounds: tuple, large: bool, width: int = 900, height: int = 600):
     """Ward/district outlines and names for a place's map (None for the England view)."""
-    from civicdata.orientation import orientation_for
+    from civicdata.geo.orientation import orientation_for
 
     return orientation_for(place, tuple(round(b, 6) for b in bounds), width, height, large)
 
@@ -154,7 +155,7 @@ def orientation(place: str, bounds: tuple, large: bool, width: int = 900, height
 @st.cache_data(show_spinner=False, max_entries=64)
 def orientation_around(bounds: tuple, large: bool, width: int = 400, height: int = 560):
     """Ward/district outlines and names for any view, e.g. around a tram line."""
-    from civicdata.orientation import orientation_in_bounds
+    from civicdata.geo.orientation import orientation_in_bounds
 
     return orientation_in_bounds(tuple(round(b, 6) for b in bounds), width, height, large)
 
@@ -162,9 +163,9 @@ def orientation_around(bounds: tuple, large: bool, width: int = 400, height: int
 @st.cache_data(show_spinner=False, max_entries=32)
 def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFrame:
     """A practice layer's located practices within the map's bounds."""
-    from civicdata.layers import load_layer
+    from civicdata.indicators.layers import load_layer
 
-    from civicdata.places import pcn_of
+    from civicdata.geo.places import pcn_of
 
     frame = profile.points_in_bounds(load_layer(catalogue().get(layer_id)).dropna(subset=["lat", "lon"]), bounds)
     return frame.assign(pcn=pcn_of(frame["code"]))
@@ -173,7 +174,7 @@ def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFr
 @st.cache_data(show_spinner=False, max_entries=32)
 def practice_range(layer_id: str, stamp_key: tuple) -> tuple[float, float]:
     """England's 5th and 95th percentile of a practice layer's values (the points' colour range)."""
-    from civicdata.layers import load_layer
+    from civicdata.indicators.layers import load_layer
 
     v = load_layer(catalogue().get(layer_id))["value"].dropna()
     return float(v.quantile(0.05)), float(v.quantile(0.95))
@@ -195,8 +196,8 @@ def lsoa21_boundaries(lad_code: str):
 @st.cache_data(show_spinner=False, max_entries=16)
 def lsoa21_outlines(codes: tuple):
     """LSOAs 2021 anywhere in England by code, with readable names (national generalised boundaries)."""
-    from civicdata.geography import code_name, load_boundaries
-    from civicdata.names import with_readable_names
+    from civicdata.geo.geography import code_name, load_boundaries
+    from civicdata.geo.names import with_readable_names
 
     b = load_boundaries("lsoa21", "england").pipe(code_name)
     b = b[b["code"].isin(set(codes))]
@@ -212,7 +213,7 @@ def saved_trusts() -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _saved_areas(db_url: str, places_version: int) -> dict[str, dict]:
-    from civicdata import places
+    from civicdata.geo import places
 
     return {f"{places.AREA_PREFIX}{a['id']}": a for a in places.list_areas()}
 
@@ -237,7 +238,7 @@ def saved_area_title(place: str) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _saved_area_profile(area_id: str, db_url: str, places_version: int) -> dict:
-    from civicdata import places
+    from civicdata.geo import places
 
     return places.saved_area_profile(area_id)
 
@@ -323,13 +324,13 @@ def focus_coverage(unit: str, area: str, layer_id: str, stamp_key: tuple) -> tup
 @st.cache_resource(show_spinner="Building the timetable…", max_entries=4)
 def feed_outcome(path: str, mtime: float, day):
     """The day's timetable of a feed, or the message saying why not, with the feed's warnings."""
-    from civicdata.access import open_feed
+    from civicdata.transit.access import open_feed
 
     return open_feed(path, day)
 
 
 @st.cache_resource(show_spinner="Building the street-accurate model (ferrobus)…", max_entries=2)
 def ferrobus_engine(gtfs_path: str, osm_path: str, day):
-    from civicdata.engines import FerrobusEngine
+    from civicdata.transit.engines import FerrobusEngine
 
     return FerrobusEngine(Path(gtfs_path), Path(osm_path), day)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from civicdata import settings
-from civicdata.sources import ATTRIBUTION
+from civicdata.build.sources import ATTRIBUTION
 from views._widgets import md_escape
 
 
@@ -119,7 +119,7 @@ def presentation(page_path: str) -> bool:
     """Presentation mode (toggle or ``?present=1``): sidebar and controls hidden, large high-contrast
     type; arrow keys step through the saved views (slides: a deck in the store, ``deck=`` in the link, so they
     survive a server that stops and travel with the link), Esc leaves the mode."""
-    from civicdata import slides
+    from civicdata.figures import slides
 
     ss = st.session_state
     if slides.is_deck_id(st.query_params.get("deck")):  # a deck in the link: its slides, from the store

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from civicdata import choropleth
+from civicdata.indicators import choropleth
 from civicdata.labels import column_label
 
 

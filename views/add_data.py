@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from civicdata import settings, store
-from civicdata.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
+from civicdata.indicators.catalogue import GEOGRAPHIES, GEOGRAPHY_LABELS, POLARITIES
 from civicdata.errors import CivicDataError
-from civicdata.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, read_table,
+from civicdata.indicators.userlayers import (MAX_BYTES, SUPPRESSED, LayerExistsError, SheetChoiceError, add_layer, read_table,
                                   remove_layer)
 from views import _shared
 

@@ -8,20 +8,23 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import alt_text, choropleth, profile, settings
-from civicdata.charts import build_decile_share_chart
+from civicdata.figures import alt_text
+from civicdata.indicators import choropleth, profile
+from civicdata import settings
+from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
-from civicdata.geography import (areas_in_place, is_gm, lad_of_area, read_boundary_file, search_areas,
+from civicdata.geo.geography import (is_gm, lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
-from civicdata.maps import PointLayer, build_area_map, figure_html, map_config
-from civicdata.places import AREA_PREFIX
+from civicdata.geo.places import areas_in_place
+from civicdata.figures.maps import PointLayer, build_area_map, figure_html, map_config
+from civicdata.geo.places import AREA_PREFIX
 from views import _area, _shared
 from views import trends_data
 
 
 def _trends_section(place: str, place_name: str) -> None:
     """Is it getting worse, and is it unusual for places like this? (the Trends page in brief)."""
-    from civicdata import trends
+    from civicdata.indicators import trends
 
     if place not in trends_data.places():
         return
@@ -218,7 +221,7 @@ def map_section() -> None:
             value_col = "fsm_pct"
             hover = ["urn", "phase", "pupils", "fsm_pct", "neighbourhood", "lsoa21_code", "imd2025_decile"]
             if desc.geography == "urn":  # a school layer (bundled or an analyst's own): its values by URN
-                from civicdata.layers import load_layer
+                from civicdata.indicators.layers import load_layer
 
                 value_col = f"{desc.title} ({desc.unit})"
                 vals = load_layer(desc).drop_duplicates("code").set_index("code")["value"]
@@ -237,14 +240,14 @@ def map_section() -> None:
                                      colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
                                      size_per_sqrt=0.12, key_column="code"))
         if not national:
-            from civicdata.layers import load_layer
+            from civicdata.indicators.layers import load_layer
 
             for i, sid in enumerate(services):
                 sd = cat.get(sid)
                 pts = profile.points_in_bounds(load_layer(sd), bounds)
                 pts["service:"] = "service:" + sid + ":" + pts.index.astype(str)
                 if sd.id == "gp_practices2025":  # a current GP practice's Primary Care Network (ePCN, c. Q4 2024)
-                    from civicdata.places import pcn_of
+                    from civicdata.geo.places import pcn_of
 
                     pts["pcn"] = pcn_of(pts["ods_code"])
                 hover = [c for c in ("service_type", "subtype", "postcode", "pcn", "parent_name", "vintage") if c in pts.columns]

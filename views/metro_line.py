@@ -8,11 +8,12 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from civicdata import alt_text, metro
-from civicdata.charts import build_metro_chart, build_metro_png
+from civicdata.figures import alt_text
+from civicdata import metro
+from civicdata.figures.charts import build_metro_chart, build_metro_png
 from civicdata.errors import ProblemsError
-from civicdata.gtfs import FeedError
-from civicdata.maps import build_line_map, line_view_bounds, map_config
+from civicdata.transit.gtfs import FeedError
+from civicdata.figures.maps import build_line_map, line_view_bounds, map_config
 from views import _shared
 
 presenting = _shared.presentation("views/metro_line.py")

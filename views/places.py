@@ -8,7 +8,9 @@ import re
 import pandas as pd
 import streamlit as st
 
-from civicdata import leaflet, places, settings
+from civicdata.figures import leaflet
+from civicdata.geo import places
+from civicdata import settings
 from civicdata.errors import ProblemsError
 from views import _area, _shared
 
@@ -146,7 +148,7 @@ with tab_pcn:
         try:
             first = places.pcn_profile(wanted)["practices"]
             lsoa = next((p["lsoa21_code"] for p in first if p["lsoa21_code"]), None)
-            from civicdata.geography import lad_of_area
+            from civicdata.geo.geography import lad_of_area
 
             ss.pl_pcn_lad = lad_of_area(lsoa, "lsoa21") if lsoa else next(iter(lad_options))
         except places.UnknownPCNError:

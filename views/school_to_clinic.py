@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import access, alt_text, leaflet, settings, transit
-from civicdata.engines import RaptorEngine, compare_engines
+from civicdata.transit import access, raptor as transit
+from civicdata.figures import alt_text, leaflet
+from civicdata import settings
+from civicdata.transit.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
-from civicdata.userlayers import LayerExistsError, add_layer
+from civicdata.indicators.userlayers import LayerExistsError, add_layer
 from views import _shared
 
 presenting = _shared.presentation("views/school_to_clinic.py")
@@ -122,7 +124,7 @@ def _in_background(key: tuple, host: str = "") -> pd.DataFrame:
     """Route every school in a background job (a large feed or area): progress and cancel while it runs, the
     page stays usable, and the result is kept as your layer when it finishes (not for a what-if with a hosted
     clinic). Returns the table when done."""
-    from civicdata.transit_jobs import Job
+    from civicdata.transit.jobs import Job
 
     jobs = _jobs()
     key = key + (host,)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from civicdata import alt_text, settings
-from civicdata.charts import build_contribution_chart
-from civicdata.places import AREA_PREFIX, OTHER_VINTAGE_RULE
+from civicdata.figures import alt_text
+from civicdata import settings
+from civicdata.figures.charts import build_contribution_chart
+from civicdata.geo.places import AREA_PREFIX, OTHER_VINTAGE_RULE
 from civicdata.focus import (COMPLETENESS_RULE, DEFAULT_CANDIDATES, ENGLAND_CODE, PARTIAL_MARK, UNIT_PLURALS, UNITS,
                              build_brief_html, export_table)
 from views import _shared

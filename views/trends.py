@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from civicdata import alt_text, settings, trends
-from civicdata.charts import SPINE_KEY, build_spine_chart, build_trend_chart
-from civicdata.iod_editions import IOD_WARNING, decile1_words
-from civicdata.maps import map_config
-from civicdata.peers import KIND_LABELS, KINDS
+from civicdata.figures import alt_text
+from civicdata import settings
+from civicdata.indicators import trends
+from civicdata.figures.charts import SPINE_KEY, build_spine_chart, build_trend_chart
+from civicdata.indicators.iod_editions import IOD_WARNING, decile1_words
+from civicdata.figures.maps import map_config
+from civicdata.indicators.peers import KIND_LABELS, KINDS
 from views import _shared
 from views import trends_data as data
 
@@ -42,7 +44,7 @@ with st.sidebar:
 
 place, kind = ss.tr_place, ss.tr_kind
 if place in areas:
-    from civicdata.places import AREA_PREFIX, area_local_authorities
+    from civicdata.geo.places import AREA_PREFIX, area_local_authorities
 
     st.query_params.update({"place": place, "peers": kind})
     title = _shared.saved_area_title(place)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from civicdata import iod_editions, peers, trends
+from civicdata.indicators import iod_editions, peers, trends
 
 
 @st.cache_data(show_spinner=False)

@@ -9,10 +9,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from civicdata import alt_text, choropleth, leaflet, trust
+from civicdata.figures import alt_text, leaflet
+from civicdata.indicators import choropleth
+from civicdata import trust
 from civicdata.errors import ProblemsError
 from civicdata.focus import COMPLETENESS_RULE, compute_focus
-from civicdata.profile import search_schools
+from civicdata.indicators.profile import search_schools
 from views import _shared
 
 presenting = _shared.presentation("views/trust.py")

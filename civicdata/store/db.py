@@ -176,7 +176,7 @@ user_layers = Table(
     "user_layers", metadata,
     Column("id", String(64), primary_key=True),
     Column("title", String(200), nullable=False),
-    Column("descriptor", Text, nullable=False),  # TOML, as civicdata.catalogue.descriptor_to_toml writes it
+    Column("descriptor", Text, nullable=False),  # TOML, as civicdata.indicators.catalogue.descriptor_to_toml writes it
     Column("data", LargeBinary, nullable=False),  # Parquet bytes of the validated tidy file
     Column("sha256", String(64), nullable=False),  # of descriptor + data: names the local copy
     Column("rows", Integer, nullable=False),

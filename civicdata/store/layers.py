@@ -7,7 +7,7 @@ sha256 of its content, so a replaced layer gets a new folder and nothing stale i
 
 Adding, replacing and removing are one transaction each that first bumps the ``layers`` counter: that
 serialises writers across servers, so when two servers add the same id at once one wins and the other is
-told (:class:`LayerExistsError`). Nothing here validates a layer: :mod:`civicdata.userlayers` does, before
+told (:class:`LayerExistsError`). Nothing here validates a layer: :mod:`civicdata.indicators.userlayers` does, before
 it calls :func:`put_layer`.
 """
 

@@ -1,7 +1,7 @@
 """A built timetable kept on disk, so a restart, a second app server or a worker opens a feed in seconds.
 
 The key is (the feed's sha256, the service day, the code version): a changed feed, another day or a
-change to :mod:`civicdata.transit` (the code that builds timetables) gives another key, so a stale entry
+change to :mod:`civicdata.transit.raptor` (the code that builds timetables) gives another key, so a stale entry
 is never used. Each entry is three files written atomically (temporary name, then rename), in
 :func:`cache_dir`:
 
@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata import settings, transit
+from civicdata import settings
+from civicdata.transit import raptor as transit
 from civicdata.errors import Problem
-from civicdata.gtfs import load_feed
+from civicdata.transit.gtfs import load_feed
 from civicdata.readers import sha256_file
 
 FORMAT = 1
@@ -61,7 +62,7 @@ def feed_sha256(path: str | Path) -> str:
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """A stamp of the code that builds timetables (the transit and GTFS modules as loaded, and this format)."""
-    from civicdata import gtfs
+    from civicdata.transit import gtfs
 
     parts = [Path(transit.__file__).read_bytes(), Path(gtfs.__file__).read_bytes(), str(FORMAT).encode()]
     return hashlib.sha256(b"".join(parts)).hexdigest()[:16]
@@ -171,8 +172,8 @@ def _remove(key: str, folder: Path) -> None:
 
 def open_timetable(path: str | Path, day: date, folder: Path | None = None) -> Opened:
     """The day's timetable of a feed: from the cache when a valid entry exists, else built from the feed
-    (:func:`civicdata.gtfs.load_feed`, :func:`civicdata.transit.build_timetable`) and cached. Raises what
-    loading and building raise (:class:`~civicdata.gtfs.FeedError`, :class:`~civicdata.transit.NoServiceError`).
+    (:func:`civicdata.transit.gtfs.load_feed`, :func:`civicdata.transit.raptor.build_timetable`) and cached. Raises what
+    loading and building raise (:class:`~civicdata.transit.gtfs.FeedError`, :class:`~civicdata.transit.raptor.NoServiceError`).
     """
     folder = folder or cache_dir()
     sha = feed_sha256(path)

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from civicdata.build import QOF_REGISTERS
+from civicdata import settings
 from civicdata.bundle import load_bundled, load_lookup
 from civicdata.errors import Problem, ProblemsError, UnknownAreaError
+from civicdata.geo.geography import areas_within
+from civicdata.indicators.families import QOF_REGISTERS
 
 #: QOF registers bundled by practice (id part -> "Asthma (patients aged 6 and over)"), from the build's list
 QOF_KEYS = {key: f"{title.split(' prevalence')[0]} ({words})" for key, (_, _, title, words) in QOF_REGISTERS.items()}
@@ -391,10 +393,10 @@ def area_place(place: str) -> dict | None:
 
 
 def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """The units at ``level`` of a saved area (``area:ID``), as :func:`civicdata.geography.areas_within` gives a
+    """The units at ``level`` of a saved area (``area:ID``), as :func:`civicdata.geo.geography.areas_within` gives a
     district's (columns ``code``, ``name``, ``ons_name``): its LSOAs, the other vintage's and the MSOAs or 2024
     wards with at least one of its LSOAs (:data:`OTHER_VINTAGE_RULE`)."""
-    from civicdata.geography import units_of
+    from civicdata.geo.geography import units_of
 
     a = area_place(place)
     lsoa21, lsoa11 = area_lsoas(a["level"], a["areas"], data_dir)
@@ -529,3 +531,14 @@ def saved_area_profile(area_id: str, data_dir: Path | None = None) -> dict:
 __all__ = ["AreaError", "neighbourhoods_in_shape", "SHAPE_RULE", "area_lsoas", "area_units", "area_local_authorities", "area_place", "OTHER_VINTAGE_RULE", "AREA_PREFIX", "resolve_area_codes", "read_area_file", "save_area", "load_area", "list_areas",
            "delete_area", "area_profile", "saved_area_profile", "WARD_RULE", "UnknownPCNError", "QOF_KEYS", "VINTAGES", "NO_BOUNDARY", "pcns", "memberships", "pcn_practices",
            "qof_for", "pcn_profile", "practice_pcn", "pcn_of", "pcns_in"]
+
+
+def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
+    """Areas at ``level`` in a district, in all ten GM boroughs for the GM combined authority code, or in a saved
+    custom area (``area:ID``; see :func:`area_units`)."""
+    if place_code.startswith(AREA_PREFIX):
+        return area_units(place_code, level, data_dir)
+    if place_code == settings.GM_CAUTH_CODE:
+        parts = [areas_within(c, level, data_dir) for c in settings.GM_LAD_CODES]
+        return pd.concat(parts, ignore_index=True).drop_duplicates("code")
+    return areas_within(place_code, level, data_dir)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.errors import UnknownAreaError
-from civicdata.geography import load_bundled, load_lookup
+from civicdata.geo.geography import load_bundled, load_lookup
 
 KINDS = ("global", "economic", "demographic")
 KIND_LABELS = {"global": "overall (global)", "economic": "economic", "demographic": "demographic"}

@@ -19,9 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import shapely
 
-from civicdata.catalogue import LayerDescriptor
-from civicdata.choropleth import MISSING_COLOUR, Classes
-from civicdata.orientation import Orientation
+from civicdata.indicators.catalogue import LayerDescriptor
+from civicdata.indicators.choropleth import MISSING_COLOUR, Classes
+from civicdata.geo.orientation import Orientation
 
 #: Where plotly's geo maps look for their world outline (``<url>world_110m.json``). The app serves an
 #: empty one from ``static/topojson/`` (``enableStaticServing``): our maps draw their own boundaries, and
@@ -224,7 +224,7 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
     """A choropleth of ``frame`` (``code``, ``class``, ``geometry`` …) with point layers on top.
 
     Areas whose ``class`` is NaN are drawn grey ("no data"). ``highlight`` outlines one area.
-    ``orientation`` adds ward/district outlines and names (see :mod:`civicdata.orientation`).
+    ``orientation`` adds ward/district outlines and names (see :mod:`civicdata.geo.orientation`).
     The figure carries ``customdata`` = area code for click-through.
     """
     fig = go.Figure()

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata.catalogue import LayerDescriptor
+from civicdata.indicators.catalogue import LayerDescriptor
 from civicdata.errors import UnknownAreaError
-from civicdata.geography import check_area_code
-from civicdata.names import NAME_LEVELS, names_for
+from civicdata.geo.geography import check_area_code
+from civicdata.geo.names import NAME_LEVELS, names_for
 
 #: Suffix of the optional status column a user layer stores beside its value column.
 STATUS_SUFFIX = "__status"
@@ -83,7 +83,7 @@ class LayerValue:
     ci_lower: float | None
     ci_upper: float | None
     status: str
-    name: str | None = None  # readable name of the area (see civicdata.names); None for schools/points
+    name: str | None = None  # readable name of the area (see civicdata.geo.names); None for schools/points
     ons_name: str | None = None
 
     def to_dict(self) -> dict:

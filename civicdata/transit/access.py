@@ -11,14 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata import transit
-from civicdata.catalogue import Catalogue, LayerDescriptor
+from civicdata.transit import raptor as transit
+from civicdata.indicators.catalogue import Catalogue, LayerDescriptor
 from civicdata.errors import Problem
-from civicdata.gtfs import FeedError
-from civicdata.geography import areas_in_place
-from civicdata.layers import load_layer
-from civicdata.profile import load_schools
-from civicdata.transit import Timetable, hhmmss, nearest_service
+from civicdata.transit.gtfs import FeedError
+from civicdata.geo.places import areas_in_place
+from civicdata.indicators.layers import load_layer
+from civicdata.indicators.profile import load_schools
+from civicdata.transit.raptor import Timetable, hhmmss, nearest_service
 
 DEFAULT_STEP = 300  # seconds between departures sampled in the window
 #: the service School to clinic starts with: current GP practices (ODS 2025), never the 2014 directory
@@ -42,8 +42,8 @@ class FeedOutcome:
 def open_feed(path: str | Path, day: date) -> FeedOutcome:
     """The day's timetable of a GTFS feed, as the School to clinic page and the CLI open it: from the
     on-disk cache when the same feed (sha256) and day were built before by the same code, else loaded,
-    built and cached (:mod:`civicdata.timetable_cache`)."""
-    from civicdata.timetable_cache import open_timetable
+    built and cached (:mod:`civicdata.transit.cache`)."""
+    from civicdata.transit.cache import open_timetable
 
     try:
         opened = open_timetable(path, day)
@@ -98,9 +98,9 @@ def school_access_at_scale(feed: str | Path, day: date, schools: pd.DataFrame, s
                            end: int, step: int = DEFAULT_STEP, progress=None,
                            max_minutes: float | None = transit.DEFAULT_MAX_MINUTES, workers: int = 1,
                            scheduler: str | None = None, cancel=None) -> pd.DataFrame:
-    """:func:`school_access` for a feed on disk, in this process or on Dask (:mod:`civicdata.transit_jobs`):
+    """:func:`school_access` for a feed on disk, in this process or on Dask (:mod:`civicdata.transit.jobs`):
     the same table, school by school, whichever way it runs."""
-    from civicdata.transit_jobs import run_origins
+    from civicdata.transit.jobs import run_origins
 
     origins = schools[["lat", "lon"]].reset_index(drop=True)
     res = run_origins("nearest", feed, day, origins, services[["lat", "lon"]], start, end, step, max_minutes,
@@ -109,7 +109,7 @@ def school_access_at_scale(feed: str | Path, day: date, schools: pd.DataFrame, s
 
 
 def school_table(schools: pd.DataFrame, services: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
-    """The School to clinic table from :func:`civicdata.transit.nearest_service`'s rows (one per school, in
+    """The School to clinic table from :func:`civicdata.transit.raptor.nearest_service`'s rows (one per school, in
     the schools' order)."""
     out = schools[["urn", "name", "neighbourhood", "pupils", "lat", "lon"]].reset_index(drop=True).copy()
     res = res.reset_index(drop=True)
@@ -151,7 +151,7 @@ def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: s
                   layer_id: str | None = None,
                   max_minutes: float | None = transit.DEFAULT_MAX_MINUTES) -> tuple[bytes, dict]:
     """The median minutes of :func:`school_access` as a layer keyed on school URN, ready for
-    :func:`civicdata.userlayers.add_layer`: (CSV bytes, raw descriptor).
+    :func:`civicdata.indicators.userlayers.add_layer`: (CSV bytes, raw descriptor).
 
     Schools with no journey in the feed within ``max_minutes`` are left out (missing, never zero), so
     Strategic focus ranks them on their other indicators and counts the missing one. Units: minutes, door

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from civicdata.choropleth import DECILE_COLOURS
-from civicdata.maps import FONT, esc
+from civicdata.indicators.choropleth import DECILE_COLOURS
+from civicdata.figures.maps import FONT, esc
 
 
 def build_decile_share_chart(shares: pd.DataFrame, place: str, iod: str, large_text: bool = False) -> go.Figure:
@@ -187,7 +187,7 @@ def _gapped(frame: pd.DataFrame) -> pd.DataFrame:
 
 def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str = "ONS nearest neighbours",
                       large_text: bool = False, height: int | None = None) -> go.Figure:
-    """One indicator over time for a place (:class:`civicdata.trends.AreaSeries`): the place's line with
+    """One indicator over time for a place (:class:`civicdata.indicators.trends.AreaSeries`): the place's line with
     its 95% CI band, England (dashed), the region (dotted), the neighbours' median (orange) within their
     range (shaded); predecessor areas before a break as separate grey lines with a vertical marker. The
     x axis is each period's start, labelled as the publisher writes the period."""
@@ -271,7 +271,7 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
     """Every indicator's latest value placed among England's local authorities (0 = worst, 100 = best:
     polarity-aware, worse always left): the full range in light grey, the middle half darker, England
     as a black bar, the neighbours' range in orange, and the place as a marker coloured and shaped by
-    its comparison with England. ``table`` is :func:`civicdata.trends.summary`."""
+    its comparison with England. ``table`` is :func:`civicdata.indicators.trends.summary`."""
     t = table.dropna(subset=["position"]).iloc[::-1]
     size = 20 if large_text else 13
     y = [esc(f"{r.title} ({r.label})") for r in t.itertuples()]

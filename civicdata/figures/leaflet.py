@@ -200,7 +200,7 @@ def legend_rows(breaks=(15, 30, 45, 60)) -> list[tuple[str, str]]:
 
 
 def add_orientation(m: folium.Map, orientation) -> None:
-    """Ward outlines (dotted) and names (text labels placed by :mod:`civicdata.orientation`'s rule)."""
+    """Ward outlines (dotted) and names (text labels placed by :mod:`civicdata.geo.orientation`'s rule)."""
     if orientation is None:
         return
     if len(orientation.wards):
@@ -217,7 +217,7 @@ def add_orientation(m: folium.Map, orientation) -> None:
 
 #: the IoD decile colours of the plotly maps (viridis, decile 1 first) for Leaflet markers
 def decile_colour(decile) -> str:
-    from civicdata.choropleth import DECILE_COLOURS, MISSING_COLOUR
+    from civicdata.indicators.choropleth import DECILE_COLOURS, MISSING_COLOUR
 
     return MISSING_COLOUR if decile is None or pd.isna(decile) else DECILE_COLOURS[int(decile) - 1]
 

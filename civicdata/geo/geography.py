@@ -22,7 +22,7 @@ import pandas as pd
 from civicdata import settings
 from civicdata.bundle import folder, load_boundaries, load_bundled, load_lookup  # noqa: F401 - readers, re-exported
 from civicdata.errors import UnknownAreaError, VintageMismatchError
-from civicdata.names import names_for, with_readable_names
+from civicdata.geo.names import names_for, with_readable_names
 
 LEVELS = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")
 LEVEL_LABELS = {
@@ -64,7 +64,7 @@ def _areas_table(data_dir: str) -> pd.DataFrame:
 
 
 def areas_table(data_dir: Path | None = None) -> pd.DataFrame:
-    """All known areas of England: columns ``code``, ``name`` (readable, see :mod:`civicdata.names`),
+    """All known areas of England: columns ``code``, ``name`` (readable, see :mod:`civicdata.geo.names`),
     ``ons_name`` and ``level``."""
     return _areas_table(str(folder(data_dir)))
 
@@ -143,7 +143,7 @@ def is_gm(lad_code: str) -> bool:
 
 def areas_within(lad_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
     """The areas at ``level`` inside a local authority: columns ``code``, ``name`` (readable,
-    see :mod:`civicdata.names`), ``ons_name``.
+    see :mod:`civicdata.geo.names`), ``ons_name``.
 
     LSOA 2011 and MSOA 2011 use the LAD of IoD2019 (2019 codes) or the LAD 2024 of
     their 2021 successor, so both 2019 and 2024 district codes work. Wards are the
@@ -167,19 +167,6 @@ def units_of(rows: pd.DataFrame, level: str, data_dir: Path | None = None) -> pd
     col = "ward24" if level == "ward" else level
     out = rows[[f"{col}_code", f"{col}_name"]].drop_duplicates().set_axis(["code", "name"], axis=1)
     return with_readable_names(out, level, data_dir=data_dir).sort_values("code").reset_index(drop=True)
-
-
-def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) -> pd.DataFrame:
-    """Areas at ``level`` in a district, in all ten GM boroughs for the GM combined authority code, or in a saved
-    custom area (``area:ID``; see :func:`civicdata.places.area_units`)."""
-    if place_code.startswith("area:"):
-        from civicdata.places import area_units
-
-        return area_units(place_code, level, data_dir)
-    if place_code == settings.GM_CAUTH_CODE:
-        parts = [areas_within(c, level, data_dir) for c in settings.GM_LAD_CODES]
-        return pd.concat(parts, ignore_index=True).drop_duplicates("code")
-    return areas_within(place_code, level, data_dir)
 
 
 def lad_of_area(code: str, level: str, data_dir: Path | None = None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from civicdata.geography import load_bundled, load_lookup
+from civicdata.geo.geography import load_bundled, load_lookup
 
 IOD_WARNING = ("MHCLG: the Indices of Deprivation measure relative deprivation within each edition. A change of "
                "rank or decile means an area moved relative to others, not that it became more or less deprived in "

@@ -1,6 +1,6 @@
 """Orientation on a map, offline: ward outlines and names, the district's outline, tram lines.
 
-Everything here is plain frames; :mod:`civicdata.maps` draws them (plotly) and no base-map
+Everything here is plain frames; :mod:`civicdata.figures.maps` draws them (plotly) and no base-map
 tiles are needed. Wards are Greater Manchester's detailed 2023 wards in GM and the bundled
 England wards (2022, ultra generalised) elsewhere; districts are LAD 2023 (GM) or 2024.
 
@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from civicdata import settings
-from civicdata.geography import code_name, is_gm, load_boundaries
+from civicdata.geo.geography import code_name, is_gm, load_boundaries
 
 LABEL_RULE = ("Names: at the map's first view, each ward (or district, when several are shown) is named at the "
               "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over, "

@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from civicdata import peers, settings
-from civicdata.catalogue import POLARITIES, Field
+from civicdata.indicators import peers
+from civicdata import settings
+from civicdata.indicators.catalogue import POLARITIES, Field
 from civicdata.errors import CivicDataError, UnknownAreaError
-from civicdata.geography import load_bundled
+from civicdata.geo.geography import load_bundled
 
 ENGLAND = settings.ENGLAND_CODE
 
@@ -613,7 +614,7 @@ def series_json(indicator_id: str, code: str, data_dir: Path | None = None) -> d
 def trend_places(data_dir: Path | None = None) -> dict[str, str]:
     """Places the Trends page offers: England's current local authorities (LAD 2024) and counties,
     code -> name."""
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     lad = load_lookup("lad24", data_dir)
     lad = lad[lad["lad24_code"].str.match(r"^E0[6789]")].sort_values("lad24_name")

@@ -99,7 +99,7 @@ def schools_map_text(schools: pd.DataFrame, name: str) -> str:
 def trend_text(series, trend_words: str, vs_england: str, band=None) -> str:
     """E.g. "Chart of Persistent absence (%) for Trafford, 2006/07 to 2024/25: latest 12.6 (2024/25), England 18.1;
     trend: better in each of the last three periods; lower than England. ONS neighbours' median 16.6." from a
-    :class:`civicdata.trends.AreaSeries`."""
+    :class:`civicdata.indicators.trends.AreaSeries`."""
     ind = series.indicator
     if series.series is None or series.series.frame["value"].notna().sum() == 0:
         return f"{ind.title} is not published for {series.area_name}."
@@ -125,7 +125,7 @@ def trend_text(series, trend_words: str, vs_england: str, band=None) -> str:
 
 def spine_text(table: pd.DataFrame, place: str) -> str:
     """E.g. "Spine chart of 17 indicators for Trafford among England's local authorities: significantly worse than
-    England: none; ... Best placed: ...; worst placed: ..." from :func:`civicdata.trends.summary`."""
+    England: none; ... Best placed: ...; worst placed: ..." from :func:`civicdata.indicators.trends.summary`."""
     t = table.dropna(subset=["position"])
     if t.empty:
         return f"No indicator has a latest value for {place}."

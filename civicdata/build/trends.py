@@ -1,6 +1,6 @@
 """Build the trends-and-peers part of the bundle (``data/trends/``) from the raw sources.
 
-Called by :func:`civicdata.build.build_bundle`; the same rules hold (every problem in a source
+Called by :func:`civicdata.build.run.build_bundle`; the same rules hold (every problem in a source
 reported at once, deterministic output, no value invented).
 
 * ``series.parquet`` — one tidy table of every local-authority series from ONS Explore Local
@@ -8,8 +8,8 @@ reported at once, deterministic output, no value invented).
   value, lci, uci, status, notes``. Codes are as ELS publishes them (2023+ boundaries; Barnsley and
   Sheffield have 2025 codes alongside their older ones). One row per area and period: should ELS list an
   area under both of its tier labels, the build keeps one row, and refuses two different values. Counties
-  and their districts both appear; comparisons pick one tier (:func:`civicdata.trends.comparator_codes`).
-* ``<indicator>.toml`` — one descriptor per indicator (:data:`civicdata.trends.TREND_FIELDS`).
+  and their districts both appear; comparisons pick one tier (:func:`civicdata.indicators.trends.comparator_codes`).
+* ``<indicator>.toml`` — one descriptor per indicator (:data:`civicdata.indicators.trends.TREND_FIELDS`).
 * ``areas.parquet`` — every area code in the series with its type, successor code(s) and the year it
   became obsolete (from ELS's notes), and for current English districts their county (upper tier)
   and region.
@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import pandas as pd
 
-from civicdata.catalogue import toml_value
+from civicdata.indicators.catalogue import toml_value
 from civicdata.errors import Problem
 from civicdata.readers import ENGLAND_LSOA_RE, LAD_RE, check_codes, read_text_table, require_columns, to_number
-from civicdata.sources import SOURCES
+from civicdata.build.sources import SOURCES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from civicdata.build import Bundle
+    from civicdata.build.io import Bundle
 
 ELS_COLUMNS = ["areacd", "areanm", "geography", "indicator", "period", "observation", "measure", "unit",
                "lci_95", "uci_95", "status", "notes"]
@@ -151,7 +151,7 @@ def _meta_for(meta: dict, els_label: str) -> dict:
 
 def build_trends(sources: Path, bundle: Bundle, boundaries_ltla24: gpd.GeoDataFrame) -> None:
     """Write ``data/trends/`` (see the module docstring)."""
-    from civicdata.build import _raise, _write
+    from civicdata.build.io import _raise, _write
 
     out_dir = bundle.out / "trends"
     out_dir.mkdir(exist_ok=True)
@@ -247,11 +247,11 @@ def _worsening_unit(unit: str) -> str:
 
 def _build_trend_layers(bundle: Bundle, folders: list[str]) -> None:
     """Each series as two layers for England's local authorities (LAD 2024): its latest value, and how
-    much worse it got over the last three periods (:data:`civicdata.trends.WORSENING_RULE`), so the
+    much worse it got over the last three periods (:data:`civicdata.indicators.trends.WORSENING_RULE`), so the
     England map and Strategic focus can use them."""
-    from civicdata import trends
-    from civicdata.build import _write, _write_layer
-    from civicdata.geography import load_lookup
+    from civicdata.indicators import trends
+    from civicdata.build.io import _write, _write_layer
+    from civicdata.geo.geography import load_lookup
 
     lad = load_lookup("lad24", bundle.out)
     codes = sorted(c for c in lad["lad24_code"] if c[:3] in ("E06", "E07", "E08", "E09"))
@@ -327,7 +327,7 @@ def _areas_table(series: pd.DataFrame, sources: Path, ltla24: gpd.GeoDataFrame, 
 
 
 def _build_peers(sources: Path, bundle: Bundle, out_dir: Path, problems: list[Problem]) -> None:
-    from civicdata.build import _raise, _write
+    from civicdata.build.io import _raise, _write
 
     src = SOURCES["ons_clusters"]
     f = read_text_table(sources / src.path, label=src.path, problems=problems)
@@ -382,7 +382,7 @@ def _build_peers(sources: Path, bundle: Bundle, out_dir: Path, problems: list[Pr
 
 
 def _build_iod_editions(sources: Path, bundle: Bundle, out_dir: Path, problems: list[Problem]) -> None:
-    from civicdata.build import _raise, _write
+    from civicdata.build.io import _raise, _write
 
     parts = []
     for key, edition, code_col, name_col, vintage in (("iod2015_lad", 2015, "lad19cd", "lad19nm", "LAD 2019"),

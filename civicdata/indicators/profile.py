@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from civicdata import settings
-from civicdata.build import DOMAINS
-from civicdata.geography import areas_in_place, areas_within, resolve_lad
-from civicdata.names import names_for
+from civicdata.indicators.families import DOMAINS
+from civicdata.geo.geography import areas_within, resolve_lad
+from civicdata.geo.places import areas_in_place
+from civicdata.geo.names import names_for
 
 DOMAIN_TITLES = {key: title for key, _, _, title in DOMAINS}
 
@@ -108,8 +109,8 @@ def compute_qof_icb(lad_code: str, data_dir: Path | None = None) -> pd.DataFrame
     the ICB's or England's practices, by QOF's own practice-to-ICB lookup). Empty when the ICB is
     not in QOF 2022-23.
     """
-    from civicdata.build import QOF_REGISTERS
-    from civicdata.geography import load_lookup
+    from civicdata.indicators.families import QOF_REGISTERS
+    from civicdata.geo.geography import load_lookup
 
     q = pd.read_parquet(_data(data_dir) / "indicators" / "qof2023_practices.parquet")
     icb = load_lookup("lad24", data_dir).set_index("lad24_code")["main_icb24_code"].get(lad_code)
@@ -191,7 +192,7 @@ def school_details(urn: int, data_dir: Path | None = None) -> dict:
     if row.empty:
         raise KeyError(f"no open school with URN {urn}")
     r = row.iloc[0]
-    from civicdata.geography import load_lookup
+    from civicdata.geo.geography import load_lookup
 
     lad = load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["lad24_code"].get(r["lsoa21_code"])
     return {"urn": int(r["urn"]), "name": r["name"], "phase": r["phase"], "type_group": r["type_group"],

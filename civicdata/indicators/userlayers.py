@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
-from civicdata.catalogue import (LayerDescriptor, bundled_ids, descriptor_to_toml, load_catalogue,
+from civicdata.indicators.catalogue import (LayerDescriptor, bundled_ids, descriptor_to_toml, load_catalogue,
                                  validate_descriptor)
 from civicdata.errors import CivicDataError, DescriptorError, Problem, ProblemsError, add_row_problems
-from civicdata.geography import OTHER_VINTAGE, areas_table, LEVEL_LABELS
+from civicdata.geo.geography import OTHER_VINTAGE, areas_table, LEVEL_LABELS
 from civicdata.store import db as store_db
 from civicdata.store import layers as stored
 from civicdata.store.layers import LayerExistsError  # noqa: F401 - raised by add_layer; callers import it here

@@ -1,6 +1,6 @@
 """Choropleth data: a layer's values on its own geography for a place, classed nationally.
 
-Pure functions over frames; the plotly figure itself is built in :mod:`civicdata.maps`.
+Pure functions over frames; the plotly figure itself is built in :mod:`civicdata.figures.maps`.
 
 Classification rules (stated in the legend):
 
@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from civicdata import settings
-from civicdata.catalogue import LayerDescriptor
-from civicdata.geography import areas_in_place, areas_within, code_name, is_gm, load_boundaries, load_lookup
-from civicdata.layers import load_layer
-from civicdata.names import with_readable_names
-from civicdata.places import AREA_PREFIX, area_local_authorities
+from civicdata.indicators.catalogue import LayerDescriptor
+from civicdata.geo.geography import areas_within, code_name, is_gm, load_boundaries, load_lookup
+from civicdata.geo.places import areas_in_place
+from civicdata.indicators.layers import load_layer
+from civicdata.geo.names import with_readable_names
+from civicdata.geo.places import AREA_PREFIX, area_local_authorities
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
 DECILE_COLOURS: tuple[str, ...] = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -137,7 +138,7 @@ def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Boundaries of the areas at ``geography`` in a district (or a saved area, ``area:ID``: its neighbourhoods,
     its local authorities, and the wards whose representative point lies in it): columns ``code``, ``name``
-    (readable, see :mod:`civicdata.names`), ``ons_name``, ``geometry``.
+    (readable, see :mod:`civicdata.geo.names`), ``ons_name``, ``geometry``.
 
     Greater Manchester boroughs use the detailed GM files, other districts the national
     ultra-generalised ones. ``override`` (a user-loaded finer file with ``code``/``name``/

@@ -1,7 +1,7 @@
 """Journey engines behind one interface: ours (RAPTOR, straight-line walking) and, when an
 OpenStreetMap extract is supplied, ``ferrobus`` (a Rust RAPTOR that walks on the streets).
 
-Both return :class:`~civicdata.transit.Journey`. Street routing is never written here:
+Both return :class:`~civicdata.transit.raptor.Journey`. Street routing is never written here:
 ferrobus does it. Its walking follows streets, ours straight lines x 1.3, so minutes differ.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from civicdata.errors import Problem, ProblemsError
-from civicdata.transit import Journey, Leg, Timetable, journey as raptor_journey
+from civicdata.transit.raptor import Journey, Leg, Timetable, journey as raptor_journey
 
 
 @dataclass

@@ -13,7 +13,7 @@ Walking rules (shown in the UI):
 
 Rounds are vehicles boarded: round k arrivals use at most k vehicles. Times are seconds
 after midnight of the service day (past 24:00:00 allowed). A timetable is built for one
-service day from a :class:`~civicdata.gtfs.Feed`, with the stops vehicles call at that day;
+service day from a :class:`~civicdata.transit.gtfs.Feed`, with the stops vehicles call at that day;
 trips of one stop sequence that overtake each other are split into separate patterns so that
 every pattern is FIFO. Points are placed on an equirectangular projection around the feed's
 mean latitude (distance error under 3% within about 1 degree of latitude of it).
@@ -35,7 +35,7 @@ from numba.core import types as nb_types
 from numba.experimental import structref
 
 from civicdata.errors import Problem, ProblemsError
-from civicdata.gtfs import Feed, no_service_message, services_on
+from civicdata.transit.gtfs import Feed, no_service_message, services_on
 
 WALK_FACTOR = 1.3
 WALK_SPEED = 1.33  # m/s

@@ -30,7 +30,7 @@ from civicdata.readers import check_unique, read_text_table, require_columns
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from civicdata.build import Bundle
+    from civicdata.build.io import Bundle
 
 PCN_CODE_RE = r"^U\d{5}$"
 ODS_PRACTICE_RE = r"^[A-Z]\d{5}$"
@@ -72,7 +72,7 @@ def _check(frame: pd.DataFrame, column: str, pattern: str, what: str, label: str
 
 def build_pcn(sources: Path, bundle: Bundle) -> None:
     """PCNs and current memberships from ePCN, with ONS 2024 sub-ICB and ICB codes (see module docstring)."""
-    from civicdata.build import _raise, _src, _write
+    from civicdata.build.io import _raise, _src, _write
 
     problems: list[Problem] = []
     ppath, plabel = _src(sources, "epcn_pcns")

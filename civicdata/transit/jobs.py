@@ -8,12 +8,12 @@ One function, :func:`run_origins`, does the batch three ways with the same answe
   feed at the same path and the timetable cache folder reachable: ``$CIVICDATA_TIMETABLE_CACHE``).
 
 Origins go out in chunks (:data:`CHUNK`: task overhead is 0.2–1 ms, a school's window a few ms); each
-worker opens the day's timetable itself from the on-disk cache (:mod:`civicdata.timetable_cache`; nothing
+worker opens the day's timetable itself from the on-disk cache (:mod:`civicdata.transit.cache`; nothing
 large is pickled, and the client builds the entry first), keeps it for the following chunks and
 warms the compiled router once. Results stream back as chunks finish (``progress`` is called with the
 share done) and are put back in the origins' order.
 
-Two kinds of task: ``nearest`` (:func:`civicdata.transit.nearest_service` per school: the School to clinic
+Two kinds of task: ``nearest`` (:func:`civicdata.transit.raptor.nearest_service` per school: the School to clinic
 table and the journey layer) and ``matrix`` (:func:`journey_matrix`: each origin's k nearest services by
 median minutes, every departure).
 """
@@ -28,8 +28,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from civicdata import transit
-from civicdata.timetable_cache import open_timetable
+from civicdata.transit import raptor as transit
+from civicdata.transit.cache import open_timetable
 
 CHUNK = 200
 
@@ -140,7 +140,7 @@ def run_origins(kind: str, feed: str | Path, day: date, origins: pd.DataFrame, s
 
 def _assemble(kind: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The chunks' rows in the origins' order (``nearest``: the columns of
-    :func:`civicdata.transit.nearest_service`, ``school_index`` = the origin's index)."""
+    :func:`civicdata.transit.raptor.nearest_service`, ``school_index`` = the origin's index)."""
     return pd.concat(parts, ignore_index=True)
 
 
