@@ -5,7 +5,8 @@ import streamlit as st
 # the tab icon is a local file: a Material icon name would be fetched from fonts.gstatic.com
 st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
 
-from views._shared import A11Y_CSS, moved_server_notice, rerun_after_reconnect  # noqa: E402
+from civicdata.store import StoreUnavailableError  # noqa: E402
+from views._shared import A11Y_CSS, moved_server_notice, rerun_after_reconnect, store_down  # noqa: E402
 
 st.html(A11Y_CSS)
 moved_server_notice()
@@ -26,4 +27,7 @@ pages = [
 ]
 # a workshop's phone and projector views show no menu (phones are narrow; the projector shows one thing)
 bare = st.query_params.get("view") in ("join", "projector")
-st.navigation(pages, position="hidden" if bare else "sidebar").run()
+try:
+    st.navigation(pages, position="hidden" if bare else "sidebar").run()
+except StoreUnavailableError:  # the database is not answering: one sentence, and the page tries again by itself
+    store_down()

@@ -28,7 +28,7 @@ def pytest_configure(config) -> None:
 
 #: files whose tests drive Chromium against servers they start: under pytest-xdist they share one worker, one
 #: after another (each is timing-sensitive under load), while the other worker runs the rest
-BROWSER_FILES = ("test_browser.py", "test_accessibility.py", "test_servers.py", "test_crawl.py")
+BROWSER_FILES = ("test_browser.py", "test_accessibility.py", "test_servers.py", "test_crawl.py", "test_faults.py")
 
 
 def scope_of(nodeid: str) -> str:

@@ -302,6 +302,9 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone
     # next click, a fragment's rerun that B has never run, was dropped and the page sat still
     page.get_by_text("The server you were using stopped").wait_for(timeout=90_000)  # no click needed
     _on(page, "b")
+    # the notice is a toast: it never moves the page's layout, and it fades by itself
+    assert page.locator('[data-testid="stToast"]').filter(has_text="The server you were using stopped").count() == 1
+    page.get_by_text("The server you were using stopped").wait_for(state="hidden", timeout=20_000)
     page.wait_for_timeout(1500)
     page.get_by_text("Ward names and boundaries").first.click()  # a control's fragment now reruns on B
     page.wait_for_function("() => location.search.includes('orient=0')", timeout=60_000)
@@ -319,7 +322,7 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone
         page.get_by_text(layer_id, exact=True).first.wait_for(timeout=30_000)  # "Your layers", in bold
     page.screenshot(path=str(ARTIFACTS / "servers_after_a_stopped.png"))
     # the phone, redrawn by B on reconnecting, keeps its identity (its link) and votes again: the first click counts
-    phone.get_by_text("The server you were using stopped").wait_for(timeout=90_000)
+    phone.wait_for_function("() => location.search.includes('srv=b')", timeout=90_000)  # (its toast may have faded)
     phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
     _on(phone, "b")
     for label, n in (("Workforce", "2"), ("Prevention", "1")):

@@ -248,3 +248,42 @@ def test_module_fixtures_never_open_the_developers_own_database(module_scope_db_
     upgraded it under an older one: the whole run now points into a folder of its own (conftest)."""
     assert "lne-tests-" in module_scope_db_url
     assert str(Path.home() / ".local" / "share" / "local-need-explorer") not in module_scope_db_url
+
+
+def test_a_database_that_does_not_answer_is_one_named_error_without_its_address(tmp_path):
+    """Opening, reading and writing a database that is down all raise StoreUnavailableError, whose message is
+    the one sentence users see: no driver, address, socket path or port (those go to the server's log)."""
+    from civicdata import store
+    from civicdata.store import db
+
+    url = f"postgresql+psycopg://postgres@/workshops?host={tmp_path}&port=1"  # nothing listens there
+    with pytest.raises(store.StoreUnavailableError) as err:
+        store.engine(url)
+    assert str(err.value) == store.UNAVAILABLE and str(tmp_path) not in str(err.value)
+    assert "psycopg" not in str(err.value) and "OperationalError" in err.value.detail
+    assert url not in db._engines  # a later call tries again
+    eng = db.create_engine(url, pool_pre_ping=True)
+    for action in (db.reading, db.writing):
+        with pytest.raises(store.StoreUnavailableError):
+            with action(eng) as conn:
+                conn.exec_driver_sql("SELECT 1")
+    assert store.ping(eng) is False
+
+
+def test_a_ballot_is_written_again_once_only_when_the_connection_dropped():
+    from civicdata.store import db
+
+    calls = []
+
+    @db.retry_once_if_dropped
+    def write(dropped: bool):
+        calls.append(1)
+        if len(calls) == 1:
+            raise db.StoreUnavailableError("dropped", dropped=dropped)
+        return "stored"
+
+    assert write(True) == "stored" and len(calls) == 2  # a dropped connection: written again, once
+    calls.clear()
+    with pytest.raises(db.StoreUnavailableError):
+        write(False)  # the database is down: not retried here (the page says so and tries again)
+    assert len(calls) == 1

@@ -78,3 +78,13 @@ def test_add_data_page_lists_and_removes_user_layers(user_layers):
     from civicdata.store import layers as stored
 
     assert [x.id for x in stored.stored_layers()] == ["stations"]
+
+
+def test_add_data_states_and_enforces_one_upload_limit():
+    """The box says the limit the check enforces (MAX_BYTES, 20 MB), not Streamlit's 200 MB default."""
+    from civicdata.indicators.userlayers import MAX_BYTES
+    from tests.conftest import open_page
+
+    at = open_page("views/add_data.py")
+    assert at.get("file_uploader")[0].proto.max_upload_size_mb == MAX_BYTES // 2**20 == 20
+    assert any(f"up to {MAX_BYTES // 2**20} MB" in m.value for m in at.markdown)

@@ -272,3 +272,46 @@ def test_a_points_round_from_two_sectors_then_a_2x2_with_actions():
     assert model.my_part(wid, me)["matrix"] == {"prevention": [5, 3]}
     proj = open_page(PAGE, ws=wid, view="projector")
     assert "### Prevention is placed highest: impact 5.0, feasibility 3.0." in [m.value for m in proj.markdown]
+
+
+def test_a_change_that_did_not_reach_the_store_is_flagged_never_shown_as_placed(ws):
+    """A phone whose session holds a ballot the store does not (a tap sent as the balancer moved it to another
+    server, or while the database did not answer) is told so; once placed, the flag goes."""
+    token = model.join(ws.id, "Ana", "council")
+    model.vote(ws.id, token, ["prevention"])
+    at = open_page(PAGE, ws=ws.id, view="join", me=token)
+    assert at.number_input(key="ws_dots_1_prevention").value == 1  # the boxes start from the store
+    assert not any("not saved" in w.value for w in at.warning)
+    at.session_state["ws_dots_1_workforce"] = 2  # what the phone sent, never stored
+    at.run()
+    assert any(w.value == "Your last change was not saved — press Place my dots again." for w in at.warning)
+    assert not at.success
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
+    assert model.my_part(ws.id, token)["dots"] == ["prevention", "workforce", "workforce"]
+    assert any("3 dot(s) are placed" in s.value for s in at.success)
+    assert not any("not saved" in w.value for w in at.warning)
+    at.run()
+    assert not any("not saved" in w.value for w in at.warning)
+
+
+def test_a_database_that_does_not_answer_gets_one_sentence_and_no_internals(ws, monkeypatch):
+    """Every page's guard: the store's named error becomes the one sentence, with no driver or address."""
+    from civicdata import store
+
+    def down(*a, **k):
+        raise store.StoreUnavailableError("OperationalError: connection to server at 127.0.0.1 failed")
+
+    monkeypatch.setattr(model, "get_workshop", down)
+    monkeypatch.setattr(store, "ping", lambda *a, **k: False)
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    at.query_params.update({"ws": ws.id, "view": "join"})
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [store.UNAVAILABLE]
+    shown = " ".join(str(e.value) for e in at.markdown) + " ".join(w.value for w in at.warning)
+    assert "127.0.0.1" not in shown and "OperationalError" not in shown

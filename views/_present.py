@@ -24,10 +24,41 @@ def moved_server_notice() -> None:
     came_from = st.query_params.get("srv")
     if came_from != me:
         st.query_params["srv"] = me
-    if first_run and came_from and came_from != me:
-        st.info("The server you were using stopped, so you are now on another one. This page was reopened from "
-                "its link: layers, saved trusts, workshops and votes are all kept. Anything not yet saved (a file "
-                "being uploaded, a form being filled in) needs doing again.", icon=":material/sync:")
+    if first_run and came_from and came_from != me:  # a toast: it fades, and never moves the page's layout
+        st.toast("The server you were using stopped; you are now on another one. Everything saved is kept; "
+                 "anything not yet saved needs doing again.", icon=":material/sync:")
+
+
+def store_down() -> None:
+    """The database is not answering: the one sentence (no driver, address or path), and a check every 3 s
+    that draws the page again, from its link and what the session holds, as soon as the database answers."""
+    from civicdata import store
+
+    st.warning(store.UNAVAILABLE, icon=":material/cloud_off:")
+
+    @st.fragment(run_every=3)
+    def retry() -> None:
+        if store.ping():
+            st.rerun(scope="app")
+
+    retry()
+
+
+def store_guarded(fn):
+    """For a fragment's body: a database that stops answering during the fragment's own rerun gets the one
+    sentence there (the page's guard in app.py covers full runs), and the fragment tries again on its next run."""
+    import functools
+
+    from civicdata.store import StoreUnavailableError
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreUnavailableError:
+            store_down()
+
+    return run
 
 
 @st.fragment(run_every=3600)

@@ -20,7 +20,7 @@ from views._loaders import (  # noqa: F401
 )
 from views._present import (  # noqa: F401
     KEYS_JS, PRESENT_CSS, PRIVATE_PARAMS, footer, link_for_current_view, main_chart, moved_server_notice,
-    presentation, rerun_after_reconnect, share_box, shareable_params,
+    presentation, rerun_after_reconnect, share_box, shareable_params, store_down, store_guarded,
 )
 from views._widgets import (  # noqa: F401
     A11Y_CSS, decode_weights, encode_weights, leaflet_map, leaflet_picker, legend_html, md_escape, table,

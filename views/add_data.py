@@ -31,7 +31,8 @@ with st.expander("Worked example: persistent absence in Bradford's schools (DfE,
                        "bradford_persistent_absence_2021-22.csv", "text/csv", on_click="ignore")
     e2.download_button("Example descriptor (TOML)", toml_text.encode("utf-8"),
                        "bradford_persistent_absence_2021-22.toml", "application/toml", on_click="ignore")
-up = st.file_uploader("Data file", type=["csv", "txt", "tsv", "xlsx", "parquet"])
+up = st.file_uploader("Data file", type=["csv", "txt", "tsv", "xlsx", "parquet"],
+                      max_upload_size=MAX_BYTES // 2**20)  # the box states the same limit the check enforces
 if up is None:
     cat = _shared.catalogue()
     mine = [d for d in cat if d.user]

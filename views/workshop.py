@@ -16,6 +16,7 @@ import urllib.parse
 import streamlit as st
 
 from civicdata import settings
+from civicdata.store import UNAVAILABLE, StoreUnavailableError
 from civicdata.workshop import figures, model, record
 from views import _shared
 
@@ -137,7 +138,14 @@ if ws_id and view == "projector":
 
     @st.fragment(run_every=2)
     def live() -> None:
-        t = model.tally(ws_id)
+        try:  # the last tally stays on the wall while the database is not answering, with a small mark
+            t = st.session_state["ws_last_tally"] = model.tally(ws_id)
+            down = False
+        except StoreUnavailableError:
+            t, down = st.session_state.get("ws_last_tally"), True
+            if t is None:
+                st.warning(UNAVAILABLE)
+                return
         lead = model.round_lead(t)  # a tie is said as a tie, never as one leader
         state = "Voting closed." if t["status"] == "closed" else "Voting open."
         with st.container(key="ws_projector"):
@@ -157,7 +165,8 @@ if ws_id and view == "projector":
                             words_visible=False)
             with c2:
                 st.html(f"<p class='lne-count'><b>{t['participants']}</b> joined<br><b>{t['voted']}</b> voted<br>"
-                        f"{state}<br>{html.escape(sentence(round_words(t['round'])))}</p>")
+                        f"{state}<br>{html.escape(sentence(round_words(t['round'])))}</p>"
+                        + ("<p class='lne-count' style='font-size:16px;color:#555'>⟳ reconnecting…</p>" if down else ""))
             with c3:
                 join = model.absolute(base_url(), model.join_path(ws_id))
                 st.image(qr_png(join, scale=8), width=240, caption="Scan to join", alt=f"QR code of {join}")
@@ -167,6 +176,13 @@ if ws_id and view == "projector":
     st.stop()
 
 # ------------------------------------------------------------------------------------------------ phone
+def keep_typed() -> None:
+    """Keep the ballot boxes' values (what the phone typed and sent) past a run that could not reach the
+    database: a run that does not draw the boxes would drop them."""
+    st.session_state["ws_typed"] = {k: v for k, v in st.session_state.items()
+                                    if str(k).startswith(("ws_dots_", "ws_points_"))}
+
+
 def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
     """The current round's ballot: dots or points in number boxes (no upper bound on a box: too many is refused on
     placing, with a message, never capped silently), or a 2×2 placing per option; then a running count."""
@@ -176,13 +192,24 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
         current = {o.code: (part["dots"].count(o.code) if r.mode == "dots" else part["points"].get(o.code, 0))
                    for o in ws.options}
         placed = sum(current.values())
+        keys = {o.code: f"ws_{r.mode}_{r.number}_{o.code}" for o in ws.options}
+        # a ballot that did not reach the store (the database did not answer, or the phone moved to another
+        # server as it was sent) comes back into the boxes, flagged, never shown as placed
+        for k, n in (st.session_state.pop("ws_typed", None) or {}).items():
+            if k in keys.values():
+                st.session_state[k] = n
+        for c, k in keys.items():  # the boxes start from the store; what the session holds is kept
+            st.session_state.setdefault(k, current[c])
+        unsaved = {c: int(st.session_state[k]) for c, k in keys.items()}
+        label = "Place my dots" if r.mode == "dots" else "Place my points"
+        button = f"ws_place_{r.number}"
+        if unsaved != current and not st.session_state.get(button):  # not this run's press: it never reached the store
+            st.warning(f"Your last change was not saved — press {label} again.")
         with st.form(f"ws_vote_{r.number}"):
             st.markdown(f"**{_shared.md_escape(sentence(round_words(r.to_json())))}**" +
                         (" Several on one option if you like." if r.mode == "dots" else ""))
-            counts = {o.code: st.number_input(o.label, min_value=0, value=current[o.code], step=1,
-                                              key=f"ws_{r.mode}_{r.number}_{o.code}") for o in ws.options}
-            label = "Place my dots" if r.mode == "dots" else "Place my points"
-            if st.form_submit_button(label, type="primary"):
+            counts = {o.code: st.number_input(o.label, min_value=0, step=1, key=keys[o.code]) for o in ws.options}
+            if st.form_submit_button(label, type="primary", key=button):
                 try:
                     if r.mode == "dots":
                         model.vote(ws_id, me, [c for c, n in counts.items() for _ in range(int(n))])
@@ -190,6 +217,9 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                         model.allocate(ws_id, me, {c: int(n) for c, n in counts.items()})
                     placed = sum(int(n) for n in counts.values())
                     st.success(f"Your {placed} {r.mode[:-1]}(s) are placed.")
+                except StoreUnavailableError:  # kept, to send again once the database answers
+                    keep_typed()
+                    st.error(f"{UNAVAILABLE} Your {r.mode} are kept here: press {label} again when it is back.")
                 except model.WorkshopError as exc:
                     st.error(str(exc))
         left = r.budget - placed
@@ -220,13 +250,19 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                     have = {c: list(v) for c, v in model.place(ws_id, me, {c: (int(i), int(f)) for c, (i, f) in
                                                                            picks.items() if i != "not placed"}).items()}
                     st.success(f"{len(have)} option(s) placed.")
+                except StoreUnavailableError:
+                    st.error(f"{UNAVAILABLE} Your placings are kept here: press Place on the 2×2 again when it is back.")
                 except model.WorkshopError as exc:
                     st.error(str(exc))
     count.markdown(f"**You have placed {len(have)} of the {len(ws.options)} options.**")
 
 
 if ws_id and not key:
-    ws = load_or_stop(ws_id)
+    try:
+        ws = load_or_stop(ws_id)
+    except StoreUnavailableError:  # the page's guard says so; the boxes' values are kept for when it is back
+        keep_typed()
+        raise
     st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
             "[data-testid='stMainBlockContainer']{padding:4rem .8rem 3rem .8rem;max-width:40rem}"
             "[data-testid='stMain'] button{min-height:44px}</style>")
@@ -237,6 +273,9 @@ if ws_id and not key:
     if me:
         try:
             part = model.my_part(ws_id, me)
+        except StoreUnavailableError:
+            keep_typed()
+            raise
         except model.WorkshopError as exc:
             st.error(str(exc))
             st.query_params.pop("me", None)
@@ -285,6 +324,9 @@ if ws_id and not key:
                     try:
                         model.add_note(ws_id, me, q, text)
                         st.success("Note added.")
+                    except StoreUnavailableError:  # the note comes back into the box
+                        st.session_state.ws_note_retry = (text, UNAVAILABLE + " Your note is kept: add it again.")
+                        st.rerun()
                     except model.WorkshopError as exc:
                         st.session_state.ws_note_retry = (text, str(exc))
                         st.rerun()
@@ -383,6 +425,7 @@ if ws_id and key:
     rec = model.record(ws_id, key)
 
     @st.fragment(run_every=3)
+    @_shared.store_guarded
     def facilitator_tally() -> None:
         t = model.tally(ws_id)
         joined = ", ".join(f"{n} {t['sectors'][c]}" for c, n in t["participants_by_sector"].items())

@@ -19,6 +19,8 @@ Tables are written only by :mod:`civicdata.workshop.model`, :mod:`civicdata.stor
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,7 @@ from typing import Iterator
 from sqlalchemy import (CheckConstraint, Column, Connection, Engine, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, create_engine, event, insert, select, text, update)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from civicdata import settings
 from civicdata.errors import CivicDataError
@@ -217,6 +219,49 @@ class StoreError(CivicDataError, RuntimeError):
     """The database cannot be opened or has a schema this version does not know."""
 
 
+#: the one sentence a person sees while the database is not answering (no driver, address or path in it)
+UNAVAILABLE = ("The database is not answering; nothing you entered was saved; this page tries again every few "
+               "seconds.")
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailableError(StoreError):
+    """The database is not answering: down, restarting, unreachable, or a SQLite file locked past the busy
+    timeout. Its message is :data:`UNAVAILABLE`; what the driver said goes to the server's log only
+    (``detail``). ``dropped``: an open connection was lost mid-transaction (a write of it may be retried once
+    where that is safe, see :func:`retry_once_if_dropped`)."""
+
+    def __init__(self, detail: str = "", dropped: bool = False):
+        super().__init__(UNAVAILABLE)
+        self.detail = detail
+        self.dropped = dropped
+
+
+def unavailable(exc: BaseException) -> StoreUnavailableError:
+    """The named error for a driver's connection failure (logged with its detail, never shown)."""
+    first = (str(exc).splitlines() or [""])[0]
+    log.warning("database not answering: %s: %s", type(exc).__name__, first)
+    return StoreUnavailableError(f"{type(exc).__name__}: {first}",
+                                 dropped=bool(isinstance(exc, DBAPIError) and exc.connection_invalidated))
+
+
+def retry_once_if_dropped(fn):
+    """Run ``fn``; if the database dropped the connection under it, run it once more. Only for writes that are
+    idempotent by their key (a participant's ballot for a round is replaced whole), never for appends."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreUnavailableError as exc:
+            if not exc.dropped:
+                raise
+            log.warning("retrying %s once after a dropped connection", fn.__name__)
+            return fn(*args, **kwargs)
+
+    return run
+
+
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
 
@@ -260,6 +305,9 @@ def engine(url: str | None = None) -> Engine:
             _create_schema(eng)
         except StoreError:
             raise
+        except (OperationalError, InterfaceError) as exc:  # not answering: one sentence, the detail to the log
+            eng.dispose()
+            raise unavailable(exc) from exc
         except Exception as exc:  # noqa: BLE001 - say which database could not be opened
             raise StoreError(f"cannot open the database {parsed.render_as_string(hide_password=True)}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
@@ -313,15 +361,32 @@ def schema_version(eng: Engine) -> int:
 def writing(eng: Engine) -> Iterator[Connection]:
     """One write transaction: committed whole when the block ends, rolled back whole on any error
     (or if the process dies before the commit)."""
-    with eng.begin() as conn:
-        yield conn
+    try:
+        with eng.begin() as conn:
+            yield conn
+    except (OperationalError, InterfaceError) as exc:  # the database is not answering: a named error
+        raise unavailable(exc) from exc
 
 
 @contextmanager
 def reading(eng: Engine) -> Iterator[Connection]:
-    """One read-only transaction (a consistent snapshot; on SQLite it does not block writers)."""
-    with eng.execution_options(civicdata_readonly=True).begin() as conn:
-        yield conn
+    """One read-only transaction (a consistent snapshot; on SQLite it does not block writers). A database that
+    does not answer raises :class:`StoreUnavailableError`, as in :func:`writing`."""
+    try:
+        with eng.execution_options(civicdata_readonly=True).begin() as conn:
+            yield conn
+    except (OperationalError, InterfaceError) as exc:
+        raise unavailable(exc) from exc
+
+
+def ping(eng: Engine | None = None) -> bool:
+    """Whether the database answers now (``SELECT 1``); never raises for a database that is down."""
+    try:
+        with reading(eng or engine()) as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except StoreUnavailableError:
+        return False
 
 
 def bump(conn: Connection, name: str) -> int:

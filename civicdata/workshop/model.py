@@ -536,6 +536,7 @@ def _ballot_context(conn: Connection, workshop_id: str, token: str, mode: str):
     return row, p, ws
 
 
+@store.retry_once_if_dropped
 def vote(workshop_id: str, token: str, choices: list[str], eng: Engine | None = None) -> list[str]:
     """Place the participant's dots on ``choices`` (codes or labels; one entry per dot, repeats stack) in the
     current round (a dots round), replacing only their earlier dots. More than the limit is refused and the
@@ -553,6 +554,7 @@ def vote(workshop_id: str, token: str, choices: list[str], eng: Engine | None = 
     return codes
 
 
+@store.retry_once_if_dropped
 def allocate(workshop_id: str, token: str, points: dict[str, int], eng: Engine | None = None) -> dict[str, int]:
     """Spread the participant's points over options (codes or labels → whole points ≥ 0) in the current round
     (a points round), replacing their earlier allocation. Over the budget, or a negative or non-whole number, is
@@ -578,6 +580,7 @@ def allocate(workshop_id: str, token: str, points: dict[str, int], eng: Engine |
     return {c: n for c, n in out.items() if n}
 
 
+@store.retry_once_if_dropped
 def place(workshop_id: str, token: str, placings: dict[str, tuple[int, int]],
           eng: Engine | None = None) -> dict[str, tuple[int, int]]:
     """Place options on the 2×2 in the current round (a matrix round): ``{option: (impact, feasibility)}``, each
