@@ -42,19 +42,21 @@ def rec():
 
 def _stable(text: str, r: dict) -> str:
     text = text.replace(r["workshop"].id, "WORKSHOPID")
-    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", "TIMESTAMP", text)
+    return re.sub(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC", "TIMESTAMP", text)
 
 
 def test_html_record_matches_golden_and_escapes_everything(rec):
     html = record.to_html(rec)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for part in ("Agreed focus", "Prevention", "Partington (Trafford 017E)", "Most deprived decile for income.",
-                 "Who to convene", "What impact do we want?", "2026-11-27", "Trafford",
+                 "Who to convene", "What impact do we want?", "27 November 2026", "Trafford",
                  "2 participants (1 School trust, 1 NHS trust)", "2 voted (1 School trust, 1 NHS trust)",
-                 "Pilot a clinic at Partington school", "2027-03-31", "— Ana, School trust, Dean Trust",
+                 "Pilot a clinic at Partington school", "31 March 2027", "— Ana, School trust, Dean Trust",
                  "School trusts put Partington (Trafford 017E) first (67% of their dots); NHS trusts put Prevention "
                  "first (100% of their dots)"):
         assert part in html
+    assert not re.search(r"\d\.\d{4}", html)  # no figure with four decimals
+    assert html.count("<thead>") == html.count("<table>")  # every table headed, its header repeated on a new page
     got = _stable(html, rec)
     if not GOLDEN.exists():  # pragma: no cover - written once, reviewed, committed; a missing file fails
         GOLDEN.write_text(got, encoding="utf-8")
@@ -203,3 +205,18 @@ def test_a_later_workshop_reviews_an_earlier_record_against_todays_data(tmp_path
     typed.write_text(json.dumps({"workshop": {"evidence": {}}}))
     bad = run_cli("workshop", "review", "--record", str(typed))
     assert bad.returncode == 1 and "no ranking to review" in bad.stderr
+
+
+def test_the_pdf_is_printed_on_a4(rec):
+    """Chromium prints on US Letter unless the page asks for A4 (``@page``): every page of the record is A4."""
+    pdf = record.to_pdf(record.to_html(rec))
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes), boxes
+
+
+def test_the_record_links_to_the_public_address_when_one_is_set(rec, monkeypatch):
+    rec["workshop"].evidence["link"] = "http://localhost:8501/strategic_focus?unit=ward&area=E08000009"
+    assert "(local link: it opens only where the app ran): http://localhost:8501/strategic_focus" in record.to_html(rec)
+    monkeypatch.setenv("CIVICDATA_PUBLIC_URL", "https://need.example.org")
+    html = record.to_html(rec)
+    assert "localhost" not in html and "https://need.example.org/strategic_focus?unit=ward&amp;area=E08000009" in html

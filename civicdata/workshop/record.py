@@ -24,8 +24,52 @@ _CSS = ("body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-s
         "td,th{border-bottom:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
         "table{border-collapse:collapse;width:100%}.small{color:#444;font-size:13px}"
         ".agreed{border:3px solid #000;padding:.6em 1em}.bar{display:inline-block;height:1em;background:#1f4e79}"
-        "@media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}")
+        "@page{size:A4;margin:16mm 14mm}thead{display:table-header-group}"
+        "@media print{body{margin:0;max-width:none}h2,h3{break-after:avoid}tr{break-inside:avoid}}")
 
+
+
+def _day(iso: str) -> str:
+    """An ISO date as people write it: "2026-12-06" -> "6 December 2026" (unchanged if it is not one)."""
+    import datetime as dt
+
+    try:
+        d = dt.date.fromisoformat(str(iso)[:10])
+    except ValueError:
+        return str(iso)
+    return f"{d.day} {d:%B %Y}"
+
+
+def _when(stamp: str) -> str:
+    """A stored timestamp (ISO, UTC) as "6 December 2026, 14:05 UTC" (unchanged if it is not one)."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    return f"{t.day} {t:%B %Y, %H:%M}" + (" UTC" if t.utcoffset() is not None and not t.utcoffset() else "")
+
+
+def _headed(html_text: str) -> str:
+    """Every table's first row of headers as its ``thead``: repeated at the top of each printed page."""
+    import re
+
+    return re.sub(r"<table><tr>((?:<th>.*?</th>)+)</tr>", r"<table><thead><tr>\1</tr></thead>", html_text)
+
+
+def _public_link(link: str) -> tuple[str, bool]:
+    """The link as the record gives it: on ``$CIVICDATA_PUBLIC_URL`` when that is set (a link saved as
+    ``localhost`` moved there), else as saved; and whether it is a local link (``localhost``, ``127.…``)."""
+    import re
+
+    from civicdata import settings
+
+    m = re.match(r"https?://(localhost|127\.[0-9.]+|\[::1\])(:\d+)?", link)
+    public = settings.public_url()
+    if m and public:
+        return public.rstrip("/") + link[m.end():], False
+    return link, bool(m)
 
 
 def _score(v) -> str:
@@ -110,7 +154,9 @@ def _evidence_html(ws) -> list[str]:
                 f"{e(r.get('code', ''))}</span></td><td>{_score(r.get('score'))}</td></tr>" for r in ev["ranking"])
                 + "</table>")
         if ev.get("link"):
-            parts.append(f"<p class='small'>The view the room saw: {e(ev['link'])}</p>")
+            link, local = _public_link(ev["link"])
+            parts.append(f"<p class='small'>The view the room saw{' (local link: it opens only where the app ran)' if local else ''}: "
+                         f"{e(link)}</p>")
     elif any(o.reason for o in ws.options):
         parts.append("<h2>The evidence</h2><ul>" + "".join(f"<li><b>{e(o.label)}</b>: {e(o.reason)}</li>"
                                                           for o in ws.options if o.reason) + "</ul>")
@@ -135,7 +181,7 @@ def _round_html(t: dict, ws) -> str:
             + "".join(f"<td>{_num(o['by_sector'][c]['impact'])} / {_num(o['by_sector'][c]['feasibility'])}</td>"
                       for c in sectors) + "</tr>"
             for o in sorted(t["options"], key=lambda o: -((o["impact"] or 0) + (o["feasibility"] or 0))))
-        table = (f"<table><tr><th>option</th><th>impact / feasibility (1–5; placed by)</th>{split}</tr>{rows}"
+        table = (f"<table><tr><th>Option</th><th>Impact / feasibility (1–5; placed by)</th>{split}</tr>{rows}"
                  "</table>")
     else:
         what = t["mode"]
@@ -145,7 +191,7 @@ def _round_html(t: dict, ws) -> str:
             + "".join(f"<td>{o['by_sector'][c]}</td>" for c in sectors)
             + f"<td><span class='bar' style='width:{12 * o[what] / most:.2f}em'></span></td></tr>"
             for o in sorted(t["options"], key=lambda o: -o[what]))
-        table = f"<table><tr><th>option</th><th>{what}</th>{split}<th></th></tr>{rows}</table>"
+        table = f"<table><tr><th>Option</th><th>{what}</th>{split}<th></th></tr>{rows}</table>"
     words = f"<p><b>{e(t['sector_words'])}</b></p>" if t["sector_words"] else ""
     return head + words + table
 
@@ -171,16 +217,16 @@ def to_html(rec: dict) -> str:
     joined = t["participants_by_sector"]
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Workshop record: {e(ws.title)}</title>"
              f"<style>{_CSS}</style></head><body>",
-             f"<h1>{e(ws.title)}</h1><p>{e(ws.held_on)}{place} · {t['participants']} participants"
+             f"<h1>{e(ws.title)}</h1><p>{e(_day(ws.held_on))}{place} · {t['participants']} participants"
              + (" (" + ", ".join(f"{n} {e(ws.sectors[c])}" for c, n in joined.items()) + ")" if joined else "")
              + f" · {len(rec['rounds'])} round(s) · voting {'closed' if ws.status == 'closed' else 'open'}</p>"]
     if ws.agreed:
         parts.append("<div class='agreed'><h2>Agreed focus</h2><ol>"
                      + "".join(f"<li><b>{e(ws.option_label(c))}</b></li>" for c in ws.agreed) + "</ol></div>")
     if rec["actions"]:
-        parts.append("<h2>Actions</h2><table><tr><th>what</th><th>who</th><th>organisation</th><th>review by</th></tr>"
+        parts.append("<h2>Actions</h2><table><tr><th>What</th><th>Who</th><th>Organisation</th><th>Review by</th></tr>"
                      + "".join(f"<tr><td>{e(a['title'])}</td><td>{e(a['owner'])}</td><td>{e(a['organisation'])}</td>"
-                               f"<td>{e(a['review_on'])}</td></tr>" for a in rec["actions"]) + "</table>")
+                               f"<td>{e(_day(a['review_on']))}</td></tr>" for a in rec["actions"]) + "</table>")
     parts += _evidence_html(ws)
     parts.append("<h2>The vote</h2>" + "".join(_round_html(r, ws) for r in rec["rounds"]))
     by_q: dict[int, list[dict]] = {}
@@ -193,10 +239,10 @@ def to_html(rec: dict) -> str:
             f"<li>{e(n['text'])} <span class='small'>— {e(n['participant'])}, {e(ws.sectors.get(n['sector'], n['sector']))}"
             + (f", {e(n['organisation'])}" if n["organisation"] else "") + "</span></li>" for n in items)
             + "</ul>" if items else "<p class='small'>No notes.</p>"))
-    parts.append(f"<p class='small'>Workshop {e(ws.id)}, created {e(rec['created_at'])}"
-                 + (f", closed {e(rec['closed_at'])}" if rec["closed_at"] else "") + ". Made with Local Need Explorer."
+    parts.append(f"<p class='small'>Workshop {e(ws.id)}, created {e(_when(rec['created_at']))}"
+                 + (f", closed {e(_when(rec['closed_at']))}" if rec["closed_at"] else "") + ". Made with Local Need Explorer."
                  "</p></body></html>")
-    return "".join(parts)
+    return _headed("".join(parts))
 
 
 class PdfError(CivicDataError, RuntimeError):
