@@ -1,0 +1,1 @@
+"""The build: raw official sources -> the bundle in data/. One module per source family (iod, health, geography, schools, transport, trends, pcn), the shared writing helpers in io, and the run (every step in order, the manifest, the atomic swap) in run. Start at :func:`civicdata.build.run.build_bundle`."""
