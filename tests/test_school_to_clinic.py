@@ -72,11 +72,16 @@ def test_page_runs_and_hosts_a_clinic():
                for c in at.caption)
     head = next(m.value for m in at.markdown if m.value.startswith("### "))
     table = at.dataframe[0].value
-    assert head.startswith(f"### {int(table['two_plus'].sum())} of {len(table)} schools are two or more buses")
+    reached, two = int(table["best"].notna().sum()), int(table["two_plus"].sum())
+    if reached == len(table):
+        assert head.startswith(f"### {two} of {len(table)} schools are two or more buses")
+    else:  # one sentence: the two-bus count among the schools with a journey, and how many have none
+        assert head.startswith(f"### {two} of the {reached} schools with a journey within 120 minutes are two or more")
+        assert f"{len(table) - reached} of {len(table)} have no journey within 120 minutes" in head
     assert at.query_params["place"] in ("E06000050", ["E06000050"])
     # the default service is current (ODS 2025 GP practices), never the 2014 directory
     assert at.sidebar.selectbox(key="sc_service").value == "gp_practices2025"
-    assert head.endswith("from the nearest GP practices (mid-2025)")
+    assert "from the nearest GP practices (mid-2025)" in head
     urn = str(table.sort_values("median", ascending=False).iloc[0]["urn"])
     at.selectbox(key="sc_host").set_value(urn).run()
     assert not at.exception

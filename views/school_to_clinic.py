@@ -181,12 +181,7 @@ if large:
     table = _in_background(bg_key)
 else:
     table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
-two = int(table["two_plus"].sum())
-unreached = int((~table["reached"]).sum())
-st.markdown(f"### {two} of {len(table)} schools are two or more buses from the nearest "
-            f"{_service_words(cat.get(ss.sc_service))}")
-if unreached:
-    st.caption(f"{unreached} schools have no journey within {cap} minutes in this feed in the window.")
+st.markdown("### " + access.two_buses_headline(table, _service_words(cat.get(ss.sc_service)), cap))
 st.caption(transit.cap_rule(cap) + " " + transit.WINDOW_RULE)
 
 show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "departures_reached",

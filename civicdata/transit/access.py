@@ -179,3 +179,17 @@ def journey_layer(table: pd.DataFrame, *, service: LayerDescriptor, feed_name: s
            **({} if max_minutes is None else {"valid_max": float(max_minutes)}),
            "coverage": f"outside the area of the GTFS feed {feed_name}, or no journey there{cap} in {window}"}
     return csv, raw
+
+
+def two_buses_headline(table: pd.DataFrame, service_words: str, cap: int) -> str:
+    """One coherent sentence over :func:`school_access`'s table (``two_plus``, ``reached``): how many schools are
+    two or more buses from the nearest service among those with a journey within ``cap`` minutes, and how many
+    have none — never "0 of 87 … two or more buses" beside "34 … have no journey"."""
+    total = len(table)
+    two = int(table["two_plus"].sum())
+    reached = int(table["reached"].sum())
+    if reached == total:
+        return f"{two} of {total} schools are two or more buses from the nearest {service_words}"
+    none = total - reached
+    return (f"{two} of the {reached} schools with a journey within {cap} minutes are two or more buses from the "
+            f"nearest {service_words}; {none} of {total} have no journey within {cap} minutes in this feed")
