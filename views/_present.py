@@ -34,6 +34,9 @@ def store_down() -> None:
     that draws the page again, from its link and what the session holds, as soon as the database answers."""
     from civicdata import store
 
+    if st.query_params.get("view") in ("join", "projector"):  # a phone or the wall: no sidebar toggle, as always
+        st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+                "{display:none}</style>")
     st.warning(store.UNAVAILABLE, icon=":material/cloud_off:")
 
     @st.fragment(run_every=3)
