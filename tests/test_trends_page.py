@@ -103,3 +103,12 @@ def test_strategic_focus_ranks_local_authorities_in_a_region_from_the_link():
     assert head.startswith("### In North West, ")
     df = at.dataframe[0].value
     assert len(df) == 35 and pd.isna(df.set_index("code").at["E06000063", "rank"])
+
+
+def test_a_re_formed_authority_says_so_where_the_reader_starts():
+    """North Yorkshire (re-formed 2023): the break is said under the headline, whatever the indicator; Trafford has none."""
+    at = _page(place="E06000065")
+    note = at.info[0].value
+    assert note.startswith("North Yorkshire was re-formed in 2023: earlier periods belong to its predecessors (Craven,")
+    assert "North Yorkshire \\(county\\)" in note or "North Yorkshire (county)" in note
+    assert not any("re-formed" in i.value for i in _page(place="E08000009").info)

@@ -75,6 +75,9 @@ st.query_params.update({"place": place, "peers": kind})
 table = data.summary(place, kind)
 sim = data.similar(place, kind)
 st.markdown(f"### {_shared.md_escape(trends.headline(place, table))}")
+reformed = trends.reformed_note(place)
+if reformed:  # said where the reader starts, not only on the chart of an indicator that has a break
+    st.info(_shared.md_escape(reformed), icon=":material/history:")
 worsening = trends.getting_worse(table)
 if worsening and not presenting:
     st.markdown("Worse in each of the last three periods: " + _shared.md_escape("; ".join(worsening)) + ".")

@@ -623,3 +623,20 @@ def trend_places(data_dir: Path | None = None) -> dict[str, str]:
     counties = a[a["area_code"].str.startswith("E10") & a["obsolete_since"].isna()].sort_values("area_name")
     out.update({r.area_code: f"{r.area_name} (county)" for r in counties.itertuples()})
     return out
+
+
+def reformed_note(code: str, data_dir: Path | None = None) -> str:
+    """For a re-formed authority, the sentence a reader needs before any chart: "North Yorkshire was re-formed
+    in 2023: earlier periods belong to its predecessors (Craven, Hambleton, … and North Yorkshire county)";
+    "" for an area with no predecessor (ONS's area list; re-codings of the same area are not re-formings)."""
+    before = predecessors(code, data_dir)
+    if not before:
+        return ""
+    a = load_areas(data_dir).set_index("area_code")
+    name = a.at[code, "area_name"] if code in a.index else code
+    years = sorted({str(a.at[c, "obsolete_since"]) for c in before if c in a.index and pd.notna(a.at[c, "obsolete_since"])})
+    parts = [f"{a.at[c, 'area_name']}" + (" (county)" if a.at[c, "area_type"] == "county" else "")
+             for c in before if c in a.index]
+    when = f" in {years[-1]}" if years else ""
+    return (f"{name} was re-formed{when}: earlier periods belong to its predecessors ({', '.join(parts)}), "
+            "different areas, drawn apart from its own line.")
