@@ -21,12 +21,11 @@ def who_to_convene(profile: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def show_area_profile(profile: dict, key: str = "pl") -> None:
+def show_area_profile(profile: dict, key: str = "pl", headline: bool = True) -> None:
     """A saved area's profile (:func:`civicdata.geo.places.saved_area_profile`): headline, caveats, residents by
     IMD decile, life expectancy, schools and who to convene (as on the Places page and the Area map)."""
-    d1 = profile["imd_decile_population_share"]["1"]
-    st.markdown(f"### {_shared.md_escape(profile['title'])}: {d1 * 100:.0f}% of its {profile['population']:,} "
-                f"residents live in England's most deprived 10% of neighbourhoods ({profile['iod']})")
+    if headline:  # (the Area map says it above the map)
+        st.markdown(f"### {_shared.md_escape(places.area_headline(profile))}")
     st.caption(f"{profile['neighbourhoods']} neighbourhoods ({places.AREA_LEVELS[profile['level']]}); residents: "
                f"{profile['population_source']}; made from "
                f"{'2024 wards (their best-fit LSOAs 2021)' if profile['from'] == 'ward' else places.AREA_LEVELS[profile['from']] + ' codes'}. Shares are of residents, not of "

@@ -277,6 +277,10 @@ def map_section() -> None:
         head = _shared.headline(place, ss.am_iod) if place != settings.GM_CAUTH_CODE else None
         if head is not None:
             st.markdown(f"### {head.text}")
+    elif is_area and frame is not None:  # a saved area has its headline too, as on the Places page
+        from civicdata.geo.places import area_headline
+
+        st.markdown(f"### {_shared.md_escape(area_headline(_shared.saved_area_profile(place.removeprefix(AREA_PREFIX))))}")
     source_caption = f"{desc.title} — {desc.geography_label}. Source: {desc.source} ({desc.vintage}), {desc.licence}."
     if not presenting:  # on a projector, secondary text goes below the map
         st.caption(source_caption)
@@ -379,7 +383,7 @@ def profile_section() -> None:
     if is_area:  # the same profile as on the Places page
         area_id = place.removeprefix(AREA_PREFIX)
         st.header(f"Area profile: {place_name}")
-        _area.show_area_profile(_shared.saved_area_profile(area_id), key="am_area")
+        _area.show_area_profile(_shared.saved_area_profile(area_id), key="am_area", headline=False)
         st.page_link("views/places.py", label=f"Places: {place_name} (rename, change or delete it)",
                      query_params={"area": area_id}, icon=":material/place:")
         return

@@ -542,3 +542,11 @@ def areas_in_place(place_code: str, level: str, data_dir: Path | None = None) ->
         parts = [areas_within(c, level, data_dir) for c in settings.GM_LAD_CODES]
         return pd.concat(parts, ignore_index=True).drop_duplicates("code")
     return areas_within(place_code, level, data_dir)
+
+
+def area_headline(profile: dict) -> str:
+    """A saved area's headline, the same on the Places page and the Area map: "Walker and Byker: 64% of its 8,012
+    residents live in England's most deprived 10% of neighbourhoods (IoD2025)" (from :func:`saved_area_profile`)."""
+    d1 = profile["imd_decile_population_share"]["1"]
+    return (f"{profile['title']}: {d1 * 100:.0f}% of its {profile['population']:,} residents live in England's most "
+            f"deprived 10% of neighbourhoods ({profile['iod']})")
