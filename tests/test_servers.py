@@ -296,7 +296,18 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone
     kept_layers = [x.id for x in stored_layers(store.engine(cluster.db_url))]
     assert "bradford_persistent_absence_2122" in kept_layers
     assert "srv=a" in page.url
+    # the phone has typed its dots; it taps Place as server A stops: whatever becomes of that tap (lost with A,
+    # or sent to B once the phone has moved), it must end up stored, or flagged on the phone — never shown as
+    # placed when the store does not have it
+    for label, n in (("Workforce", "2"), ("Prevention", "1")):
+        box = phone.get_by_label(label, exact=True)
+        box.fill(n)
+        box.press("Tab")
     cluster.kill("a")
+    try:
+        phone.get_by_role("button", name="Place my dots").click(timeout=5_000)
+    except Exception:  # noqa: BLE001 - the page was already redrawing: the tap never happened
+        pass
     # the page reconnects by itself (HAProxy sends it to B, a fresh session there) and, as every page holds a
     # fragment with run_every (views._present.rerun_after_reconnect), asks B for a full run: without it the
     # next click, a fragment's rerun that B has never run, was dropped and the page sat still
@@ -325,6 +336,14 @@ def test_a_browser_carries_on_through_b_when_a_is_killed(cluster, browser, phone
     phone.wait_for_function("() => location.search.includes('srv=b')", timeout=90_000)  # (its toast may have faded)
     phone.get_by_text("You joined as Phone on A").wait_for(timeout=60_000)
     _on(phone, "b")
+    phone.wait_for_timeout(1500)
+    stored = {o["code"]: o["dots"] for o in model.tally(wid, eng=store.engine(cluster.db_url))["options"]}
+    flagged = phone.get_by_text("Your last change was not saved").count() > 0
+    placed = phone.get_by_text("dot(s) are placed").count() > 0
+    assert flagged or stored == {"workforce": 2, "prevention": 1}, (stored, "neither stored nor flagged")
+    assert not (placed and stored != {"workforce": 2, "prevention": 1}), "shown as placed, not stored"
+    print(f"tap during the switch: {'stored' if stored == {'workforce': 2, 'prevention': 1} else 'flagged'}")
+    # the phone votes again (the first click on B counts)
     for label, n in (("Workforce", "2"), ("Prevention", "1")):
         box = phone.get_by_label(label, exact=True)
         box.fill(n)

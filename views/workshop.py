@@ -194,21 +194,21 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
         placed = sum(current.values())
         keys = {o.code: f"ws_{r.mode}_{r.number}_{o.code}" for o in ws.options}
         # a ballot that did not reach the store (the database did not answer, or the phone moved to another
-        # server as it was sent) comes back into the boxes, flagged, never shown as placed
-        for k, n in (st.session_state.pop("ws_typed", None) or {}).items():
-            if k in keys.values():
-                st.session_state[k] = n
-        for c, k in keys.items():  # the boxes start from the store; what the session holds is kept
-            st.session_state.setdefault(k, current[c])
-        unsaved = {c: int(st.session_state[k]) for c, k in keys.items()}
+        # server as it was sent) comes back into the boxes, flagged, never shown as placed. The boxes start from
+        # the store; what the phone sent (its widget state, also in a fresh session on another server) wins.
+        restored = {k: n for k, n in (st.session_state.pop("ws_typed", None) or {}).items() if k in keys.values()}
+        st.session_state.update(restored)
         label = "Place my dots" if r.mode == "dots" else "Place my points"
         button = f"ws_place_{r.number}"
-        if unsaved != current and not st.session_state.get(button):  # not this run's press: it never reached the store
-            st.warning(f"Your last change was not saved — press {label} again.")
+        flag = st.empty()  # filled once the boxes are read
         with st.form(f"ws_vote_{r.number}"):
             st.markdown(f"**{_shared.md_escape(sentence(round_words(r.to_json())))}**" +
                         (" Several on one option if you like." if r.mode == "dots" else ""))
-            counts = {o.code: st.number_input(o.label, min_value=0, step=1, key=keys[o.code]) for o in ws.options}
+            counts = {o.code: st.number_input(o.label, min_value=0, step=1, key=keys[o.code],
+                                              **({} if keys[o.code] in restored else {"value": current[o.code]}))
+                      for o in ws.options}
+            if {c: int(n) for c, n in counts.items()} != current and not st.session_state.get(button):
+                flag.warning(f"Your last change was not saved — press {label} again.")  # never this run's press
             if st.form_submit_button(label, type="primary", key=button):
                 try:
                     if r.mode == "dots":
