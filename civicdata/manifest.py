@@ -9,6 +9,15 @@ import pandas as pd
 
 from civicdata import settings
 
+#: the attribution every page and the bundle's manifest carry
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. "
+    "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0; "
+    "contains OS data © Crown copyright and database right. NHS data © NHS. "
+    "Neighbourhood names: contains Parliamentary information licensed under the Open Parliament Licence v3.0 "
+    "(House of Commons Library MSOA Names)."
+)
+
 
 def load_manifest(data_dir: Path | None = None) -> dict:
     """The manifest as a mapping: ``bundle`` settings and a ``dataset`` list."""

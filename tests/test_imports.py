@@ -75,3 +75,10 @@ def test_the_domain_library_never_imports_streamlit_and_runtime_never_imports_th
     for mod, deps in graph.items():
         if not mod.startswith("civicdata.build") and mod not in ("civicdata.cli", "civicdata.__main__"):
             assert not any(d.startswith("civicdata.build") for d in deps), f"{mod} imports the build: {deps}"
+
+
+def test_the_pages_never_import_the_build():
+    """The views and app.py read the bundle the build wrote; they never import the build itself."""
+    for path in [ROOT.parent / "app.py", *(ROOT.parent / "views").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "civicdata.build" not in text and "from civicdata import build" not in text, path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from civicdata import settings
-from civicdata.build.sources import ATTRIBUTION
+from civicdata.manifest import ATTRIBUTION
 from views._widgets import md_escape
 
 

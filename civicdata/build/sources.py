@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from civicdata.manifest import ATTRIBUTION  # noqa: F401 - the bundle's attribution, written into its manifest
+
 OGL = "Open Government Licence v3.0"
 ODBL = "Open Database Licence 1.0 (© OpenStreetMap contributors)"
 OPL = "Open Parliament Licence v3.0"
-
-ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0. "
-    "Boundaries: Source: Office for National Statistics licensed under the OGL v3.0; "
-    "contains OS data © Crown copyright and database right. NHS data © NHS. "
-    "Neighbourhood names: contains Parliamentary information licensed under the Open Parliament Licence v3.0 "
-    "(House of Commons Library MSOA Names)."
-)
 
 
 @dataclass(frozen=True)
