@@ -76,7 +76,7 @@ table = data.summary(place, kind)
 sim = data.similar(place, kind)
 st.markdown(f"### {_shared.md_escape(trends.headline(place, table))}")
 reformed = trends.reformed_note(place)
-if reformed:  # said where the reader starts, not only on the chart of an indicator that has a break
+if reformed and not presenting:  # said where the reader starts, not only on the chart of an indicator with a break
     st.info(_shared.md_escape(reformed), icon=":material/history:")
 worsening = trends.getting_worse(table)
 if worsening and not presenting:
@@ -85,8 +85,8 @@ if worsening and not presenting:
 # ---------------------------------------------------------------- spine: every indicator against England
 spine = build_spine_chart(table, name, large_text=large)
 _shared.main_chart(spine, key="tr_spine", presenting=presenting, config=map_config())
-if presenting:
-    st.caption(SPINE_KEY)
+if presenting:  # the chart fills the screen under the headline; the break is said below it
+    st.caption(SPINE_KEY + (" " + reformed if reformed else ""))
 else:
     _shared.text_alternative(alt_text.spine_text(table, name),
                              table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
