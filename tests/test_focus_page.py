@@ -102,3 +102,9 @@ def test_partial_coverage_is_said_up_front_and_incomplete_places_are_not_ranked(
     at.multiselect(key="fo_short").set_value([partial_code]).run()
     assert not at.exception
     assert any(b.proto.label == "Shortlist with reasons (CSV)" for b in at.get("download_button"))
+
+
+def test_pickers_with_a_maximum_offer_no_select_all():
+    """A shortlist of up to three offers no "Select all" (Streamlit shows one by default)."""
+    at = _page(area="E08000021")
+    assert at.multiselect(key="fo_short").proto.select_all == 0

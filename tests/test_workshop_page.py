@@ -315,3 +315,9 @@ def test_a_database_that_does_not_answer_gets_one_sentence_and_no_internals(ws, 
     assert [w.value for w in at.warning] == [store.UNAVAILABLE]
     shown = " ".join(str(e.value) for e in at.markdown) + " ".join(w.value for w in at.warning)
     assert "127.0.0.1" not in shown and "OperationalError" not in shown
+
+
+def test_the_agreed_focus_picker_offers_no_select_all(ws):
+    at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
+    picker = at.multiselect(key=f"ws_agreed_{ws.id}")
+    assert picker.proto.max_selections == model.AGREED_MAX == 2 and picker.proto.select_all == 0

@@ -201,7 +201,7 @@ def shortlist(res, table, unit: str, area: str, weights: dict, titles: dict) -> 
         ss.fo_short = init
     elif "fo_short" in ss:
         ss.fo_short = [c for c in ss.fo_short if c in choices]
-    short = st.multiselect("Shortlist (up to 3)", choices, key="fo_short", max_selections=3,
+    short = st.multiselect("Shortlist (up to 3)", choices, key="fo_short", max_selections=3, select_all=False,
                            format_func=lambda c: f"{names[c]} ({c})" + ("" if table.set_index("code").at[c, "complete"]
                                                                         else f" {PARTIAL_MARK} partial data"))
     st.query_params.update({"unit": unit, "area": area, "w": _shared.encode_weights(weights),

@@ -480,7 +480,8 @@ if ws_id and key:
         ss[agreed_key] = list(ws.agreed)
     with st.form("ws_close_form"):
         agreed = st.multiselect("Agreed focus (one or two)", [o.code for o in ws.options],
-                                max_selections=model.AGREED_MAX, format_func=ws.option_label, key=agreed_key)
+                                max_selections=model.AGREED_MAX, format_func=ws.option_label, key=agreed_key,
+                                select_all=False)  # never "Select all" beyond the two it takes
         pressed = st.form_submit_button("Close voting and save the agreed focus" if ws.is_open else
                                         "Save the agreed focus", type="primary")
     if pressed:
