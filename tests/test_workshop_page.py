@@ -321,3 +321,34 @@ def test_the_agreed_focus_picker_offers_no_select_all(ws):
     at = open_page(PAGE, ws=ws.id, key=ws.facilitator_key)
     picker = at.multiselect(key=f"ws_agreed_{ws.id}")
     assert picker.proto.max_selections == model.AGREED_MAX == 2 and picker.proto.select_all == 0
+
+
+def test_a_phone_keeps_its_2x2_placings_through_runs_the_database_does_not_answer(monkeypatch):
+    """A 2×2 placing sent while the database is down is kept through a run that could not draw the page, and is
+    there to send again once it answers."""
+    from civicdata import store
+
+    created = model.create_workshop("Two by two", model.parse_options(THEMES), mode="matrix")
+    token = model.join(created.id, "Ana", "council")
+    at = open_page(PAGE, ws=created.id, view="join", me=token)
+    first = model.get_workshop(created.id).options[0].code
+    at.select_slider(key=f"ws_imp_1_{first}").set_value("4")
+    at.select_slider(key=f"ws_fea_1_{first}").set_value("2")
+    real_place, real_get = model.place, model.get_workshop
+
+    def down(*a, **k):
+        raise store.StoreUnavailableError("OperationalError: connection refused")
+
+    monkeypatch.setattr(model, "place", down)
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
+    assert any(store.UNAVAILABLE in e.value for e in at.error) and model.my_part(created.id, token)["matrix"] == {}
+    monkeypatch.setattr(model, "get_workshop", down)
+    monkeypatch.setattr(store, "ping", lambda *a, **k: False)
+    at.run()  # the page cannot be drawn: the sentence only
+    assert [w.value for w in at.warning] == [store.UNAVAILABLE]
+    monkeypatch.setattr(model, "get_workshop", real_get)
+    monkeypatch.setattr(model, "place", real_place)
+    at.run()  # the database answers again: the placings are still there, one press stores them
+    assert at.select_slider(key=f"ws_imp_1_{first}").value == "4"
+    next(b for b in at.get("form_submit_button") if b.proto.label == "Place on the 2×2").click().run()
+    assert model.my_part(created.id, token)["matrix"] == {first: [4, 2]}

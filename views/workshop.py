@@ -180,7 +180,7 @@ def keep_typed() -> None:
     """Keep the ballot boxes' values (what the phone typed and sent) past a run that could not reach the
     database: a run that does not draw the boxes would drop them."""
     st.session_state["ws_typed"] = {k: v for k, v in st.session_state.items()
-                                    if str(k).startswith(("ws_dots_", "ws_points_"))}
+                                    if str(k).startswith(("ws_dots_", "ws_points_", "ws_imp_", "ws_fea_"))}
 
 
 def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
@@ -228,6 +228,9 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
         return
     scale = ["not placed"] + [str(i) for i in range(model.SCALE[0], model.SCALE[1] + 1)]
     have = part["matrix"]
+    restored = {k: v for k, v in (st.session_state.pop("ws_typed", None) or {}).items()
+                if str(k).startswith((f"ws_imp_{r.number}_", f"ws_fea_{r.number}_"))}
+    st.session_state.update(restored)
     with st.form(f"ws_matrix_{r.number}"):
         st.markdown(f"**{_shared.md_escape(sentence(round_words(r.to_json())))}** 1 = low, 5 = high.")
         picks = {}
@@ -235,11 +238,12 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
             st.markdown(f"**{_shared.md_escape(o.label)}**")
             c1, c2 = st.columns(2)
             now = have.get(o.code) or [None, None]
-            picks[o.code] = (
-                c1.select_slider("Impact", scale, value=str(now[0]) if now[0] else "not placed",
-                                 key=f"ws_imp_{r.number}_{o.code}"),
-                c2.select_slider("Feasibility", scale, value=str(now[1]) if now[1] else "not placed",
-                                 key=f"ws_fea_{r.number}_{o.code}"))
+            ki, kf = f"ws_imp_{r.number}_{o.code}", f"ws_fea_{r.number}_{o.code}"
+            picks[o.code] = (  # as the store has them, unless kept from a run the database did not answer
+                c1.select_slider("Impact", scale, key=ki,
+                                 **({} if ki in restored else {"value": str(now[0]) if now[0] else "not placed"})),
+                c2.select_slider("Feasibility", scale, key=kf,
+                                 **({} if kf in restored else {"value": str(now[1]) if now[1] else "not placed"})))
         if st.form_submit_button("Place on the 2×2", type="primary"):
             half = [ws.option_label(c) for c, (i, f) in picks.items() if (i == "not placed") != (f == "not placed")]
             if half:
@@ -251,6 +255,7 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                                                                            picks.items() if i != "not placed"}).items()}
                     st.success(f"{len(have)} option(s) placed.")
                 except StoreUnavailableError:
+                    keep_typed()
                     st.error(f"{UNAVAILABLE} Your placings are kept here: press Place on the 2×2 again when it is back.")
                 except model.WorkshopError as exc:
                     st.error(str(exc))
