@@ -23,7 +23,7 @@ import pytest
 
 from tests.appserver import start_app
 from tests.conftest import free_port
-from tests.test_browser import ARGS, CHROMIUM, QUIET_JS
+from tests.test_browser import ARGS, CHROMIUM, QUIET_JS, browser  # noqa: F401 - the module's Chromium fixture
 
 #: places crawled: Trafford, Newcastle upon Tyne, North Yorkshire (re-formed 2023) and a saved area
 PLACES = ("E08000009", "E08000021", "E06000065")
@@ -97,16 +97,6 @@ def crawl_server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _settled(page) -> None:
@@ -211,10 +201,10 @@ def _urls(server: str) -> list[tuple[str, int]]:
     return out
 
 
-def test_no_page_shows_an_error_none_or_an_identifier_whatever_is_changed(crawl_server, chromium):
+def test_no_page_shows_an_error_none_or_an_identifier_whatever_is_changed(crawl_server, browser):  # noqa: F811
     """Every page for Trafford, Newcastle upon Tyne, North Yorkshire and a saved area: each control through its
     options; after each change, no exception, no traceback, no None/nan cell, no snake_case column header."""
-    page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort())
     found: list[str] = []
     for url, options in _urls(crawl_server):
