@@ -19,7 +19,12 @@ itself (a selectbox: from Enter, once its menu is open and filtered; a slider: f
 CPU per rerun, by AppTest. A workshop (30 votes) and a saved trust are made in a temporary folder.
 Targets (issue "Instant in the room"): warm ready <= 1.25x the bare page; every control's rerun <= 0.35 s in
 the browser (< 150 ms of Python where the widget only restyles the map); first (cold) Area map load <= 2.5x.
-Run: python bench/pages.py [--runs 3] [--appruns 5]
+Boundaries (issue "Every English place in detail"), first in the run: the bytes the Area map's page receives over
+its websocket per neighbourhood drawn and its warm ready, for Trafford, Newcastle upon Tyne and all of GM
+(targets: Newcastle's per neighbourhood <= Trafford's, its ready <= 1.1x Trafford's, GM's payload <= the
+baseline's), and what the first view of a district reads of the detailed boundaries (bytes, cold seconds).
+``--baseline DIR`` serves another checkout (``git worktree add /tmp/base <commit>``) as the peer, in the same run.
+Run: python bench/pages.py [--runs 3] [--appruns 5] [--baseline DIR] [--boundaries-only]
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
 FOLIUM = 'iframe[title="streamlit_folium.st_folium"]'
 PAGES = [  # (name, path, what marks the page as drawn, AppTest page, AppTest link parameters)
     ("Area map", "/?place=E08000009", ".js-plotly-plot path.choroplethlocation", None, {"place": "E08000009"}),
+    ("Area map, Newcastle upon Tyne", "/?place=E08000021", ".js-plotly-plot path.choroplethlocation", None,
+     {"place": "E08000021"}),
     ("Area map, England (local authorities)", "/?place=england", ".js-plotly-plot path.choroplethlocation", None,
      {"place": "england"}),
     ("Area map, Greater Manchester (1,702 LSOAs)", "/?place=E47000001", ".js-plotly-plot path.choroplethlocation",
@@ -109,16 +116,20 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(script: str, warm: bool = True, log: Path | None = None) -> tuple[subprocess.Popen, str]:
+def _serve(script: str, warm: bool = True, log: Path | None = None, cwd: Path = REPO) -> tuple[subprocess.Popen, str]:
     """Start ``script`` on a free port (the app through serve.py, as ``make run`` does; ``warm=False`` turns its
-    start-up warming off); its output to ``log``. Returns once the server answers its health check."""
+    start-up warming off) in checkout ``cwd``; its output to ``log``. Returns once the server answers its health
+    check."""
     port = _port()
     opts = ["--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port)]
     cmd = [sys.executable, "serve.py", *opts] if script == "app.py" else [sys.executable, "-m", "streamlit", "run",
                                                                           script, *opts]
     out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                            env={**os.environ, "LNE_WARM": "1" if warm else "0"})
+    env = {**os.environ, "LNE_WARM": "1" if warm else "0"}
+    if cwd != REPO:  # another checkout reads its own bundle and code
+        env.pop("CIVICDATA_DATA", None)
+        env["PYTHONPATH"] = str(cwd)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
         try:
@@ -249,6 +260,76 @@ def _server_cost(page: str | None, runs: int, script: str = "app.py", params: di
     return statistics.median(times)
 
 
+#: the Area map's boundary payload (issue "Every English place in detail"): what the browser receives for the
+#: page, per neighbourhood drawn, for a GM borough, a district outside GM and all of GM
+BOUNDARY_PLACES = [("Trafford", "E08000009"), ("Newcastle upon Tyne", "E08000021"),
+                   ("Greater Manchester, all ten boroughs", "E47000001")]
+AREA = ".js-plotly-plot path.choroplethlocation"
+
+
+def _payload(browser, url: str) -> tuple[int, int]:
+    """(bytes the server sent over the page's websocket from navigation until the map is drawn and the script
+    has finished, LSOAs drawn) for the Area map at ``url``, in a fresh context (warm server)."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort())
+    got = [0]
+
+    def on_ws(ws) -> None:
+        ws.on("framereceived", lambda payload: got.__setitem__(0, got[0] + len(payload)))
+
+    page.on("websocket", on_ws)
+    page.goto(url)
+    page.wait_for_function(READY_JS, arg=[AREA], polling="raf", timeout=180_000)
+    page.wait_for_timeout(500)
+    n = page.locator(AREA).count()
+    ctx.close()
+    return got[0], n
+
+
+def _boundary_rows(browser, app_url: str, label: str, runs: int) -> list[tuple]:
+    """Payload per neighbourhood and warm page-ready for :data:`BOUNDARY_PLACES` on the app at ``app_url``."""
+    rows = []
+    for name, code in BOUNDARY_PLACES:
+        url = f"{app_url}/?place={code}"
+        _payload(browser, url)  # warm
+        sizes = [_payload(browser, url) for _ in range(runs)]
+        size, n = statistics.median(s for s, _ in sizes), sizes[0][1]
+        ready = _ready_median(browser, url, AREA, runs)
+        rows.append((f"{label}: {name}, {n} LSOAs, page ready (warm)", ready, None,
+                     f"payload {size / 1000:,.0f} KB, {size / max(n, 1) / 1000:.2f} KB per neighbourhood"))
+    return rows
+
+
+def _district_reads() -> list[tuple]:
+    """What the first view of a district reads of the detailed boundaries: bytes and a cold timing."""
+    from civicdata import settings
+    from civicdata.geo import boundaries as B
+
+    rows = []
+    for name, lads in (("Newcastle upon Tyne", ["E08000021"]), ("Trafford", ["E08000009"]),
+                       ("Greater Manchester", list(settings.GM_LAD_CODES))):
+        touched, whole = B.bytes_read("lsoa21", lads)
+        times = []
+        for _ in range(5):
+            B._read.cache_clear()
+            t = time.perf_counter()
+            B.read_districts("lsoa21", lads)
+            times.append(time.perf_counter() - t)
+        rows.append((f"{name}: read its LSOAs 2021 (cold)", statistics.median(times), None,
+                     f"{touched / 1000:,.0f} KB of the file's {whole / 1e6:.1f} MB ({100 * touched / whole:.2f}%)"))
+    import geopandas as gpd
+
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        gpd.read_parquet(REPO / "data" / "geography" / "districts" / "lsoa21.parquet")
+        times.append(time.perf_counter() - t)
+    rows.append(("all of England's 33,755 LSOAs 2021, for comparison", statistics.median(times), None,
+                 "what a district's view never reads"))
+    return rows
+
+
 def _print(rows: list[tuple]) -> None:
     """The figures as a table: (name, seconds, ratio to the bare page or None, target or note) each."""
     print(f"{'figure':52s} {'seconds':>8s} {'x bare':>7s}  target / note")
@@ -263,6 +344,11 @@ def main() -> None:
     ap.add_argument("--cold-runs", type=int, default=5, help="server starts for each cold-load figure")
     ap.add_argument("--browser-only", action="store_true",
                     help="warm pages and reruns in the browser only (no cold starts, no AppTest); writes no CSV")
+    ap.add_argument("--boundaries-only", action="store_true",
+                    help="only the boundary figures (payload per neighbourhood, page ready, bytes read); no CSV")
+    ap.add_argument("--baseline", metavar="CHECKOUT",
+                    help="another checkout of the app (e.g. a git worktree of an earlier commit) whose boundary "
+                         "figures are measured in the same run, as the peer")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -284,10 +370,19 @@ def main() -> None:
     app, app_url = _serve("app.py")
     bare, bare_url = _serve("bench/bare_app.py")
     nav, nav_url = _serve("bench/nav_app.py")
+    peer, peer_url = _serve("app.py", cwd=Path(args.baseline).resolve()) if args.baseline else (None, None)
     rows = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            rows += _district_reads()
+            rows += _boundary_rows(browser, app_url, "this checkout", args.runs)
+            if peer_url:
+                rows += _boundary_rows(browser, peer_url, f"baseline {Path(args.baseline).name}", args.runs)
+            if args.boundaries_only:
+                browser.close()
+                _print(rows)
+                return
             floor = _ready_median(browser, bare_url, ".js-plotly-plot", args.runs)
             rows.append(("bare page (one plotly chart)", floor, 1.0, "floor"))
             chrome = _ready_median(browser, nav_url, ".js-plotly-plot", args.runs)
@@ -312,7 +407,7 @@ def main() -> None:
                 rows.append((f"{name}: rerun in the browser", r, None, "<= 0.35 s"))
             browser.close()
     finally:
-        for proc in (app, bare, nav):
+        for proc in (app, bare, nav, *((peer,) if peer else ())):
             proc.terminate()
             proc.wait(timeout=30)
     if args.browser_only:

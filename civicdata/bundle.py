@@ -47,11 +47,9 @@ def _read_geo(path: str, mtime: float) -> gpd.GeoDataFrame:
 
 
 def load_boundaries(level: str, region: str = "england", data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Boundaries (EPSG:4326) at ``level`` for ``region`` ``"gm"`` (detailed) or ``"england"`` (coarse).
-
-    GM levels: lsoa11, lsoa21, msoa11, msoa21, ward23, lad23, cauth23. England levels:
-    lsoa11, lsoa21, msoa11, msoa21, wards22, ltla24, icb22. Columns: ``<level>_code``,
-    ``<level>_name``, ``geometry``. Shared (cached): copy before changing.
+    """The England view's outlines (EPSG:4326, ONS super generalised, BSC 200 m): ``ltla24`` (LAD 2024) and
+    ``icb22`` (ICB 2022), columns ``<level>_code``, ``<level>_name``, ``geometry``. Shared (cached): copy before
+    changing. Neighbourhoods, wards and a district's own outline come from :mod:`civicdata.geo.boundaries`.
     """
     path = folder(data_dir) / "geography" / region / f"{level}.parquet"
     if not path.is_file():

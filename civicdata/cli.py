@@ -77,6 +77,33 @@ def cmd_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from civicdata.geo.boundaries import feature_collection
+    from civicdata.geo.geography import resolve_lad
+    from civicdata.indicators.choropleth import boundaries_for
+
+    lad = resolve_lad(args.lad)
+    frame = boundaries_for(args.level, lad.code)
+    if not args.geojson:
+        for row in frame.itertuples():
+            print(f"{row.code}  {row.name}  ({row.geometry.geom_type}, {shapely_vertices(row.geometry):,} vertices)")
+        print(f"{len(frame)} areas in {lad.name} ({args.level}); add --geojson for a FeatureCollection")
+        return 0
+    text = json.dumps(feature_collection(frame), ensure_ascii=False, separators=(",", ":"))
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {len(frame)} features ({args.level}, {lad.name}) to {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def shapely_vertices(geom) -> int:
+    import shapely
+
+    return int(shapely.get_num_coordinates(geom))
+
+
 def cmd_metro_line(args: argparse.Namespace) -> int:
     from civicdata import metro
 
@@ -805,6 +832,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--level", required=True, choices=["lsoa11", "lsoa21", "msoa11", "msoa21", "ward"])
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_areas)
+    bd = sub.add_parser("boundaries", help="the boundaries the Area map draws for a district (ONS generalised, BGC "
+                                           "20 m), e.g. as a GeoJSON FeatureCollection")
+    bd.add_argument("lad", help="the local authority district: LAD 2024 code or name")
+    bd.add_argument("--level", required=True, choices=["lsoa21", "lsoa11", "msoa21", "msoa11", "ward", "lad"],
+                    help="LSOA or MSOA of 2021 or 2011 (codes kept apart), wards (May 2025) or the district's outline")
+    bd.add_argument("--geojson", action="store_true", help="write a FeatureCollection (EPSG:4326; properties code, "
+                                                           "name) instead of a list")
+    bd.add_argument("--out", help="with --geojson: write to this file (default standard output)")
+    bd.set_defaults(func=cmd_boundaries)
     m = sub.add_parser("metro-line", help="life expectancy at each stop of a line")
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--list", action="store_true", help="list every bundled line (key, network, name, ends, stops)")

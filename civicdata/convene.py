@@ -30,7 +30,8 @@ import geopandas as gpd
 import pandas as pd
 
 from civicdata import settings
-from civicdata.bundle import load_boundaries, load_lookup
+from civicdata.bundle import load_lookup
+from civicdata.geo.boundaries import boundaries_of
 
 #: sites and headquarters within this distance (metres) of a place count for it
 CONVENE_RADIUS_M = 5000.0
@@ -244,9 +245,7 @@ def convene(unit: str, code: str, data_dir: Path | None = None) -> pd.DataFrame:
     for (sc, sn), _ in rows.groupby(["sicbl24_code", "sicbl24_name"]).size().items():
         out.append({"role": "NHS sub-ICB location", "name": sn, "code": sc, "detail": "", "source": ons})
 
-    region = "gm" if all(c in settings.GM_LAD_CODES for c in rows["lad24_code"]) else "england"
-    b = load_boundaries("lsoa21", region, data_dir)
-    shape = b[b["lsoa21_code"].isin(lsoas)].to_crs(settings.BNG).geometry.union_all()
+    shape = boundaries_of("lsoa21", lsoas, data_dir).to_crs(settings.BNG).geometry.union_all()
     out += providers_near(shape, data_dir)
 
     s = pd.read_parquet(d / "schools" / "schools.parquet")

@@ -3,8 +3,8 @@ expectancy of the MSOA each stop stands in, and the largest gap along the line.
 
 Rules:
 
-* A stop's area is the MSOA **2011** polygon containing it: the detailed Greater Manchester
-  boundaries where they exist, the national ultra-generalised ones elsewhere. A stop in no
+* A stop's area is the MSOA **2011** polygon containing it (ONS generalised boundaries, BGC 20 m,
+  the same everywhere in England). A stop in no
   polygon takes the MSOA of the nearest LSOA 2011 centre and is marked ``approximate``.
   A stop whose nearest LSOA centre is Welsh is outside England: ``no data``, not a guess.
 * Values come from ONS life expectancy at birth 2016-2020 (MSOA 2011). MSOAs without a
@@ -28,7 +28,7 @@ from shapely.geometry import LineString
 
 from civicdata import settings
 from civicdata.errors import ProblemsError, Problem
-from civicdata.geo.geography import code_name, load_boundaries
+from civicdata.geo.boundaries import boundaries_of, locate
 from civicdata.transit.gtfs import Feed
 from civicdata.geo.names import names_for, with_readable_names
 
@@ -302,35 +302,19 @@ def line_from_files(line_path: Path, stops_path: Path, from_name: str, to_name: 
 
 # --------------------------------------------------------------------------- values per stop
 
-def _england_polygons(level: str, region: str, data_dir) -> gpd.GeoDataFrame:
-    return code_name(load_boundaries(level, region, data_dir))
-
-
 def stop_msoa_boundaries(profile: pd.DataFrame, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """The MSOA 2011 polygons the stops fall in (``code``, ``name`` readable, ``ons_name``, ``geometry``),
-    detailed in GM."""
-    codes = set(profile["msoa"].dropna())
-    gm = _england_polygons("msoa11", "gm", _data(data_dir))
-    eng = _england_polygons("msoa11", "england", _data(data_dir))
-    out = pd.concat([gm[gm["code"].isin(codes)], eng[eng["code"].isin(codes - set(gm["code"]))]], ignore_index=True)
+    """The MSOA 2011 polygons the stops fall in (``code``, ``name`` readable, ``ons_name``, ``geometry``;
+    ONS generalised, BGC 20 m)."""
+    out = boundaries_of("msoa11", set(profile["msoa"].dropna()), _data(data_dir))
     return gpd.GeoDataFrame(with_readable_names(out, "msoa11", data_dir=_data(data_dir)), geometry="geometry",
                             crs=settings.WGS84)
 
 
 def _locate(points: gpd.GeoDataFrame, level: str, data_dir) -> pd.DataFrame:
-    """Code of the ``level`` polygon holding each point: GM detailed first, then England coarse."""
-    out = pd.DataFrame({"code": pd.Series([None] * len(points), dtype=object), "method": None}, index=points.index)
-    for region, method in (("gm", "detailed boundary"), ("england", "national boundary")):
-        todo = out["code"].isna()
-        if not todo.any():
-            break
-        hit = gpd.sjoin(points[todo], _england_polygons(level, region, data_dir)[["code", "geometry"]],
-                        predicate="within", how="left")
-        hit = hit[~hit.index.duplicated()]
-        found = hit["code"].notna()
-        out.loc[hit.index[found], "code"] = hit.loc[found, "code"]
-        out.loc[hit.index[found], "method"] = method
-    return out
+    """Code of the ``level`` polygon holding each point (ONS generalised boundaries of its district)."""
+    code = locate(points.geometry, level, data_dir)
+    return pd.DataFrame({"code": code.astype(object), "method": code.notna().map({True: "ONS generalised boundary", False: None})},
+                        index=points.index)
 
 
 def stop_profile(line: Line, iod: str = "2025", data_dir: Path | None = None) -> pd.DataFrame:

@@ -9,8 +9,11 @@ USER_LAYERS_DIR        ``$CIVICDATA_USER_LAYERS`` or               earlier versi
                                                                    once
 WGS84                  ``"EPSG:4326"``                             CRS of every bundled file
 BNG                    ``"EPSG:27700"``                            British National Grid, metres
-GM_SIMPLIFY_METRES     ``10.0``                                    GM boundary simplification
-                                                                   tolerance (metres, BNG)
+BOUNDARY_DECIMALS      ``5``                                       decimals kept on the detailed
+                                                                   boundaries' lon/lat (~1 m)
+VIEW_SIMPLIFY_PX       ``0.5``                                     a map's areas are simplified
+                                                                   by this share of a screen
+                                                                   pixel at its first view
 COORD_DECIMALS         ``6``                                       decimals kept on lon/lat
                                                                    (~0.1 m)
 DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
@@ -41,7 +44,8 @@ REPO_DIR: Path = Path(__file__).resolve().parents[1]
 
 WGS84: str = "EPSG:4326"
 BNG: str = "EPSG:27700"
-GM_SIMPLIFY_METRES: float = 10.0
+BOUNDARY_DECIMALS: int = 5
+VIEW_SIMPLIFY_PX: float = 0.5
 COORD_DECIMALS: int = 6
 DEFAULT_LAD: str = "E08000009"
 GM_CAUTH_CODE: str = "E47000001"

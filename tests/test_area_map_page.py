@@ -121,10 +121,9 @@ def test_other_english_district_uses_national_boundaries():
 
 
 @pytest.fixture(scope="module")
-def raw_gm_wards(sources) -> pd.DataFrame:
-    import geopandas as gpd
-
-    return gpd.read_file(f"/vsigzip/{sources / SOURCES['gm_ward23'].path}")
+def raw_wards(sources) -> pd.DataFrame:
+    """The raw ONS generalised (BGC) May 2025 wards of all England, as staged."""
+    return pd.read_parquet(sources / SOURCES["bgc_ward25"].path, columns=["WD25CD", "WD25NM", "LAD25CD"])
 
 
 def _trace(spec: dict, name: str) -> dict | None:
@@ -150,14 +149,13 @@ def _texts(trace: dict) -> set[str]:
     return {html.unescape(re.sub(r"</?b>", "", t)) for t in trace["text"]}
 
 
-def test_orientation_layer_names_wards_and_can_be_hidden(raw_gm_wards):
-    """Ward names come from the raw GM ward file (and the ONS lookup says which are Trafford's)."""
+def test_orientation_layer_names_wards_and_can_be_hidden(raw_wards):
+    """Ward names come from the raw ONS ward file (May 2025), Trafford's 21 of them."""
     at = _run()
     spec = _map_spec(at)
     names = _trace(spec, "place names")
     assert names is not None and names["mode"] == "text"
-    lk = pd.read_csv(SOURCES_DIR / SOURCES["lsoa21_ward24"].path, dtype=str)
-    trafford_names = set(lk.loc[lk["ltla24_code"] == "E08000009", "ward24_name"]) & set(raw_gm_wards["area_name"])
+    trafford_names = set(raw_wards.loc[raw_wards["LAD25CD"] == "E08000009", "WD25NM"])
     assert len(trafford_names) == 21
     shown = _texts(names)
     # the names shown are real ward names, and a good share of Trafford's 21 wards is named, not all of GM's 215

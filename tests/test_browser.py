@@ -172,8 +172,8 @@ WARD_TEXT = "() => Array.from(document.querySelectorAll('.js-plotly-plot .trace.
 
 
 @pytest.mark.parametrize("place,expect,n_lsoa", [
-    ("E08000009", {"Old Trafford", "Altrincham", "Bowdon"}, 139),  # GM: detailed 2023 wards
-    ("E06000050", {"Blacon", "Frodsham"}, 0),  # Cheshire West and Chester: England wards
+    ("E08000009", {"Old Trafford", "Altrincham", "Bowdon"}, 139),  # May 2025 wards (ONS BGC), as everywhere
+    ("E06000050", {"Blacon", "Frodsham"}, 0),  # Cheshire West and Chester: the same wards, the same code path
 ])
 def test_area_map_orientation_draws_ward_names_offline(server, browser, place, expect, n_lsoa):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from civicdata.errors import UnknownAreaError, VintageMismatchError
-from civicdata.geo.geography import (areas_within, check_area_code, compute_coverage, load_boundaries, load_lookup,
+from civicdata.geo.geography import (areas_within, check_area_code, compute_coverage, load_lookup,
                                  search_areas)
 from civicdata.build.sources import SOURCES
 
@@ -87,13 +87,11 @@ def test_lookups_keep_vintages_apart(data_dir, sources):
     assert l21["msoa21_code"].notna().all() and l21["icb24_code"].notna().all()
 
 
-def test_gm_boundaries_are_detailed_and_valid():
-    gm = load_boundaries("lsoa11", "gm")
-    eng = load_boundaries("lsoa11", "england")
-    trafford = set(areas_within(TRAFFORD, "lsoa11")["code"])
-    gm_t = gm[gm["lsoa11_code"].isin(trafford)]
-    eng_t = eng[eng["lsoa11_code"].isin(trafford)]
-    assert len(gm_t) == len(eng_t) == 138
-    assert gm_t.geometry.is_valid.all()
-    # the GM file keeps more detail than the national ultra-generalised one
-    assert gm_t.geometry.count_coordinates().sum() > 2 * eng_t.geometry.count_coordinates().sum()
+def test_a_district_reads_its_own_detailed_boundaries():
+    """Trafford's 138 LSOAs 2011 come from its own rows of the detailed file, valid and at BGC detail."""
+    from civicdata.geo.boundaries import read_districts
+
+    t = read_districts("lsoa11", [TRAFFORD])
+    assert set(t["lsoa11_code"]) == set(areas_within(TRAFFORD, "lsoa11")["code"]) and len(t) == 138
+    assert t.geometry.is_valid.all() and (t["lad24_code"] == TRAFFORD).all()
+    assert t.geometry.count_coordinates().mean() > 30  # BGC (20 m): the super generalised file had ~8

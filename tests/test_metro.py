@@ -26,8 +26,9 @@ def raw_le(sources) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def raw_gm_msoa(sources) -> gpd.GeoDataFrame:
-    return gpd.read_file(f"/vsigzip/{sources / SOURCES['gm_msoa11'].path}")
+def raw_msoa(sources) -> gpd.GeoDataFrame:
+    """The raw ONS generalised (BGC) MSOA 2011 boundaries of all England, as staged."""
+    return gpd.read_parquet(sources / SOURCES["bgc_msoa11"].path)
 
 
 def _assert_le_equals_raw(prof: pd.DataFrame, raw_le: pd.DataFrame) -> None:
@@ -40,16 +41,16 @@ def _assert_le_equals_raw(prof: pd.DataFrame, raw_le: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("key", load_metrolink_lines(DATA)["line_key"].tolist())
-def test_every_metrolink_line(key, raw_le, raw_gm_msoa):
+def test_every_metrolink_line(key, raw_le, raw_msoa):
     line = metrolink_line(key)
     prof = stop_profile(line)
     assert len(prof) == len(line.stops) >= 9
     assert prof["minutes"].iloc[0] == 0 and prof["minutes"].is_monotonic_increasing
     # the MSOA is the raw ONS polygon containing the stop
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(prof["lon"], prof["lat"]), crs="EPSG:4326")
-    hit = gpd.sjoin(pts, raw_gm_msoa, predicate="within", how="left")
+    hit = gpd.sjoin(pts, raw_msoa, predicate="within", how="left")
     hit = hit[~hit.index.duplicated()]
-    assert prof["msoa"].tolist() == hit["area_code"].tolist()
+    assert prof["msoa"].tolist() == hit["MSOA11CD"].tolist()
     assert not prof["approximate"].any()
     _assert_le_equals_raw(prof, raw_le)  # no estimate stays missing
     gaps = compute_gaps(prof)
@@ -176,7 +177,8 @@ def raw_tw(sources) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def raw_msoa11_england(sources) -> gpd.GeoDataFrame:
-    return gpd.read_parquet(sources / SOURCES["eng_msoa11"].path)
+    """The raw ONS generalised (BGC) MSOA 2011 boundaries of all England, as staged."""
+    return gpd.read_parquet(sources / SOURCES["bgc_msoa11"].path)
 
 
 @pytest.mark.parametrize("colour,key,first,last,n", [
@@ -193,8 +195,8 @@ def test_tyne_and_wear_lines_against_raw_files(raw_tw, raw_le, raw_msoa11_englan
     assert (prof["name"].iloc[0], prof["name"].iloc[-1]) == (first, last)
     assert prof["minutes"].isna().all()  # no timetable: never minutes
     assert prof["km"].tolist() == pytest.approx(raw["km_cumulative"].astype(float).tolist())
-    # each stop's MSOA 2011 is the raw ONS polygon holding it (national boundaries outside GM)
-    code_col = next(c for c in raw_msoa11_england.columns if c.endswith("code"))
+    # each stop's MSOA 2011 is the raw ONS polygon holding it
+    code_col = "MSOA11CD"
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(raw["lon"].astype(float), raw["lat"].astype(float)),
                            crs="EPSG:4326")
     hit = gpd.sjoin(pts, raw_msoa11_england[[code_col, "geometry"]], predicate="within", how="left")

@@ -195,13 +195,11 @@ def lsoa21_boundaries(lad_code: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def lsoa21_outlines(codes: tuple):
-    """LSOAs 2021 anywhere in England by code, with readable names (national generalised boundaries)."""
-    from civicdata.geo.geography import code_name, load_boundaries
+    """LSOAs 2021 anywhere in England by code, with readable names (ONS generalised boundaries, read by district)."""
+    from civicdata.geo.boundaries import boundaries_of
     from civicdata.geo.names import with_readable_names
 
-    b = load_boundaries("lsoa21", "england").pipe(code_name)
-    b = b[b["code"].isin(set(codes))]
-    return with_readable_names(b, "lsoa21").reset_index(drop=True)
+    return with_readable_names(boundaries_of("lsoa21", codes), "lsoa21").reset_index(drop=True)
 
 
 def saved_trusts() -> dict[str, str]:

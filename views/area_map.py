@@ -310,9 +310,8 @@ def map_section() -> None:
                        "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
                        f"is a share of. {desc.description}")
         if orient is not None:
-            st.caption("Dotted lines: ward boundaries (" + ("the wards the view meets" if is_area else
-                       "Greater Manchester 2023 wards" if is_gm(place) or place == settings.GM_CAUTH_CODE
-                       else "England wards 2022") + "); solid black: the local authority"
+            st.caption("Dotted lines: ward boundaries (" + ("the wards the view meets, May 2025" if is_area else
+                       "May 2025 wards") + "); solid black: the local authority"
                        + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
         if not tiles:
             st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")

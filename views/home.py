@@ -17,7 +17,9 @@ cols = st.columns(4)
 cols[0].metric("Layers", len(cat))
 cols[1].metric("Themes", len(by_theme))
 cols[2].metric("Datasets in the bundle", len(_shared.manifest()["dataset"]))
-cols[3].metric("Boundary simplification (GM)", f"{_shared.manifest()['bundle']['gm_simplify_metres']:g} m")
+cols[3].metric("Boundaries", "ONS generalised (20 m)", help="Every district of England is drawn from ONS "
+               "Generalised Clipped (BGC, 20 m) boundaries, read district by district and simplified only for the "
+               "scale of the map (half a screen pixel). The England view uses ONS super generalised (200 m) outlines.")
 
 st.subheader("Layers by theme")
 for theme, layers in by_theme.items():

@@ -1,10 +1,11 @@
-"""Geography: population (mid-2015, Census 2021), boundaries (GM generalised, England), the ONS lookups (LSOA 2011/2021, wards, districts, ICBs) and readable names."""
+"""Geography: population (mid-2015, Census 2021), boundaries (ONS generalised for every district; the England view's outlines), the ONS lookups (LSOA 2011/2021, wards, districts, ICBs) and readable names."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -23,7 +24,6 @@ from civicdata.errors import Problem
 from civicdata.readers import (
     ENGLAND_LSOA_RE,
     ENGLAND_MSOA_RE,
-    LAD_RE,
     LSOA_RE,
     MSOA_RE,
     WARD_RE,
@@ -66,72 +66,70 @@ def build_population2021(sources: Path, bundle: Bundle) -> pd.DataFrame:
 
 
 
-def _simplify_gm(g: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Simplify a GM coverage by GM_SIMPLIFY_METRES in BNG, keeping shared borders gap-free."""
-    bng = g.to_crs(settings.BNG)
-    geoms = shapely.coverage_simplify(shapely.make_valid(bng.geometry.values), settings.GM_SIMPLIFY_METRES)
-    bng = bng.set_geometry(geoms)
-    out = bng.to_crs(settings.WGS84)
-    out = out.set_geometry(shapely.set_precision(out.geometry.values, 10 ** -settings.COORD_DECIMALS))
-    return out
-
-
-
-GM_LAYERS = [  # (source key, out name, code regex, code column, name column)
-    ("gm_lsoa11", "lsoa11", LSOA_RE, "lsoa11_code", "lsoa11_name"),
-    ("gm_lsoa21", "lsoa21", LSOA_RE, "lsoa21_code", "lsoa21_name"),
-    ("gm_msoa11", "msoa11", r"^E02\d{6}$", "msoa11_code", "msoa11_name"),
-    ("gm_msoa21", "msoa21", r"^E02\d{6}$", "msoa21_code", "msoa21_name"),
-    ("gm_ward23", "ward23", WARD_RE, "ward23_code", "ward23_name"),
-    ("gm_lad23", "lad23", LAD_RE, "lad23_code", "lad23_name"),
-    ("gm_cauth23", "cauth23", r"^E47\d{6}$", "cauth23_code", "cauth23_name"),
+DETAIL_LAYERS = [  # (source key, level, ONS code column, ONS name column, code regex)
+    ("bgc_lsoa11", "lsoa11", "LSOA11CD", "LSOA11NM", ENGLAND_LSOA_RE),
+    ("bgc_lsoa21", "lsoa21", "LSOA21CD", "LSOA21NM", ENGLAND_LSOA_RE),
+    ("bgc_msoa11", "msoa11", "MSOA11CD", "MSOA11NM", ENGLAND_MSOA_RE),
+    ("bgc_msoa21", "msoa21", "MSOA21CD", "MSOA21NM", ENGLAND_MSOA_RE),
+    ("bgc_ward25", "ward25", "WD25CD", "WD25NM", WARD_RE),
 ]
 
-
-
-ENGLAND_LAYERS = [  # (source key, out name, code column, regex)
-    ("eng_lsoa11", "lsoa11", "lsoa11_code", ENGLAND_LSOA_RE),
-    ("eng_lsoa21", "lsoa21", "lsoa21_code", ENGLAND_LSOA_RE),
-    ("eng_msoa11", "msoa11", "msoa11_code", ENGLAND_MSOA_RE),
-    ("eng_msoa21", "msoa21", "msoa21_code", ENGLAND_MSOA_RE),
-    ("eng_wards22", "wards22", "ward22_code", r"^E05\d{6}$"),
+ENGLAND_LAYERS = [  # (source key, out name, code column, regex): the England view's outlines (BSC, 200 m)
     ("eng_ltla24", "ltla24", "ltla24_code", r"^E0[6789]\d{6}$"),
     ("eng_icb22", "icb22", "icb22_code", r"^E54\d{6}$"),
 ]
 
+#: holes smaller than this in a dissolved district outline are slivers between neighbouring areas, not places
+SLIVER_M2 = 10_000.0
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Valid (Multi)Polygons: invalid ones (a ring crossing itself once rounded) rebuilt by GEOS's
+    ``structure`` method, which keeps only polygonal parts."""
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    return geoms
+
+
+def _detail_geometry(geoms) -> np.ndarray:
+    """Coordinates rounded to ``BOUNDARY_DECIMALS`` (about 1 m) point by point, then made valid."""
+    rounded = shapely.set_precision(np.asarray(geoms), 10 ** -settings.BOUNDARY_DECIMALS, mode="pointwise")
+    return _polygonal(rounded)
 
 
 def build_boundaries(sources: Path, bundle: Bundle) -> dict[str, gpd.GeoDataFrame]:
-    """GM boundaries (simplified) and England coarse boundaries (England codes only)."""
+    """Read every boundary source; write the England view's outlines (LAD 2024, ICB 2022; BSC).
+
+    Returns the ONS generalised (BGC, 20 m) areas of all England as ``bgc/<level>`` frames
+    (``<level>_code``, ``<level>_name``, ``geometry``, EPSG:4326, by code) for
+    :func:`build_district_boundaries`, and ``england/ltla24``, ``england/icb22``.
+    """
     problems: list[Problem] = []
     raw: dict[str, gpd.GeoDataFrame] = {}
-    for key, name, pattern, code_col, name_col in GM_LAYERS:
+    for key, level, code_col, name_col, pattern in DETAIL_LAYERS:
         path, label = _src(sources, key)
-        g = _read_geo(path, label, "area_code", pattern, problems)
+        g = _read_geo(path, label, code_col, pattern, problems)
         if g is not None:
-            if "area_name" not in g.columns:
-                problems.append(Problem(label, "required column is missing", row=1, column="area_name"))
-            raw["gm/" + name] = g
-    eng_codes = {}
+            if name_col not in g.columns:
+                problems.append(Problem(label, "required column is missing", row=1, column=name_col))
+            else:
+                check_unique(pd.DataFrame({code_col: g[code_col]}), code_col, label=label, problems=problems)
+            raw["bgc/" + level] = g
     for key, name, code_col, pattern in ENGLAND_LAYERS:
         path, label = _src(sources, key)
         g = _read_geo(path, label, code_col, r"^[EWSN]\d{8}$", problems)
         if g is not None:
             raw["england/" + name] = g
-            eng_codes[name] = (code_col, pattern)
     _raise(problems, "boundaries")
     out: dict[str, gpd.GeoDataFrame] = {}
-    for key, name, _, code_col, name_col in GM_LAYERS:
-        g = raw["gm/" + name]
-        g = gpd.GeoDataFrame({code_col: g["area_code"], name_col: g["area_name"]}, geometry=g.geometry,
-                             crs=g.crs).sort_values(code_col)
-        g = _simplify_gm(g)
-        path = f"geography/gm/{name}.parquet"
-        _write(g, bundle.out / path)
-        bundle.record(f"gm_{name}", [path], [key], len(g), SOURCES[key].geography,
-                      f"{SOURCES[key].title}", note=f"simplified with a {settings.GM_SIMPLIFY_METRES:g} m tolerance "
-                      "(shapely.coverage_simplify in EPSG:27700; shared borders stay gap-free)")
-        out["gm/" + name] = g
+    for key, level, code_col, name_col, pattern in DETAIL_LAYERS:
+        g = raw["bgc/" + level]
+        g = g[g[code_col].str.match(pattern)].sort_values(code_col)
+        out["bgc/" + level] = gpd.GeoDataFrame(
+            {f"{level}_code": g[code_col].to_numpy(), f"{level}_name": g[name_col].to_numpy()},
+            geometry=_detail_geometry(g.geometry.values), crs=settings.WGS84)
     for key, name, code_col, pattern in ENGLAND_LAYERS:
         g = raw["england/" + name]
         g = g[g[code_col].str.match(pattern)].sort_values(code_col)
@@ -139,9 +137,116 @@ def build_boundaries(sources: Path, bundle: Bundle) -> dict[str, gpd.GeoDataFram
         path = f"geography/england/{name}.parquet"
         _write(g, bundle.out / path)
         bundle.record(f"england_{name}", [path], [key], len(g), SOURCES[key].geography, SOURCES[key].title,
-                      note="ultra generalised as distributed; England codes only; coordinates rounded to 6 decimals")
+                      note="the England view's outlines: ONS super generalised (BSC, 200 m) as distributed; England "
+                           "codes only; coordinates rounded to 6 decimals")
         out["england/" + name] = g
     return out
+
+
+def _outlines(lsoa21: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each district's outline as the union of its LSOAs 2021 (``lad24_code``, ``geometry``), sliver holes
+    (under :data:`SLIVER_M2`, gaps between neighbouring LSOAs) filled."""
+    rows = []
+    for lad, idx in lsoa21.groupby("lad24_code", sort=True).indices.items():
+        u = shapely.union_all(lsoa21.geometry.values[idx])
+        polys = []
+        for part in shapely.get_parts(u):
+            if part.geom_type != "Polygon":
+                continue
+            keep = [r for r in part.interiors
+                    if shapely.area(shapely.polygons(r)) * _M2_PER_DEG2(part.centroid.y) >= SLIVER_M2]
+            polys.append(shapely.Polygon(part.exterior, keep))
+        rows.append((lad, polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)))
+    return gpd.GeoDataFrame({"lad24_code": [r[0] for r in rows]}, geometry=[r[1] for r in rows], crs=settings.WGS84)
+
+
+def _M2_PER_DEG2(lat: float) -> float:
+    """Square metres per square degree near latitude ``lat`` (for a size test, not a measurement)."""
+    return 111_320.0 ** 2 * float(np.cos(np.radians(lat)))
+
+
+def _write_by_district(g: gpd.GeoDataFrame, path: Path) -> None:
+    """GeoParquet sorted by ``lad24_code`` and code, one row group per district (a reader that filters on
+    ``lad24_code`` reads only that district's bytes); zstd at a high level, as the files are read, not written, often."""
+    import io as _io
+
+    import pyarrow.parquet as pq
+
+    g = g.reset_index(drop=True)
+    buf = _io.BytesIO()
+    g.to_parquet(buf, schema_version="1.0.0", write_covering_bbox=False, index=False)
+    table = pq.read_table(_io.BytesIO(buf.getvalue()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lads = g["lad24_code"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, lads[1:] != lads[:-1]])
+    ends = np.r_[starts[1:], len(g)]
+    with pq.ParquetWriter(path, table.schema, compression="zstd", compression_level=19) as w:
+        for a, b in zip(starts, ends):
+            part = table.slice(int(a), int(b - a))
+            w.write_table(part, row_group_size=int(b - a))
+
+
+def build_district_boundaries(bundle: Bundle, boundaries: dict[str, gpd.GeoDataFrame],
+                              lookups: dict[str, pd.DataFrame]) -> None:
+    """The detailed boundaries the maps draw, for every district of England, stored by district.
+
+    ``geography/districts/<level>.parquet`` for LSOA 2011/2021, MSOA 2011/2021 (ONS BGC, 20 m) and
+    wards (May 2025, BGC), each row with the LAD 2024 it lies in (``lad24_code``: the lookups' district
+    for LSOAs and MSOAs; for a ward, the district holding its representative point), and
+    ``lad24.parquet``: each district's outline dissolved from its LSOAs 2021, so no neighbourhood spills
+    past its council's line. Coordinates to 5 decimals (about 1 m); no simplification (the maps simplify
+    for their scale when they draw).
+    """
+    problems: list[Problem] = []
+    l11, l21 = lookups["lsoa11"], lookups["lsoa21"]
+    lad_of = {
+        "lsoa11": l11.set_index("lsoa11_code")["lad24_code"],
+        "lsoa21": l21.set_index("lsoa21_code")["lad24_code"],
+        "msoa11": l11.groupby("msoa11_code")["lad24_code"].agg(lambda s: s.mode().iloc[0]),
+        "msoa21": l21.groupby("msoa21_code")["lad24_code"].agg(lambda s: s.mode().iloc[0]),
+    }
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for key, level, *_ in DETAIL_LAYERS:
+        g = boundaries["bgc/" + level].copy()
+        if level in lad_of:
+            g["lad24_code"] = g[f"{level}_code"].map(lad_of[level])
+            missing = g.loc[g["lad24_code"].isna(), f"{level}_code"]
+            if len(missing):
+                problems.append(Problem(SOURCES[key].path, f"{len(missing)} codes are in no district of the "
+                                        f"lookups, e.g. {missing.iloc[0]}", column=f"{level.upper()[:4]}CD"))
+        frames[level] = g
+    _raise(problems, "district boundaries")
+    outline = _outlines(frames["lsoa21"])
+    names = lookups["lad24"].set_index("lad24_code")["lad24_name"]
+    outline.insert(1, "lad24_name", outline["lad24_code"].map(names))
+    wards = frames["ward25"]
+    at = gpd.GeoDataFrame(geometry=wards.geometry.representative_point(), crs=settings.WGS84)
+    hit = gpd.sjoin(at, outline[["lad24_code", "geometry"]], predicate="within", how="left")
+    hit = hit[~hit.index.duplicated()]
+    wards["lad24_code"] = hit["lad24_code"].reindex(wards.index).to_numpy()
+    if wards["lad24_code"].isna().any():  # a point on a sliver between districts: the nearest district
+        todo = wards["lad24_code"].isna()
+        near = gpd.sjoin_nearest(at[todo].to_crs(settings.BNG), outline[["lad24_code", "geometry"]].to_crs(settings.BNG))
+        wards.loc[todo, "lad24_code"] = near["lad24_code"][~near.index.duplicated()].reindex(wards.index[todo]).to_numpy()
+    frames["ward25"] = wards
+    frames["lad24"] = outline
+    titles = {"lsoa11": "LSOA 2011", "lsoa21": "LSOA 2021", "msoa11": "MSOA 2011", "msoa21": "MSOA 2021",
+              "ward25": "Wards May 2025", "lad24": "LAD 2024 (dissolved from LSOA 2021)"}
+    for level, g in frames.items():
+        code = "lad24_code" if level == "lad24" else f"{level}_code"
+        cols = [code, "lad24_name", "geometry"] if level == "lad24" else [f"{level}_code", f"{level}_name", "lad24_code", "geometry"]
+        g = g[cols].sort_values(["lad24_code", code] if level != "lad24" else [code]).reset_index(drop=True)
+        path = f"geography/districts/{level}.parquet"
+        _write_by_district(g, bundle.out / path)
+        key = "bgc_lsoa21" if level == "lad24" else next(k for k, lv, *_ in DETAIL_LAYERS if lv == level)
+        used = [key] + (["lsoa21_ward24"] if level == "lad24" else [])
+        bundle.record(f"districts_{level}", [path], used, len(g), titles[level],
+                      f"{titles[level]} boundaries of every English district, ONS generalised (BGC, 20 m)",
+                      note="one row group per LAD 2024 (read a district with a filter on lad24_code); coordinates "
+                           "rounded to 5 decimals (about 1 m); not simplified"
+                           + ("; each outline is the union of the district's LSOAs 2021" if level == "lad24" else
+                              "; a ward's district is the one holding its representative point" if level == "ward25"
+                              else ""))
 
 
 
@@ -215,7 +320,7 @@ def build_lookups(sources: Path, bundle: Bundle, iod2019: pd.DataFrame, pop2021:
     l21 = w[["lsoa21_code", "lsoa21_name", "ward24_code", "ward24_name", "ltla24_code", "ltla24_name"]].rename(
         columns={"ltla24_code": "lad24_code", "ltla24_name": "lad24_name"})
     # MSOA 2021 by the ONS naming rule: an LSOA is named after its MSOA plus one letter.
-    m21 = boundaries["england/msoa21"][["msoa21_code", "msoa21_name"]]
+    m21 = boundaries["bgc/msoa21"][["msoa21_code", "msoa21_name"]]
     l21["msoa21_name"] = l21["lsoa21_name"].str[:-1]
     l21 = l21.merge(pd.DataFrame(m21), on="msoa21_name", how="left", validate="m:1")
     if l21["msoa21_code"].isna().any():
@@ -228,8 +333,8 @@ def build_lookups(sources: Path, bundle: Bundle, iod2019: pd.DataFrame, pop2021:
     l21 = l21.merge(ruc[["lsoa21_code", "ruc21_code", "ruc21_class", "ruc21_urban_rural"]], on="lsoa21_code",
                     how="left", validate="1:1")
     l21 = l21.merge(pop2021[["lsoa21_code", "population2021"]], on="lsoa21_code", how="left", validate="1:1")
-    # Centre of each LSOA 2021: representative point of its (coarse) boundary, always inside it.
-    b21 = boundaries["england/lsoa21"]
+    # Centre of each LSOA 2021: representative point of its (generalised, BGC) boundary, always inside it.
+    b21 = boundaries["bgc/lsoa21"]
     rp = b21.geometry.representative_point()
     cen21 = pd.DataFrame({"lsoa21_code": b21["lsoa21_code"].values, "lon": rp.x.round(6).values,
                           "lat": rp.y.round(6).values})
@@ -256,7 +361,7 @@ def build_lookups(sources: Path, bundle: Bundle, iod2019: pd.DataFrame, pop2021:
               "lad24": lad.sort_values("lad24_code")}
     sources_of = {"lsoa11": ["iod2019_file2", "oa11_lookup", "lsoa11_centroids", "lsoa11_icb22", "lsoa11_ward17",
                              "ruc11", "iod2019_file6", "lsoa21_ward24"],
-                  "lsoa21": ["lsoa21_ward24", "eng_msoa21", "lsoa21_icb24", "ruc21", "census2021_age", "eng_lsoa21"],
+                  "lsoa21": ["lsoa21_ward24", "bgc_msoa21", "lsoa21_icb24", "ruc21", "census2021_age", "bgc_lsoa21"],
                   "lsoa11_lsoa21": ["lsoa11_lsoa21"], "msoa11_msoa21": ["msoa11_msoa21"],
                   "lad24": ["ltla24_region24", "ltla23_cauth23", "lsoa21_icb24"]}
     titles = {"lsoa11": "LSOA 2011 -> MSOA 2011 -> LAD (2019, 2024), sub-ICB/ICB 2022, ward 2017, RUC 2011, centre",

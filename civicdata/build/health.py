@@ -446,15 +446,15 @@ def build_qof(sources: Path, bundle: Bundle) -> None:
     pts = gpd.GeoDataFrame(out.loc[located, ["practice_code"]],
                            geometry=gpd.points_from_xy(out.loc[located, "lon"], out.loc[located, "lat"]),
                            crs=settings.WGS84)
-    b21 = gpd.read_parquet(bundle.out / "geography" / "england" / "lsoa21.parquet")[["lsoa21_code", "geometry"]]
+    b21 = gpd.read_parquet(bundle.out / "geography" / "districts" / "lsoa21.parquet")[["lsoa21_code", "geometry"]]
     hit = gpd.sjoin(pts, b21, predicate="within", how="left")
     hit = hit[~hit.index.duplicated()]
     out["lsoa21_code"] = hit["lsoa21_code"].reindex(out.index)
     out = out.sort_values("practice_code").reset_index(drop=True)
     no_loc = int((~located).sum())
     note = (f"{len(out):,} practices in QOF 2022-23; {no_loc} have no current location (not an active GP practice "
-            f"in ODS 2025: closed or merged since) and are kept, unplaced; LSOA 2021 = the national (ultra "
-            f"generalised) boundary holding the 2025 location")
+            f"in ODS 2025: closed or merged since) and are kept, unplaced; LSOA 2021 = the ONS generalised (BGC) "
+            f"boundary holding the 2025 location")
     rel = "indicators/qof2023_practices.parquet"
     _write(out, bundle.out / rel)
     bundle.record("qof2023_practices", [rel], ["qof2023", "qof2023_geographies", "gp_practices2025"], len(out),

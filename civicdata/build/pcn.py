@@ -128,7 +128,7 @@ def build_pcn(sources: Path, bundle: Bundle) -> None:
     located = members["lat"].notna()
     pts = gpd.GeoDataFrame(members.loc[located, ["ods_code"]], crs=settings.WGS84,
                            geometry=gpd.points_from_xy(members.loc[located, "lon"], members.loc[located, "lat"]))
-    b21 = gpd.read_parquet(bundle.out / "geography" / "england" / "lsoa21.parquet", columns=["lsoa21_code", "geometry"])
+    b21 = gpd.read_parquet(bundle.out / "geography" / "districts" / "lsoa21.parquet", columns=["lsoa21_code", "geometry"])
     hit = gpd.sjoin(pts, b21, predicate="within", how="left")
     members["lsoa21_code"] = hit.loc[~hit.index.duplicated(), "lsoa21_code"].reindex(members.index)
 
@@ -147,7 +147,7 @@ def build_pcn(sources: Path, bundle: Bundle) -> None:
                   "GP practices in each Primary Care Network today",
                   note=(f"{len(members):,} current memberships (no end date), one per practice; {cross} practices "
                         f"belong to a PCN of another sub-ICB location (both kept); {int((~located).sum())} have no "
-                        f"mid-2025 ODS location (unplaced); LSOA 2021 = the national (ultra generalised) boundary "
+                        f"mid-2025 ODS location (unplaced); LSOA 2021 = the ONS generalised (BGC) boundary "
                         f"holding the location"))
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from civicdata import settings
 from civicdata.build.geography import (
     build_boundaries,
+    build_district_boundaries,
     build_lookups,
     build_names,
     build_population2021,
@@ -46,7 +47,8 @@ def write_manifest(bundle: Bundle) -> None:
     """``manifest.toml``: one [[dataset]] table per output, sorted by name."""
     lines = ["# Local Need Explorer data bundle. Built by `python -m civicdata build`; do not edit by hand.",
              f"# Attribution: {ATTRIBUTION}", "", "[bundle]",
-             f"gm_simplify_metres = {toml_value(settings.GM_SIMPLIFY_METRES)}",
+             f"boundary_decimals = {settings.BOUNDARY_DECIMALS}",
+             f"view_simplify_px = {toml_value(settings.VIEW_SIMPLIFY_PX)}",
              f"coordinate_decimals = {settings.COORD_DECIMALS}", 'crs = "EPSG:4326"', ""]
     for d in sorted(bundle.datasets, key=lambda d: d["name"]):
         lines.append("[[dataset]]")
@@ -92,6 +94,7 @@ def build_bundle(sources: Path, out: Path) -> Path:
         pop2021 = build_population2021(sources, bundle)
         boundaries = build_boundaries(sources, bundle)
         lookups = build_lookups(sources, bundle, iod2019, pop2021, boundaries)
+        build_district_boundaries(bundle, boundaries, lookups)
         build_names(sources, bundle, lookups)
         build_schools(sources, bundle)
         build_services(sources, bundle)

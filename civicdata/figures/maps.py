@@ -21,6 +21,7 @@ import shapely
 
 from civicdata.indicators.catalogue import LayerDescriptor
 from civicdata.indicators.choropleth import MISSING_COLOUR, Classes
+from civicdata.geo.boundaries import simplify_for_view
 from civicdata.geo.orientation import Orientation
 
 #: Where plotly's geo maps look for their world outline (``<url>world_110m.json``). The app serves an
@@ -230,22 +231,23 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
     fig = go.Figure()
     choropleth, _ = _kinds(tiles)
     font_size = 22 if large_text else 14
+    b = tuple(bounds if bounds is not None else (frame.total_bounds if len(frame) else (-6.0, 49.9, 2.0, 55.9)))
+    drawn = simplify_for_view(frame, b, 900, height) if len(frame) else frame  # half a pixel at the first view
     if desc is not None and classes is not None and len(frame):
         k = len(classes.colours)
         z = frame["class"].fillna(0).astype(float).to_numpy()
         scale = _discrete_scale([MISSING_COLOUR, *classes.colours])
         fig.add_trace(choropleth(
-            geojson=to_geojson(frame, PAYLOAD_DECIMALS if len(frame) <= 500 else PAYLOAD_DECIMALS - 1),
+            geojson=to_geojson(drawn, PAYLOAD_DECIMALS if len(frame) <= 500 else PAYLOAD_DECIMALS - 1),
             locations=frame["code"].astype(str), z=z, zmin=-0.5, zmax=k + 0.5,
             colorscale=scale, showscale=False, marker={"line": {"width": 0.6, "color": "#ffffff"}, "opacity": 0.85},
             text=area_hover(frame, desc), hovertemplate="%{text}<br>" + source_line(desc) + "<extra></extra>",
             customdata=np.array(frame["code"].astype(str)).reshape(-1, 1), name=desc.title))
         if highlight is not None and highlight in set(frame["code"]):
-            h = frame[frame["code"] == highlight]
+            h = drawn[drawn["code"] == highlight]
             fig.add_trace(choropleth(
                 geojson=to_geojson(h), locations=h["code"], z=[1] * len(h), colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
                 showscale=False, marker={"line": {"width": 4, "color": "#e7298a"}}, hoverinfo="skip", name="selected"))
-    b = tuple(bounds if bounds is not None else (frame.total_bounds if len(frame) else (-6.0, 49.9, 2.0, 55.9)))
     if (desc is None or classes is None) and len(frame) and orientation is None:
         # no layer: the place's outline (within the view), so that the map is not empty
         fig.add_trace(outline_trace(frame.geometry.values, "place", 2, "#000000", tiles=tiles, bounds=b))

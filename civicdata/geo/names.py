@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from civicdata.bundle import folder, load_boundaries, load_lookup
+from civicdata.bundle import folder, load_bundled, load_lookup
 
 NAME_LEVELS = ("lsoa11", "lsoa21", "msoa11", "msoa21", "ward", "lad")
 
@@ -50,8 +50,8 @@ def _names(level: str, data_dir: str) -> pd.DataFrame:
                                 "ons_name": lk[f"lsoa{yy}_name"].to_numpy()})
     elif level == "ward":
         lk = load_lookup("lsoa21", d)[["ward24_code", "ward24_name"]].drop_duplicates()
-        gm = load_boundaries("ward23", "gm", d)
-        parts = [lk.set_axis(["code", "name"], axis=1), gm[["ward23_code", "ward23_name"]].set_axis(["code", "name"], axis=1)]
+        w25 = load_bundled("geography/districts/ward25.parquet", d, columns=("ward25_code", "ward25_name"))
+        parts = [lk.set_axis(["code", "name"], axis=1), w25.set_axis(["code", "name"], axis=1)]
         out = pd.concat(parts, ignore_index=True).drop_duplicates("code")
         out["ons_name"] = out["name"]
     elif level == "lad":

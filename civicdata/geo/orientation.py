@@ -1,8 +1,9 @@
 """Orientation on a map, offline: ward outlines and names, the district's outline, tram lines.
 
 Everything here is plain frames; :mod:`civicdata.figures.maps` draws them (plotly) and no base-map
-tiles are needed. Wards are Greater Manchester's detailed 2023 wards in GM and the bundled
-England wards (2022, ultra generalised) elsewhere; districts are LAD 2023 (GM) or 2024.
+tiles are needed. Wards are the May 2025 wards and districts the LAD 2024 outlines dissolved from their
+LSOAs 2021, both ONS generalised (BGC, 20 m), the same everywhere in England
+(:mod:`civicdata.geo.boundaries`).
 
 **Label rule** (:data:`LABEL_RULE`): names are chosen for the map's first view. Its scale is
 known from the place's bounds and the map's size in pixels (Web Mercator, as drawn). Places
@@ -25,7 +26,8 @@ import pandas as pd
 import shapely
 
 from civicdata import settings
-from civicdata.geo.geography import code_name, is_gm, load_boundaries
+from civicdata.geo.boundaries import districts_meeting, outlines, read_districts
+from civicdata.geo.geography import is_gm
 
 LABEL_RULE = ("Names: at the map's first view, each ward (or district, when several are shown) is named at the "
               "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over, "
@@ -55,24 +57,12 @@ class Orientation:
     rule: str = LABEL_RULE
 
 
-def _all_wards_and_districts(gm: bool, data_dir: Path | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """GM's detailed 2023 wards and boroughs, or England's 2022 wards and 2024 districts (``code``, ``name``)."""
-    if gm:
-        return (code_name(load_boundaries("ward23", "gm", data_dir)),
-                code_name(load_boundaries("lad23", "gm", data_dir)))
-    return (code_name(load_boundaries("wards22", "england", data_dir)),
-            code_name(load_boundaries("ltla24", "england", data_dir)))
-
-
 def _wards_and_districts(place_code: str, data_dir: Path | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    if place_code == settings.GM_CAUTH_CODE:
-        return _all_wards_and_districts(True, data_dir)
-    wards, districts = _all_wards_and_districts(is_gm(place_code), data_dir)
-    district = districts[districts["code"] == place_code]
-    if district.empty:
-        return wards.iloc[:0], district
-    inside = wards.geometry.representative_point().within(district.geometry.iloc[0])
-    return wards[inside.to_numpy()], district
+    """The May 2025 wards lying in the place's districts and the districts' outlines (``code``, ``name``)."""
+    lads = list(settings.GM_LAD_CODES) if place_code == settings.GM_CAUTH_CODE else [place_code]
+    wards = read_districts("ward25", lads, data_dir)
+    wards = wards[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
+    return gpd.GeoDataFrame(wards, geometry="geometry", crs=settings.WGS84), outlines(lads, data_dir)
 
 
 def metrolink_lines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -167,14 +157,17 @@ def orientation_in_bounds(bounds: tuple[float, float, float, float], width_px: i
                           large_text: bool = False, data_dir: Path | None = None) -> Orientation:
     """Orientation for any view (e.g. a tram line): the wards and districts that meet ``bounds``.
 
-    Greater Manchester's detailed wards when the view's centre lies in GM, England's elsewhere.
+    Metrolink lines are drawn when the view's centre lies in Greater Manchester.
     """
     box = shapely.box(*bounds)
-    ca = load_boundaries("cauth23", "gm", data_dir)
-    gm = bool(ca.geometry.contains(box.centroid).any())
-    wards, districts = _all_wards_and_districts(gm, data_dir)
-    wards = wards[wards.intersects(box)]
+    lads = districts_meeting(bounds, data_dir)
+    districts = outlines(lads, data_dir)
     districts = districts[districts.intersects(box)]
+    centre = districts[districts.contains(box.centroid)]
+    gm = bool(centre["code"].isin(settings.GM_LAD_CODES).any())
+    wards = read_districts("ward25", lads, data_dir)
+    wards = wards[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
+    wards = gpd.GeoDataFrame(wards[wards.intersects(box)], geometry="geometry", crs=settings.WGS84)
     return _assemble(wards, districts, gm, bounds, width_px, height_px, large_text, data_dir, clip=box)
 
 

@@ -27,7 +27,8 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.indicators.catalogue import LayerDescriptor
-from civicdata.geo.geography import areas_within, code_name, is_gm, load_boundaries, load_lookup
+from civicdata.geo.boundaries import boundaries_of, outlines, read_districts
+from civicdata.geo.geography import code_name, load_boundaries, load_lookup
 from civicdata.geo.places import areas_in_place
 from civicdata.indicators.layers import load_layer
 from civicdata.geo.names import with_readable_names
@@ -140,56 +141,43 @@ def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
     its local authorities, and the wards whose representative point lies in it): columns ``code``, ``name``
     (readable, see :mod:`civicdata.geo.names`), ``ons_name``, ``geometry``.
 
-    Greater Manchester boroughs use the detailed GM files, other districts the national
-    ultra-generalised ones. ``override`` (a user-loaded finer file with ``code``/``name``/
-    ``geometry`` at the same geography) replaces the bundled polygons where it has them.
+    Every district is drawn the same way: ONS generalised (BGC, 20 m) areas read by district, and the
+    district's outline dissolved from its LSOAs 2021 (:mod:`civicdata.geo.boundaries`). Wards are the May
+    2025 wards. ``override`` (a user-loaded finer file with ``code``/``name``/``geometry`` at the same
+    geography) replaces the bundled polygons where it has them.
     """
     b = _boundaries_for(geography, lad_code, data_dir, override)
     return gpd.GeoDataFrame(with_readable_names(b, geography, data_dir=data_dir), geometry="geometry", crs="EPSG:4326")
 
 
+def place_districts(place: str, data_dir: Path | None = None) -> list[str]:
+    """The LAD 2024 districts a place's map reads: the district itself, GM's ten boroughs for the combined
+    authority, a saved area's local authorities."""
+    if place.startswith(AREA_PREFIX):
+        return [la["code"] for la in area_local_authorities(place, data_dir)]
+    if place == settings.GM_CAUTH_CODE:
+        return list(settings.GM_LAD_CODES)
+    return [place]
+
+
 def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The bundled polygons (ONS names); see :func:`boundaries_for`."""
-    level_of = {"lsoa11": "lsoa11", "lsoa21": "lsoa21", "msoa11": "msoa11", "msoa21": "msoa21", "ward": "ward"}
-    if geography not in level_of and geography != "lad":
+    levels = ("lsoa11", "lsoa21", "msoa11", "msoa21")
+    if geography not in levels and geography not in ("ward", "lad"):
         raise ValueError(f"no polygons for geography '{geography}'")
-    if lad_code.startswith(AREA_PREFIX):  # a saved custom area: GM's detailed files when it lies wholly in GM
-        lads = [la["code"] for la in area_local_authorities(lad_code, data_dir)]
-        gm = all(is_gm(c) for c in lads)
-        if geography == "lad":
-            parts = [_boundaries_for("lad", c, data_dir) for c in lads]
-            return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
-        if geography == "ward":  # ward polygons are of other vintages than the lookup's: placed by position
-            b = load_boundaries("ward23", "gm", data_dir) if gm else load_boundaries("wards22", "england", data_dir)
-            b = b.pipe(code_name)
-            area = _boundaries_for("lsoa21", lad_code, data_dir).geometry.union_all()
-            return b[b.geometry.representative_point().within(area)].reset_index(drop=True)
-    else:
-        gm = is_gm(lad_code) or lad_code == settings.GM_CAUTH_CODE
-    if lad_code == settings.GM_CAUTH_CODE and geography in ("lad", "ward"):
-        parts = [_boundaries_for(geography, c, data_dir) for c in settings.GM_LAD_CODES]
-        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs="EPSG:4326")
+    lads = place_districts(lad_code, data_dir)
     if geography == "lad":
-        b = load_boundaries("lad23" if gm else "ltla24", "gm" if gm else "england", data_dir)
-        b = b.pipe(code_name)
-        return b[b["code"] == lad_code].reset_index(drop=True)
-    if geography == "ward":
-        if gm:
-            b = load_boundaries("ward23", "gm", data_dir)
-            codes = set(areas_within(lad_code, "ward", data_dir)["code"])
-            b = b.pipe(code_name)
-            lad = load_boundaries("lad23", "gm", data_dir)
-            inside = b.geometry.representative_point().within(lad.loc[lad["lad23_code"] == lad_code].geometry.union_all())
-            return b[inside | b["code"].isin(codes)].reset_index(drop=True)
-        b = load_boundaries("wards22", "england", data_dir).pipe(code_name)
-        lad = load_boundaries("ltla24", "england", data_dir)
-        inside = b.geometry.representative_point().within(lad.loc[lad["ltla24_code"] == lad_code].geometry.union_all())
-        return b[inside].reset_index(drop=True)
-    codes = areas_in_place(lad_code, level_of[geography], data_dir)
-    b = load_boundaries(geography, "gm" if gm else "england", data_dir)
-    b = b.pipe(code_name)
-    b = b[b["code"].isin(set(codes["code"]))]
+        return outlines(lads, data_dir)
+    if geography == "ward":  # May 2025 wards: placed by position (values are keyed on 2024 ward codes)
+        b = read_districts("ward25", lads, data_dir)
+        b = b[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
+        if lad_code.startswith(AREA_PREFIX):
+            area = _boundaries_for("lsoa21", lad_code, data_dir).geometry.union_all()
+            b = b[b.geometry.representative_point().within(area)]
+        return gpd.GeoDataFrame(b.reset_index(drop=True), geometry="geometry", crs="EPSG:4326")
+    codes = areas_in_place(lad_code, geography, data_dir)
+    b = boundaries_of(geography, codes["code"], data_dir)
     if override is not None and len(override):
         o = override[override["code"].isin(set(codes["code"]))]
         b = pd.concat([b[~b["code"].isin(set(o["code"]))], o[["code", "name", "geometry"]]], ignore_index=True)
