@@ -289,9 +289,9 @@ def _carry_practices(desc: LayerDescriptor, units: Units, data_dir: Path | None)
 def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
     """Why each unit has no value of ``desc`` (indexed like ``units.frame``; read it where the value is missing).
 
-    At the layer's own geography (or a school for a school layer): "suppressed" when the layer says
-    so, "not published" for a blank value, and the layer's ``coverage`` note (or "not in the layer")
-    for a place the layer has no row for. Carried values: no value for the area the place takes it from.
+    At the layer's own geography (or a school for a school layer): the layer's own reason when it gives one
+    ("suppressed", "no entries", …), "not published" (or the layer's ``coverage`` note) for a blank value, and
+    the ``coverage`` note (or "not in the layer") for a place the layer has no row for. Carried values: no value for the area the place takes it from.
     """
     from civicdata.indicators.catalogue import GEOGRAPHY_LABELS
 
@@ -301,8 +301,10 @@ def why_missing(desc: LayerDescriptor, units: Units) -> pd.Series:
         layer = load_layer(desc).drop_duplicates("code").set_index("code")["status"]
         status = codes.map(layer)
         absent = desc.coverage or "not in the layer"
-        return status.map({"suppressed": "suppressed"}).fillna(
-            status.where(status.isna(), "not published")).fillna(absent)
+        # the layer's own reason (suppressed, no entries, low coverage …); a blank value: its coverage note
+        own_reason = status.where(~status.isin(["ok", "missing"]))
+        blank = status.where(status != "missing", desc.coverage or "not published")
+        return own_reason.fillna(blank.where(status == "missing")).fillna(absent)
     if desc.geography == "urn":
         return pd.Series("no school in the area has a value", index=units.frame.index)
     if desc.geography == "practice":

@@ -30,6 +30,7 @@ from civicdata.build.iod import (
     build_iod2025_underlying,
 )
 from civicdata.build.pcn import build_pcn
+from civicdata.build.school_indicators import build_school_indicators
 from civicdata.build.schools import build_schools
 from civicdata.build.sources import ATTRIBUTION, SOURCES
 from civicdata.build.transport import build_transport
@@ -96,7 +97,8 @@ def build_bundle(sources: Path, out: Path) -> Path:
         lookups = build_lookups(sources, bundle, iod2019, pop2021, boundaries)
         build_district_boundaries(bundle, boundaries, lookups)
         build_names(sources, bundle, lookups)
-        build_schools(sources, bundle)
+        schools = build_schools(sources, bundle)
+        build_school_indicators(sources, bundle, schools)
         build_services(sources, bundle)
         build_services_2025(sources, bundle)
         build_nhs_trusts(sources, bundle)

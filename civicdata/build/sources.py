@@ -38,6 +38,7 @@ _GEOPORTAL = "https://geoportal.statistics.gov.uk/"
 _BGC = "{what} Boundaries EN, Generalised Clipped (BGC, 20 m), version not stated"
 #: the England-wide local authority and ICB outlines (the England view): ONS super generalised, 200 m
 _BSC = "{what} boundaries, super generalised clipped (BSC, 200 m)"
+_DFE_TABLES = "https://www.compare-school-performance.service.gov.uk/download-data"
 _ONS_CLUSTERS = ("https://www.ons.gov.uk/peoplepopulationandcommunity/wellbeing/methodologies/"
                  "clusteringsimilarlocalauthoritiesandstatisticalnearestneighboursintheuk")
 
@@ -189,6 +190,26 @@ SOURCES: dict[str, Source] = {
         Source("gias", "schools/gias_open_establishments_20250524.csv.gz",
                "Department for Education", "Get Information About Schools: open establishments, 24 May 2025",
                "https://get-information-schools.service.gov.uk/Downloads", "2025-05-24", "URN; LSOA 2021"),
+        Source("school_absence2019", "schools/england_2019/england_abs.csv", "Department for Education",
+               "School performance tables: pupil absence 2018/19 (full year), all schools in England",
+               _DFE_TABLES, "2018/19", "URN"),
+        Source("school_census2019", "schools/england_2019/england_census.csv.gz", "Department for Education",
+               "School performance tables: school census January 2019 (pupils, SEN, EAL, FSM6)", _DFE_TABLES,
+               "January 2019", "URN"),
+        Source("school_ks2_2023", "schools/england_2023/ks2-by-urn.json",
+               "Department for Education (via Gieffeemme/Areas-Schools-and-Properties, commit f86f556)",
+               "Compare school performance: KS2 2022/23 by URN", _DFE_TABLES, "2022/23", "URN"),
+        Source("school_ks4_2023", "schools/england_2023/ks4-by-urn.json",
+               "Department for Education (via Gieffeemme/Areas-Schools-and-Properties, commit f86f556)",
+               "Compare school performance: KS4 2022/23 by URN", _DFE_TABLES, "2022/23", "URN"),
+        Source("school_census2023", "schools/england_2023/census-by-urn.json",
+               "Department for Education (via Gieffeemme/Areas-Schools-and-Properties, commit f86f556)",
+               "Compare school performance: school census January 2023 by URN (SEN support, EHC plans, EAL, FSM6)",
+               _DFE_TABLES, "January 2023", "URN"),
+        Source("school_spc2023", "schools/england_2023/spc_school_level_2022-23.csv.gz", "Department for Education",
+               "Schools, pupils and their characteristics 2022/23: school-level underlying data (January 2023)",
+               "https://explore-education-statistics.service.gov.uk/find-statistics/"
+               "school-pupils-and-their-characteristics/2022-23", "January 2023", "URN"),
         Source("hospitals22", "health/england/points_hospitals22.parquet",
                "NHS (via British Red Cross geographr)", "Hospitals in England, 2022",
                "https://www.nhs.uk/about-us/nhs-website-datasets/", "2022", "point (WGS84)"),
