@@ -6,12 +6,12 @@ trusts and areas); :mod:`civicdata.workshop.model` keeps workshops in the same d
 """
 
 from civicdata.store.db import (SCHEMA_VERSION, UNAVAILABLE, StoreError, StoreUnavailableError, ping, retry_once_if_dropped, actions, ballots, bump, dispose_all, dots, engine,
-                                extra_sectors, members, rounds, imported, imports,
+                                extra_sectors, gtfs_feeds, members, rounds, imported, imports,
                                 is_imported, record_import,
                                 metadata, notes, options, participants, questions, reading, saved_places,
                                 schema_info, schema_version, user_layers, version, versions, workshops, writing)
 
-__all__ = ["SCHEMA_VERSION", "UNAVAILABLE", "StoreError", "StoreUnavailableError", "ping", "retry_once_if_dropped", "actions", "ballots", "extra_sectors", "members", "rounds", "bump", "dispose_all", "dots", "engine", "imported", "imports",
+__all__ = ["SCHEMA_VERSION", "UNAVAILABLE", "StoreError", "StoreUnavailableError", "ping", "retry_once_if_dropped", "actions", "ballots", "extra_sectors", "members", "rounds", "bump", "dispose_all", "dots", "engine", "gtfs_feeds", "imported", "imports",
            "is_imported", "record_import", "metadata",
            "notes", "options", "participants", "questions", "reading", "saved_places", "schema_info",
            "schema_version", "user_layers", "version", "versions", "workshops", "writing"]

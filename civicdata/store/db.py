@@ -212,7 +212,18 @@ versions = Table(
 )
 
 #: the counters in ``versions``
-VERSION_NAMES = ("layers", "places")
+gtfs_feeds = Table(
+    "gtfs_feeds", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("sha256", String(64), nullable=False),  # of the zip: names its local copy and keys the timetable cache
+    Column("data", LargeBinary, nullable=False),  # the GTFS zip, checked (and clipped) before it was stored
+    Column("size_bytes", Integer, nullable=False),
+    Column("source", String(500), nullable=False),  # the file name or address it was added from
+    Column("summary", Text, nullable=False),  # JSON: check, calendar, agencies, counts, bbox, districts, clip
+    Column("added_at", String(32), nullable=False),
+)
+
+VERSION_NAMES = ("layers", "places", "feeds")
 
 
 class StoreError(CivicDataError, RuntimeError):
