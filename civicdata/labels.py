@@ -13,7 +13,7 @@ import re
 #: headers written out, with units where the column has one
 LABELS = {
     "code": "Code", "name": "Name", "ons_name": "ONS name", "role": "Role", "detail": "Detail", "source": "Source",
-    "urn": "URN", "pupils": "Pupils", "type_group": "School type", "phase": "Phase", "fsm_pct": "Pupils eligible for FSM (%)",
+    "urn": "URN", "pcn": "Primary Care Network (PCN)", "pupils": "Pupils", "type_group": "School type", "phase": "Phase", "fsm_pct": "Pupils eligible for FSM (%)",
     "lsoa21_code": "Neighbourhood code (LSOA 2021)", "lsoa11_code": "Neighbourhood code (LSOA 2011)",
     "msoa11_code": "MSOA 2011 code", "msoa21_code": "MSOA 2021 code", "neighbourhood": "Neighbourhood",
     "neighbourhoods": "Neighbourhoods", "imd_rank": "IMD rank (1 = most deprived)", "imd_decile": "IMD decile",
@@ -62,3 +62,29 @@ def column_label(name) -> str:
 def column_labels(columns) -> dict:
     """``{column: header}`` for every column (see :func:`column_label`)."""
     return {c: column_label(c) for c in columns}
+
+
+def decimals_for_unit(unit: str) -> int:
+    """How many decimals a value in ``unit`` is shown with: none for money, counts, people and points; two for
+    a Progress 8 style score; one for percentages, rates, years and other scores."""
+    u = (unit or "").strip().lower()
+    if u.startswith(("£", "pupils", "people", "patients", "points", "count", "number")) or u in ("", "n"):
+        return 0
+    if u == "score":
+        return 2
+    return 1
+
+
+def format_for_unit(value, unit: str) -> str | None:
+    """``value`` written with the decimals of its unit and thousands separators (27.6958 % -> "27.7",
+    21345.2 £ -> "21,345"); None for a missing value (a table shows it as "–")."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    if v != v:  # NaN
+        return None
+    d = decimals_for_unit(unit)
+    return f"{v:,.{d}f}"

@@ -65,6 +65,7 @@ def _paths(workshop) -> dict[str, str]:
     ws = workshop["ws"]
     out = {p or "area_map": f"/{p}" for p in PAGES}
     out["trust"] = "/trust?group=north-west"
+    out["area_map_school_absence"] = "/?place=E08000021&layer=school_persistent_absence_2019"
     out["workshop_facilitator"] = f"/workshop?ws={ws.id}&key={ws.facilitator_key}"
     out["workshop_join"] = f"/workshop?ws={ws.id}&view=join"
     out["workshop_phone_voting"] = f"/workshop?ws={ws.id}&view=join&me={workshop['token']}"
@@ -72,7 +73,7 @@ def _paths(workshop) -> dict[str, str]:
     return out
 
 
-NAMES = [p or "area_map" for p in PAGES] + ["workshop_facilitator", "workshop_join", "workshop_phone_voting",
+NAMES = [p or "area_map" for p in PAGES] + ["area_map_school_absence", "workshop_facilitator", "workshop_join", "workshop_phone_voting",
                                               "workshop_projector"]
 
 
@@ -243,3 +244,40 @@ def test_keyboard_join_and_vote_on_a_phone(server, browser, workshop):  # noqa: 
     page.get_by_text("Your 3 dot(s) are placed.").wait_for(timeout=60_000)
     token = re.search(r"me=([A-Za-z0-9]+)", page.url).group(1)
     assert model.my_part(ws.id, token, eng=workshop["eng"])["dots"] == ["workforce"] * 3
+
+
+@pytest.mark.parametrize("view,size", [("join", (390, 844)), ("projector", (1280, 720))])
+def test_no_sidebar_toggle_on_the_phone_and_the_projector(server, browser, workshop, view, size):  # noqa: F811
+    """A phone joining a workshop and the wall's projector show no way to open the sidebar (nothing to find there),
+    and the date is written as people write it."""
+    ws = workshop["ws"]
+    page = _page(browser, f"{server}/workshop?ws={ws.id}&view={view}", *size)
+    _ready(page)
+    for testid in ("stExpandSidebarButton", "stSidebarCollapsedControl", "stSidebar"):
+        loc = page.locator(f'[data-testid="{testid}"]')
+        assert all(not loc.nth(i).is_visible() for i in range(loc.count())), testid
+    if view == "join":
+        import datetime as dt
+
+        day = dt.date.today()  # the workshop is held today
+        assert page.get_by_text(f"{day.day} {day:%B %Y}").count() >= 1
+    page.close()
+
+
+def test_area_map_presentation_at_1280_names_never_overlap_and_the_legend_fits(server, browser):  # noqa: F811
+    """On a 1280x720 projector: the ward names drawn on Trafford's map never overlap one another, and the legend
+    (ten deciles) ends above the bottom of the screen."""
+    page = _open(browser, f"{server}/?place=E08000009&present=1", 1280, 720)
+    _ready(page)
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .trace.scattergeo text'))
+        .map(t => t.getBoundingClientRect()).filter(r => r.width > 0).map(r => [r.left, r.top, r.right, r.bottom])""")
+    assert len(boxes) >= 5
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1), (a, b)
+    last = page.get_by_text("10 (least deprived 10%)", exact=True).bounding_box()
+    assert last is not None and last["y"] + last["height"] <= 720
+    box = page.locator('[class*="st-key-drawing_area_map"]').first
+    assert box.evaluate("e => getComputedStyle(e, '::before').content") == '"Drawing the map…"'
+    page.screenshot(path=str(ARTIFACTS / "area_map_trafford_present_1280x720.png"))
+    page.close()

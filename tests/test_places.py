@@ -231,10 +231,14 @@ def test_places_page_makes_an_area_from_picked_and_pasted_codes_and_reopens_it_b
     assert not at.exception
     assert "'E01999999' is not a known LSOA 2021 code" in "\n".join(c.value for c in at.code)
     assert places.list_areas() == []  # nothing saved: one code was bad
+    # the count says what will be saved: 3 picked, the rest pasted, one code given both ways counted once
     at.multiselect(key="pl_picked").set_value(TRAFFORD_DECILE1[:3])
-    at.text_area(key="pl_pasted").set_value(", ".join(TRAFFORD_DECILE1[3:]))
+    at.text_area(key="pl_pasted").set_value(", ".join(TRAFFORD_DECILE1[2:])).run()
+    n = len(TRAFFORD_DECILE1)
+    assert any(f"**{n} neighbourhood(s) will be saved** (3 picked, {n - 2} pasted" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Save the area").click().run()
     assert not at.exception and [a["id"] for a in places.list_areas()] == ["d1"]
+    assert len(places.load_area("d1")["areas"]) == n  # exactly what the count said
     head = next(m.value for m in at.markdown if m.value.startswith("### "))
     assert head.startswith("### \\<b\\>Decile one\\</b\\>: 100% of its 9,359 residents")  # escaped: shown as text
     again = open_page("views/places.py", area="d1")
@@ -366,3 +370,21 @@ def test_a_shape_drawn_round_a_district_holds_exactly_its_neighbourhoods():
                 {"type": "Point", "coordinates": [-2.4, 53.4]}, {"type": "Polygon"}):
         with pytest.raises(places.AreaError, match="the drawn shape"):
             places.neighbourhoods_in_shape(bad)
+
+
+def test_the_pcn_tab_follows_the_place_and_drops_a_pcn_of_another_district():
+    """No link: the PCN tab opens on Trafford (the app's default place), not the first district of the list.
+    A link's PCN opens its district; moving to another district drops it with a note."""
+    from tests.conftest import open_page
+
+    at = open_page("views/places.py")
+    assert at.selectbox(key="pl_pcn_lad").value == "E08000009"
+    trafford = set(places.pcns_in("E08000009")["pcn_code"])
+    assert at.selectbox(key="pl_pcn").value in trafford
+    at = open_page("views/places.py", pcn="U42898")  # South Trafford PCN
+    assert at.selectbox(key="pl_pcn_lad").value == "E08000009"
+    at.selectbox(key="pl_pcn_lad").set_value("E08000001").run()  # Bolton
+    assert not at.exception
+    assert any("U42898 is not a PCN with practices in Bolton" in i.value for i in at.info)
+    assert at.selectbox(key="pl_pcn").value in set(places.pcns_in("E08000001")["pcn_code"])
+    assert at.query_params["pcn"] != ["U42898"]

@@ -58,6 +58,16 @@ def test_every_indicator_table_and_iod_editions():
     at = _page(place="E06000063")  # Cumberland: formed in 2023
     table = _df(at, "indicator")
     assert len(table) == 17
+    # each row in its own unit's decimals: one for %, rates and years, none for £ (never 27.6958)
+    raw = trends.summary("E06000063", "global").set_index("title")
+    for r in table.itertuples():
+        d = 0 if r.unit == "£" else 1
+        for shown, col in ((r.latest, "value"), (r.England, "england")):
+            v = raw.at[r.indicator, col]
+            if pd.isna(v):  # no figure: the table shows "–" (a missing cell), never "nan"
+                assert not isinstance(shown, str), (r.indicator, shown)
+            else:
+                assert shown == f"{v:,.{d}f}", (r.indicator, shown)
     iod = _df(at, "IoD edition")
     assert set(iod[iod["IoD edition"] == 2019]["district"]) == {"Allerdale", "Carlisle", "Copeland"}
     assert any(w.value == iod_editions.IOD_WARNING for w in at.warning)
@@ -90,7 +100,12 @@ def test_area_map_profile_has_a_trends_section():
     assert len(df) == 17
     expected = trends.summary("E08000009", "global").set_index("indicator_id")
     row = df.set_index("indicator").loc[expected.at["hle_female", "title"]]
-    assert row["latest"] == round(expected.at["hle_female", "value"], 2)
+    assert row["latest"] == f"{expected.at['hle_female', 'value']:.1f}"  # years: one decimal
+    # every figure in its unit's decimals: one for %, rates and years, none for £; never four
+    for r in df.itertuples():
+        want = 0 if r.unit == "£" else 1
+        for v in (r.latest, r.England):
+            assert not isinstance(v, str) or len(v.split(".")[1] if "." in v else "") == want, (r.indicator, v)
     assert row["against England"] == expected.at["hle_female", "vs_england"]
     assert any("Trends and peers: Trafford:" in m.value for m in at.markdown)
 

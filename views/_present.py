@@ -35,7 +35,7 @@ def store_down() -> None:
     from civicdata import store
 
     if st.query_params.get("view") in ("join", "projector"):  # a phone or the wall: no sidebar toggle, as always
-        st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+        st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stExpandSidebarButton']"
                 "{display:none}</style>")
     st.warning(store.UNAVAILABLE, icon=":material/cloud_off:")
 
@@ -103,7 +103,8 @@ def footer(share: bool = True) -> None:
 
 PRESENT_CSS = """
 <style>
-section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"],
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+header[data-testid="stHeader"],
 [data-testid="stMain"] .stSelectbox, [data-testid="stMain"] .stMultiSelect, [data-testid="stMain"] .stTextInput,
 [data-testid="stMain"] .stRadio, [data-testid="stMain"] .stSlider, [data-testid="stMain"] .stCheckbox,
 [data-testid="stMain"] .stFileUploader, [data-testid="stMain"] .stDownloadButton, [data-testid="stMain"] .stButton,

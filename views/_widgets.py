@@ -44,12 +44,16 @@ def decode_weights(text: str | None, valid) -> dict[str, float] | None:
     return out or None
 
 
-def legend_html(labels, colours, missing: bool, large: bool) -> str:
-    """An HTML legend (labels escaped) for the map's classes."""
+def legend_html(labels, colours, missing: bool, large: bool, compact: bool = False) -> str:
+    """An HTML legend (labels escaped) for the map's classes. ``compact`` (a projector): "Decile 1 (most
+    deprived 10%)" written "1 (most deprived 10%)" and tighter rows, so the legend fits a 1280x720 screen."""
     import html as _html
 
     size = 22 if large else 15
-    rows = [f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px;line-height:1.5">'
+    height = 1.25 if compact else 1.5
+    if compact:
+        labels = [re.sub(r"^Decile (\d+)", r"\1", str(lab)) for lab in labels]
+    rows = [f'<div style="display:flex;align-items:center;gap:8px;font-size:{size}px;line-height:{height}">'
             f'<span style="display:inline-block;width:{size * 1.4}px;height:{size}px;background:{c};'
             f'border:1px solid #555"></span>{_html.escape(str(lab))}</div>' for lab, c in zip(labels, colours)]
     if missing:
@@ -65,13 +69,18 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]<>#+!|~$])", r"\\\1", str(text))  # brackets escaped: no link can form
 
 
-def table(data, *, column_config: dict | None = None, placeholder: str = "–", **kwargs):
+def table(data, *, column_config: dict | None = None, placeholder: str = "–", decimals: dict | None = None,
+          **kwargs):
     """``st.dataframe`` as every page shows a table: each column headed in words with its unit
-    (:func:`civicdata.labels.column_label`; the frame keeps its identifiers), a missing value shown as "–"."""
+    (:func:`civicdata.labels.column_label`; the frame keeps its identifiers), a missing value shown as "–".
+    ``decimals``: ``{column: n}`` shows those numbers with exactly n decimals (12.0, not 12)."""
     frame = data if isinstance(data, (pd.DataFrame, pd.Series)) else pd.DataFrame(data)
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
     config = {c: column_label(c) for c in frame.columns if not isinstance(c, int)}
+    for col, n in (decimals or {}).items():
+        if col in frame.columns:
+            config[col] = st.column_config.NumberColumn(column_label(col), format=f"%.{n}f")
     if frame.index.name:
         config["_index"] = column_label(frame.index.name)
     config.update(column_config or {})
@@ -132,6 +141,11 @@ def leaflet_picker(m, key: str, height: int = 520) -> dict:
 #: date input's day/month/year segments, and a visible keyboard focus ring on every control (2.4.7).
 A11Y_CSS = """
 <style>
+/* a map's box says "Drawing the map…" until the map covers it (a cold browser takes seconds: never a blank area) */
+[class*="st-key-drawing_"] { position: relative; min-height: 320px; }
+[class*="st-key-drawing_"]::before { content: "Drawing the map…"; position: absolute; top: 40%; left: 0; right: 0;
+  text-align: center; font-size: 1.25rem; color: #31333f; z-index: 0; }
+[class*="st-key-drawing_"] > * { position: relative; z-index: 1; }
 [data-testid="stDateInput"] [role="spinbutton"] { display: inline-flex !important; align-items: center;
   justify-content: center; min-width: 24px; min-height: 24px; }
 button:focus-visible, a:focus-visible, input:focus-visible, textarea:focus-visible, [role="option"]:focus-visible,

@@ -78,14 +78,22 @@ def make_area() -> None:
     new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
     title = c2.text_input("Title", key="pl_title")
     replace = st.checkbox("Replace a saved area with this id", key="pl_replace")
-    st.caption(f"{len(ss.pl_picked)} neighbourhood(s) picked" + (", some pasted" if pasted.strip() else "")
-               + (f", and the codes in {upload.name}." if upload else "."))
+    parts = [("lsoa21", list(ss.pl_picked), "the picked neighbourhoods"),
+             ("lsoa21", _parse_codes(pasted), "the pasted codes")]
+    try:  # the count says what the button will save: picked, pasted and the file's codes, each once
+        if upload is not None:
+            parts.append((*places.read_area_upload(upload.name, upload.getvalue()), upload.name))
+        level, combined = (places.combine_area_codes(parts) if any(p[1] for p in parts) else ("lsoa21", []))
+    except ProblemsError:
+        combined = None
+    sources = [f"{len(ss.pl_picked)} picked"] + ([f"{len(parts[1][1])} pasted"] if parts[1][1] else []) + (
+        [f"{len(parts[2][1])} {'ward(s)' if parts[2][0] == 'ward' else 'code(s)'} from {upload.name}"]
+        if len(parts) > 2 else [])
+    st.caption((f"**{len(combined)} neighbourhood(s) will be saved** ({', '.join(sources)}; a code given twice "
+                "counts once)." if combined is not None else
+                f"{', '.join(sources)}: some codes cannot be used; saving lists every problem."))
     if st.button("Save the area", key="pl_save", type="primary"):
-        parts = [("lsoa21", list(ss.pl_picked), "the picked neighbourhoods"),
-                 ("lsoa21", _parse_codes(pasted), "the pasted codes")]
         try:
-            if upload is not None:
-                parts.append((*places.read_area_upload(upload.name, upload.getvalue()), upload.name))
             level, codes = places.combine_area_codes(parts)
             places.save_area(new_id.strip(), title, codes, level, replace=replace, label="the codes")
         except ProblemsError as exc:
@@ -144,6 +152,8 @@ with tab_areas:
 with tab_pcn:
     st.caption(places.NO_BOUNDARY)
     wanted = st.query_params.get("pcn")
+    if "pl_pcn_lad" not in ss and not wanted:  # the place the reader has open elsewhere, else Trafford
+        ss.pl_pcn_lad = ss.get("last_place") if ss.get("last_place") in lad_options else settings.DEFAULT_LAD
     if wanted and "pl_pcn_lad" not in ss:
         try:
             first = places.pcn_profile(wanted)["practices"]
@@ -157,8 +167,10 @@ with tab_pcn:
     lad = st.selectbox("District", list(lad_options), key="pl_pcn_lad", format_func=lad_options.get)
     here = places.pcns_in(lad)
     options = dict(zip(here["pcn_code"], here["pcn_title"] + " (" + here["practices"].astype(str) + " practices here)"))
-    if wanted and wanted not in options:
-        options[wanted] = wanted
+    if wanted and wanted not in options:  # a pcn= left from another district: dropped, and said so
+        st.info(f"{wanted} is not a PCN with practices in {lad_options.get(lad, lad)}: showing this district's.")
+        st.query_params.pop("pcn", None)
+        wanted = None
     if "pl_pcn" not in ss or ss.pl_pcn not in options:
         ss.pl_pcn = wanted if wanted in options else next(iter(options), None)
     code = st.selectbox("Primary Care Network", list(options), key="pl_pcn", format_func=options.get)

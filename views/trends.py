@@ -7,6 +7,7 @@ import streamlit as st
 
 from civicdata.figures import alt_text
 from civicdata import settings
+from civicdata.labels import format_for_unit
 from civicdata.indicators import trends
 from civicdata.figures.charts import SPINE_KEY, build_spine_chart, build_trend_chart
 from civicdata.indicators.iod_editions import IOD_WARNING, decile1_words
@@ -177,6 +178,10 @@ if not presenting:
                                   "england": "England", "region": "region", "neighbours_median": "neighbours' median",
                                   "vs_england": "against England", "trend": "trend",
                                   "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
+    shown = shown.copy()
+    for col in ("latest", "England", "region", "neighbours' median", "change over 3 periods (+ = worse)"):
+        # each row in its own unit's decimals (one for %, rates and years; none for £), as the charts show it
+        shown[col] = [format_for_unit(v, u) for v, u in zip(shown[col], shown["unit"])]
     _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
                         "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
                  hide_index=True, width="stretch", key="tr_table")

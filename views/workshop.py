@@ -268,11 +268,11 @@ if ws_id and not key:
     except StoreUnavailableError:  # the page's guard says so; the boxes' values are kept for when it is back
         keep_typed()
         raise
-    st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']{display:none}"
+    st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stExpandSidebarButton']{display:none}"
             "[data-testid='stMainBlockContainer']{padding:4rem .8rem 3rem .8rem;max-width:40rem}"
             "[data-testid='stMain'] button{min-height:44px}</style>")
     st.title(_shared.md_escape(ws.title))
-    st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else ""))
+    st.caption(f"{record.long_date(ws.held_on)}" + (f" · {ws.place_name}" if ws.place_name else ""))
     me = st.query_params.get("me", "")
     part = None
     if me:
@@ -421,7 +421,7 @@ if ws_id and key:
         _shared.footer()
         st.stop()
     st.markdown(f"### {_shared.md_escape(ws.title)}")
-    st.caption(f"{ws.held_on}" + (f" · {ws.place_name}" if ws.place_name else "") +
+    st.caption(f"{record.long_date(ws.held_on)}" + (f" · {ws.place_name}" if ws.place_name else "") +
                f" · {round_words(ws.round.to_json())} · voting {'open' if ws.is_open else 'closed'}")
     show_links(ws_id, presenting)
     # read once per run: the downloads, the earlier rounds and the actions all come from it. Built now, not on

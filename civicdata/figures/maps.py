@@ -90,6 +90,7 @@ class PointLayer:
     cmin: float = 0.0  # colour scale range for colour_by
     cmax: float = 60.0
     size_per_sqrt: float = 1 / 3  # marker size = 6 + sqrt(size_by) x this, 6 to 22 px
+    reverse: bool = False  # True when higher values are better: the darkest red is then the lowest value
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
@@ -253,13 +254,16 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
         fig.add_trace(outline_trace(frame.geometry.values, "place", 2, "#000000", tiles=tiles, bounds=b))
     outlines, names = orientation_traces(orientation, tiles, b) if orientation is not None else ([], [])
     fig.add_traces(outlines)
-    fig.add_traces([_point_trace(layer, font_size, tiles) for layer in points])
+    fig.add_traces([t for layer in points for t in _point_traces(layer, font_size, tiles)])
     fig.add_traces(names)
     fig.update_layout(
         **_view(b, height, 900, tiles),
         height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font={"family": FONT, "size": font_size},
         hoverlabel={"font": {"size": font_size}}, showlegend=bool(points),
-        legend={"orientation": "h", "yanchor": "bottom", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)"})
+        # the point key sits under the map, never over it
+        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)"})
+    if points:
+        fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 2 * font_size + 8})
     return fig
 
 
@@ -272,29 +276,57 @@ def _discrete_scale(colours: list[str]) -> list[list]:
     return scale
 
 
-def _point_trace(layer: PointLayer, font_size: int, tiles: bool = False):
+def _hover_value(col: str, v) -> str:
+    if col == "urn" and isinstance(v, (int, float)) and not pd.isna(v):
+        return str(int(v))  # an identifier, not a quantity: no thousands separator
+    return _fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+def _point_traces(layer: PointLayer, font_size: int, tiles: bool = False) -> list:
+    """The layer's points; with ``colour_by``, points with no value are a grey trace of their own ("no value"),
+    never coloured as if their value were the lowest."""
+    from civicdata.labels import column_label
+
     f = layer.frame
     lines = []
     for row in f.to_dict("records"):
         parts = [f"<b>{esc(row.get('name'))}</b>"]
         for col in layer.hover:
-            v = row.get(col)
-            parts.append(f"{esc(col.replace('_', ' '))}: {esc(_fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)}")
+            parts.append(f"{esc(column_label(col))}: {esc(_hover_value(col, row.get(col)))}")
         lines.append("<br>".join(parts))
-    marker: dict = {"size": 10, "color": layer.colour, "opacity": 0.95}
-    if layer.colour_by is not None:
-        marker.update(color=pd.to_numeric(f[layer.colour_by], errors="coerce").fillna(-1),
-                      colorscale="Reds", cmin=layer.cmin, cmax=layer.cmax, showscale=True,
-                      colorbar={"title": {"text": layer.colour_title}, "x": 1.0, "len": 0.5, "y": 0.75,
-                                "thickness": 14, "tickfont": {"size": font_size - 2}})
+    lines = np.array(lines, dtype=object)
+    size = 10
     if layer.size_by is not None:
         n = pd.to_numeric(f[layer.size_by], errors="coerce").fillna(0).clip(lower=0)
-        marker["size"] = (6 + np.sqrt(n) * layer.size_per_sqrt).clip(6, 22).round(1)
+        size = (6 + np.sqrt(n) * layer.size_per_sqrt).clip(6, 22).round(1).to_numpy()
     custom = (np.array(f[layer.key_column].astype(str)).reshape(-1, 1) if layer.key_column
               else np.array([""] * len(f)).reshape(-1, 1))
     _, scatter = _kinds(tiles)
-    return scatter(lat=f["lat"].round(6), lon=f["lon"].round(6), mode="markers", marker=marker, name=layer.title,
-                   text=lines, hovertemplate="%{text}<extra></extra>", customdata=custom)
+
+    def trace(mask, marker, name, legend=True):
+        s = size[mask] if isinstance(size, np.ndarray) else size
+        return scatter(lat=f["lat"][mask].round(6), lon=f["lon"][mask].round(6), mode="markers",
+                       marker={**marker, "size": s}, name=name, text=lines[mask], showlegend=legend,
+                       hovertemplate="%{text}<extra></extra>", customdata=custom[mask])
+
+    every = np.ones(len(f), dtype=bool)
+    if layer.colour_by is None:
+        return [trace(every, {"color": layer.colour, "opacity": 0.95}, layer.title)]
+    values = pd.to_numeric(f[layer.colour_by], errors="coerce")
+    has = values.notna().to_numpy()
+    marker = {"color": values[has], "colorscale": "Reds", "reversescale": layer.reverse, "cmin": layer.cmin,
+              "cmax": layer.cmax, "showscale": True, "opacity": 0.95,
+              # below the toolbar's corner: the scale's title is never under the plotly buttons
+              "colorbar": {"title": {"text": layer.colour_title}, "x": 1.0, "len": 0.5, "y": 0.5,
+                           "yanchor": "middle", "thickness": 14, "tickfont": {"size": font_size - 2}}}
+    if not tiles:  # an outline keeps the palest points visible on the white map (tile maps take no outline)
+        marker["line"] = {"width": 0.6, "color": "#555555"}
+    out = [trace(has, marker, layer.title)]
+    if (~has).any():
+        out.append(trace(~has, {"color": MISSING_COLOUR, "opacity": 0.95,
+                                **({} if tiles else {"line": {"width": 1, "color": "#555555"}})},
+                         f"{layer.title}: no value"))
+    return out
 
 
 def figure_payload_bytes(fig: go.Figure) -> int:

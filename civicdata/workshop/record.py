@@ -29,6 +29,11 @@ _CSS = ("body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-s
 
 
 
+def long_date(iso: str) -> str:
+    """An ISO date as people write it ("2026-12-06" -> "6 December 2026"), for the pages as for the record."""
+    return _day(iso)
+
+
 def _day(iso: str) -> str:
     """An ISO date as people write it: "2026-12-06" -> "6 December 2026" (unchanged if it is not one)."""
     import datetime as dt
