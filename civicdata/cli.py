@@ -104,6 +104,95 @@ def shapely_vertices(geom) -> int:
     return int(shapely.get_num_coordinates(geom))
 
 
+def cmd_school(args: argparse.Namespace) -> int:
+    from civicdata.indicators.schools import school_profile
+
+    try:
+        prof = school_profile(int(args.urn))
+    except (KeyError, ValueError):
+        print(f"error: no school with URN {args.urn} in GIAS (May 2025) or the DfE school files", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json(prof)
+        return 0
+    print(f"{prof['name']} (URN {prof['urn']}): {prof['phase'] or 'closed by May 2025'}; "
+          f"{prof['local_authority'] or 'local authority not recorded'}; trust: {prof['trust'] or 'none recorded'}")
+    if prof["lsoa21_code"]:
+        print(f"Neighbourhood {prof['neighbourhood']} ({prof['lsoa21_code']}, LSOA 2021): IMD decile "
+              f"{prof['imd2025_decile']} (IoD2025)")
+    for m in prof["measures"]:
+        def fmt(v):
+            return "–" if v is None else f"{v:.1f}" if m["unit"] != "score" else f"{v:.2f}"
+        if m["value"] is None:
+            print(f"  {m['title']} ({m['vintage']}): – ({m['why_missing']})")
+        else:
+            print(f"  {m['title']} ({m['vintage']}): {fmt(m['value'])} {m['unit']}; local authority "
+                  f"{fmt(m['local_authority'])}; England {fmt(m['england'])} ({m['compared_with']})")
+    print(prof["absence_note"])
+    return 0
+
+
+def _feed_json(f) -> dict:
+    return {"name": f.name, "sha256": f.sha256, "size_bytes": f.size_bytes, "source": f.source,
+            "added_at": f.added_at, "summary": f.summary}
+
+
+def _feed_line(f) -> str:
+    s = f.summary
+    cal = " to ".join(s.get("calendar") or ["no calendar"])
+    where = ", ".join(d["name"] for d in (s.get("districts") or [])[:4]) or "no English district"
+    more = len(s.get("districts") or []) - 4
+    return (f"{f.name}: {cal}; {', '.join(s.get('agencies') or []) or 'agency not named'}; {s.get('stops', 0):,} stops, "
+            f"{s.get('routes', 0):,} routes, {s.get('trips', 0):,} trips; {where}{f' and {more} more' if more > 0 else ''}"
+            + (f"; clipped to {s['clip']['district']} (+{s['clip']['buffer_m']:g} m)" if s.get("clip") else ""))
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    from civicdata.store import feeds as stored
+    from civicdata.transit import feeds
+
+    if args.action == "add":
+        def progress(done: int, total: int | None) -> None:
+            if not args.quiet:
+                of = f" of {total / 2**20:.1f} MB" if total else ""
+                print(f"\rdownloading: {done / 2**20:.1f} MB{of}", end="", file=sys.stderr, flush=True)
+
+        try:
+            f = feeds.add_feed(args.source, args.name, args.clip, replace=args.replace, progress=progress)
+        finally:
+            if not args.quiet and args.source.lower().startswith(("http://", "https://")):
+                print(file=sys.stderr)
+        if args.json:
+            _print_json(_feed_json(f))
+        else:
+            print(f"stored {_feed_line(f)}")
+        return 0
+    if args.action == "list":
+        all_feeds = stored.stored_feeds()
+        if args.json:
+            _print_json([_feed_json(f) for f in all_feeds])
+        else:
+            for f in all_feeds:
+                print(_feed_line(f))
+            print(f"{len(all_feeds)} stored feed(s); the bundled one is data/transport/chester_gtfs.zip")
+        return 0
+    if not args.source:
+        print(f"error: feed {args.action} needs the feed's NAME", file=sys.stderr)
+        return 2
+    if args.action == "show":
+        f = stored.stored_feed(args.source)
+        if args.json:
+            _print_json(_feed_json(f))
+        else:
+            print(_feed_line(f))
+            print(f"source: {f.source}; added {f.added_at}; {f.size_bytes / 2**20:.1f} MB; sha256 {f.sha256}")
+        return 0
+    if not stored.delete_feed(args.source):
+        stored.stored_feed(args.source)  # says which feeds there are
+    print(f"removed the feed {args.source}")
+    return 0
+
+
 def cmd_metro_line(args: argparse.Namespace) -> int:
     from civicdata import metro
 
@@ -529,7 +618,8 @@ def cmd_journey_layer(args: argparse.Namespace) -> int:
     table = access.school_access_at_scale(args.feed, day, schools, services, start, end, args.every * 60,
                                           progress=_progress_bar(args), max_minutes=cap, workers=args.workers,
                                           scheduler=args.scheduler)
-    csv, raw = access.journey_layer(table, service=cat.get(args.service), feed_name=tt.feed_name, day=day,
+    csv, raw = access.journey_layer(table, service=cat.get(args.service),
+                                    feed_name=getattr(args, "feed_label", None) or tt.feed_name, day=day,
                                     start=start, end=end, layer_id=args.id, max_minutes=cap)
     desc, report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=args.replace)
     reached = table[table["reached"]]
@@ -841,6 +931,22 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "name) instead of a list")
     bd.add_argument("--out", help="with --geojson: write to this file (default standard output)")
     bd.set_defaults(func=cmd_boundaries)
+    fd = sub.add_parser("feed", help="GTFS timetables kept in the store for every server: add (a file or an address, "
+                                      "optionally clipped to a district), list, show, remove")
+    fd.add_argument("action", choices=["add", "list", "show", "remove"])
+    fd.add_argument("source", nargs="?", help="add: a GTFS zip's path or http(s) address; show, remove: the feed's name")
+    fd.add_argument("--name", help="add: the name to keep it under (default: from the file name)")
+    fd.add_argument("--clip", metavar="LAD", help="add: keep only what serves this district (LAD 2024 code): its "
+                                                  "stops and 1 km around, the trips serving them, what they reference")
+    fd.add_argument("--replace", action="store_true", help="add: replace a stored feed of the same name")
+    fd.add_argument("--quiet", action="store_true", help="add: no download progress")
+    fd.add_argument("--json", action="store_true")
+    fd.set_defaults(func=cmd_feed)
+    sc = sub.add_parser("school", help="one school's profile: absence 2018/19, KS2/KS4 2022/23, census 2023, each beside "
+                                       "its local authority and England")
+    sc.add_argument("urn", help="the school's URN")
+    sc.add_argument("--json", action="store_true")
+    sc.set_defaults(func=cmd_school)
     m = sub.add_parser("metro-line", help="life expectancy at each stop of a line")
     src = m.add_mutually_exclusive_group(required=True)
     src.add_argument("--list", action="store_true", help="list every bundled line (key, network, name, ends, stops)")
@@ -928,7 +1034,7 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("layer")
     rl.set_defaults(func=cmd_remove_layer)
     j = sub.add_parser("journey", help="a scheduled public-transport journey from a GTFS feed")
-    j.add_argument("--feed", required=True)
+    j.add_argument("--feed", required=True, metavar="PATH|NAME", help="a GTFS zip, or a stored feed's name (feed list)")
     j.add_argument("--date", required=True, help="YYYYMMDD")
     j.add_argument("--depart", required=True, help="HH:MM")
     j.add_argument("--from", dest="start", required=True, metavar="LAT,LON")
@@ -961,7 +1067,7 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--json", action="store_true")
     cf.set_defaults(func=cmd_check_feed)
     jl = sub.add_parser("journey-layer", help="save each school's minutes to the nearest service as a layer")
-    jl.add_argument("--feed", required=True)
+    jl.add_argument("--feed", required=True, metavar="PATH|NAME", help="a GTFS zip, or a stored feed's name")
     jl.add_argument("--date", required=True, help="YYYYMMDD")
     jl.add_argument("--within", required=True, help="LAD code or name: its schools (within the feed's area)")
     jl.add_argument("--service", required=True, metavar="POINT_LAYER_ID", help="e.g. gp_practices2025 (the page's default), nhs_hospitals_c2022, care_trust_sites2025")
@@ -990,7 +1096,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe.set_defaults(func=cmd_peers)
     jm = sub.add_parser("journey-matrix", help="each school's k nearest services by public transport, every "
                                                "departure, as a Parquet file (origin x service x departure)")
-    jm.add_argument("--feed", required=True)
+    jm.add_argument("--feed", required=True, metavar="PATH|NAME", help="a GTFS zip, or a stored feed's name")
     jm.add_argument("--date", required=True, help="YYYYMMDD")
     jm.add_argument("--within", required=True, help="LAD code or name, or E47000001 (all of Greater Manchester)")
     jm.add_argument("--service", required=True, metavar="POINT_LAYER_ID")
@@ -1047,6 +1153,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "command", None) in ("journey", "journey-layer", "journey-matrix") and args.feed:
+            from civicdata.transit.feeds import resolve_feed
+
+            args.feed_label = Path(args.feed).name if Path(args.feed).is_file() else args.feed  # named as given
+            args.feed = str(resolve_feed(args.feed))  # a path, or a stored feed's name (its local copy)
+        if args.command == "feed" and args.action == "add" and not args.source:
+            print("error: feed add needs a GTFS zip's path or address", file=sys.stderr)
+            return 2
         return args.func(args)
     except (CivicDataError, ValueError, KeyError, FileExistsError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and not isinstance(exc, CivicDataError) and exc.args else exc

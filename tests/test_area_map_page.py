@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import SOURCES as SOURCES_DIR, open_page
+from tests.conftest import open_page
 
 from civicdata.build.sources import SOURCES
 
@@ -223,7 +223,7 @@ def test_practice_layer_draws_practices_sized_by_list_and_icb_summary(sources):
     assert len(sizes) > 80 and max(sizes) > min(sizes)  # sized by list size
     # each practice's hover names its Primary Care Network (ePCN c. Q4 2024), or says it has none
     hovers = practices["text"]
-    assert sum("pcn: " in h and " PCN (U" in h for h in hovers) > 0.9 * len(hovers)
+    assert sum("Primary Care Network (PCN): " in h and " PCN (U" in h for h in hovers) > 0.9 * len(hovers)
     assert not any(t["type"] == "choropleth" for t in spec["data"])  # points, not areas
     text = "\n".join(m.value for m in at.markdown)
     assert "GP practice registers in NHS Greater Manchester Integrated Care Board (QOF 2022-23)" in text
@@ -263,7 +263,7 @@ def test_every_map_control_redraws_the_map_and_the_same_view_again_draws_the_sam
     phase.set_value(["Secondary"]).run()
     secondaries = _trace(_map_spec(at), "Schools (GIAS May 2025)")
     assert 5 < len(secondaries["text"]) < len(schools["text"])
-    assert all("phase: Secondary" in t for t in secondaries["text"])
+    assert all("Phase: Secondary" in t for t in secondaries["text"])
     at.sidebar.multiselect(key="am_services").set_value(["gp_practices2025"]).run()
     assert any("GP practices" in (t.get("name") or "") for t in _map_spec(at)["data"])
     at.sidebar.multiselect(key="am_services").set_value(["nhs_hospitals_c2022"]).run()
@@ -280,3 +280,29 @@ def test_every_map_control_redraws_the_map_and_the_same_view_again_draws_the_sam
     at.button[0].click().run()
     selected = _trace(_map_spec(at), "selected")
     assert selected is not None and selected["locations"] == [lsoa] and _trace(first, "selected") is None
+
+
+def test_a_school_layer_colours_the_schools_and_the_profile_lists_absence_in_deprived_neighbourhoods():
+    """Persistent absence 2018/19 on Newcastle's map: each school point coloured by its own value (raw DfE); the
+    profile lists the schools with the highest absence in the decile 1-2 neighbourhoods, highest first."""
+    from civicdata.indicators import schools as S
+
+    at = _run(place="E08000021", layer="school_persistent_absence_2019", svc="")
+    assert not at.exception
+    spec = _map_spec(at)
+    pts = next(t for t in spec["data"] if t.get("name") == "Schools (GIAS May 2025)")
+    colours = _numbers(pts["marker"]["color"])
+    t = S.school_table().set_index("urn")
+    urns = [int(h.split("URN: ")[1].split("<")[0]) for h in pts["text"]]  # a URN is written as it is: no comma
+    assert len(colours) == len(urns) > 50 and colours == pytest.approx([t.at[u, "persistent_absence_2019"] for u in urns])
+    grey = next(t for t in spec["data"] if t.get("name") == "Schools (GIAS May 2025): no value")
+    none = [int(h.split("URN: ")[1].split("<")[0]) for h in grey["text"]]
+    assert none and all(pd.isna(t.at[u, "persistent_absence_2019"]) for u in none)  # never coloured as a value
+    lo, hi = pts["marker"]["cmin"], pts["marker"]["cmax"]
+    assert 0 < lo < 8.2 < 13.7 < hi < 60  # England's 5th to 95th percentile of schools
+    table = next(d.value for d in at.dataframe if "Persistent absence 2018/19 (%)" in d.value.columns)
+    vals = table["Persistent absence 2018/19 (%)"].tolist()
+    assert len(table) == 10 and vals == sorted(vals, reverse=True)
+    assert set(table["IMD decile (IoD2025)"]) <= {1, 2}
+    assert set(table["England, same type (%)"]) <= {8.2, 13.7, 28.8}
+    assert any("before COVID" in c.value for c in at.caption)

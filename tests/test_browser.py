@@ -212,7 +212,7 @@ def test_presentation_mode_fits_the_screen(server, browser, path, size):
     assert plot["y"] >= 0 and plot["y"] + plot["height"] <= h and plot["x"] + plot["width"] <= w
     assert plot["height"] >= 0.55 * h - 200  # sized from the screen, not a fixed 600 px
     if path.startswith("/?"):
-        legend = page.get_by_text("Decile 10 (least deprived 10%)", exact=True).bounding_box()
+        legend = page.get_by_text("10 (least deprived 10%)", exact=True).bounding_box()  # compact on a projector
         assert legend["y"] + legend["height"] <= h
     name = path.strip("/").split("?")[0] or "area_map"
     page.screenshot(path=str(ARTIFACTS / f"present_{name}_{w}x{h}.png"))
@@ -370,9 +370,10 @@ def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
 
 
 def _picked(page) -> int:
-    """How many neighbourhoods the Places page says are picked."""
-    text = page.get_by_text(re.compile(r"^\d+ neighbourhood\(s\) picked")).inner_text()
-    return int(text.split()[0])
+    """How many neighbourhoods the Places page says are picked (its count line: "N neighbourhood(s) will be saved
+    (K picked, …)", or "K picked, …: some codes cannot be used")."""
+    text = page.get_by_text(re.compile(r"\d+ picked")).inner_text()
+    return int(re.search(r"(\d+) picked", text).group(1))
 
 
 def _settled(page) -> None:
@@ -485,7 +486,9 @@ def test_places_an_area_from_an_uploaded_file_of_ward_codes(server, browser, tmp
     assert "the picked neighbourhoods: LSOA 2021; old.csv: LSOA 2011" in refused
     upload.set_input_files(str(tmp_path / "two_wards.csv"))
     _settled(page)
-    assert page.get_by_text("and the codes in two_wards.csv.").count() == 1
+    # the count is what will be saved: the two wards' neighbourhoods and the picked one
+    assert page.get_by_text(f"{len(of_wards) + 1} neighbourhood(s) will be saved (1 picked, 2 ward(s) from "
+                            "two_wards.csv").count() == 1
     page.get_by_role("button", name="Save the area").click()
     _settled(page)
     _no_exception(page)
@@ -814,3 +817,27 @@ def test_workshop_six_phones_from_two_sectors_run_a_points_round_on_a_1280x720_p
         page.context.close()
     ctx.close()
     store.dispose_all()
+
+
+def test_schools_coloured_by_persistent_absence_and_the_trust_s_founding_question(server, browser):
+    """Newcastle's schools coloured by persistent absence 2018/19 (a colour scale titled with the unit, grey for
+    no value, the key under the map); the Trust page's school-by-school table and the founding question."""
+    page = _open(browser, f"{server}/?place=E08000021&layer=school_persistent_absence_2019&svc=")
+    _no_exception(page)
+    names = page.evaluate("() => document.querySelector('.js-plotly-plot').data.map(t => t.name)")
+    assert "Schools (GIAS May 2025)" in names and "Schools (GIAS May 2025): no value" in names
+    assert page.locator(".js-plotly-plot .colorbar").count() == 1
+    plot = page.locator(".js-plotly-plot g.geo").first.bounding_box()  # the map's own area
+    key = page.locator(".js-plotly-plot .legend").first.bounding_box()
+    assert key["y"] >= plot["y"] + plot["height"] - 1  # the point key is under the map, not over it
+    assert page.get_by_text("Highest persistent absence in Newcastle upon Tyne's most deprived").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "area_map_newcastle_persistent_absence.png"))
+    page.close()
+    page = _open(browser, f"{server}/trust?group=north-west", 1920, 1080, wait_for=FOLIUM)
+    _no_exception(page)
+    assert page.get_by_text("Absence, attainment and need, school by school").count() == 1
+    assert page.get_by_text("Where the founding story starts").count() == 1
+    page.get_by_text("Where the founding story starts").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "trust_founding_question.png"))
+    page.close()

@@ -158,7 +158,8 @@ def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, r
     a.goto(f"{cluster.proxy}/add_data")
     _ready(a)
     _on(a, "a")
-    a.locator('input[type="file"]').set_input_files(str(residents_csv))
+    a.locator('[data-testid="stFileUploader"]').filter(has_text="Data file").locator('input[type="file"]') \
+        .set_input_files(str(residents_csv))
     a.get_by_label("Id (a-z, 0-9, _ or -)").wait_for(timeout=60_000)
     a.get_by_label("Id (a-z, 0-9, _ or -)").fill("trafford_residents")
     a.get_by_label("Title").fill("Residents (Census 2021)")
@@ -191,6 +192,42 @@ def test_a_layer_uploaded_on_one_server_is_used_on_the_other(cluster, browser, r
     html = Path(dl.value.path()).read_text(encoding="utf-8")
     assert "Residents (Census 2021)" in html and "plotly" in html.lower()
     b.screenshot(path=str(ARTIFACTS / "servers_layer_on_b.png"))
+    assert not a.blocked and not b.blocked
+    a.context.close()
+    b.context.close()
+
+
+def test_a_timetable_added_on_one_server_is_offered_on_school_to_clinic_of_the_other(cluster, browser, tmp_path):  # noqa: F811
+    """A copy of the Chester feed added under a new name on A's Add data page (Timetables) is listed, with its
+    dates and districts, on B's School to clinic, and B routes on it."""
+    feed = tmp_path / "chester-shared.zip"
+    feed.write_bytes((REPO / "data" / "transport" / "chester_gtfs.zip").read_bytes())
+    a = _pinned(browser, cluster, "a")
+    a.goto(f"{cluster.proxy}/add_data")
+    _ready(a)
+    _on(a, "a")
+    a.get_by_role("tab", name="Timetables (GTFS)").click()
+    a.locator('[data-testid="stFileUploader"]').filter(has_text="GTFS feed (.zip)").locator('input[type="file"]') \
+        .set_input_files(str(feed))
+    a.get_by_label("Name", exact=True).fill("chester-shared")
+    a.get_by_role("button", name="Add the timetable").click()
+    a.get_by_text("Stored the timetable chester-shared").wait_for(timeout=120_000)
+
+    b = _pinned(browser, cluster, "b")
+    b.goto(f"{cluster.proxy}/school_to_clinic")
+    _ready(b)
+    _on(b, "b")
+    box = b.get_by_label("Timetable", exact=True)
+    box.click()
+    option = b.locator('[role="option"]', has_text="chester-shared")
+    option.first.wait_for(timeout=30_000)
+    assert "Cheshire West and Chester" in option.first.inner_text()
+    option.first.click()
+    _ready(b)
+    b.get_by_text("Feed: chester-shared,").first.wait_for(timeout=120_000)
+    assert b.locator('[data-testid="stException"]').count() == 0
+    assert "feed=chester-shared" in b.url
+    b.screenshot(path=str(ARTIFACTS / "servers_timetable_on_b.png"))
     assert not a.blocked and not b.blocked
     a.context.close()
     b.context.close()

@@ -116,9 +116,10 @@ def test_trust_page_from_a_saved_group_escapes_hostile_names(urns):
     assert head.startswith("### &lt;script&gt;alert(1)&lt;/script&gt; Trust:") and "<script>" not in head
     table = at.dataframe[0].value
     assert table["urn"].tolist() == urns
-    convene = at.dataframe[1].value
+    frames = [d.value for d in at.dataframe]
+    convene = next(f for f in frames if "role" in f.columns)
     assert {"Local authority", "NHS Integrated Care Board", "NHS trust"} <= set(convene["role"])
-    focus = at.dataframe[2].value
+    focus = next(f for f in frames if "rank" in f.columns)
     assert len(focus) == 6 and focus["rank"].notna().sum() >= 1
     brief = trust.brief_html("<script>x</script>", trust.trust_schools(urns), trust.pupil_summary(
         trust.trust_schools(urns)), convene)
@@ -134,3 +135,31 @@ def test_area_map_place_picker_offers_saved_trusts(urns):
     assert not at.exception
     head = next(m.value for m in at.markdown if m.value.startswith("### "))
     assert head.startswith("### North West Trust:")  # the Trust page opened on the saved trust
+
+
+def test_trust_page_sets_each_school_beside_its_local_authority_and_england(urns):
+    """Persistent absence 2018/19 by default: each school's value, its LA's schools of the same type and DfE's
+    national figure; the trust's own pupil-weighted figure in words; another measure on a change."""
+    from civicdata.indicators import schools as S
+
+    trust.save_group("measures", "Measures Trust", urns)
+    at = open_page("views/trust.py", group="measures")
+    assert not at.exception
+    assert "Absence, attainment and need, school by school" in [h.value for h in at.subheader]
+    comp = next(d.value for d in at.dataframe if "Compared with" in d.value.columns)
+    assert len(comp) == len(urns) and set(comp["Compared with"]) == {"State-funded secondary"}
+    raw = S.compare("school_persistent_absence_2019", [int(u) for u in urns])
+    assert comp["School (% of pupils)"].tolist() == raw["value"].round(1).tolist()
+    assert set(comp["England (% of pupils)"]) == {13.7}  # DfE's published national figure, secondaries 2018/19
+    assert set(comp["Local authority"]) == {"Trafford", "Cheshire East", "Sheffield"}
+    words = next(m.value for m in at.markdown if m.value.startswith("**Measures Trust**:"))
+    assert f"{S.trust_value(raw):.1f} % of pupils" in words and f"of {len(urns)} schools" in words
+    assert any("before COVID" in c.value for c in at.caption)
+    at.selectbox(key="tr_measure").set_value("school_attainment8_2023").run()
+    assert not at.exception
+    comp = next(d.value for d in at.dataframe if "Compared with" in d.value.columns)
+    assert "School (points)" in comp.columns and comp["School (points)"].notna().all()
+    # the founding question: its rule stated, the LA trend to 2024/25 beside it
+    assert any("highest fifth" in c.value for c in at.caption)
+    trend = next(d.value for d in at.dataframe if "2024/25" in d.value.columns)
+    assert trend["Local authority"].tolist()[-1] == "England" and "2018/19" in trend.columns

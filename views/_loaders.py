@@ -173,7 +173,7 @@ def practice_points(layer_id: str, stamp_key: tuple, bounds: tuple) -> pd.DataFr
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def practice_range(layer_id: str, stamp_key: tuple) -> tuple[float, float]:
-    """England's 5th and 95th percentile of a practice layer's values (the points' colour range)."""
+    """England's 5th and 95th percentile of a point layer's values (GP practices, schools): the colour range."""
     from civicdata.indicators.layers import load_layer
 
     v = load_layer(catalogue().get(layer_id))["value"].dropna()
@@ -189,7 +189,7 @@ def trust_schools(urns: tuple) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def lsoa21_boundaries(lad_code: str):
-    """A district's LSOAs 2021 with readable names and polygons (GM's detailed file in GM)."""
+    """A district's LSOAs 2021 with readable names and polygons (ONS generalised, read by district)."""
     return choropleth.boundaries_for("lsoa21", lad_code)
 
 
@@ -248,7 +248,7 @@ def saved_area_profile(area_id: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def district_outlines(lad_codes: tuple):
-    """The outlines of local authority districts (LAD 2024, national boundaries)."""
+    """The outlines of local authority districts (LAD 2024, the union of their LSOAs 2021)."""
     import pandas as _pd
 
     parts = [choropleth.boundaries_for("lad", c) for c in lad_codes]
@@ -332,3 +332,79 @@ def ferrobus_engine(gtfs_path: str, osm_path: str, day):
     from civicdata.transit.engines import FerrobusEngine
 
     return FerrobusEngine(Path(gtfs_path), Path(osm_path), day)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def school_comparison(measure_id: str, urns: tuple) -> pd.DataFrame:
+    """Each school's value of a school measure beside its local authority's and England's."""
+    from civicdata.indicators import schools as school_ind
+
+    return school_ind.compare(measure_id, list(urns))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def founding_schools(urns: tuple, journey_layer: str, minutes: float, _stamp) -> pd.DataFrame:
+    """The schools among ``urns`` meeting the founding question's rule (with a journey layer when one is named)."""
+    from civicdata.indicators import schools as school_ind
+    from civicdata.indicators.layers import load_layer
+
+    journey = None
+    if journey_layer:
+        lay = load_layer(catalogue().get(journey_layer))
+        journey = lay.assign(code=lay["code"].astype(int)).set_index("code")["value"]
+    return school_ind.founding_question(list(urns), journey, minutes)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def la_absence_trend(urns: tuple) -> pd.DataFrame:
+    """Persistent absence 2018/19 to 2024/25 in the schools' local authorities and England."""
+    from civicdata.indicators import schools as school_ind
+
+    return school_ind.la_absence_trend(list(urns))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def absence_in_deprived(place: str) -> pd.DataFrame:
+    """The place's schools with the highest persistent absence (2018/19) in its decile 1-2 neighbourhoods."""
+    from civicdata.geo.places import areas_in_place
+    from civicdata.indicators import schools as school_ind
+
+    return school_ind.absence_in_deprived(set(areas_in_place(place, "lsoa21")["code"]))
+
+
+def stored_feeds() -> list:
+    """The GTFS feeds in the store (without their bytes), read again when the store's ``feeds`` counter moves."""
+    from civicdata import store
+
+    return _stored_feeds(store.version("feeds"))  # the counter is the cache key
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _stored_feeds(version: int) -> list:
+    from civicdata.store import feeds
+
+    return feeds.stored_feeds()
+
+
+@st.cache_data(show_spinner="Copying the timetable from the store…", max_entries=8)
+def stored_feed_path(name: str, sha256: str) -> Path:
+    """A stored feed's local copy (named by its sha256: the timetable cache is shared with the same file)."""
+    from civicdata.store import feeds
+
+    return feeds.local_copy(name)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def feed_districts(path: str, mtime: float) -> list[str]:
+    """LAD 2024 codes of the districts a feed serves (see transit.feeds.covered_districts), most stops first."""
+    from civicdata.transit.feeds import covered_districts, districts_of_stops
+
+    return covered_districts(districts_of_stops(feed(path, mtime).stops))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def nearest_service_dates(path: str, mtime: float, day) -> tuple:
+    """The nearest dates before and after ``day`` on which the feed runs a trip (None where there is none)."""
+    from civicdata.transit.gtfs import nearest_service_days
+
+    return nearest_service_days(feed(path, mtime), day)

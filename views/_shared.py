@@ -16,7 +16,8 @@ from views._loaders import (  # noqa: F401
     layer_stamp, line_profile, lsoa21_boundaries, lsoa21_outlines, manifest, manifest_frame, national_frame,
     national_lad_frame, orientation, orientation_around, place_frame, place_options, places_stamp, practice_points,
     practice_range, qof_icb, region_options, saved_area_profile, saved_area_title, saved_areas, saved_trusts,
-    schools, trust_convene, trust_schools,
+    schools, trust_convene, trust_schools, stored_feeds, stored_feed_path, feed_districts, nearest_service_dates,
+    school_comparison, founding_schools, la_absence_trend, absence_in_deprived,
 )
 from views._present import (  # noqa: F401
     KEYS_JS, PRESENT_CSS, PRIVATE_PARAMS, footer, link_for_current_view, main_chart, moved_server_notice,

@@ -13,7 +13,9 @@ from civicdata.indicators import choropleth, profile
 from civicdata import settings
 from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
-from civicdata.geo.geography import (is_gm, lad_of_area, read_boundary_file, search_areas,
+from civicdata.indicators import schools as school_ind
+from civicdata.labels import format_for_unit
+from civicdata.geo.geography import (lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.geo.places import areas_in_place
 from civicdata.figures.maps import PointLayer, build_area_map, figure_html, map_config
@@ -33,8 +35,11 @@ def _trends_section(place: str, place_name: str) -> None:
     shown = table.rename(columns={"title": "indicator", "label": "latest period", "value": "latest",
                                   "england": "England", "neighbours_median": "ONS neighbours' median",
                                   "vs_england": "against England", "trend": "trend"})
-    _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
-                        "against England", "trend"]].round(2), hide_index=True, width="stretch", key="am_trends")
+    shown = shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
+                   "against England", "trend"]].copy()
+    for col in ("latest", "England", "ONS neighbours' median"):  # each row in its unit's decimals
+        shown[col] = [format_for_unit(v, u) for v, u in zip(shown[col], shown["unit"])]
+    _shared.table(shown, hide_index=True, width="stretch", key="am_trends")
     st.page_link("views/trends.py", label=f"Trends and peers for {place_name}: series, ONS neighbours, spine chart",
                  icon=":material/trending_up:", query_params={"place": place})
     st.caption("Source: ONS Explore Local Statistics (17 series, each from its publisher); neighbours: ONS similar "
@@ -227,17 +232,22 @@ def map_section() -> None:
                 vals = load_layer(desc).drop_duplicates("code").set_index("code")["value"]
                 sch[value_col] = sch["urn"].astype(str).map(vals).astype(float)
                 hover = ["urn", "phase", "pupils", value_col, "neighbourhood", "lsoa21_code", "imd2025_decile"]
+                lo, hi = _shared.practice_range(desc.id, stamp)  # England's 5th to 95th percentile
             sch["urn:"] = "urn:" + sch["urn"].astype(str)
             points.append(PointLayer("Schools (GIAS May 2025)", sch, hover=hover,
                                      # beside a practice layer, schools stay grey: one colour scale on the map
                                      colour_by=None if desc.geography == "practice" else value_col, colour="#7f7f7f",
                                      colour_title=("% FSM" if value_col == "fsm_pct" else desc.unit[:12]),
-                                     size_by="pupils", key_column="urn:"))
+                                     size_by="pupils", key_column="urn:",
+                                     **({} if value_col == "fsm_pct" else {"cmin": lo, "cmax": hi,
+                                                                         "reverse": desc.polarity == "higher_is_better"})))
         if desc.geography == "practice" and not national:
             pts = _shared.practice_points(desc.id, stamp, bounds)
             lo, hi = _shared.practice_range(desc.id, stamp)
-            points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", "value", "weight"],
-                                     colour_by="value", colour_title=desc.unit, size_by="weight", cmin=lo, cmax=hi,
+            shown, listed = f"{desc.title} ({desc.unit})", "Patients on the list it is a share of"
+            pts = pts.rename(columns={"value": shown, "weight": listed})
+            points.append(PointLayer(f"{desc.title} (GP practices, size: list)", pts, hover=["code", "pcn", shown, listed],
+                                     colour_by=shown, colour_title=desc.unit, size_by=listed, cmin=lo, cmax=hi,
                                      size_per_sqrt=0.12, key_column="code"))
         if not national:
             from civicdata.indicators.layers import load_layer
@@ -257,8 +267,11 @@ def map_section() -> None:
         draw = frame if frame is not None else choropleth.boundaries_for("lad", place).assign(**{"class": float("nan")})
         orient = None
         if show_orientation and not national:  # a saved area: the wards and districts its view meets
-            orient = (_shared.orientation_around(bounds, large, 900, map_height) if is_area
-                      else _shared.orientation(place, bounds, large, 900, map_height))
+            # names are chosen for the map's size on screen: on a projector, for the smaller one (1280x720, the map
+            # about 810x460 px), so they never crowd each other there
+            w, h = (810, 460) if presenting else (900, map_height)
+            orient = (_shared.orientation_around(bounds, large, w, h) if is_area
+                      else _shared.orientation(place, bounds, large, w, h))
         fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
                              height=map_height, large_text=large, tiles=tiles, bounds=bounds, orientation=orient)
         if presenting:  # sized from the screen (main_chart)
@@ -285,26 +298,34 @@ def map_section() -> None:
     if not presenting:  # on a projector, secondary text goes below the map
         st.caption(source_caption)
 
+    rule = "" if classes is None else (f"{classes.rule} Polarity: {classes.polarity_note}."
+                                       + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
     map_col, side_col = st.columns([3, 1.3] if not large else [3, 1.1])
     with map_col:
-        event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
-                                   selection_mode="points", config=map_config(scrollZoom=True))
+        with st.container(key="drawing_area_map"):
+            event = _shared.main_chart(fig, key="area_map", presenting=presenting, on_select="rerun",
+                                       selection_mode="points", config=map_config(scrollZoom=True))
         if frame is not None and classes is not None:
             _shared.text_alternative(
                 alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, place_name, classes.labels,
                                          desc.polarity),
                 pd.DataFrame(frame.drop(columns="geometry")), "map", key="am_alt_table")
     if presenting:
-        st.caption(source_caption)
+        st.caption(f"{source_caption} {rule}".strip())
     with side_col:
         if classes is not None:
-            st.markdown("**Legend**")
+            decile = classes.labels[0].startswith("Decile")
+            st.markdown("**Legend**" + (" (decile)" if presenting and decile else ""))
             st.html(_shared.legend_html(classes.labels, classes.colours,
-                                        bool(frame is not None and frame["class"].isna().any()), large))
-            st.caption(f"{classes.rule} Polarity: {classes.polarity_note}."
-                       + (f" {choropleth.AGGREGATION_RULE}" if national else ""))
+                                        bool(frame is not None and frame["class"].isna().any()), large,
+                                        compact=presenting))
+            if not presenting:  # on a projector the rule goes under the map: the legend fits the screen
+                st.caption(rule)
         elif desc.geography == "urn":
-            st.caption(f"{desc.title} is a school layer: schools are coloured by it.")
+            worst = "lowest" if desc.polarity == "higher_is_better" else "highest"
+            st.caption(f"{desc.title} is a school layer: each school is coloured by it, darkest red = {worst} "
+                       "(scale: England's 5th to 95th percentile of schools); grey: no value for the school. "
+                       f"Size: pupils. {desc.description}")
         elif desc.geography == "practice":
             st.caption(f"{desc.title} is a GP practice layer: each practice (at its 2025 location) is a point coloured by "
                        "it (colour scale: England's 5th to 95th percentile of practices) and sized by the list the value "
@@ -312,8 +333,9 @@ def map_section() -> None:
         if orient is not None:
             st.caption("Dotted lines: ward boundaries (" + ("the wards the view meets, May 2025" if is_area else
                        "May 2025 wards") + "); solid black: the local authority"
-                       + ("; yellow: Metrolink lines" if len(orient.lines) else "") + ". " + orient.rule)
-        if not tiles:
+                       + ("; yellow: Metrolink lines" if len(orient.lines) else "") + "."
+                       + ("" if presenting else " " + orient.rule))  # a projector: the key only, not the rule
+        if not tiles and not presenting:
             st.caption("Plain background: base-map tiles are off (they need internet). Boundaries are drawn without them.")
 
     # ---------------------------------------------------------------- click-through
@@ -431,6 +453,20 @@ def profile_section() -> None:
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
         _shared.table(schools_d1, hide_index=True, width="stretch")
         st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
+        absent = _shared.absence_in_deprived(place)
+        st.markdown(f"**Highest persistent absence in {_shared.md_escape(place_name)}'s most deprived neighbourhoods "
+                    "(IoD2025 decile 1 or 2), 2018/19**")
+        if absent.empty:
+            st.markdown("No school in a decile 1 or 2 neighbourhood here has a persistent absence figure for 2018/19.")
+        else:
+            _shared.table(pd.DataFrame({
+                "School": absent["name"], "School type": absent["school_type"],
+                "Persistent absence 2018/19 (%)": absent["persistent_absence"].round(1),
+                "England, same type (%)": absent["england"].round(1), "Neighbourhood": absent["neighbourhood"],
+                "IMD decile (IoD2025)": absent["imd2025_decile"]}), hide_index=True, width="stretch",
+                decimals={"Persistent absence 2018/19 (%)": 1, "England, same type (%)": 1})
+        st.caption("Source: DfE performance tables 2018/19 (pupils missing 10% or more of sessions); England: DfE's "
+                   "published national figure for the school type. " + school_ind.ABSENCE_NOTE)
 
 
 map_section()

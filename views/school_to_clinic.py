@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from civicdata.transit import access, raptor as transit
+from civicdata.transit.feeds import covered_districts
 from civicdata.figures import alt_text, leaflet
 from civicdata import settings
 from civicdata.transit.engines import RaptorEngine, compare_engines
@@ -43,10 +44,40 @@ if "sc_place" not in ss:
         ss.sc_date = date(2023, 9, 13)
 if "sc_cap" not in ss:
     ss.sc_cap = int(_shared.param("cap", str(transit.DEFAULT_MAX_MINUTES), [str(c) for c in CAPS]))
+if "sc_next_date" in ss:  # "use the nearest date with service", from the last run
+    ss.sc_date = ss.pop("sc_next_date")
+
+stored = {f.name: f for f in _shared.stored_feeds()}  # added once on Add data (or `feed add`), on any server
+feed_labels = {"": "Chester (bundled, Aug–Sep 2023)"}
+feed_labels.update({n: f"{n}: {' to '.join(f.summary.get('calendar') or ['no calendar'])} · "
+                       + (", ".join(d["name"] for d in f.summary.get("districts", [])[:3]) or "outside England")
+                    for n, f in stored.items()})
+if "sc_feed" not in ss or ss.sc_feed not in feed_labels:
+    ss.sc_feed = _shared.param("feed", "", feed_labels)
 
 with st.sidebar:
-    up = st.file_uploader("GTFS feed (default: bundled Chester, Aug 2023)", type=["zip"])
-    st.selectbox("Schools in", list(places), key="sc_place", format_func=places.get)
+    st.selectbox("Timetable", list(feed_labels), key="sc_feed", format_func=feed_labels.get,
+                 help="The bundled feed, or one an analyst added on Add data › Timetables (kept for every server).")
+    up = st.file_uploader("Or a GTFS feed for this visit only (.zip)", type=["zip"])
+
+if up is not None:
+    path = Path(tempfile.gettempdir()) / f"lne_gtfs_{abs(hash(up.getvalue())) % 10**12}.zip"
+    path.write_bytes(up.getvalue())
+    covered = _shared.feed_districts(str(path), path.stat().st_mtime)
+elif ss.sc_feed:
+    path = _shared.stored_feed_path(ss.sc_feed, stored[ss.sc_feed].sha256)
+    covered = covered_districts(stored[ss.sc_feed].summary.get("districts", []))
+else:
+    path = _shared.default_feed_path()
+    covered = _shared.feed_districts(str(path), path.stat().st_mtime)
+school_places = {k: v for k, v in places.items() if k in set(covered)} or places  # the districts the feed serves
+if ss.sc_place not in school_places:  # another feed: the app's current place when it serves it, else its first
+    last = ss.get("last_place")
+    ss.sc_place = last if last in school_places else next(iter(school_places))
+
+with st.sidebar:
+    st.selectbox("Schools in", list(school_places), key="sc_place", format_func=school_places.get,
+                 help="The districts the timetable's stops fall in.")
     st.selectbox("Service", point_ids, key="sc_service", format_func=lambda i: cat.get(i).title)
     st.date_input("Date", key="sc_date")
     st.radio("Window", list(WINDOWS), key="sc_window",
@@ -57,11 +88,10 @@ with st.sidebar:
                      help=transit.cap_rule(transit.DEFAULT_MAX_MINUTES) + " The default is 120 minutes.")
 cap = ss.sc_cap
 
-if up is not None:
-    path = Path(tempfile.gettempdir()) / f"lne_gtfs_{abs(hash(up.getvalue())) % 10**12}.zip"
-    path.write_bytes(up.getvalue())
+if ss.sc_feed:
+    st.query_params["feed"] = ss.sc_feed
 else:
-    path = _shared.default_feed_path()
+    st.query_params.pop("feed", None)
 st.query_params.update({"place": ss.sc_place, "service": ss.sc_service, "window": ss.sc_window,
                         "date": ss.sc_date.strftime("%Y%m%d"), "cap": str(cap)})
 outcome = _shared.feed_outcome(str(path), path.stat().st_mtime, ss.sc_date)
@@ -69,15 +99,24 @@ if outcome.warnings:
     with st.expander(f"{len(outcome.warnings)} warning(s) about this feed (routing goes on)"):
         st.text("\n".join(str(p) for p in outcome.warnings))
 if outcome.timetable is None:  # errors, or no service that day: the message instead of results
-    st.error(outcome.message)
+    # a stored feed is read from a copy named by its sha256: say its name instead
+    st.error(outcome.message.replace(path.name, ss.sc_feed) if ss.sc_feed and up is None else outcome.message)
     if outcome.errors:
         st.text("\n".join(str(p) for p in outcome.errors))
+    else:  # a date outside the feed's calendar: offer the nearest dates with service
+        for near in _shared.nearest_service_dates(str(path), path.stat().st_mtime, ss.sc_date):
+            if near and st.button(f"Use {near:%a %d %b %Y} (nearest date with service)", key=f"sc_near_{near}"):
+                ss.sc_next_date = near
+                st.rerun()
     _shared.footer()
     st.stop()
 tt = outcome.timetable
 
-st.info(f"Feed: {tt.feed_name}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}. The bundled feed is a subset "
-        "of routes: “no journey found in this feed” is not “no bus”.")
+feed_title = (up.name if up is not None else ss.sc_feed if ss.sc_feed else tt.feed_name)
+st.info(f"Feed: {feed_title}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}."
+        + (" The bundled feed is a subset of routes: “no journey found in this feed” is not “no bus”."
+           if not ss.sc_feed and up is None else " “No journey found in this feed” is not “no bus”: a feed may "
+           "leave out operators."))
 bounds = access.feed_bounds(tt)
 schools, services = access.schools_and_services(cat, ss.sc_place, ss.sc_service, tt)
 if schools.empty or services.empty:
@@ -161,7 +200,7 @@ def _in_background(key: tuple, host: str = "") -> pd.DataFrame:
     if host:
         return job.result
     if not getattr(job, "saved", None):  # kept as a layer, once
-        csv, raw = access.journey_layer(job.result, service=cat.get(ss.sc_service), feed_name=tt.feed_name,
+        csv, raw = access.journey_layer(job.result, service=cat.get(ss.sc_service), feed_name=feed_title,
                                         day=ss.sc_date, start=start, end=end, max_minutes=cap)
         try:
             desc, _report = add_layer(csv, "journey_minutes.csv", raw, replace_existing=True)
@@ -199,7 +238,7 @@ _shared.table(show[show["two_plus"]] if only_two else show, hide_index=True, wid
 st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
                    "text/csv", on_click="ignore")
 with st.expander("Use these minutes in Strategic focus and on the maps"):
-    csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=tt.feed_name, day=ss.sc_date,
+    csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=feed_title, day=ss.sc_date,
                                     start=start, end=end, max_minutes=cap)
     st.caption(f"Saves the median minutes of the {int(table['reached'].sum())} schools with a journey as your layer "
                f"“{raw['title']}” (keyed on URN; schools without a journey stay missing, never zero).")

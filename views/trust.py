@@ -14,6 +14,7 @@ from civicdata.indicators import choropleth
 from civicdata import trust
 from civicdata.errors import ProblemsError
 from civicdata.focus import COMPLETENESS_RULE, compute_focus
+from civicdata.indicators import schools as school_ind
 from civicdata.indicators.profile import search_schools
 from views import _shared
 
@@ -139,6 +140,68 @@ cols = ["urn", "name", "lad24_name", "ward", "neighbourhood", "imd2025_decile", 
 _shared.table(schools[cols], hide_index=True, width="stretch")
 st.caption("Life expectancy: ONS 2016–20 for the MSOA 2011 the school's LSOA came from (95% CI). Nearest GP practice "
            "(ODS 2025) and hospital (NHS website c. 2022): straight-line km.")
+
+@st.fragment(key="tr_school_measures")
+def school_measures() -> None:
+    """One measure at a time: each school beside its local authority and England, and the trust's own figure."""
+    st.subheader("Absence, attainment and need, school by school")
+    ids = [m.id for m in school_ind.MEASURES]
+    mid = st.selectbox("Measure", ids, key="tr_measure", format_func=lambda i: (
+        f"{school_ind.BY_ID[i].title} ({school_ind.BY_ID[i].vintage})"))
+    m = school_ind.BY_ID[mid]
+    comp = _shared.school_comparison(mid, tuple(ss.tr_urns))
+    digits = 2 if m.unit == "score" else 1
+    value_tv = school_ind.trust_value(comp)
+    shown = pd.DataFrame({
+        "School": comp["name"], "Compared with": comp["school_type"],
+        f"School ({m.unit})": comp["value"].round(digits),
+        "Local authority": comp["la_name"], f"Local authority's schools ({m.unit})": comp["la_value"].astype(float).round(digits),
+        f"England ({m.unit})": comp["england_value"].astype(float).round(digits),
+        "Why no value": comp["why_missing"].replace("", None)})
+    have = comp["value"].notna().sum()
+    words = (f"**{html.escape(name)}**: {value_tv:.{digits}f} {m.unit} across {have} of {len(comp)} schools with a value "
+             f"(weighted by pupils)." if value_tv is not None else
+             f"No school of {html.escape(name)} has a value for this measure.")
+    st.markdown(words)
+    _shared.table(shown, hide_index=True, width="stretch", decimals={c: digits for c in shown.columns if "(" in c})
+    st.caption(f"{m.title}, {m.vintage}. Source: {m.source}. {school_ind.COMPARISON_RULE}"
+               + (f" {school_ind.ABSENCE_NOTE}" if "absence" in mid else ""))
+
+
+@st.fragment(key="tr_founding")
+def founding_question_section() -> None:
+    """The founding question: which of the trust's schools carry high absence in deprived neighbourhoods, far
+    from a clinic where a journey layer says so; beside each local authority's absence trend to 2024/25."""
+    st.subheader("Where the founding story starts")
+    journeys = {d.id: d.title for d in cat if d.geography == "urn" and d.user and "minute" in d.unit.lower()}
+    jid = st.selectbox("Journey layer (minutes from each school to the nearest clinic)", [""] + list(journeys),
+                       key="tr_journey", format_func=lambda i: journeys.get(i, "none: distance not judged"),
+                       help="Make one on School to clinic or with `python -m civicdata journey-layer`.")
+    minutes = st.slider("Far means at least (minutes)", 15, 120, 45, 5, key="tr_far", disabled=not jid)
+    found = _shared.founding_schools(tuple(ss.tr_urns), jid, float(minutes), _shared.layer_stamp(jid) if jid else "")
+    st.caption(school_ind.FOUNDING_RULE.format(minutes=minutes))
+    if found.empty:
+        st.markdown(f"None of {html.escape(name)}'s {len(ss.tr_urns)} schools meets the rule.")
+    else:
+        st.markdown(f"**{len(found)} of {html.escape(name)}'s {len(ss.tr_urns)} schools "
+                    f"{'meets' if len(found) == 1 else 'meet'} the rule.**")
+        _shared.table(pd.DataFrame({
+            "School": found["name"], "School type": found["school_type"],
+            "Persistent absence 2018/19 (%)": found["persistent_absence"].round(1),
+            "Top fifth starts at (%)": found["threshold"],
+            "Neighbourhood": found["neighbourhood"], "IMD decile (IoD2025)": found["imd2025_decile"],
+            "Journey to the nearest clinic (minutes)": found["journey_minutes"]}), hide_index=True, width="stretch",
+            decimals={"Persistent absence 2018/19 (%)": 1, "Top fifth starts at (%)": 1,
+                      "Journey to the nearest clinic (minutes)": 0})
+    trend = _shared.la_absence_trend(tuple(ss.tr_urns))
+    if len(trend):
+        st.markdown("**Persistent absence in the schools' local authorities, 2018/19 to 2024/25** (all pupils, %)")
+        _shared.table(trend, hide_index=True, width="stretch", decimals={c: 1 for c in trend.columns if "/" in c})
+    st.caption(school_ind.ABSENCE_NOTE + " Local authority series: DfE via ONS Explore Local Statistics.")
+
+
+school_measures()
+founding_question_section()
 
 st.subheader("Who to convene across the trust")
 conv = _shared.trust_convene(tuple(ss.tr_urns))
