@@ -426,7 +426,7 @@ def profile_section() -> None:
         dom.index = [profile.DOMAIN_TITLES[k] for k in dom.index]
         dom = dom[[1, 2, 10]].rename(columns={1: "% in decile 1", 2: "% in decile 2", 10: "% in decile 10"})
         st.markdown("**Each domain: share of LSOAs in national deciles**")
-        _shared.table(dom, width="stretch")
+        _shared.table(dom, width="stretch", decimals={c: 1 for c in dom.columns})
     if place != settings.GM_CAUTH_CODE:
         le, most_deprived, schools_d1 = _shared.area_profile(place, iod)
         cols = st.columns(2)

@@ -18,13 +18,18 @@ def build_decile_share_chart(shares: pd.DataFrame, place: str, iod: str, large_t
         text=[f"{v:.0f}%" for v in shares["imd"]], textposition="outside",
         customdata=shares["count_imd"], name=esc(place),
         hovertemplate="Decile %{x}: %{y:.1f}% (%{customdata} LSOAs)<extra></extra>"))
-    fig.add_hline(y=10, line_dash="dash", line_color="#333333", annotation_text="England: 10%",
-                  annotation_position="top right")
+    # England's 10% is named in the right margin, beside its line: never among the bars' own labels
+    fig.add_hline(y=10, line_dash="dash", line_color="#333333")
+    fig.add_annotation(x=1, xref="paper", y=10, yref="y", xanchor="left", text="England<br>10%", showarrow=False,
+                       font={"size": size - 2}, align="left")
+    top = float(shares["imd"].max()) if len(shares) else 10.0
+    fig.update_yaxes(range=[0, max(top, 10.0) * 1.25])  # room above the tallest bar for its label
     fig.update_layout(
-        height=320 if not large_text else 420, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=320 if not large_text else 420, margin={"l": 10, "r": 20 + 4 * size, "t": 40, "b": 10},
         font={"family": FONT, "size": size}, showlegend=False,
         title={"text": f"{esc(place)}: share of LSOAs by national IMD decile (IoD{iod})", "font": {"size": size}},
-        xaxis={"title": "IMD decile (1 = most deprived 10% of England)"}, yaxis={"title": "% of LSOAs", "rangemode": "tozero"})
+        xaxis={"title": "IMD decile (1 = most deprived 10% of England)", "dtick": 1},
+        yaxis={"title": "% of LSOAs", "rangemode": "tozero"})
     return fig
 
 
@@ -202,10 +207,15 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
 
     if band is not None and len(band):
         add_ticks(band)
-        x = _dates(band)
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=band["high"].tolist() + band["low"].tolist()[::-1], fill="toself",
-                                 fillcolor="rgba(179,88,6,0.15)", line={"width": 0}, hoverinfo="skip",
-                                 name=f"{esc(neighbours_label)}: range"))
+        # the range breaks where a period is missing (no 2019/20 absence), as the lines do: one shape per run
+        gapped = _gapped(band)
+        run = gapped["high"].isna().cumsum()
+        for k, (_, part) in enumerate(gapped[gapped["high"].notna()].groupby(run[gapped["high"].notna()])):
+            x = _dates(part)
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=part["high"].tolist() + part["low"].tolist()[::-1],
+                                     fill="toself", fillcolor="rgba(179,88,6,0.15)", line={"width": 0},
+                                     hoverinfo="skip", name=f"{esc(neighbours_label)}: range", legendgroup="range",
+                                     showlegend=k == 0))
         band = _gapped(band)
         x = _dates(band)
         fig.add_trace(go.Scatter(x=x, y=band["median"], mode="lines", name=f"{esc(neighbours_label)}: median",

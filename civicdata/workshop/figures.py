@@ -29,12 +29,20 @@ def _layout(fig: go.Figure, large: bool, height: int | None) -> None:
                                   font=dict(size=fs, color="#000")))
 
 
+def wrap_label(text: str, width: int = 22) -> str:
+    """An option's name (HTML-escaped) broken into lines of about ``width`` characters at spaces, so a long name
+    wraps beside its bar instead of squeezing the bars on a projector."""
+    import textwrap
+
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(str(text), width=width)) or html.escape(str(text))
+
+
 def tally_figure(t: dict, large: bool = False, height: int | None = None) -> go.Figure:
     """Horizontal bars: each option's dots or points, one segment per sector that voted (the total at the bar's
     end). Options in descending order of total, top first."""
     what = t["mode"]
     opts = sorted(t["options"], key=lambda o: o[what])
-    labels = [html.escape(o["label"]) for o in opts]
+    labels = [wrap_label(o["label"], 18 if large else 28) for o in opts]
     colours = sector_colours(t["sectors"])
     voted = [c for c, n in t.get("voted_by_sector", {}).items() if n] or []
     fig = go.Figure()
