@@ -97,3 +97,22 @@ def test_one_render_sends_the_same_maps_as_st_folium_s_two(tmp_path):
         assert len(single) > 20 and "L.map(" in b[2], build.__name__
         if build is school_to_clinic:
             assert len(extra) > 5  # the name labels' setIcon, once each now
+
+
+def test_the_picking_map_shows_pasted_codes_apart_from_picked_ones():
+    """Picked neighbourhoods dark blue, pasted or uploaded ones orange (and said in the tooltip), the rest white."""
+    import json
+
+    from civicdata.indicators import choropleth
+
+    hoods = choropleth.boundaries_for("lsoa21", "E08000009")
+    picked, pasted = {"E01006187"}, {"E01006188", "E01006187"}
+    m = leaflet.area_picker_map(hoods, picked, given=pasted)
+    layer = next(c for c in m._children.values() if type(c).__name__ == "GeoJson")
+    feats = {f["properties"]["label"].rsplit("(", 1)[1][:9]: f for f in json.loads(layer.data if isinstance(
+        layer.data, str) else json.dumps(layer.data))["features"]}
+    fills = {code: layer.style_function(f)["fillColor"] for code, f in feats.items()}
+    assert fills["E01006187"] == leaflet.PICKED_COLOUR  # picked wins
+    assert fills["E01006188"] == leaflet.GIVEN_COLOUR
+    assert "pasted or from your file" in feats["E01006188"]["properties"]["label"]
+    assert sum(v == leaflet.UNPICKED_COLOUR for v in fills.values()) == len(hoods) - 2

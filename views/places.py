@@ -21,6 +21,7 @@ ss = st.session_state
 
 
 #: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
+QOF_WORDS = {"asthma": "Asthma", "depression": "Depression", "smi": "Serious mental illness", "obesity": "Obesity"}
 lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
 
 
@@ -42,7 +43,16 @@ def make_area() -> None:
     label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
     ss.setdefault("pl_picked", [])
     picked = list(ss.pl_picked)  # picks in other districts stay picked (listed by code)
-    out = _shared.leaflet_picker(leaflet.area_picker_map(hoods, set(picked) & set(label)), key=f"pl_map_{lad}")
+    given = set(_parse_codes(ss.get("pl_pasted", "")))  # what was pasted or uploaded last run, shown on the map too
+    if ss.get("pl_upload") is not None:
+        try:
+            lvl, file_codes = places.read_area_upload(ss.pl_upload.name, ss.pl_upload.getvalue())
+            given |= set(file_codes) if lvl == "lsoa21" else set(places.combine_area_codes(
+                [(lvl, file_codes, ss.pl_upload.name)])[1]) if lvl == "ward" else set()
+        except ProblemsError:
+            pass  # its problems are listed when saving
+    out = _shared.leaflet_picker(leaflet.area_picker_map(hoods, set(picked) & set(label), given=given & set(label)),
+                                 key=f"pl_map_{lad}")
     changed = False
     click = out.get("tooltip")
     hit = re.search(r"\((E01\d{6})\)\s*$", click or "")
@@ -68,7 +78,8 @@ def make_area() -> None:
     if changed:
         ss.pl_picked = picked
         st.rerun(scope="fragment")
-    st.caption(f"Rule for a drawn shape: {places.SHAPE_RULE}.")
+    st.caption(f"Rule for a drawn shape: {places.SHAPE_RULE}. Dark blue: picked; orange: pasted or from your file "
+               "(saved with the picked ones).")
     st.multiselect("Neighbourhoods (LSOA 2021)", list(label) + [c for c in ss.pl_picked if c not in label],
                    format_func=lambda c: label.get(c, f"{c} (another district)"), key="pl_picked")
     pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
@@ -186,12 +197,17 @@ with tab_pcn:
             "ODS code": x["ods_code"], "practice": x["name"], "list size": x["list_size"],
             "neighbourhood (LSOA 2021)": x["lsoa21_code"], "member since": x["member_since"],
             "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
-            **{f"{k} %": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
+            **{f"{QOF_WORDS.get(k, k)} (%)": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
         hoods = _shared.lsoa21_outlines(tuple(p["neighbourhoods"]))
-        tip = _shared.leaflet_map(leaflet.pcn_map(p["practices"], hoods), key=f"pl_pcn_map_{code}", height=460)
+        m = leaflet.pcn_map(p["practices"], hoods)
+        # context: the district's outline and its ward names, as on the other maps
+        leaflet.add_outline(m, _shared.district_outlines((lad,)), "local authority")
+        box = tuple(float(v) for v in (hoods.total_bounds if len(hoods) else _shared.district_outlines((lad,)).total_bounds))
+        leaflet.add_orientation(m, _shared.orientation(lad, box, False, 900, 460))
+        tip = _shared.leaflet_map(m, key=f"pl_pcn_map_{code}", height=460)
         st.caption(f"Orange circles: the PCN's {len(p['practices']) - p['practices_without_location']} practices with a "
                    "location (mid-2025 ODS), sized by list; outlined in blue: the neighbourhoods (LSOA 2021) they "
-                   "stand in. Not the area its patients live in: no such boundary is published."
+                   f"stand in; solid black: {lad_options.get(lad, lad)}; dotted: its wards (May 2025), named. Not the area its patients live in: no such boundary is published."
                    + (f" {p['practices_without_location']} practice(s) have no location." if
                       p["practices_without_location"] else ""))
         if tip:

@@ -43,6 +43,7 @@ class _Popup(MacroElement):
 DRAW_JS = "/app/static/leaflet-draw/leaflet.draw.js"
 DRAW_CSS = "/app/static/leaflet-draw/leaflet.draw.css"
 PICKED_COLOUR, UNPICKED_COLOUR = "#08519c", "#ffffff"
+GIVEN_COLOUR = "#d95f02"  # pasted or from a file: in the area too, told apart from the ones clicked
 
 
 def configure_offline() -> None:
@@ -137,10 +138,12 @@ def add_journey(m: folium.Map, legs: list, route_colours: dict[str, str], hhmm) 
         line.add_to(m)
 
 
-def area_picker_map(hoods: gpd.GeoDataFrame, picked: set[str], tiles: bool = False) -> folium.Map:
-    """Neighbourhoods to pick from (``code``, ``name``, ``geometry``): picked ones filled dark blue, the rest white;
-    each one's tooltip is "name (code)", so a click names it. A drawing tool (Leaflet.draw 1.0.4, served by the app)
-    draws a polygon or rectangle; nothing else can be drawn or edited."""
+def area_picker_map(hoods: gpd.GeoDataFrame, picked: set[str], tiles: bool = False,
+                    given: set[str] = frozenset()) -> folium.Map:
+    """Neighbourhoods to pick from (``code``, ``name``, ``geometry``): picked ones filled dark blue, ``given`` ones
+    (pasted or from a file, and not picked) orange, the rest white; each one's tooltip is "name (code)", so a click
+    names it. A drawing tool (Leaflet.draw 1.0.4, served by the app) draws a polygon or rectangle; nothing else can
+    be drawn or edited."""
     from folium.plugins import Draw
 
     b = hoods.total_bounds
@@ -148,11 +151,18 @@ def area_picker_map(hoods: gpd.GeoDataFrame, picked: set[str], tiles: bool = Fal
     shown = hoods[["code", "name", "geometry"]].copy()
     shown["label"] = [f"{_esc(n)} ({_esc(c)})" for n, c in zip(shown["name"], shown["code"])]
     shown["picked"] = shown["code"].isin(picked)
+    shown["given"] = shown["code"].isin(given) & ~shown["picked"]
+    shown.loc[shown["given"], "label"] += " — pasted or from your file"
+
+    def style(f: dict) -> dict:
+        p = f["properties"]
+        fill = PICKED_COLOUR if p["picked"] else GIVEN_COLOUR if p["given"] else UNPICKED_COLOUR
+        return {"color": "#000000", "weight": 1, "fillColor": fill,
+                "fillOpacity": 0.75 if p["picked"] or p["given"] else 0.35}
+
     folium.GeoJson(
-        shown[["label", "picked", "geometry"]].to_json(), name="neighbourhoods",
-        style_function=lambda f: {"color": "#000000", "weight": 1,
-                                  "fillColor": PICKED_COLOUR if f["properties"]["picked"] else UNPICKED_COLOUR,
-                                  "fillOpacity": 0.75 if f["properties"]["picked"] else 0.35},
+        shown[["label", "picked", "given", "geometry"]].to_json(), name="neighbourhoods",
+        style_function=style,
         highlight_function=lambda _: {"weight": 3},
         tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False)).add_to(m)
     Draw.default_js = [("leaflet_draw_js", DRAW_JS)]
