@@ -15,6 +15,7 @@ from civicdata.figures import alt_text, leaflet
 from civicdata import settings
 from civicdata.transit.engines import RaptorEngine, compare_engines
 from civicdata.errors import ProblemsError
+from civicdata.store import StoreUnavailableError
 from civicdata.indicators.userlayers import LayerExistsError, add_layer
 from views import _shared
 
@@ -47,7 +48,11 @@ if "sc_cap" not in ss:
 if "sc_next_date" in ss:  # "use the nearest date with service", from the last run
     ss.sc_date = ss.pop("sc_next_date")
 
-stored = {f.name: f for f in _shared.stored_feeds()}  # added once on Add data (or `feed add`), on any server
+try:  # added once on Add data (or `feed add`), on any server
+    stored = {f.name: f for f in _shared.stored_feeds()}
+except StoreUnavailableError:  # the database does not answer: the bundled feed still routes
+    stored = {}
+    st.caption("The stored timetables cannot be read just now; the bundled one is shown.")
 feed_labels = {"": "Chester (bundled, Aug–Sep 2023)"}
 feed_labels.update({n: f"{n}: {' to '.join(f.summary.get('calendar') or ['no calendar'])} · "
                        + (", ".join(d["name"] for d in f.summary.get("districts", [])[:3]) or "outside England")
