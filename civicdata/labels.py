@@ -62,29 +62,3 @@ def column_label(name) -> str:
 def column_labels(columns) -> dict:
     """``{column: header}`` for every column (see :func:`column_label`)."""
     return {c: column_label(c) for c in columns}
-
-
-def decimals_for_unit(unit: str) -> int:
-    """How many decimals a value in ``unit`` is shown with: none for money, counts, people and points; two for
-    a Progress 8 style score; one for percentages, rates, years and other scores."""
-    u = (unit or "").strip().lower()
-    if u.startswith(("£", "pupils", "people", "patients", "points", "count", "number")) or u in ("", "n"):
-        return 0
-    if u == "score":
-        return 2
-    return 1
-
-
-def format_for_unit(value, unit: str) -> str | None:
-    """``value`` written with the decimals of its unit and thousands separators (27.6958 % -> "27.7",
-    21345.2 £ -> "21,345"); None for a missing value (a table shows it as "–")."""
-    if value is None:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    if v != v:  # NaN
-        return None
-    d = decimals_for_unit(unit)
-    return f"{v:,.{d}f}"

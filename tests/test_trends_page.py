@@ -58,10 +58,13 @@ def test_every_indicator_table_and_iod_editions():
     at = _page(place="E06000063")  # Cumberland: formed in 2023
     table = _df(at, "indicator")
     assert len(table) == 17
-    # each row in its own unit's decimals: one for %, rates and years, none for £ (never 27.6958)
+    # each row in its indicator's own (the publisher's) decimals, as its chart shows it: one for most %, rates and
+    # years, none for £ and KS2's whole percentages (never 27.6958)
     raw = trends.summary("E06000063", "global").set_index("title")
+    inds = trends.load_indicators()
+    assert {i.decimals for i in inds.values()} == {0, 1}
     for r in table.itertuples():
-        d = 0 if r.unit == "£" else 1
+        d = inds[raw.at[r.indicator, "indicator_id"]].decimals
         for shown, col in ((r.latest, "value"), (r.England, "england")):
             v = raw.at[r.indicator, col]
             if pd.isna(v):  # no figure: the table shows "–" (a missing cell), never "nan"
@@ -101,9 +104,10 @@ def test_area_map_profile_has_a_trends_section():
     expected = trends.summary("E08000009", "global").set_index("indicator_id")
     row = df.set_index("indicator").loc[expected.at["hle_female", "title"]]
     assert row["latest"] == f"{expected.at['hle_female', 'value']:.1f}"  # years: one decimal
-    # every figure in its unit's decimals: one for %, rates and years, none for £; never four
+    # every figure in its indicator's own decimals; never four
+    inds = {i.title: i for i in trends.load_indicators().values()}
     for r in df.itertuples():
-        want = 0 if r.unit == "£" else 1
+        want = inds[r.indicator].decimals
         for v in (r.latest, r.England):
             assert not isinstance(v, str) or len(v.split(".")[1] if "." in v else "") == want, (r.indicator, v)
     assert row["against England"] == expected.at["hle_female", "vs_england"]

@@ -14,7 +14,6 @@ from civicdata import settings
 from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
 from civicdata.indicators import schools as school_ind
-from civicdata.labels import format_for_unit
 from civicdata.geo.geography import (lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.geo.places import areas_in_place
@@ -37,8 +36,9 @@ def _trends_section(place: str, place_name: str) -> None:
                                   "vs_england": "against England", "trend": "trend"})
     shown = shown[["indicator", "latest period", "latest", "unit", "England", "ONS neighbours' median",
                    "against England", "trend"]].copy()
-    for col in ("latest", "England", "ONS neighbours' median"):  # each row in its unit's decimals
-        shown[col] = [format_for_unit(v, u) for v, u in zip(shown[col], shown["unit"])]
+    inds = trends.load_indicators()
+    for col in ("latest", "England", "ONS neighbours' median"):  # each row in its indicator's own decimals
+        shown[col] = [inds[i].number(v) for v, i in zip(shown[col], table["indicator_id"])]
     _shared.table(shown, hide_index=True, width="stretch", key="am_trends")
     st.page_link("views/trends.py", label=f"Trends and peers for {place_name}: series, ONS neighbours, spine chart",
                  icon=":material/trending_up:", query_params={"place": place})

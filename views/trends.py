@@ -7,7 +7,6 @@ import streamlit as st
 
 from civicdata.figures import alt_text
 from civicdata import settings
-from civicdata.labels import format_for_unit
 from civicdata.indicators import trends
 from civicdata.figures.charts import SPINE_KEY, build_spine_chart, build_trend_chart
 from civicdata.indicators.iod_editions import IOD_WARNING, decile1_words
@@ -179,9 +178,10 @@ if not presenting:
                                   "vs_england": "against England", "trend": "trend",
                                   "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
     shown = shown.copy()
+    inds = trends.load_indicators()
     for col in ("latest", "England", "region", "neighbours' median", "change over 3 periods (+ = worse)"):
-        # each row in its own unit's decimals (one for %, rates and years; none for £), as the charts show it
-        shown[col] = [format_for_unit(v, u) for v, u in zip(shown[col], shown["unit"])]
+        # each row in its indicator's own decimals (the publisher's), as its chart and headline figure show it
+        shown[col] = [inds[i].number(v) for v, i in zip(shown[col], shown["indicator_id"])]
     _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
                         "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
                  hide_index=True, width="stretch", key="tr_table")

@@ -118,11 +118,17 @@ class TrendIndicator:
     def source(self) -> str:
         return f"{self.publisher}, via {self.compiled_by} (released {self.source_date})"
 
+    def number(self, value: float | None) -> str | None:
+        """The value in the publisher's decimals, with thousands separators and no unit; None when missing."""
+        if value is None or pd.isna(value):
+            return None
+        return f"{value:,.{self.decimals}f}"
+
     def fmt(self, value: float | None) -> str:
         """The value as the publisher shows it, with its unit."""
-        if value is None or pd.isna(value):
+        num = self.number(value)
+        if num is None:
             return "no value"
-        num = f"{value:,.{self.decimals}f}"
         if self.unit == "£":
             return f"£{num}"
         if self.unit == "%":
