@@ -89,6 +89,13 @@ def outlines(lad_codes, data_dir: Path | None = None) -> gpd.GeoDataFrame:
                             .reset_index(drop=True), geometry="geometry", crs=settings.WGS84)
 
 
+def wards(lad_codes, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The May 2025 wards lying in these districts (``code``, ``name``, ``geometry``)."""
+    g = read_districts("ward25", lad_codes, data_dir)
+    return gpd.GeoDataFrame(g[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
+                            .reset_index(drop=True), geometry="geometry", crs=settings.WGS84)
+
+
 def all_outlines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Every district's outline (296 polygons), for finding the districts a view or a point lies in."""
     p = _path("lad24", data_dir)

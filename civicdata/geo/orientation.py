@@ -26,8 +26,9 @@ import pandas as pd
 import shapely
 
 from civicdata import settings
-from civicdata.geo.boundaries import districts_meeting, outlines, read_districts
+from civicdata.geo.boundaries import districts_meeting, outlines, wards
 from civicdata.geo.geography import is_gm
+from civicdata.geo.places import place_districts
 
 LABEL_RULE = ("Names: at the map's first view, each ward (or district, when several are shown) is named at the "
               "point farthest inside it, largest first, when its name fits inside it at least 1.5 times over, "
@@ -59,10 +60,8 @@ class Orientation:
 
 def _wards_and_districts(place_code: str, data_dir: Path | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The May 2025 wards lying in the place's districts and the districts' outlines (``code``, ``name``)."""
-    lads = list(settings.GM_LAD_CODES) if place_code == settings.GM_CAUTH_CODE else [place_code]
-    wards = read_districts("ward25", lads, data_dir)
-    wards = wards[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
-    return gpd.GeoDataFrame(wards, geometry="geometry", crs=settings.WGS84), outlines(lads, data_dir)
+    lads = place_districts(place_code, data_dir)
+    return wards(lads, data_dir), outlines(lads, data_dir)
 
 
 def metrolink_lines(data_dir: Path | None = None) -> gpd.GeoDataFrame:
@@ -165,10 +164,9 @@ def orientation_in_bounds(bounds: tuple[float, float, float, float], width_px: i
     districts = districts[districts.intersects(box)]
     centre = districts[districts.contains(box.centroid)]
     gm = bool(centre["code"].isin(settings.GM_LAD_CODES).any())
-    wards = read_districts("ward25", lads, data_dir)
-    wards = wards[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
-    wards = gpd.GeoDataFrame(wards[wards.intersects(box)], geometry="geometry", crs=settings.WGS84)
-    return _assemble(wards, districts, gm, bounds, width_px, height_px, large_text, data_dir, clip=box)
+    around = wards(lads, data_dir)
+    around = around[around.intersects(box)]
+    return _assemble(around, districts, gm, bounds, width_px, height_px, large_text, data_dir, clip=box)
 
 
 def _assemble(wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, gm: bool, bounds, width_px: int, height_px: int,

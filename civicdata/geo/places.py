@@ -445,6 +445,17 @@ def area_local_authorities(place: str, data_dir: Path | None = None) -> list[dic
     return _count_by(lk21[lk21["lsoa21_code"].isin(lsoa21)], "lad24_code", "lad24_name")
 
 
+
+def place_districts(place: str, data_dir: Path | None = None) -> list[str]:
+    """The LAD 2024 districts a place's map reads: the district itself, GM's ten boroughs for the combined
+    authority, a saved area's local authorities."""
+    if place.startswith(AREA_PREFIX):
+        return [la["code"] for la in area_local_authorities(place, data_dir)]
+    if place == settings.GM_CAUTH_CODE:
+        return list(settings.GM_LAD_CODES)
+    return [place]
+
+
 def _count_by(frame: pd.DataFrame, code: str, name: str) -> list[dict]:
     g = frame.groupby([code, name], dropna=True).size().rename("neighbourhoods").reset_index()
     g = g.sort_values(["neighbourhoods", name], ascending=[False, True])

@@ -25,14 +25,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from civicdata import settings
 from civicdata.indicators.catalogue import LayerDescriptor
-from civicdata.geo.boundaries import boundaries_of, outlines, read_districts
+from civicdata.geo.boundaries import boundaries_of, outlines, wards
 from civicdata.geo.geography import code_name, load_boundaries, load_lookup
 from civicdata.geo.places import areas_in_place
 from civicdata.indicators.layers import load_layer
 from civicdata.geo.names import with_readable_names
-from civicdata.geo.places import AREA_PREFIX, area_local_authorities
+from civicdata.geo.places import AREA_PREFIX, place_districts
 
 #: 10 colour-blind-safe sequential colours (viridis), class 1 (most deprived / worst) first.
 DECILE_COLOURS: tuple[str, ...] = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
@@ -150,16 +149,6 @@ def boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
     return gpd.GeoDataFrame(with_readable_names(b, geography, data_dir=data_dir), geometry="geometry", crs="EPSG:4326")
 
 
-def place_districts(place: str, data_dir: Path | None = None) -> list[str]:
-    """The LAD 2024 districts a place's map reads: the district itself, GM's ten boroughs for the combined
-    authority, a saved area's local authorities."""
-    if place.startswith(AREA_PREFIX):
-        return [la["code"] for la in area_local_authorities(place, data_dir)]
-    if place == settings.GM_CAUTH_CODE:
-        return list(settings.GM_LAD_CODES)
-    return [place]
-
-
 def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
                    override: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """The bundled polygons (ONS names); see :func:`boundaries_for`."""
@@ -170,8 +159,7 @@ def _boundaries_for(geography: str, lad_code: str, data_dir: Path | None = None,
     if geography == "lad":
         return outlines(lads, data_dir)
     if geography == "ward":  # May 2025 wards: placed by position (values are keyed on 2024 ward codes)
-        b = read_districts("ward25", lads, data_dir)
-        b = b[["ward25_code", "ward25_name", "geometry"]].set_axis(["code", "name", "geometry"], axis=1)
+        b = wards(lads, data_dir)
         if lad_code.startswith(AREA_PREFIX):
             area = _boundaries_for("lsoa21", lad_code, data_dir).geometry.union_all()
             b = b[b.geometry.representative_point().within(area)]
