@@ -30,7 +30,7 @@ import pandas as pd
 
 from civicdata import settings
 from civicdata.errors import CivicDataError, Problem, ProblemsError
-from civicdata.transit.gtfs import check_feed, load_feed, service_range
+from civicdata.transit.gtfs import load_checked, service_range
 
 #: the largest feed accepted, file or address, on the page and the command line alike (TfGM's is about 41 MB)
 MAX_FEED_BYTES = 200 * 1024 * 1024
@@ -112,11 +112,14 @@ def download_feed(url: str, dest: Path, *, max_bytes: int | None = None, timeout
     return dest
 
 
-def _check_zip(path: Path, label: str) -> None:
-    """Refuse what is not a readable zip, saying whether it looks like a web page."""
-    head = path.read_bytes()[:512] if path.stat().st_size else b""
+def _check_zip(path: Path, label: str, *, remove: bool = True) -> None:
+    """Refuse what is not a readable zip, saying whether it looks like a web page; ``remove``: delete the refused
+    file (a download; never a file the analyst gave)."""
+    with open(path, "rb") as fh:
+        head = fh.read(512)
     if not zipfile.is_zipfile(path):
-        path.unlink(missing_ok=True)
+        if remove:
+            path.unlink(missing_ok=True)
         if not head:
             raise FeedDownloadError(f"{label}: the file is empty")
         if head.startswith(b"PK\x03\x04"):
@@ -129,10 +132,12 @@ def _check_zip(path: Path, label: str) -> None:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        path.unlink(missing_ok=True)
+        if remove:
+            path.unlink(missing_ok=True)
         raise FeedDownloadError(f"{label}: a broken zip ({exc})") from None
     if bad is not None:
-        path.unlink(missing_ok=True)
+        if remove:
+            path.unlink(missing_ok=True)
         raise FeedDownloadError(f"{label}: a broken zip (the member {bad} is damaged)")
 
 
@@ -174,17 +179,17 @@ def covered_districts(districts: list[dict]) -> list[str]:
     return [d["code"] for d in districts if d["stops"] >= MIN_DISTRICT_STOPS or d["stops"] >= top / 10]
 
 
-def summarise_feed(path: Path, data_dir: Path | None = None) -> dict:
+def summarise_feed(path: Path, data_dir: Path | None = None, loaded: tuple | None = None) -> dict:
     """What the feed holds (the JSON a stored feed keeps): ``check`` (``ok``, errors and warnings, the first few
     by file and row), ``calendar`` [first, last day], ``agencies``, ``stops``, ``routes``, ``trips``, ``bbox``
-    [min lon, min lat, max lon, max lat] and ``districts`` (see :func:`districts_of_stops`)."""
-    report = check_feed(path)
+    [min lon, min lat, max lon, max lat] and ``districts`` (see :func:`districts_of_stops`). ``loaded``: what
+    :func:`civicdata.transit.gtfs.load_checked` gave for ``path`` already (the feed is not read again)."""
+    feed, report = loaded or load_checked(path)
     rep = report.to_json()
     out = {"check": {"ok": report.ok, "errors": len(report.errors), "warnings": len(report.warnings),
                      "first_errors": rep["errors"][:5], "first_warnings": rep["warnings"][:5]}}
-    if not report.ok:
+    if feed is None:
         return out
-    feed = load_feed(path)
     rng = service_range(feed)
     members = _members(path)
     with zipfile.ZipFile(path) as z:
@@ -287,29 +292,22 @@ def add_feed(source: str, name: str | None = None, clip: str | None = None, *, r
                 raise CivicDataError(f"{source}: no such file")
             if path.stat().st_size > MAX_FEED_BYTES:
                 raise CivicDataError(f"{source}: more than the {MAX_FEED_BYTES / 2**20:.0f} MB limit")
-            _check_zip_file(path)
-        first = check_feed(path)
-        if not first.ok:
-            raise FeedRefusedError(first.errors, f"{source}: the feed has {len(first.errors)} error(s) and cannot be "
-                                                 "routed; nothing was stored")
+            _check_zip(path, str(path), remove=False)
+        loaded = load_checked(path)
+        if loaded[0] is None:
+            errors = loaded[1].errors
+            raise FeedRefusedError(errors, f"{source}: the feed has {len(errors)} error(s) and cannot be routed; "
+                                           "nothing was stored")
         if clip:
             clipped = Path(tmp) / "clipped.zip"
             clip_feed(path, clipped, clip, data_dir=data_dir)
-            again = check_feed(clipped)
-            if not again.ok:  # pragma: no cover - a clip keeps every reference: this would be a bug, said plainly
-                raise FeedRefusedError(again.errors, f"{source} clipped to {clip}: the clipped feed has errors")
+            loaded = load_checked(clipped)
+            if loaded[0] is None:  # pragma: no cover - a clip keeps every reference: this would be a bug, said plainly
+                raise FeedRefusedError(loaded[1].errors, f"{source} clipped to {clip}: the clipped feed has errors")
             path = clipped
-        summary = summarise_feed(path, data_dir)
+        summary = summarise_feed(path, data_dir, loaded)
         summary["clip"] = None if not clip else {"district": clip, "buffer_m": CLIP_BUFFER_M}
         return stored.put_feed(name, path.read_bytes(), summary, source, replace_existing=replace, eng=eng)
-
-
-def _check_zip_file(path: Path) -> None:
-    """A local file: refused the same way as a download (HTML page, not a zip, broken), but never deleted."""
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / path.name
-        copy.write_bytes(path.read_bytes())
-        _check_zip(copy, str(path))
 
 
 def resolve_feed(value: str | Path, eng=None) -> Path:

@@ -479,11 +479,16 @@ class FeedReport:
                 "service_range": None if rng is None else [rng[0].isoformat(), rng[1].isoformat()]}
 
 
-def check_feed(path: str | Path) -> FeedReport:
-    """Every problem of a GTFS feed at once, as errors and warnings (see the module docstring)."""
+def load_checked(path: str | Path) -> tuple[Feed | None, FeedReport]:
+    """The feed (None when it has errors) and its :class:`FeedReport`, from one reading of the file."""
     name = Path(path).name
     try:
         feed = load_feed(path)
     except FeedError as exc:
-        return FeedReport(name, list(exc.problems), exc.warnings)
-    return FeedReport(name, [], feed.warnings, service_range(feed))
+        return None, FeedReport(name, list(exc.problems), exc.warnings)
+    return feed, FeedReport(name, [], feed.warnings, service_range(feed))
+
+
+def check_feed(path: str | Path) -> FeedReport:
+    """Every problem of a GTFS feed at once, as errors and warnings (see the module docstring)."""
+    return load_checked(path)[1]
