@@ -78,6 +78,8 @@ def cmd_areas(args: argparse.Namespace) -> int:
 
 
 def cmd_boundaries(args: argparse.Namespace) -> int:
+    import shapely
+
     from civicdata.geo.boundaries import feature_collection
     from civicdata.geo.geography import resolve_lad
     from civicdata.indicators.choropleth import boundaries_for
@@ -86,7 +88,8 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     frame = boundaries_for(args.level, lad.code)
     if not args.geojson:
         for row in frame.itertuples():
-            print(f"{row.code}  {row.name}  ({row.geometry.geom_type}, {shapely_vertices(row.geometry):,} vertices)")
+            print(f"{row.code}  {row.name}  ({row.geometry.geom_type}, {shapely.get_num_coordinates(row.geometry):,} "
+                  "vertices)")
         print(f"{len(frame)} areas in {lad.name} ({args.level}); add --geojson for a FeatureCollection")
         return 0
     text = json.dumps(feature_collection(frame), ensure_ascii=False, separators=(",", ":"))
@@ -96,12 +99,6 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     else:
         print(text)
     return 0
-
-
-def shapely_vertices(geom) -> int:
-    import shapely
-
-    return int(shapely.get_num_coordinates(geom))
 
 
 def cmd_school(args: argparse.Namespace) -> int:

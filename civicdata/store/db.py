@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import logging
 import threading
 from contextlib import contextmanager
@@ -414,6 +415,12 @@ def version(name: str, eng: Engine | None = None) -> int:
     when anything of that kind is added, replaced or removed."""
     with reading(eng or engine()) as conn:
         return int(conn.execute(select(versions.c.number).where(versions.c.name == name)).scalar_one())
+
+
+def url_key(eng: Engine) -> str:
+    """A short, stable name for the database ``eng`` points at (password hidden): names this process's folders
+    of local copies, so two databases never share one."""
+    return hashlib.sha256(eng.url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
 
 
 def utc_now() -> str:

@@ -95,8 +95,7 @@ def stored_feed(name: str, eng: Engine | None = None) -> StoredFeed:
 
 def cache_dir(eng: Engine) -> Path:
     """This process's folder of feed copies for the database ``eng`` points at."""
-    key = hashlib.sha256(eng.url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
-    return settings.user_data_dir() / "feed-cache" / key
+    return settings.user_data_dir() / "feed-cache" / db.url_key(eng)
 
 
 def local_copy(name: str, eng: Engine | None = None) -> Path:

@@ -110,8 +110,7 @@ def layer_data(layer_id: str, eng: Engine | None = None) -> bytes:
 
 def cache_dir(eng: Engine) -> Path:
     """This process's folder of local copies for the database ``eng`` points at."""
-    key = hashlib.sha256(eng.url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
-    return settings.user_data_dir() / "layer-cache" / key
+    return settings.user_data_dir() / "layer-cache" / db.url_key(eng)
 
 
 def local_copies(eng: Engine | None = None) -> list[Path]:
