@@ -343,8 +343,9 @@ def school_comparison(measure_id: str, urns: tuple) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def founding_schools(urns: tuple, journey_layer: str, minutes: float, _stamp) -> pd.DataFrame:
-    """The schools among ``urns`` meeting the founding question's rule (with a journey layer when one is named)."""
+def founding_schools(urns: tuple, journey_layer: str, minutes: float, stamp) -> pd.DataFrame:
+    """The schools among ``urns`` meeting the founding question's rule (with a journey layer when one is named;
+    ``stamp``, the layer's file and time, is part of the cache key so a replaced layer is read again)."""
     from civicdata.indicators import schools as school_ind
     from civicdata.indicators.layers import load_layer
 
