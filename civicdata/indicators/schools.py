@@ -137,6 +137,24 @@ def why_missing(status: str, measure: Measure) -> str:
     return status
 
 
+def _clean(v):
+    """A cell as a value or None (NaN, NA and None alike)."""
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+
+
+def _one(r: pd.Series, m: Measure, data_dir: Path | None) -> dict:
+    """One school's (a row of :func:`school_table`) value of one measure, why it is missing, and its local
+    authority's and England's figures for schools of its type: what :func:`compare` and :func:`school_profile`
+    both show."""
+    group, la, value = _clean(r[m.group]), _clean(r["la_name"]), _clean(r[m.column])
+    status = "ok" if value is not None else str(r.get(f"{m.column}__status", "missing"))
+    ev, basis = england_value(m, group, data_dir) if group else (None, "")
+    lv, n_la = la_value(m, group, la, data_dir) if group and la else (None, 0)
+    return {"value": None if value is None else float(value), "status": status,
+            "why_missing": None if value is not None else why_missing(status, m), "group": group, "la": la,
+            "la_value": lv, "la_schools": n_la, "england": ev, "england_basis": basis}
+
+
 def compare(measure_id: str, urns: list[int], data_dir: Path | None = None) -> pd.DataFrame:
     """Each school's value of one measure beside its local authority's and England's (same school type).
 
@@ -150,15 +168,10 @@ def compare(measure_id: str, urns: list[int], data_dir: Path | None = None) -> p
         if int(u) not in t.index:
             continue
         r = t.loc[int(u)]
-        group = r[m.group] if isinstance(r[m.group], str) else None
-        status = str(r.get(f"{m.column}__status", "ok" if pd.notna(r[m.column]) else "missing"))
-        la = r["la_name"] if isinstance(r["la_name"], str) else None
-        rows.append({"urn": int(u), "name": r["name"], "school_type": group or "–",
-                     "value": None if pd.isna(r[m.column]) else float(r[m.column]),
-                     "why_missing": "" if pd.notna(r[m.column]) else why_missing(status, m),
-                     "la_name": la or "–",
-                     "la_value": la_value(m, group, la, data_dir)[0] if group and la else None,
-                     "england_value": england_value(m, group, data_dir)[0] if group else None,
+        one = _one(r, m, data_dir)
+        rows.append({"urn": int(u), "name": r["name"], "school_type": one["group"] or "–", "value": one["value"],
+                     "why_missing": one["why_missing"] or "", "la_name": one["la"] or "–",
+                     "la_value": one["la_value"], "england_value": one["england"],
                      "pupils": None if pd.isna(r[m.weight]) else float(r[m.weight])})
     return pd.DataFrame(rows, columns=["urn", "name", "school_type", "value", "why_missing", "la_name", "la_value",
                                        "england_value", "pupils"])
@@ -179,31 +192,22 @@ def school_profile(urn: int, data_dir: Path | None = None) -> dict:
     if int(urn) not in t.index:
         raise KeyError(f"no school with URN {urn} in GIAS (May 2025) or the DfE school files")
     r = t.loc[int(urn)]
-
-    def clean(v):
-        return None if v is None or (not isinstance(v, str) and pd.isna(v)) else v
+    def r2(v):
+        return None if v is None else round(v, 2)
 
     measures = []
     for m in MEASURES:
-        group = clean(r[m.group])
-        status = str(r.get(f"{m.column}__status", "missing"))
-        value = clean(r[m.column])
-        la = clean(r["la_name"])
-        ev, basis = england_value(m, group, data_dir) if group else (None, "")
-        lv, n_la = la_value(m, group, la, data_dir) if group and la else (None, 0)
+        one = _one(r, m, data_dir)
         measures.append({
-            "layer": m.id, "title": m.title, "unit": m.unit, "vintage": m.vintage,
-            "value": None if value is None else round(float(value), 2),
-            "status": "ok" if value is not None else status,
-            "why_missing": None if value is not None else why_missing(status, m),
-            "compared_with": group, "local_authority": None if lv is None else round(lv, 2),
-            "local_authority_schools": n_la, "england": None if ev is None else round(ev, 2), "england_basis": basis,
-            "source": m.source})
-    return {"urn": int(urn), "name": r["name"], "phase": clean(r.get("phase")), "school_type_2023": clean(r["group_2023"]),
-            "trust": clean(r["trust_2023"]), "local_authority": clean(r["la_name"]),
-            "lsoa21_code": clean(r.get("lsoa21_code")), "neighbourhood": clean(r.get("neighbourhood")),
-            "imd2025_decile": None if clean(r.get("imd2025_decile")) is None else int(r["imd2025_decile"]),
-            "open_in_gias_2025": clean(r.get("phase")) is not None, "measures": measures,
+            "layer": m.id, "title": m.title, "unit": m.unit, "vintage": m.vintage, "value": r2(one["value"]),
+            "status": one["status"], "why_missing": one["why_missing"], "compared_with": one["group"],
+            "local_authority": r2(one["la_value"]), "local_authority_schools": one["la_schools"],
+            "england": r2(one["england"]), "england_basis": one["england_basis"], "source": m.source})
+    return {"urn": int(urn), "name": r["name"], "phase": _clean(r.get("phase")), "school_type_2023": _clean(r["group_2023"]),
+            "trust": _clean(r["trust_2023"]), "local_authority": _clean(r["la_name"]),
+            "lsoa21_code": _clean(r.get("lsoa21_code")), "neighbourhood": _clean(r.get("neighbourhood")),
+            "imd2025_decile": None if _clean(r.get("imd2025_decile")) is None else int(r["imd2025_decile"]),
+            "open_in_gias_2025": _clean(r.get("phase")) is not None, "measures": measures,
             "comparison_rule": COMPARISON_RULE, "absence_note": ABSENCE_NOTE}
 
 
