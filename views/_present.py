@@ -35,8 +35,7 @@ def store_down() -> None:
     from civicdata import store
 
     if st.query_params.get("view") in ("join", "projector"):  # a phone or the wall: no sidebar toggle, as always
-        st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stExpandSidebarButton']"
-                "{display:none}</style>")
+        st.html(f"<style>{NO_SIDEBAR_CSS}</style>")
     st.warning(store.UNAVAILABLE, icon=":material/cloud_off:")
 
     @st.fragment(run_every=3)
@@ -100,6 +99,10 @@ def footer(share: bool = True) -> None:
     if settings.server_name():
         st.caption(f"Served by app server {settings.server_name()}.")
 
+
+#: no sidebar and no control to open it (a phone joining a workshop, the wall's projector)
+NO_SIDEBAR_CSS = ("section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+                  "[data-testid='stExpandSidebarButton']{display:none}")
 
 PRESENT_CSS = """
 <style>

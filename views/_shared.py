@@ -20,7 +20,7 @@ from views._loaders import (  # noqa: F401
     school_comparison, founding_schools, la_absence_trend, absence_in_deprived,
 )
 from views._present import (  # noqa: F401
-    KEYS_JS, PRESENT_CSS, PRIVATE_PARAMS, footer, link_for_current_view, main_chart, moved_server_notice,
+    KEYS_JS, NO_SIDEBAR_CSS, PRESENT_CSS, PRIVATE_PARAMS, footer, link_for_current_view, main_chart, moved_server_notice,
     presentation, rerun_after_reconnect, share_box, shareable_params, store_down, store_guarded,
 )
 from views._widgets import (  # noqa: F401

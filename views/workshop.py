@@ -268,7 +268,7 @@ if ws_id and not key:
     except StoreUnavailableError:  # the page's guard says so; the boxes' values are kept for when it is back
         keep_typed()
         raise
-    st.html("<style>section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],[data-testid='stExpandSidebarButton']{display:none}"
+    st.html(f"<style>{_shared.NO_SIDEBAR_CSS}"
             "[data-testid='stMainBlockContainer']{padding:4rem .8rem 3rem .8rem;max-width:40rem}"
             "[data-testid='stMain'] button{min-height:44px}</style>")
     st.title(_shared.md_escape(ws.title))

@@ -30,12 +30,8 @@ _CSS = ("body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;font-s
 
 
 def long_date(iso: str) -> str:
-    """An ISO date as people write it ("2026-12-06" -> "6 December 2026"), for the pages as for the record."""
-    return _day(iso)
-
-
-def _day(iso: str) -> str:
-    """An ISO date as people write it: "2026-12-06" -> "6 December 2026" (unchanged if it is not one)."""
+    """An ISO date as people write it, on the pages as in the record: "2026-12-06" -> "6 December 2026" (unchanged
+    if it is not one)."""
     import datetime as dt
 
     try:
@@ -222,7 +218,7 @@ def to_html(rec: dict) -> str:
     joined = t["participants_by_sector"]
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Workshop record: {e(ws.title)}</title>"
              f"<style>{_CSS}</style></head><body>",
-             f"<h1>{e(ws.title)}</h1><p>{e(_day(ws.held_on))}{place} · {t['participants']} participants"
+             f"<h1>{e(ws.title)}</h1><p>{e(long_date(ws.held_on))}{place} · {t['participants']} participants"
              + (" (" + ", ".join(f"{n} {e(ws.sectors[c])}" for c, n in joined.items()) + ")" if joined else "")
              + f" · {len(rec['rounds'])} round(s) · voting {'closed' if ws.status == 'closed' else 'open'}</p>"]
     if ws.agreed:
@@ -231,7 +227,7 @@ def to_html(rec: dict) -> str:
     if rec["actions"]:
         parts.append("<h2>Actions</h2><table><tr><th>What</th><th>Who</th><th>Organisation</th><th>Review by</th></tr>"
                      + "".join(f"<tr><td>{e(a['title'])}</td><td>{e(a['owner'])}</td><td>{e(a['organisation'])}</td>"
-                               f"<td>{e(_day(a['review_on']))}</td></tr>" for a in rec["actions"]) + "</table>")
+                               f"<td>{e(long_date(a['review_on']))}</td></tr>" for a in rec["actions"]) + "</table>")
     parts += _evidence_html(ws)
     parts.append("<h2>The vote</h2>" + "".join(_round_html(r, ws) for r in rec["rounds"]))
     by_q: dict[int, list[dict]] = {}
