@@ -144,10 +144,9 @@ def build_school_indicators(sources: Path, bundle: Bundle, schools: pd.DataFrame
     ab = read_text_table(p_abs, label=l_abs, problems=problems)
     c19 = read_text_table(p_c19, label=l_c19, problems=problems)
     spc = read_text_table(p_spc, label=l_spc, problems=problems)
-    ks2 = _json_by_urn(_src(sources, "school_ks2_2023")[0], _src(sources, "school_ks2_2023")[1], ["rwmExp"], problems)
-    ks4 = _json_by_urn(_src(sources, "school_ks4_2023")[0], _src(sources, "school_ks4_2023")[1], ["att8", "p8"], problems)
-    c23 = _json_by_urn(_src(sources, "school_census2023")[0], _src(sources, "school_census2023")[1],
-                       ["senSupport", "senEhcp", "eal"], problems)
+    ks2 = _json_by_urn(*_src(sources, "school_ks2_2023"), ["rwmExp"], problems)
+    ks4 = _json_by_urn(*_src(sources, "school_ks4_2023"), ["att8", "p8"], problems)
+    c23 = _json_by_urn(*_src(sources, "school_census2023"), ["senSupport", "senEhcp", "eal"], problems)
     _raise(problems, "school indicators")
     require_columns(ab, ["LA", "ESTAB", "URN", "PERCTOT", "PPERSABS10"], label=l_abs, problems=problems)
     require_columns(c19, ["URN", "SCHOOLTYPE", "NOR"], label=l_c19, problems=problems)
@@ -156,12 +155,10 @@ def build_school_indicators(sources: Path, bundle: Bundle, schools: pd.DataFrame
                           "ward_code", "ward_name", "headcount of pupils", fsm_col], label=l_spc, problems=problems)
     _raise(problems, "school indicators")
 
-    national = ab[ab["LA"] == "NAT"].reset_index(drop=True)
+    national = ab[ab["LA"] == "NAT"].reset_index(drop=True)  # the files' national rows are not schools
     ab = ab[ab["LA"] != "NAT"].reset_index(drop=True)
+    c19 = c19[c19["URN"] != "NAT"].reset_index(drop=True)
     for frame, col, label in ((ab, "URN", l_abs), (c19, "URN", l_c19), (spc, "urn", l_spc)):
-        if col == "URN" and frame is c19:
-            frame.drop(frame.index[frame["URN"] == "NAT"], inplace=True)
-            frame.reset_index(drop=True, inplace=True)
         bad = ~frame[col].str.fullmatch(r"\d{5,7}")
         for i in frame.index[bad][:5]:
             problems.append(Problem(label, f"'{frame.at[i, col]}' is not a URN", row=int(i) + 2, column=col))
@@ -199,17 +196,15 @@ def build_school_indicators(sources: Path, bundle: Bundle, schools: pd.DataFrame
     for src, col in (("senSupport", "sen_support_2023"), ("senEhcp", "ehcp_2023"), ("eal", "eal_2023")):
         cen[col] = c23[src]
         cen[f"{col}__status"] = _status_of_json(c23[src])
-    # a null EAL in the 2023 census file is an independent school's (DfE: not applicable)
     out = a
     for part in (c, s, k2, k4, cen):
         out = out.merge(part, on="urn", how="outer", validate="1:1")
-    gias = schools[["urn", "name"]].assign(urn=schools["urn"].astype(int))
+    gias = schools[["urn", "name", "la_name"]].assign(urn=schools["urn"].astype(int))
     out = out.merge(gias, on="urn", how="left", validate="1:1")
     out["name"] = out["name"].fillna(out["name_2023"]).fillna("URN " + out["urn"].astype(str))
     for col in [c for c in out.columns if c.endswith("__status")]:  # a school not in that file: no record
         out[col] = out[col].fillna("missing")
-    gla = schools[["urn", "la_name"]].assign(urn=schools["urn"].astype(int)).set_index("urn")["la_name"]
-    out["la_name"] = out["la_name_2023"].fillna(out["urn"].map(gla))
+    out["la_name"] = out["la_name_2023"].fillna(out.pop("la_name"))  # SPC's, else GIAS's (moved to the end)
     out = out.drop(columns="name_2023").sort_values("urn").reset_index(drop=True)
     out["urn"] = out["urn"].astype("Int64")
     front = ["urn", "name"]
