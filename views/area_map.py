@@ -14,6 +14,7 @@ from civicdata import settings
 from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
 from civicdata.indicators import schools as school_ind
+from civicdata.indicators.families import QOF_NAMES
 from civicdata.geo.geography import (lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.geo.places import areas_in_place
@@ -440,10 +441,8 @@ def profile_section() -> None:
                             f"{int(r['msoas_with_estimate'])} of {int(r['msoas'])} MSOAs have an estimate. Source: ONS.")
         qof = _shared.qof_icb(place)
         if len(qof):
-            words = {"asthma": "Asthma", "depression": "Depression", "smi": "Serious mental illness",
-                     "obesity": "Obesity"}
             st.markdown(f"**GP practice registers in {qof['icb_name'].iloc[0]} (QOF 2022-23)**  \n" + "  \n".join(
-                f"{words[r.register]}: {r.icb_pct:.1f}% of {r.list_words} in this ICB's practices; England "
+                f"{QOF_NAMES[r.register]}: {r.icb_pct:.1f}% of {r.list_words} in this ICB's practices; England "
                 f"{r.england_pct:.1f}%" for r in qof.itertuples()))
             st.caption("Source: NHS England, Quality and Outcomes Framework 2022-23 (register ÷ the list QOF uses). "
                        "The district's main ICB by the ONS LSOA 2021 to ICB 2024 lookup.")

@@ -12,6 +12,7 @@ from civicdata.figures import leaflet
 from civicdata.geo import places
 from civicdata import settings
 from civicdata.errors import ProblemsError
+from civicdata.indicators.families import QOF_NAMES
 from views import _area, _shared
 
 st.title("Places")
@@ -21,7 +22,6 @@ ss = st.session_state
 
 
 #: local authority districts (not England or Greater Manchester as a whole), for both tabs' pickers
-QOF_WORDS = {"asthma": "Asthma", "depression": "Depression", "smi": "Serious mental illness", "obesity": "Obesity"}
 lad_options = {k: v for k, v in _shared.place_options().items() if k.startswith("E0")}
 
 
@@ -197,7 +197,7 @@ with tab_pcn:
             "ODS code": x["ods_code"], "practice": x["name"], "list size": x["list_size"],
             "neighbourhood (LSOA 2021)": x["lsoa21_code"], "member since": x["member_since"],
             "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
-            **{f"{QOF_WORDS.get(k, k)} (%)": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
+            **{f"{QOF_NAMES[k]} (%)": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
         hoods = _shared.lsoa21_outlines(tuple(p["neighbourhoods"]))
         m = leaflet.pcn_map(p["practices"], hoods)
         # context: the district's outline and its ward names, as on the other maps

@@ -22,3 +22,5 @@ QOF_REGISTERS = {
     "smi": ("MH", "TOTAL", "Serious mental illness prevalence (QOF 2022-23)", "patients of all ages"),
     "obesity": ("OB", "18OV", "Obesity prevalence (QOF 2022-23)", "patients aged 18 and over"),
 }
+#: each register's name in words ("Serious mental illness"), from its title
+QOF_NAMES = {key: title.split(" prevalence")[0] for key, (_, _, title, _) in QOF_REGISTERS.items()}
