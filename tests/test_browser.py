@@ -382,6 +382,13 @@ def _settled(page) -> None:
     page.wait_for_timeout(800)
 
 
+#: the box (in the map's frame) round every neighbourhood drawn on a Leaflet map
+_PATHS_BOX = """() => { let l = 1e9, t = 1e9, r = -1e9, b = -1e9;
+    document.querySelectorAll('path.leaflet-interactive').forEach(p => { const x = p.getBoundingClientRect();
+        l = Math.min(l, x.left); t = Math.min(t, x.top); r = Math.max(r, x.right); b = Math.max(b, x.bottom); });
+    return {left: l, top: t, width: r - l, height: b - t}; }"""
+
+
 def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, browser):
     """Make an area as a user would, network blocked: click a neighbourhood on the Leaflet map (added), click it
     again (removed), draw a rectangle (the neighbourhoods whose label point is inside are added), add one more
@@ -412,7 +419,9 @@ def test_places_pick_on_the_map_draw_a_shape_and_the_keyboard_path(server, brows
     inner = page.frame_locator(FOLIUM).first
     inner.locator(".leaflet-draw-draw-rectangle").click()
     box = frame.bounding_box()
-    x0, y0 = box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.35
+    drawn_box = inner.locator("body").evaluate(_PATHS_BOX)  # where Trafford is drawn in the frame
+    x0 = box["x"] + drawn_box["left"] + drawn_box["width"] * 0.5 - 55  # its middle (Sale): dense neighbourhoods
+    y0 = box["y"] + drawn_box["top"] + drawn_box["height"] * 0.45
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move(x0 + 110, y0 + 90, steps=8)
@@ -463,10 +472,23 @@ def test_places_an_area_from_an_uploaded_file_of_ward_codes(server, browser, tmp
     (tmp_path / "two_wards.csv").write_text("ward_code\n" + "\n".join(wards) + "\n")
     only11 = sorted(set(load_lookup("lsoa11")["lsoa11_code"]) - set(lk["lsoa21_code"]))[0]
     (tmp_path / "old.csv").write_text(f"lsoa11_code\n{only11}\n")
+    # an area is saved, so "Make an area" opens folded: its map is drawn hidden, and must fit Trafford when opened
+    subprocess.run([sys.executable, "-m", "civicdata", "area", "save", "folded-first", "--title", "Folded first",
+                    "--lsoa21", extra], env={**os.environ, "CIVICDATA_DB_URL": server.db}, check=True,
+                   capture_output=True)
     page = _open(browser, f"{server}/places", 1600, 1000, wait_for='[role="tab"]')
-    if not page.get_by_label("Id (a-z, 0-9, _ or -)").is_visible():  # folded once some area is saved
-        page.get_by_text("Make an area", exact=True).click()
-        _settled(page)
+    assert not page.get_by_label("Id (a-z, 0-9, _ or -)").is_visible()
+    page.get_by_text("Make an area", exact=True).click()
+    _settled(page)
+    frame = page.locator(FOLIUM).first
+    frame.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    inner = page.frame_locator(FOLIUM).first
+    # the neighbourhoods fill the map's height (drawn hidden, fitBounds alone left the world at zoom 0: a dot)
+    drawn_box = inner.locator("body").evaluate(_PATHS_BOX)
+    tall = drawn_box["height"] / inner.locator(".leaflet-container").evaluate("e => e.clientHeight")
+    assert tall > 0.8, tall
+    assert inner.locator(".lne-label").count() >= 10  # its wards named, to find one's way
     upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
     upload.set_input_files(str(tmp_path / "old.csv"))
     _settled(page)

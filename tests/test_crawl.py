@@ -2,7 +2,7 @@
 its options in Debian's Chromium, and after each change nothing a board must not see.
 
 A change fails the crawl when the page then shows a Streamlit exception element, the word "Traceback", a table
-cell reading ``None``/``nan``, a table column headed by an identifier in snake_case (``imd_rank``), or
+cell reading ``None``/``nan`` or a number with four or more decimals (27.6958, not rounded by unit), a table column headed by an identifier in snake_case (``imd_rank``), or
 Streamlit's Deploy button (``client.toolbarMode = "viewer"``). Tables are
 read from the DOM: ``st.table`` cells, and the accessible table that Streamlit's data grid keeps beside its canvas
 (the rows on screen).
@@ -62,6 +62,7 @@ PROBLEMS_JS = r"""() => {
     t.querySelectorAll('td').forEach(c => {
       const s = c.innerText.trim();
       if (s === 'None' || s === 'nan' || s === 'NaN' || s === '<NA>') out.push(['cell', s]);
+      if (/^[-−]?[0-9,]*\.[0-9]{4,}( ?%)?$/.test(s)) out.push(['decimals', s]);  // 27.6958: not rounded by unit
     });
   });
   return out;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from civicdata.indicators import iod_editions, peers, trends
@@ -71,8 +73,15 @@ def test_every_indicator_table_and_iod_editions():
                 assert not isinstance(shown, str), (r.indicator, shown)
             else:
                 assert shown == f"{v:,.{d}f}", (r.indicator, shown)
+    # text never cut: the Unit column is as wide as "per 100,000 (age-standardised)" (Glide sized it for "%")
+    cols = json.loads(next(d for d in at.dataframe if list(d.value.columns)[:1] == ["indicator"]).proto.columns)
+    longest = max(table["unit"], key=len)
+    assert longest == "per 100,000 (age-standardised)" and cols["unit"]["width"] >= 6.5 * len(longest)
     iod = _df(at, "IoD edition")
     assert set(iod[iod["IoD edition"] == 2019]["district"]) == {"Allerdale", "Carlisle", "Copeland"}
+    # the share of LSOAs in decile 1 to one decimal (it showed 0.9615 and 12.6761)
+    iod_cols = json.loads(next(d for d in at.dataframe if list(d.value.columns)[:1] == ["IoD edition"]).proto.columns)
+    assert iod_cols["% of LSOAs in England's most deprived 10%"]["type_config"]["format"] == "%.1f"
     assert any(w.value == iod_editions.IOD_WARNING for w in at.warning)
     lines = [m.value for m in at.markdown if m.value.startswith("- Cumberland, IoD")]
     assert len(lines) == 2

@@ -78,6 +78,9 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
     config = {c: column_label(c) for c in frame.columns if not isinstance(c, int)}
+    for col, label in list(config.items()):  # text never cut: a text column is as wide as its longest entry
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype):
+            config[col] = st.column_config.TextColumn(label, width=text_width(frame[col], label))
     for col, n in (decimals or {}).items():
         if col in frame.columns:
             config[col] = st.column_config.NumberColumn(column_label(col), format=f"%.{n}f")
@@ -85,6 +88,14 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
         config["_index"] = column_label(frame.index.name)
     config.update(column_config or {})
     return st.dataframe(frame, column_config=config, placeholder=placeholder, **kwargs)
+
+
+def text_width(values: pd.Series, label: str = "", most: int = 90) -> int:
+    """Pixels a table column needs to show its longest text (up to ``most`` characters) and its header at the
+    app's 14 px font, so "per 100,000 (age-standardised)" is never cut to "per 100…"."""
+    lengths = values.dropna().astype(str).str.len()
+    longest = max(len(str(label)), int(lengths.max()) if len(lengths) else 0)
+    return int(min(longest, most) * 6.3 + 30)
 
 
 _table = table  # text_alternative's own argument is called table

@@ -35,7 +35,8 @@ def make_area() -> None:
     keyboard path), or paste codes; then save. A fragment: picking reruns this part only."""
     st.caption("Click neighbourhoods on the map to add or remove them, draw a shape round several (the polygon or "
                "square tool, top left), pick them from the list (type to search by name or code), or paste LSOA "
-               "2021 codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use.")
+               "2021 codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use. Dotted lines "
+               "and names on the map: the district's wards (May 2025), to find your way.")
     if "pl_lad" not in ss:  # the district last looked at elsewhere in the app, else the default
         ss.pl_lad = ss.get("last_place") if ss.get("last_place") in lad_options else settings.DEFAULT_LAD
     lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
@@ -51,8 +52,10 @@ def make_area() -> None:
                 [(lvl, file_codes, ss.pl_upload.name)])[1]) if lvl == "ward" else set()
         except ProblemsError:
             pass  # its problems are listed when saving
-    out = _shared.leaflet_picker(leaflet.area_picker_map(hoods, set(picked) & set(label), given=given & set(label)),
-                                 key=f"pl_map_{lad}")
+    picker = leaflet.area_picker_map(hoods, set(picked) & set(label), given=given & set(label))
+    # the district's wards, dotted and named (not clickable), so a person finds their way as on the other maps
+    leaflet.add_orientation(picker, _shared.orientation(lad, tuple(float(v) for v in hoods.total_bounds), False, 900, 520))
+    out = _shared.leaflet_picker(picker, key=f"pl_map_{lad}")
     changed = False
     click = out.get("tooltip")
     hit = re.search(r"\((E01\d{6})\)\s*$", click or "")

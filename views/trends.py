@@ -198,7 +198,8 @@ if not presenting:
                                     "rank_average_score": "IMD rank of average score (1 = most deprived)",
                                     "districts": "of districts", "pct_lsoas_decile1": "% of LSOAs in England's most "
                                                                                       "deprived 10%"})
-        _shared.table(shown, hide_index=True, width="stretch", key="tr_iod_lad")
+        _shared.table(shown, hide_index=True, width="stretch", key="tr_iod_lad",
+                      decimals={"% of LSOAs in England's most deprived 10%": 1})
         for line in decile1_words(changes, name):
             st.markdown("- " + _shared.md_escape(line))
         c1, c2 = st.columns(2)

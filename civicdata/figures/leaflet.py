@@ -40,6 +40,27 @@ class _Popup(MacroElement):
         self.html = html_text
 
 
+class _FitWhenShown(MacroElement):
+    """Fit the map to its bounds as soon as it has a size. ``fitBounds`` on a map drawn while hidden (in a closed
+    expander or tab, 0 px wide) zooms out to the whole world and stays there when opened; this fits once the
+    container first has a width (a ResizeObserver), then leaves the view to the person."""
+
+    _template = Template("{% macro script(this, kwargs) %}"
+                         "(function (map, bounds) {"
+                         "  function fit() { map.invalidateSize(false); "
+                         "if (map.getSize().x > 0) { map.fitBounds(bounds); return true; } return false; }"
+                         "  if (fit() || typeof ResizeObserver === 'undefined') return;"
+                         "  var seen = new ResizeObserver(function () { if (fit()) seen.disconnect(); });"
+                         "  seen.observe(map.getContainer());"
+                         "})({{ this._parent.get_name() }}, {{ this.bounds|tojson }});"
+                         "{% endmacro %}")
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "LneFitWhenShown"
+        self.bounds = bounds
+
+
 DRAW_JS = "/app/static/leaflet-draw/leaflet.draw.js"
 DRAW_CSS = "/app/static/leaflet-draw/leaflet.draw.css"
 PICKED_COLOUR, UNPICKED_COLOUR = "#08519c", "#ffffff"
@@ -87,8 +108,9 @@ def base_map(bounds: tuple[float, float, float, float], tiles: bool = False) -> 
     configure_offline()
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12,
-                   tiles="OpenStreetMap" if tiles else None, control_scale=True)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+                   tiles="OpenStreetMap" if tiles else None, control_scale=True,
+                   zoom_snap=0.25)  # fitted closely, not a whole zoom level out
+    m.add_child(_FitWhenShown([[miny, minx], [maxy, maxx]]))  # fitted even when drawn in a closed expander
     return m
 
 
