@@ -28,6 +28,13 @@ def test_default_is_the_pink_line_with_computed_headline():
     male = spec["data"][0]
     assert male["name"] == "Males" and len(male["x"]) == 33
     assert spec["layout"]["xaxis"]["ticktext"][0] == "Rochdale Town Centre"
+    # the stop table headed in words, life expectancy to one decimal (it showed 75.6337), no coordinates
+    table = at.dataframe[0]
+    cols = json.loads(table.proto.columns)
+    assert list(table.value.columns)[:2] == ["stop", "minutes"] and "lat" not in table.value.columns
+    assert cols["le_male_lower"]["label"] == "Male, lower 95% limit (years)"
+    assert all(cols[c]["type_config"]["format"] == "%.1f" for c in table.value.columns if c.startswith("le_"))
+    assert not [c["label"] for c in cols.values() if "label" in c and "_" in c["label"]]
 
 
 def test_choose_another_line():

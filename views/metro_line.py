@@ -162,7 +162,10 @@ def line_view() -> None:
             st.plotly_chart(_shared.figure_once(source and ("map", *source, iod, large, show_orientation), line_map),
                             key="metro_map", config=map_config())
         table = profile.rename(columns={"msoa": "msoa11_code", "lsoa": f"lsoa{'21' if iod == '2025' else '11'}_code"})
-        _shared.table(table, hide_index=True, width="stretch")
+        # the stop table in words and rounded as the chart is (the CSV keeps every column and decimal)
+        le = [c for c in table.columns if c.startswith("le_")]
+        _shared.table(table.drop(columns=["lat", "lon"]).rename(columns={"name": "stop"}), hide_index=True,
+                      width="stretch", decimals={**{c: 1 for c in le}, "minutes": 0})
         d1, d2, d3 = st.columns(3)
         stem = "".join(c if c.isalnum() else "_" for c in line.name)[:60]
         d1.download_button("Stop table (CSV)", table.to_csv(index=False).encode("utf-8"), f"{stem}.csv", "text/csv", on_click="ignore")
