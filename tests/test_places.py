@@ -276,6 +276,9 @@ def test_places_page_opens_a_pcn_by_link_with_its_practices_and_weighted_qof():
     assert "(U42898): 6 practices" in head
     practices = next(d.value for d in at.dataframe if "ODS code" in d.value.columns)
     assert len(practices) == 6
+    # each practice's neighbourhood by its name, not a bare code
+    hoods = practices["neighbourhood (LSOA 2021)"].dropna()
+    assert len(hoods) and not hoods.str.fullmatch(r"E01\d{6}").any() and hoods.str.contains(r"Trafford 0\d\d[A-Z]").all()
     qof = next(d.value for d in at.dataframe if "prevalence (%)" in d.value.columns)
     smi = places.pcn_profile("U42898")["qof"]["smi"]["pct"]
     assert qof.loc[qof["register"].str.startswith("Serious"), "prevalence (%)"].iloc[0] == smi

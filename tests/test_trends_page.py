@@ -58,7 +58,7 @@ def test_switching_indicator_and_peers_updates_the_link():
 
 def test_every_indicator_table_and_iod_editions():
     at = _page(place="E06000063")  # Cumberland: formed in 2023
-    table = _df(at, "indicator")
+    table = next(d.value for d in at.dataframe if "latest" in d.value.columns)  # (the spine's table has "value")
     assert len(table) == 17
     # each row in its indicator's own (the publisher's) decimals, as its chart shows it: one for most %, rates and
     # years, none for £ and KS2's whole percentages (never 27.6958)
@@ -74,9 +74,16 @@ def test_every_indicator_table_and_iod_editions():
             else:
                 assert shown == f"{v:,.{d}f}", (r.indicator, shown)
     # text never cut: the Unit column is as wide as "per 100,000 (age-standardised)" (Glide sized it for "%")
-    cols = json.loads(next(d for d in at.dataframe if list(d.value.columns)[:1] == ["indicator"]).proto.columns)
+    cols = json.loads(next(d for d in at.dataframe if "latest" in d.value.columns).proto.columns)
     longest = max(table["unit"], key=len)
     assert longest == "per 100,000 (age-standardised)" and cols["unit"]["width"] >= 6.5 * len(longest)
+    # the table behind the spine chart too: its indicator's decimals, the position a whole number, headed in words
+    spine = next(d for d in at.dataframe if "vs_england" in d.value.columns)
+    spine_cols = json.loads(spine.proto.columns)
+    assert spine_cols["position"]["type_config"]["format"] == "%.0f"
+    assert spine_cols["vs_england"]["label"] == "Against England"
+    shown = spine.value.set_index("indicator")["value"]
+    assert shown.dropna().str.fullmatch(r"-?[\d,]+(\.\d)?").all()
     iod = _df(at, "IoD edition")
     assert set(iod[iod["IoD edition"] == 2019]["district"]) == {"Allerdale", "Carlisle", "Copeland"}
     # the share of LSOAs in decile 1 to one decimal (it showed 0.9615 and 12.6761)

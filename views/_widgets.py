@@ -101,13 +101,14 @@ def text_width(values: pd.Series, label: str = "", most: int = 90) -> int:
 _table = table  # text_alternative's own argument is called table
 
 
-def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None) -> None:
+def text_alternative(summary: str, table: pd.DataFrame | None = None, what: str = "map", key: str | None = None,
+                     decimals: dict | None = None) -> None:
     """The text alternative of the map or chart just drawn (WCAG 1.1.1): its summary in words, visible and
     read by screen readers, and (when given) the table behind it one click away."""
     st.caption("**In words:** " + md_escape(summary))
     if table is not None:
         with st.expander(f"Table behind the {what}"):
-            _table(table, hide_index=True, width="stretch", key=key)
+            _table(table, hide_index=True, width="stretch", key=key, decimals=decimals)
 
 
 def orientation_toggle() -> bool:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from civicdata.figures import leaflet
 from civicdata.geo import places
+from civicdata.geo.names import readable_name
 from civicdata import settings
 from civicdata.errors import ProblemsError
 from civicdata.indicators.families import QOF_NAMES
@@ -198,7 +199,8 @@ with tab_pcn:
                    f"locations: {p['vintages']['locations']}.")
         practices = pd.DataFrame([{
             "ODS code": x["ods_code"], "practice": x["name"], "list size": x["list_size"],
-            "neighbourhood (LSOA 2021)": x["lsoa21_code"], "member since": x["member_since"],
+            "neighbourhood (LSOA 2021)": (readable_name(x["lsoa21_code"], "lsoa21") or x["lsoa21_code"])
+            if x["lsoa21_code"] else None, "member since": x["member_since"],
             "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
             **{f"{QOF_NAMES[k]} (%)": x["qof"][k] for k in places.QOF_KEYS}} for x in p["practices"]])
         hoods = _shared.lsoa21_outlines(tuple(p["neighbourhoods"]))

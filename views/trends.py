@@ -88,9 +88,14 @@ _shared.main_chart(spine, key="tr_spine", presenting=presenting, config=map_conf
 if presenting:  # the chart fills the screen under the headline; the break is said below it
     st.caption(SPINE_KEY + (" " + reformed if reformed else ""))
 else:
-    _shared.text_alternative(alt_text.spine_text(table, name),
-                             table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
-                                    "neighbours_median", "published_for"]], "chart", key="tr_alt_spine")
+    behind = table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
+                    "neighbours_median", "published_for"]].copy()
+    each = trends.load_indicators()
+    for col in ("value", "england", "neighbours_median"):  # each row in its indicator's own decimals
+        behind[col] = [each[i].number(v) for v, i in zip(behind[col], table["indicator_id"])]
+    behind = behind.rename(columns={"title": "indicator", "label": "latest period"})
+    _shared.text_alternative(alt_text.spine_text(table, name), behind, "chart", key="tr_alt_spine",
+                             decimals={"position": 0})
     st.caption(trends.SPINE_RULE + " " + trends.SIGNIFICANCE_RULE)
 
 if not presenting:
@@ -146,8 +151,9 @@ if not presenting:
             table_behind = pd.concat([table_behind, s.england.frame.assign(area="England")])
         for b in s.before:
             table_behind = pd.concat([table_behind, b.frame.assign(area=f"{b.name} ({b.code}), before the break")])
+        table_behind = table_behind.rename(columns={"label": "period", "start": "period start", "end": "period end"})
         _shared.text_alternative(alt_text.trend_text(s, trend.words, vs, band), table_behind, "chart",
-                                 key="tr_alt_series")
+                                 key="tr_alt_series", decimals={c: ind.decimals for c in ("value", "lci", "uci")})
         c1, c2 = st.columns(2)
         c1.metric(f"Latest ({last['label']})", ind.fmt(last["value"]),
                   help="95% CI " + (f"{ind.fmt(last['lci'])} to {ind.fmt(last['uci'])}" if pd.notna(last["lci"])
