@@ -67,3 +67,36 @@ def column_label(name) -> str:
 def column_labels(columns) -> dict:
     """``{column: header}`` for every column (see :func:`column_label`)."""
     return {c: column_label(c) for c in columns}
+
+
+#: units whose values are whole numbers (counts, classes, places in an order, pounds)
+_WHOLE_UNITS = ("decile", "rank", "quintile", "services", "people", "pupils", "patients", "£", "count", "schools")
+#: units whose values are small fractions (0.12), shown to two decimals
+_FRACTION_UNITS = ("proportion", "ratio to limit")
+
+
+def unit_decimals(unit: str) -> int:
+    """Decimals a value in ``unit`` is shown with, the one rule for maps, hovers, details and text alternatives:
+    none for counts, deciles, ranks and £; two for proportions (0.12); one for %, rates, years, scores and the rest."""
+    u = (unit or "").strip().lower()
+    if u.startswith(_WHOLE_UNITS):
+        return 0
+    if u.startswith(_FRACTION_UNITS):
+        return 2
+    return 1
+
+
+def value_text(value, unit: str = "", with_unit: bool = False) -> str:
+    """A value as a person reads it in ``unit`` (:func:`unit_decimals`, thousands separated: "12.3", "1,204",
+    "decile 1" stays "1"); "no data" when missing. ``with_unit`` appends the unit, except for deciles and ranks
+    (their unit is a note such as "1 = most deprived 10%")."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "no data"
+    if v != v:  # NaN
+        return "no data"
+    text = f"{v:,.{unit_decimals(unit)}f}"
+    if with_unit and unit and not unit.lower().startswith(("decile", "rank")):
+        text = f"{text} {unit}".strip()
+    return text

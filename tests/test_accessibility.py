@@ -169,7 +169,7 @@ def _page(browser, url: str, width: int = 1600, height: int = 1000):  # noqa: F8
 def test_keyboard_area_map_place_layer_and_area_details(server, browser):  # noqa: F811
     page = _page(browser, f"{server}/?place=E08000009")
     _pick(page, "Place", "Wigan", r"place=E08000010")
-    _pick(page, "Indicator", "Income deprivation", r"layer=income2025")
+    _pick(page, "Indicator", "Income deprivation score", r"layer=income2025_score")  # (a decile has no rank)
     _tab_to(page, r"^Area$")
     page.keyboard.type("E01")  # every area's label ends with its code: the first match is picked
     page.keyboard.press("Enter")

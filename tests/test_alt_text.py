@@ -23,7 +23,28 @@ def test_choropleth_text_counts_classes_and_names_the_extremes():
     assert f"for {len(frame)} LSOA (2021 codes) areas in Trafford" in text
     assert f"Decile 1 (most deprived 10%): {n1};" in text and f"{n1} of {len(frame)}" in head.text
     worst = frame.loc[frame["value"].idxmin(), "name"]  # decile: higher is better, so the lowest is most need
-    assert f"Most need: {worst} (1)" in text
+    n10 = int((frame["value"] == 10).sum())
+    # a decile is shared: how many areas are at it, never one of them as if it alone were the most deprived;
+    # whole numbers both ends (it read "(1)" beside "(10.0)")
+    assert f"Most need: {n1} areas at 1, e.g. {worst}; least: {n10} areas at 10, e.g. " in text
+    assert "10.0" not in text
+
+
+def test_values_are_rounded_by_their_unit_everywhere():
+    from civicdata.labels import unit_decimals, value_text
+
+    assert [unit_decimals(u) for u in ("%", "decile (1 = most deprived 10%)", "rank (1 = most deprived of 33,755)",
+                                       "proportion", "years", "£", "per 100,000 (age-standardised)", "score")] == \
+        [1, 0, 0, 2, 1, 0, 1, 1]
+    assert value_text(27.6958, "%", with_unit=True) == "27.7 %" and value_text(12345.6, "£") == "12,346"
+    assert value_text(None, "%") == "no data" and value_text(float("nan")) == "no data"
+    desc = load_catalogue().get("le_female")  # a single extreme: named with its value, one decimal
+    frame = choropleth.place_frame(desc, "E08000009")
+    classes = choropleth.layer_classes(desc, frame["value"])
+    text = alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, "Trafford", classes.labels,
+                                    desc.polarity)
+    low = frame.loc[frame["value"].idxmin()]
+    assert f"Most need: {low['name']} ({low['value']:.1f} years)" in text
 
 
 def test_line_text_gives_the_lowest_and_highest_stop():
@@ -37,7 +58,7 @@ def test_line_text_gives_the_lowest_and_highest_stop():
 
 def test_bars_and_schools_text():
     assert alt_text.bars_text(["a", "b", "c"], [1.0, 2.5, 30.0], "things", "%", top=2) == \
-        "Bar chart of things: a: 1 %; b: 2.5 %; and 1 more."
+        "Bar chart of things: a: 1.0 %; b: 2.5 %; and 1 more."  # one decimal for %
     schools = pd.DataFrame({"imd2025_decile": [1, 1, 4], "lad24_name": ["Trafford", "Trafford", "Sheffield"]})
     assert alt_text.schools_map_text(schools, "North West Trust") == (
         "Map of North West Trust's 3 schools in 2 local authorities, coloured by the IoD2025 decile of each "

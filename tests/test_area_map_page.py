@@ -73,7 +73,7 @@ def test_life_expectancy_layer_from_link_and_area_click_through(sources):
     box = next(s for s in at.selectbox if s.key and s.key.startswith("am_area_"))
     box.set_value("E02001259").run()
     text = "\n".join(m.value for m in at.markdown)
-    assert f"{r['Life Expectancy at birth (in years)']:.4g} years" in text
+    assert f"{r['Life Expectancy at birth (in years)']:.1f} years" in text  # years: one decimal
     assert f"95% CI {r['Lower 95% confidence interval']:.1f} to {r['Upper 95% confidence interval']:.1f}" in text
 
 

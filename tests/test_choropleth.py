@@ -179,3 +179,11 @@ def test_map_figure_has_every_area_and_works_offline(cat):
 def test_school_search():
     assert search_schools("106167").iloc[0]["name"] == "St John Vianney School"
     assert (search_schools("vianney")["name"].str.contains("Vianney")).all()
+
+
+def test_a_decile_or_rank_layer_gives_no_second_rank(cat):
+    """Every decile-1 area would be "rank 1 of 33,755" (shared by 3,376), and a rank is its own value: the hover
+    and the Area map's details give a national rank only for other layers."""
+    assert national_frame(cat.get("imd2025_decile"))["national_rank"].isna().all()
+    assert national_frame(cat.get("imd2025_rank"))["national_rank"].isna().all()
+    assert national_frame(cat.get("imd2025_score"))["national_rank"].notna().sum() == 33_755

@@ -56,7 +56,7 @@ def test_user_area_layer_on_the_area_map(user_layers):
     box = next(s for s in at.selectbox if s.key and s.key.startswith("am_area_"))
     code = df["code"].iloc[0]
     box.set_value(code).run()
-    assert any(f"{df['residents'].iloc[0]:.4g} people" in m.value for m in at.markdown)
+    assert any(f"{df['residents'].iloc[0]:,.0f} people" in m.value for m in at.markdown)  # a count: whole, separated
 
 
 def test_user_layer_in_strategic_focus(user_layers):

@@ -15,6 +15,7 @@ from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
 from civicdata.indicators import schools as school_ind
 from civicdata.indicators.families import QOF_NAMES
+from civicdata.labels import value_text
 from civicdata.geo.geography import (lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.geo.places import areas_in_place
@@ -362,10 +363,11 @@ def map_section() -> None:
                                 key=f"am_area_{place}_{desc.geography}")
             if code:
                 row = frame[frame["code"] == code].iloc[0]
-                val = "no data" if pd.isna(row["value"]) else f"{row['value']:.4g} {desc.unit}"
+                val = value_text(row["value"], desc.unit, with_unit=True)  # rounded by its unit, as the hover
                 st.markdown(f"**{row['name']}** `{code}`  \n{desc.title}: **{val}**")
                 if desc.has_ci and not pd.isna(row.get("ci_lower")):
-                    st.markdown(f"95% CI {row['ci_lower']:.1f} to {row['ci_upper']:.1f}")
+                    st.markdown(f"95% CI {value_text(row['ci_lower'], desc.unit)} to "
+                                f"{value_text(row['ci_upper'], desc.unit)}")
                 if "national_rank" in row and not pd.isna(row["national_rank"]):
                     first = "highest" if desc.polarity == "neutral" else "worst"
                     st.markdown(f"Rank {int(row['national_rank']):,} of {int(row['national_n']):,} areas in England with "

@@ -9,12 +9,14 @@ import math
 
 import pandas as pd
 
+from civicdata.labels import value_text
+
 
 def _num(v: float, unit: str = "") -> str:
+    """A value rounded by its unit (:func:`civicdata.labels.value_text`), the unit after it unless a decile/rank."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "no value"
-    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
-    return f"{text} {unit}".strip() if unit and not unit.startswith(("decile", "rank")) else text
+    return value_text(v, unit, with_unit=True)
 
 
 def choropleth_text(frame: pd.DataFrame, title: str, unit: str, geography_label: str, place_name: str,
@@ -35,8 +37,7 @@ def choropleth_text(frame: pd.DataFrame, title: str, unit: str, geography_label:
     if len(vals) and polarity in ("higher_is_worse", "higher_is_better"):
         worst = vals.loc[vals["value"].idxmax() if polarity == "higher_is_worse" else vals["value"].idxmin()]
         best = vals.loc[vals["value"].idxmin() if polarity == "higher_is_worse" else vals["value"].idxmax()]
-        parts.append(f"Most need: {worst['name']} ({_num(worst['value'], unit)}); least: {best['name']} "
-                     f"({_num(best['value'], unit)}).")
+        parts.append(f"Most need: {_extreme(vals, worst, unit)}; least: {_extreme(vals, best, unit)}.")
     elif len(vals):
         hi, lo = vals.loc[vals["value"].idxmax()], vals.loc[vals["value"].idxmin()]
         parts.append(f"Highest: {hi['name']} ({_num(hi['value'], unit)}); lowest: {lo['name']} ({_num(lo['value'], unit)}).")
@@ -44,6 +45,14 @@ def choropleth_text(frame: pd.DataFrame, title: str, unit: str, geography_label:
     if missing:
         parts.append(f"No value: {missing}.")
     return " ".join(parts)
+
+
+def _extreme(vals: pd.DataFrame, row: pd.Series, unit: str) -> str:
+    """"Partington (Trafford 017E) (1)", or when others share the value (a decile), "12 areas at 1, e.g. …"."""
+    same = int((vals["value"] == row["value"]).sum())
+    if same > 1:
+        return f"{same} areas at {_num(row['value'], unit)}, e.g. {row['name']}"
+    return f"{row['name']} ({_num(row['value'], unit)})"
 
 
 def bars_text(labels: list[str], values: list[float], what: str, unit: str = "", top: int = 5) -> str:
@@ -106,17 +115,18 @@ def trend_text(series, trend_words: str, vs_england: str, band=None) -> str:
     f = series.series.frame.dropna(subset=["value"])
     last = f.iloc[-1]
     parts = [f"Chart of {ind.title} ({ind.unit}) for {series.series.name}, {f['label'].iloc[0]} to {last['label']}: "
-             f"latest {_num(last['value'])} ({last['label']})"]
+             f"latest {ind.number(last['value'])} ({last['label']})"]
     if series.england is not None:
         e = series.england.frame[series.england.frame["start"] == last["start"]]["value"]
         if len(e):
-            parts[0] += f", England {_num(float(e.iloc[0]))}"
+            parts[0] += f", England {ind.number(float(e.iloc[0]))}"
     parts.append(f"trend: {trend_words}; {vs_england}")
     if band is not None and len(band):
         b = band[band["start"] == last["start"]]
         if len(b):
-            parts.append(f"ONS neighbours' median {_num(float(b['median'].iloc[0]))} (range {_num(float(b['low'].iloc[0]))} "
-                         f"to {_num(float(b['high'].iloc[0]))}, {int(b['n'].iloc[0])} neighbours)")
+            lo, hi = ind.number(float(b["low"].iloc[0])), ind.number(float(b["high"].iloc[0]))
+            parts.append(f"ONS neighbours' median {ind.number(float(b['median'].iloc[0]))} (range {lo} to {hi}, "
+                         f"{int(b['n'].iloc[0])} neighbours)")
     text = "; ".join(parts) + "."
     if series.break_note:
         text += " " + series.break_note

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import shapely
 
 from civicdata.indicators.catalogue import LayerDescriptor
+from civicdata.labels import value_text
 from civicdata.indicators.choropleth import MISSING_COLOUR, Classes
 from civicdata.geo.boundaries import simplify_for_view
 from civicdata.geo.orientation import Orientation
@@ -94,11 +95,10 @@ class PointLayer:
 
 
 def _fmt(v: float | None, unit: str = "") -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+    """A value rounded by ``unit`` with the unit after it (:func:`civicdata.labels.value_text`)."""
+    if v is pd.NA:
         return "no data"
-    v = float(v)
-    txt = f"{v:,.0f}" if abs(v) >= 1000 or v == int(v) else f"{v:.3g}" if abs(v) < 10 else f"{v:.1f}"
-    return f"{txt} {unit}".strip()
+    return value_text(v, unit, with_unit=True)
 
 
 def area_hover(frame: pd.DataFrame, desc: LayerDescriptor) -> list[str]:
@@ -108,10 +108,10 @@ def area_hover(frame: pd.DataFrame, desc: LayerDescriptor) -> list[str]:
         if row.status == "suppressed":
             val = "suppressed"
         else:
-            val = _fmt(row.value, desc.unit if not desc.unit.startswith(("rank", "decile")) else "")
+            val = value_text(row.value, desc.unit, with_unit=True)  # rounded by its unit, as everywhere
         ci = ""
         if desc.has_ci and not pd.isna(row.ci_lower):
-            ci = f" (95% CI {_fmt(row.ci_lower)} to {_fmt(row.ci_upper)})"
+            ci = f" (95% CI {value_text(row.ci_lower, desc.unit)} to {value_text(row.ci_upper, desc.unit)})"
         rank = ""
         if "national_rank" in frame.columns and not pd.isna(row.national_rank):
             first = "highest" if desc.polarity == "neutral" else "worst"
@@ -279,7 +279,9 @@ def _discrete_scale(colours: list[str]) -> list[list]:
 def _hover_value(col: str, v) -> str:
     if col == "urn" and isinstance(v, (int, float)) and not pd.isna(v):
         return str(int(v))  # an identifier, not a quantity: no thousands separator
-    return _fmt(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return "no data" if pd.isna(v) else f"{v:,.0f}" if float(v).is_integer() else value_text(v)  # counts whole
+    return v
 
 
 def _point_traces(layer: PointLayer, font_size: int, tiles: bool = False) -> list:

@@ -67,6 +67,9 @@ def national_frame(desc: LayerDescriptor) -> pd.DataFrame:
     ok = frame["value"].notna()
     ascending = desc.polarity == "higher_is_better"
     frame["national_rank"] = frame.loc[ok, "value"].rank(method="min", ascending=ascending).astype("Int64")
+    if desc.unit.lower().startswith(("decile", "rank")):  # a decile's "rank 1 of 33,755" is shared by 3,376 areas,
+        frame["national_rank"] = pd.NA  # and a rank is its own value: no second rank is given for either
+        frame["national_rank"] = frame["national_rank"].astype("Int64")
     frame["national_n"] = int(ok.sum())
     frame["class"] = classify_values(desc, frame["value"], frame["value"])
     return frame
