@@ -179,3 +179,21 @@ def test_the_founding_question_follows_its_rule():
     far = S.founding_question(newcastle, journey, minutes=45)
     assert set(far["urn"]) == {u for i, u in enumerate(found["urn"]) if i % 2 == 0}
     assert far["far"].all()
+
+
+def test_the_la_absence_trend_joins_a_re_formed_authority_to_its_predecessor():
+    """A North Yorkshire school's authority: E06000065 publishes from 2023/24, the county E10000023 before; the row
+    has every year, each from the series that publishes it, and says which years are the predecessor's (the Trust
+    page showed "–" for 2023/24 and 2024/25)."""
+    from civicdata.indicators.trends import area_series
+
+    t = S.school_table()
+    ny = int(t.loc[t["la_code_2023"] == "E10000023", "urn"].iloc[0])
+    trend = S.la_absence_trend([ny]).set_index("Local authority")
+    now, before = area_series("persistent_absence", "E06000065"), area_series("persistent_absence", "E10000023")
+    last = now.series.frame.dropna(subset=["value"]).iloc[-1]
+    assert trend.at["North Yorkshire", last["label"]] == round(last["value"], 1)
+    old = before.series.frame.set_index("label")["value"]
+    assert trend.at["North Yorkshire", "2018/19"] == round(old["2018/19"], 1)
+    assert "2018/19 to 2022/23: North Yorkshire (E10000023)" in trend.at["North Yorkshire", "Note"]
+    assert trend.loc["England"].drop("Note").notna().all()

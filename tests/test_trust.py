@@ -121,6 +121,11 @@ def test_trust_page_from_a_saved_group_escapes_hostile_names(urns):
     assert {"Local authority", "NHS Integrated Care Board", "NHS trust"} <= set(convene["role"])
     focus = next(f for f in frames if "rank" in f.columns)
     assert len(focus) == 6 and focus["rank"].notna().sum() >= 1
+    # its figures rounded (it showed 92.8571), stability a bar in %
+    cols = json.loads(next(d for d in at.dataframe if "rank" in d.value.columns).proto.columns)
+    assert cols["score"]["type_config"]["format"] == "%.1f"
+    assert all(v["type_config"]["format"] == "%.1f" for k, v in cols.items() if k.startswith("points: "))
+    assert cols["stability"]["type_config"]["type"] == "progress"
     brief = trust.brief_html("<script>x</script>", trust.trust_schools(urns), trust.pupil_summary(
         trust.trust_schools(urns)), convene)
     assert "<script>x" not in brief and "&lt;script&gt;x" in brief

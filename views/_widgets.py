@@ -87,7 +87,24 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
     if frame.index.name:
         config["_index"] = column_label(frame.index.name)
     config.update(column_config or {})
+    for col, c in config.items():  # a column set by the page: its text and its header never cut either
+        if col == "_index" or not isinstance(c, dict) or col not in frame.columns:
+            continue
+        label = c.get("label") or column_label(col)
+        text = (c.get("type_config") or {}).get("type") in (None, "text") and (
+            frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype))
+        need = text_width(frame[col] if text else pd.Series(dtype=object), label) + (20 if c.get("help") else 0)
+        width = c.get("width")
+        if (c.get("type_config") or {}).get("type") == "progress":  # a bar sized to nothing cuts its header
+            need = max(need, 120)
+        if width is None and (text or (c.get("type_config") or {}).get("type") == "progress") or \
+                _WIDTHS.get(width, 10**6) < need:
+            config[col] = {**c, "width": need}
     return st.dataframe(frame, column_config=config, placeholder=placeholder, **kwargs)
+
+
+#: Streamlit's named column widths, in pixels
+_WIDTHS = {"small": 75, "medium": 200, "large": 400}
 
 
 def text_width(values: pd.Series, label: str = "", most: int = 90) -> int:

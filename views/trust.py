@@ -238,7 +238,12 @@ def focus_within_trust() -> None:
         contrib = [f"c_{i}" for i in res.indicators]
         _shared.table(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
                                 "reason"]].rename(columns={f"c_{i}": f"points: {cat.get(i).title}" for i in res.indicators}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", decimals={"rank": 0, "score": 1, **{
+                         f"points: {cat.get(i).title}": 1 for i in res.indicators}},
+                     column_config={"stability": st.column_config.ProgressColumn(
+                         "Stability", min_value=0.0, max_value=1.0, format="percent",
+                         help=f"Share of {res.draws} draws with every weight moved ±25% in which the school stays "
+                              f"in the top {min(5, len(schools))}")})
         st.caption("Schools of this trust, ranked by percentile within the trust (100 = most need). " + COMPLETENESS_RULE)
 
 

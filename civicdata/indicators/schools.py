@@ -274,26 +274,44 @@ def absence_in_deprived(lsoa21_codes: set[str], n: int = 10, data_dir: Path | No
 def la_absence_trend(urns: list[int], data_dir: Path | None = None) -> pd.DataFrame:
     """Persistent absence (all pupils, %) from 2018/19 to the latest year for the local authorities of the schools
     ``urns`` and England, one row each: ``Local authority`` then one column per year (DfE via ONS Explore Local
-    Statistics; 2019/20 was not published)."""
+    Statistics; 2019/20 was not published), and ``Note`` when a row joins a predecessor's years.
+
+    A school's authority is its 2024 district when that is a unitary, metropolitan or London borough (a re-formed
+    unitary such as North Yorkshire, E06000065, publishes from 2023/24; its predecessor's years, here E10000023,
+    fill the earlier columns and the note says so), else the county of the 2023 census (E10…)."""
+    from civicdata.geo.geography import load_lookup
     from civicdata.indicators.trends import area_series
 
     t = school_table(data_dir)
-    codes = (t.loc[t["urn"].isin([int(u) for u in urns]), ["la_code_2023", "la_name"]].dropna()
-             .drop_duplicates("la_code_2023").sort_values("la_name"))
+    t = t.loc[t["urn"].isin([int(u) for u in urns]), ["la_code_2023", "la_name", "lsoa21_code"]]
+    lad = t["lsoa21_code"].map(load_lookup("lsoa21", data_dir).set_index("lsoa21_code")["lad24_code"])
+    t = t.assign(code=lad.where(lad.str[:3].isin(["E06", "E08", "E09"]), t["la_code_2023"]))
+    codes = t[["code", "la_name"]].dropna().drop_duplicates("code").sort_values("la_name")
     rows, england = [], None
-    for code, la in zip(codes["la_code_2023"], codes["la_name"]):
+    since = "2018-08-01"
+    for code, la in zip(codes["code"], codes["la_name"]):
         try:
             s = area_series("persistent_absence", code, data_dir)
         except Exception:  # noqa: BLE001 - an LA code the series does not know: left out, not guessed
             continue
         if s.series is not None:
-            f = s.series.frame
-            f = f[f["start"] >= "2018-08-01"]
-            rows.append({"Local authority": la, **{lab: round(float(v), 1) for lab, v in zip(f["label"], f["value"])}})
+            row: dict = {"Local authority": la}
+            joined = []
+            for seg in [*s.before, s.series]:
+                f = seg.frame[(seg.frame["start"] >= since) & seg.frame["value"].notna()]
+                row.update({lab: round(float(v), 1) for lab, v in zip(f["label"], f["value"])})
+                if seg is not s.series and len(f):
+                    joined.append(f"{f['label'].iloc[0]} to {f['label'].iloc[-1]}: {seg.name} ({seg.code}), the "
+                                  f"authority before {s.series.name} ({s.series.code})")
+            if joined:
+                row["Note"] = "; ".join(joined)
+            rows.append(row)
         if england is None and s.england is not None:
             f = s.england.frame
-            f = f[f["start"] >= "2018-08-01"]
+            f = f[f["start"] >= since]
             england = {"Local authority": "England", **{lab: round(float(v), 1) for lab, v in zip(f["label"], f["value"])}}
     if england is not None:
         rows.append(england)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    years = sorted(c for c in out.columns if "/" in str(c))
+    return out.reindex(columns=["Local authority", *years] + (["Note"] if "Note" in out.columns else []))
