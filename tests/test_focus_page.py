@@ -108,3 +108,17 @@ def test_pickers_with_a_maximum_offer_no_select_all():
     """A shortlist of up to three offers no "Select all" (Streamlit shows one by default)."""
     at = _page(area="E08000021")
     assert at.multiselect(key="fo_short").proto.select_all == 0
+
+
+def test_a_place_link_or_the_place_last_looked_at_is_where_it_ranks():
+    """Strategic focus takes ``place=`` as the other pages do (it ranked Trafford for ?place=E06000065), and
+    without a link it ranks within the place the reader last looked at; ``area=`` still wins."""
+    at = _page(place="E06000065")
+    assert at.sidebar.selectbox(key="fo_area").value == "E06000065"
+    assert next(m.value for m in at.markdown if m.value.startswith("### ")).startswith("### In North Yorkshire,")
+    at = _page(place="E06000065", area="E08000021")
+    assert at.sidebar.selectbox(key="fo_area").value == "E08000021"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["last_place"] = "E08000021"
+    at.switch_page("views/strategic_focus.py").run()
+    assert at.sidebar.selectbox(key="fo_area").value == "E08000021"

@@ -93,6 +93,18 @@ def test_page_runs_and_hosts_a_clinic():
     assert len(saved) == int(table["median"].notna().sum())
 
 
+def test_a_place_the_timetable_does_not_serve_is_said_not_swapped_silently():
+    """?place=E06000065: the bundled feed has no stops in North Yorkshire; the page shows the district it serves
+    and says why, naming both (it showed Cheshire West and Chester without a word)."""
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.query_params["place"] = "E06000065"
+    at.switch_page("views/school_to_clinic.py").run()
+    assert not at.exception, at.exception
+    said = [i.value for i in at.info if "no stops in North Yorkshire" in i.value]
+    assert len(said) == 1 and "so Cheshire West and Chester is shown" in said[0]
+    assert at.query_params["place"] in ("E06000050", ["E06000050"])
+
+
 def test_journey_minutes_become_a_strategic_focus_indicator(setup):
     from civicdata.focus import compute_focus
     from civicdata.indicators.userlayers import add_layer
