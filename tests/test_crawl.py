@@ -3,7 +3,7 @@ its options in Debian's Chromium, and after each change nothing a board must not
 
 A change fails the crawl when the page then shows a Streamlit exception element, the word "Traceback", a table
 cell reading ``None``/``nan`` or a number with four or more decimals (27.6958, not rounded by unit), a table column headed by an identifier in snake_case (``imd_rank``), or
-Streamlit's Deploy button (``client.toolbarMode = "viewer"``). Tables are
+Streamlit's Deploy button or main menu (``client.toolbarMode = "minimal"``). Tables are
 read from the DOM: ``st.table`` cells, and the accessible table that Streamlit's data grid keeps beside its canvas
 (the rows on screen).
 
@@ -53,6 +53,7 @@ PROBLEMS_JS = r"""() => {
       out.push(['exception', e.innerText.split('\n')[0].slice(0, 200)]));
   if (/Traceback/.test(document.body.innerText)) out.push(['traceback', 'the page shows "Traceback"']);
   if (document.querySelector('[data-testid="stAppDeployButton"]')) out.push(['chrome', 'a Deploy button']);
+  if (document.querySelector('[data-testid="stMainMenu"]')) out.push(['chrome', "Streamlit's main menu"]);
   const tables = document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]');
   tables.forEach(t => {
     t.querySelectorAll('th').forEach(h => {
