@@ -279,6 +279,12 @@ def test_places_page_opens_a_pcn_by_link_with_its_practices_and_weighted_qof():
     # each practice's neighbourhood by its name, not a bare code
     hoods = practices["neighbourhood (LSOA 2021)"].dropna()
     assert len(hoods) and not hoods.str.fullmatch(r"E01\d{6}").any() and hoods.str.contains(r"Trafford 0\d\d[A-Z]").all()
+    assert not practices["practice"].str.fullmatch(r"[A-Z0-9 &'.,()-]+").any()  # names as written, not in capitals
+    import json
+
+    cols = json.loads(next(d for d in at.dataframe if "ODS code" in d.value.columns).proto.columns)
+    assert cols["list size"]["type_config"]["format"] == "localized"  # 19,389, not 19389
+    assert all(v["type_config"]["format"] == "%.1f" for k, v in cols.items() if k.endswith("(%)"))
     qof = next(d.value for d in at.dataframe if "prevalence (%)" in d.value.columns)
     smi = places.pcn_profile("U42898")["qof"]["smi"]["pct"]
     assert qof.loc[qof["register"].str.startswith("Serious"), "prevalence (%)"].iloc[0] == smi
@@ -391,3 +397,15 @@ def test_the_pcn_tab_follows_the_place_and_drops_a_pcn_of_another_district():
     assert any("U42898 is not a PCN with practices in Bolton" in i.value for i in at.info)
     assert at.selectbox(key="pl_pcn").value in set(places.pcns_in("E08000001")["pcn_code"])
     assert at.query_params["pcn"] != ["U42898"]
+
+
+def test_places_opens_on_the_place_in_the_link():
+    """?place=E08000021 (as every page's link names its place): both the picking map and the PCN tab open on
+    Newcastle upon Tyne, not Trafford."""
+    from tests.conftest import open_page
+
+    at = open_page("views/places.py", place="E08000021")
+    assert not at.exception
+    assert at.selectbox(key="pl_lad").value == "E08000021"
+    assert at.selectbox(key="pl_pcn_lad").value == "E08000021"
+    assert at.selectbox(key="pl_pcn").value in set(places.pcns_in("E08000021")["pcn_code"])

@@ -10,7 +10,7 @@ import streamlit as st
 
 from civicdata.figures import leaflet
 from civicdata.geo import places
-from civicdata.geo.names import readable_name
+from civicdata.geo.names import readable_name, readable_org_name
 from civicdata import settings
 from civicdata.errors import ProblemsError
 from civicdata.indicators.families import QOF_NAMES
@@ -31,6 +31,15 @@ def _parse_codes(text: str) -> list[str]:
 
 
 @st.fragment(key="pl_make")
+def _current_district() -> str:
+    """The district a person arrives with: a ``place=`` link as the other pages take it, else the place last
+    looked at elsewhere in the app, else the default."""
+    for code in (st.query_params.get("place"), ss.get("last_place")):
+        if code in lad_options:
+            return code
+    return settings.DEFAULT_LAD
+
+
 def make_area() -> None:
     """Pick neighbourhoods on a map (click to add or remove, or draw a shape) or from a searchable list (the
     keyboard path), or paste codes; then save. A fragment: picking reruns this part only."""
@@ -39,7 +48,7 @@ def make_area() -> None:
                "2021 codes. An area keeps one vintage: LSOA 2011 codes are refused with the lookup to use. Dotted lines "
                "and names on the map: the district's wards (May 2025), to find your way.")
     if "pl_lad" not in ss:  # the district last looked at elsewhere in the app, else the default
-        ss.pl_lad = ss.get("last_place") if ss.get("last_place") in lad_options else settings.DEFAULT_LAD
+        ss.pl_lad = _current_district()
     lad = st.selectbox("District to pick from", list(lad_options), key="pl_lad", format_func=lad_options.get)
     hoods = _shared.lsoa21_boundaries(lad)
     label = dict(zip(hoods["code"], hoods["name"] + " — " + hoods["code"]))
@@ -168,7 +177,7 @@ with tab_pcn:
     st.caption(places.NO_BOUNDARY)
     wanted = st.query_params.get("pcn")
     if "pl_pcn_lad" not in ss and not wanted:  # the place the reader has open elsewhere, else Trafford
-        ss.pl_pcn_lad = ss.get("last_place") if ss.get("last_place") in lad_options else settings.DEFAULT_LAD
+        ss.pl_pcn_lad = _current_district()
     if wanted and "pl_pcn_lad" not in ss:
         try:
             first = places.pcn_profile(wanted)["practices"]
@@ -198,7 +207,7 @@ with tab_pcn:
                    f"{p['icb']['name']}. Membership: {p['vintages']['membership']}; QOF: {p['vintages']['qof']}; "
                    f"locations: {p['vintages']['locations']}.")
         practices = pd.DataFrame([{
-            "ODS code": x["ods_code"], "practice": x["name"], "list size": x["list_size"],
+            "ODS code": x["ods_code"], "practice": readable_org_name(x["name"]), "list size": x["list_size"],
             "neighbourhood (LSOA 2021)": (readable_name(x["lsoa21_code"], "lsoa21") or x["lsoa21_code"])
             if x["lsoa21_code"] else None, "member since": x["member_since"],
             "own sub-ICB": x["sub_icb"]["ods_code"] + ("" if x["same_sub_icb"] else " (another than the PCN's)"),
@@ -217,10 +226,14 @@ with tab_pcn:
                       p["practices_without_location"] else ""))
         if tip:
             st.markdown(f"**Clicked:** {_shared.md_escape(tip)}")
-        _shared.table(practices, hide_index=True, width="stretch", key="pl_practices")
+        counts = {c: st.column_config.NumberColumn(c[:1].upper() + c[1:], format="localized")  # 19,389
+                  for c in ("list size", "on register", "list")}
+        _shared.table(practices, hide_index=True, width="stretch", key="pl_practices", column_config=counts,
+                      decimals={c: 1 for c in practices.columns if c.endswith("(%)")})
         qof = pd.DataFrame([{"register": q["title"], "prevalence (%)": q["pct"], "on register": q["register"],
                              "list": q["list"], "practices with QOF data": q["practices"]} for q in p["qof"].values()])
         st.markdown("**QOF prevalence for the PCN** (weighted by list size: all its practices' registers over "
                     "their lists)")
-        _shared.table(qof, hide_index=True, width="stretch", key="pl_qof")
+        _shared.table(qof, hide_index=True, width="stretch", key="pl_qof", column_config=counts,
+                      decimals={"prevalence (%)": 1})
 _shared.footer()
