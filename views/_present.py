@@ -122,6 +122,8 @@ html, body, [data-testid="stApp"] { background: #ffffff !important; color: #0000
   color: #000 !important; padding: 0.2rem 0 !important; }
 /* the page's main map or chart fills the screen below its headline: a projector cannot scroll */
 [class*="st-key-present_"] { flex: none !important; height: calc(100vh - 260px) !important; min-height: 280px; }
+/* Trends' headline takes three lines at 1280x720 and its key line two: the spine gives them room */
+.st-key-present_tr_spine { height: calc(100vh - 330px) !important; }
 </style>
 """
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -274,7 +276,7 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
 
 
 SPINE_KEY = ("◆ significantly worse than England · ● better · ■ similar · ○ not tested · black bar: England · "
-             "orange: ONS neighbours · left = worse")
+             "orange: ONS neighbours · left = worse, right = better")
 
 
 def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False, height: int | None = None) -> go.Figure:
@@ -284,7 +286,13 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
     its comparison with England. ``table`` is :func:`civicdata.indicators.trends.summary`."""
     t = table.dropna(subset=["position"]).iloc[::-1]
     size = 20 if large_text else 13
-    y = [esc(f"{r.title} ({r.label})") for r in t.itertuples()]
+    labels = [f"{r.title} ({r.label})" for r in t.itertuples()]
+    if large_text:  # on a projector the names alone, shortened, at 20 px (periods are in the table and the caption)
+        short = [re.sub(r"\s*\([^)]*\)", "", title).strip() for title in t["title"]]
+        labels = short if len(set(short)) == len(short) else list(t["title"])
+    label_of = dict(zip(t.index, (esc(lab) for lab in labels)))
+    t = t.assign(_y=[label_of[i] for i in t.index])
+    y = list(t["_y"])
     fig = go.Figure()
     fig.add_trace(go.Bar(y=y, x=[100] * len(t), orientation="h", marker_color="#e6e6e6", hoverinfo="skip",
                          name="England's local authorities (worst to best)", width=0.6))
@@ -292,12 +300,12 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
                          hoverinfo="skip", name="middle half of authorities", width=0.6))
     nb = t.dropna(subset=["neighbours_position_low"])
     if len(nb):
-        fig.add_trace(go.Bar(y=[esc(f"{r.title} ({r.label})") for r in nb.itertuples()],
+        fig.add_trace(go.Bar(y=list(nb["_y"]),
                              x=(nb["neighbours_position_high"] - nb["neighbours_position_low"]).clip(lower=1),
                              base=nb["neighbours_position_low"], orientation="h", width=0.22,
                              marker_color=NEIGHBOUR_COLOUR, name="ONS neighbours' range", hoverinfo="skip"))
     eng = t.dropna(subset=["england_position"])
-    fig.add_trace(go.Scatter(y=[esc(f"{r.title} ({r.label})") for r in eng.itertuples()], x=eng["england_position"],
+    fig.add_trace(go.Scatter(y=list(eng["_y"]), x=eng["england_position"],
                              mode="markers", name="England", marker={"symbol": "line-ns", "size": 22,
                                                                      "line": {"width": 4, "color": "#000000"}},
                              hovertemplate="England: %{x:.0f}<extra></extra>"))
@@ -307,7 +315,7 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
             continue
         colour, symbol = COMPARE_STYLE[group]
         fig.add_trace(go.Scatter(
-            y=[esc(f"{r.title} ({r.label})") for r in part.itertuples()], x=part["position"], mode="markers",
+            y=list(part["_y"]), x=part["position"], mode="markers",
             name=esc(f"{place}: {label}"),
             marker={"symbol": symbol, "size": 16 if large_text else 13, "color": colour,
                     "line": {"width": 2, "color": "#111111"}},
@@ -317,13 +325,16 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
                           "<extra></extra>"))
     fig.update_layout(
         barmode="overlay", height=height or max(320, 34 * len(t) + 140), font={"family": FONT, "size": size},
-        margin={"l": 10, "r": 10, "t": 10 if large_text else 50, "b": 10},
+        margin={"l": 10, "r": 10, "t": 0 if large_text else 50, "b": 0 if large_text else 10},
         title=None if large_text else {"text": esc(f"{place} among England's local authorities (latest period)"),
                                        "font": {"size": size + 2}},
         xaxis={"range": [-2, 102], "tickvals": [0, 25, 50, 75, 100], "ticktext": ["worst", "25", "50", "75", "best"],
                "title": None if large_text else "position among England's local authorities",
-               "tickfont": {"color": "#111111"}},
-        yaxis={"tickfont": {"color": "#111111", "size": 15 if large_text else size}, "automargin": True},
+               "tickfont": {"color": "#111111", "size": size},
+               # on a projector every row needs its 20 px name: the scale is said in the key line instead
+               "showticklabels": not large_text},
+        yaxis={"tickfont": {"color": "#111111", "size": size}, "automargin": True,
+               "tickmode": "array", "tickvals": y, "ticktext": y},  # every name, never every other one
         # on a projector the key is a line of text under the chart (:data:`SPINE_KEY`): a legend would take half
         # the screen at 1280x720
         showlegend=not large_text, legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
