@@ -214,10 +214,12 @@ def test_presentation_mode_fits_the_screen(server, browser, path, size):
     if path.startswith("/?"):
         legend = page.get_by_text("10 (least deprived 10%)", exact=True).bounding_box()  # compact on a projector
         assert legend["y"] + legend["height"] <= h
-    if path.startswith("/trends"):  # every indicator named at 20 px or more, and the key line and the break on screen
-        sizes = page.locator('[class*="st-key-present_"] .ytick text').evaluate_all(
-            "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize))")
-        assert len(sizes) == 17 and min(sizes) >= 20, sizes
+    if path.startswith(("/trends", "/strategic_focus")):  # every row named, at 20 px or more (Streamlit's chart
+        sizes = page.locator('[class*="st-key-present_"] .ytick text, [class*="st-key-present_"] .xtick text'
+                             ).evaluate_all("ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize))")  # theme: 12)
+        rows = page.locator('[class*="st-key-present_"] .ytick text').count()
+        assert rows == (17 if path.startswith("/trends") else 10) and min(sizes) >= 20, sizes
+    if path.startswith("/trends"):  # the key line and the break on screen
         for words in ("left = worse", "was re-formed in 2023"):
             line = page.get_by_text(re.compile(re.escape(words))).last.bounding_box()
             assert line["y"] + line["height"] <= h, words

@@ -12,6 +12,20 @@ from civicdata.indicators.choropleth import DECILE_COLOURS
 from civicdata.figures.maps import FONT, esc
 
 
+def _text_size(fig: go.Figure, size: int) -> go.Figure:
+    """Axis ticks, axis titles and the legend at ``size`` px where the chart set no size of its own. Streamlit's
+    chart theme sets 12 px ticks and 14 px axis titles, and those win over the layout's font: a projector's
+    "large text" chart showed 12 px labels."""
+    for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
+        if axis.tickfont.size is None:
+            axis.tickfont.size = size
+        if axis.title.font.size is None:
+            axis.title.font.size = size
+    if fig.layout.legend.font.size is None:
+        fig.layout.legend.font.size = size
+    return fig
+
+
 def build_decile_share_chart(shares: pd.DataFrame, place: str, iod: str, large_text: bool = False) -> go.Figure:
     """Bars: % of the place's LSOAs in each national IMD decile, with England's 10% as a line."""
     size = 22 if large_text else 14
@@ -32,7 +46,7 @@ def build_decile_share_chart(shares: pd.DataFrame, place: str, iod: str, large_t
         title={"text": f"{esc(place)}: share of LSOAs by national IMD decile (IoD{iod})", "font": {"size": size}},
         xaxis={"title": "IMD decile (1 = most deprived 10% of England)", "dtick": 1},
         yaxis={"title": "% of LSOAs", "rangemode": "tozero"})
-    return fig
+    return _text_size(fig, size)
 
 
 SEX_COLOURS = {"male": "#0b4f8a", "female": "#c2185b"}
@@ -92,7 +106,7 @@ def build_metro_chart(profile: pd.DataFrame, title: str, spacing: str = "even", 
         xaxis={"tickmode": "array", "tickvals": x, "ticktext": labels, "tickangle": -60,
                "tickfont": {"size": size - 2}, "showgrid": False},
         plot_bgcolor="white")
-    return fig
+    return _text_size(fig, size)
 
 
 def build_metro_png(profile: pd.DataFrame, title: str, headline: list[str], width_in: float = 13.33,
@@ -140,24 +154,32 @@ def build_contribution_chart(table: pd.DataFrame, indicators: list[str], titles:
                              large_text: bool = False) -> go.Figure:
     """Stacked horizontal bars: how much each indicator contributed to each place's score (top ``n``)."""
     size = 20 if large_text else 13
+    n = min(n, 10) if large_text else n  # on a projector ten rows, each named at 20 px
     top = table[table["rank"].notna()].head(n).iloc[::-1]  # only ranked places have bars
     palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
     fig = go.Figure()
+    names = top["name"].astype(str)
+    if large_text:  # on a projector "Walker South 030A", not "Walker South (Newcastle upon Tyne 030A)"
+        names = names.str.replace(r"\s*\((?:[^()]*\s)?(\d{3}[A-Z])\)$", r" \1", regex=True)
     for i, lid in enumerate(indicators):
         fig.add_trace(go.Bar(
-            y=[f"{int(r)}. {esc(nm)}" + ("" if ok else " †") for r, nm, ok in zip(top["rank"], top["name"], top["complete"])],
+            y=[f"{int(r)}. {esc(nm)}" + ("" if ok else " †") for r, nm, ok in zip(top["rank"], names, top["complete"])],
             x=top[f"c_{lid}"].fillna(0),
             orientation="h", name=esc(titles[lid]), marker_color=palette[i % len(palette)],
             hovertemplate="%{y}: %{x:.1f} points<extra>" + esc(titles[lid]) + "</extra>"))
+    rows = list(fig.data[0].y) if fig.data else []
     fig.update_layout(barmode="stack", height=max(320, 34 * len(top) + 120), font={"family": FONT, "size": size},
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis={"title": "score (0–100) = sum of contributions",
-                                                                          "range": [0, 100]},
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis={"title": "score (0–100)" if large_text else "score (0–100) = sum of contributions",
+                             "range": [0, 100], "tickfont": {"color": "#111111"}},
+                      yaxis={"tickmode": "array", "tickvals": rows, "ticktext": rows,  # every row named
+                             "tickfont": {"color": "#111111"}},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, plot_bgcolor="white")
     if not top["complete"].all():
         fig.add_annotation(text="† ranked on partial data: an indicator has no value", xref="paper", yref="paper",
                            x=1, y=-0.02, xanchor="right", yanchor="top", showarrow=False, font={"size": size - 1})
         fig.update_layout(margin={"b": 40})
-    return fig
+    return _text_size(fig, size)
 
 
 # ----------------------------------------------------------------- trends and peers
@@ -272,7 +294,7 @@ def build_trend_chart(series, band: pd.DataFrame | None, neighbours_label: str =
         xaxis={"tickvals": keys[::step], "ticktext": [ticks[k] for k in keys[::step]], "title": ind.period_type},
         yaxis={"title": esc(ind.unit)},
         legend={"orientation": "h", "y": -0.2, "font": {"size": size - 2}})
-    return fig
+    return _text_size(fig, size)
 
 
 SPINE_KEY = ("◆ significantly worse than England · ● better · ■ similar · ○ not tested · black bar: England · "
@@ -338,4 +360,4 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
         # on a projector the key is a line of text under the chart (:data:`SPINE_KEY`): a legend would take half
         # the screen at 1280x720
         showlegend=not large_text, legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
-    return fig
+    return _text_size(fig, size)
