@@ -387,7 +387,9 @@ class Gap:
         apart = f"{self.stops_apart} stop{'s' if self.stops_apart != 1 else ''}"
         if self.minutes_apart is not None:
             apart += f" / {self.minutes_apart:.0f} minutes"
-        return (f"{who} at {self.low_stop} can expect to live {self.gap_years:.1f} years less than "
+        # the difference of the two figures as shown (72.5 and 87.9 → 15.4), so the room's sum agrees
+        shown = round(self.high, 1) - round(self.low, 1)
+        return (f"{who} at {self.low_stop} can expect to live {shown:.1f} years less than "
                 f"{who.lower()} at {self.high_stop}, {apart} apart.")
 
     def to_dict(self) -> dict:

@@ -72,3 +72,19 @@ def test_every_map_and_chart_has_its_words(page, what):
     at = open_page(page, timeout=300)
     words = [c.value for c in at.caption if c.value.startswith("**In words:** ")]
     assert any(w.startswith(f"**In words:** {what}") for w in words), words
+
+
+def test_a_stop_with_one_sex_estimate_says_so_and_the_headline_adds_up():
+    """Tyne and Wear's Green line: five stops have a female estimate only. The chart marks them "no male estimate"
+    and its text counts them; the headline's gap is the difference of the two figures as shown."""
+    from civicdata.figures.charts import build_metro_chart
+
+    line = metro.bundled_line("tyne-and-wear:green")
+    prof = metro.stop_profile(line, iod="2025")
+    only_female = prof["le_male"].isna() & prof["le_female"].notna()
+    assert only_female.sum() == 5
+    assert "5 stops have no male estimate." in alt_text.line_text(prof, line.name)
+    ticks = build_metro_chart(prof, line.name).layout.xaxis.ticktext
+    assert sum(t.endswith(" †") for t in ticks) == 5  # marked "† no male estimate" (the page's caption says so)
+    for g in metro.compute_gaps(prof).values():
+        assert f"live {round(g.high, 1) - round(g.low, 1):.1f} years less" in g.text

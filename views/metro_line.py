@@ -152,7 +152,8 @@ def line_view() -> None:
                                "not be real.")
             st.caption(f"Life expectancy at birth, ONS, MSOA 2011, 2016–2020 (95% CI whiskers). Band: IMD decile of the "
                        f"stop's LSOA, IoD{iod}, 1 = most deprived (same colours as the Area map). “No estimate”: ONS "
-                       f"publishes none for that MSOA. * approximate area (nearest LSOA centre). Line: {line.source}.")
+                       f"publishes none for that MSOA; † no male estimate, ‡ no female estimate (small numbers). * approximate area "
+                       f"(nearest LSOA centre). Line: {line.source}.")
         with map_col:
             def line_map():
                 orient = _shared.orientation_around(line_view_bounds(profile), large) if show_orientation else None

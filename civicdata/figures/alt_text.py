@@ -73,9 +73,14 @@ def line_text(profile: pd.DataFrame, line_name: str) -> str:
             lo, hi = v.loc[v[col].idxmin()], v.loc[v[col].idxmax()]
             parts.append(f"{sex.capitalize()}: lowest {lo[col]:.1f} years at {lo['name']}, highest {hi[col]:.1f} at "
                          f"{hi['name']}.")
-    missing = int(profile[["le_male", "le_female"]].isna().all(axis=1).sum())
+    both = profile[["le_male", "le_female"]].isna()
+    missing = int(both.all(axis=1).sum())
     if missing:
-        parts.append(f"{missing} stops have no estimate.")
+        parts.append(f"{missing} stop{'s have' if missing != 1 else ' has'} no estimate.")
+    for sex in ("male", "female"):  # a stop with one sex's estimate only (ONS suppresses small counts)
+        only = int((both[f"le_{sex}"] & ~both.all(axis=1)).sum())
+        if only:
+            parts.append(f"{only} stop{'s have' if only != 1 else ' has'} no {sex} estimate.")
     return " ".join(parts)
 
 

@@ -13,12 +13,16 @@ from civicdata.figures.maps import FONT, esc
 
 
 def _text_size(fig: go.Figure, size: int) -> go.Figure:
-    """Axis ticks, axis titles and the legend at ``size`` px where the chart set no size of its own. Streamlit's
+    """Axis ticks, axis titles and the legend at ``size`` px (ticks near-black) where the chart set none. Streamlit's
     chart theme sets 12 px ticks and 14 px axis titles, and those win over the layout's font: a projector's
     "large text" chart showed 12 px labels."""
     for axis in (*fig.select_xaxes(), *fig.select_yaxes()):
         if axis.tickfont.size is None:
             axis.tickfont.size = size
+        if axis.tickfont.color is None:  # near-black, not the theme's grey (#808495 is 3.9:1 on white)
+            axis.tickfont.color = "#111111"
+        if axis.title.font.color is None:
+            axis.title.font.color = "#111111"
         if axis.title.font.size is None:
             axis.title.font.size = size
     if fig.layout.legend.font.size is None:
@@ -92,17 +96,23 @@ def build_metro_chart(profile: pd.DataFrame, title: str, spacing: str = "even", 
                 "line": {"width": 1, "color": "#333333"}},
         text=[f"{esc(n)}: IMD decile {'no data' if pd.isna(d) else int(d)}" for n, d in zip(profile["name"], dec)],
         hovertemplate="%{text}<extra></extra>"))
-    no_est = profile["le_male"].isna() & profile["le_female"].isna()
-    for xi, m in zip(x, no_est):
-        if m:
-            fig.add_annotation(x=xi, y=band_y + 0.9, text="no estimate", textangle=-90, showarrow=False,
-                               yanchor="bottom", font={"size": size - 4, "color": "#555555"})
-    labels = [esc(n) + (" *" if a else "") for n, a in zip(profile["name"], profile["approximate"])]
+    # a stop with no estimate says so above its square (shifted clear of it); with one sex's only, its name is
+    # marked († no male, ‡ no female estimate: ONS suppresses small counts), as the caption explains
+    male, female = profile["le_male"].isna(), profile["le_female"].isna()
+    square = 22 if large_text else 16
+    for xi, m, f in zip(x, male, female):
+        if m and f:
+            fig.add_annotation(x=xi, y=band_y, yshift=square / 2 + 4, text="no estimate", textangle=-90,
+                               showarrow=False, yanchor="bottom", font={"size": size - 4, "color": "#444444"})
+    labels = [esc(n) + (" *" if a else "") + (" †" if m and not f else " ‡" if f and not m else "")
+              for n, a, m, f in zip(profile["name"], profile["approximate"], male, female)]
     fig.update_layout(
         title={"text": esc(title), "font": {"size": size + 4}}, font={"family": FONT, "size": size},
         height=height or (720 if large_text else 560), margin={"l": 60, "r": 20, "t": 70, "b": 10},
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
-        yaxis={"title": "Life expectancy at birth (years), 2016–20", "gridcolor": "#e5e5e5"},
+        # on a projector the axis is shorter than this title: "Years" there, the rest is in the caption
+        yaxis={"title": "Years (2016–20)" if large_text else "Life expectancy at birth (years), 2016–20",
+               "gridcolor": "#e5e5e5"},
         xaxis={"tickmode": "array", "tickvals": x, "ticktext": labels, "tickangle": -60,
                "tickfont": {"size": size - 2}, "showgrid": False},
         plot_bgcolor="white")

@@ -179,9 +179,10 @@ def outline_trace(geoms, name: str, width: float, colour: str, *, tiles: bool = 
 
 
 def line_view_bounds(profile: pd.DataFrame) -> tuple[float, float, float, float]:
-    """The view of a line map: its stops' extent plus 8% and ~500 m on each side (degrees)."""
+    """The view of a line map: its stops' extent plus 15% and ~1 km on each side (degrees), so the end stops and
+    their neighbourhoods sit inside the frame, not on its edge."""
     minx, miny, maxx, maxy = profile["lon"].min(), profile["lat"].min(), profile["lon"].max(), profile["lat"].max()
-    pad_x, pad_y = (maxx - minx) * 0.08 + 0.005, (maxy - miny) * 0.08 + 0.005
+    pad_x, pad_y = (maxx - minx) * 0.15 + 0.015, (maxy - miny) * 0.15 + 0.009
     return (float(minx - pad_x), float(miny - pad_y), float(maxx + pad_x), float(maxy + pad_y))
 
 
