@@ -100,3 +100,8 @@ def value_text(value, unit: str = "", with_unit: bool = False) -> str:
     if with_unit and unit and not unit.lower().startswith(("decile", "rank")):
         text = f"{text} {unit}".strip()
     return text
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """"1 participant", "3 participants" (``many`` for an irregular plural): never "1 participants" or "round(s)"."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"

@@ -241,7 +241,7 @@ def test_keyboard_join_and_vote_on_a_phone(server, browser, workshop):  # noqa: 
     page.keyboard.type("3")
     _tab_to(page, r"^Place my dots$")
     page.keyboard.press("Enter")
-    page.get_by_text("Your 3 dot(s) are placed.").wait_for(timeout=60_000)
+    page.get_by_text("Your 3 dots are placed.").wait_for(timeout=60_000)
     token = re.search(r"me=([A-Za-z0-9]+)", page.url).group(1)
     assert model.my_part(ws.id, token, eng=workshop["eng"])["dots"] == ["workforce"] * 3
 

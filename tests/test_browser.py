@@ -761,7 +761,7 @@ def test_workshop_six_phones_from_two_sectors_run_a_points_round_on_a_1280x720_p
             box.fill(str(n))
             box.press("Tab")
         page.get_by_role("button", name="Place my points").click()
-        page.get_by_text("point(s) are placed").wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"points? (is|are) placed")).wait_for(timeout=60_000)
         page.get_by_text(f"You have placed {sum(points.values())} of your 100 points.").wait_for(timeout=30_000)
         if i == len(ballots) - 1:  # the last ballot is confirmed on the phone: the projector has 3 s to show it
             t_last = time.perf_counter()

@@ -288,7 +288,7 @@ def test_a_change_that_did_not_reach_the_store_is_flagged_never_shown_as_placed(
     assert not at.success
     next(b for b in at.get("form_submit_button") if b.proto.label == "Place my dots").click().run()
     assert model.my_part(ws.id, token)["dots"] == ["prevention", "workforce", "workforce"]
-    assert any("3 dot(s) are placed" in s.value for s in at.success)
+    assert any("3 dots are placed" in s.value for s in at.success)
     assert not any("not saved" in w.value for w in at.warning)
     at.run()
     assert not any("not saved" in w.value for w in at.warning)

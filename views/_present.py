@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from civicdata.labels import plural
+
 from civicdata import settings
 from civicdata.manifest import ATTRIBUTION
 from views._widgets import md_escape
@@ -178,7 +180,7 @@ def presentation(page_path: str) -> bool:
             st.query_params["deck"] = ss.deck
             st.toast(f"Saved slide {n}.")
         if ss.slides:
-            st.caption(f"{len(ss.slides)} slide(s) saved: in presentation mode, → and ← step through them.")
+            st.caption(f"{plural(len(ss.slides), 'slide')} saved: in presentation mode, → and ← step through them.")
     if ss.present:
         st.query_params["present"] = "1"
         st.html(PRESENT_CSS)

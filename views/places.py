@@ -14,6 +14,7 @@ from civicdata.geo.names import readable_name, readable_org_name
 from civicdata import settings
 from civicdata.errors import ProblemsError
 from civicdata.indicators.families import QOF_NAMES
+from civicdata.labels import plural
 from views import _area, _shared
 
 st.title("Places")
@@ -87,7 +88,7 @@ def make_area() -> None:
         here = [c for c in inside if c in label]
         picked += [c for c in here if c not in picked]
         changed = True
-        st.toast(f"The shape holds {len(here)} neighbourhood(s) of this district ({len(inside)} in England).")
+        st.toast(f"The shape holds {plural(len(here), 'neighbourhood')} of this district ({len(inside)} in England).")
     if changed:
         ss.pl_picked = picked
         st.rerun(scope="fragment")
@@ -190,7 +191,8 @@ with tab_pcn:
             wanted = None
     lad = st.selectbox("District", list(lad_options), key="pl_pcn_lad", format_func=lad_options.get)
     here = places.pcns_in(lad)
-    options = dict(zip(here["pcn_code"], here["pcn_title"] + " (" + here["practices"].astype(str) + " practices here)"))
+    options = dict(zip(here["pcn_code"], [f"{t} ({plural(int(n), 'practice')} here)"
+                                          for t, n in zip(here["pcn_title"], here["practices"])]))
     if wanted and wanted not in options:  # a pcn= left from another district: dropped, and said so
         st.info(f"{wanted} is not a PCN with practices in {lad_options.get(lad, lad)}: showing this district's.")
         st.query_params.pop("pcn", None)
@@ -222,7 +224,7 @@ with tab_pcn:
         st.caption(f"Orange circles: the PCN's {len(p['practices']) - p['practices_without_location']} practices with a "
                    "location (mid-2025 ODS), sized by list; outlined in blue: the neighbourhoods (LSOA 2021) they "
                    f"stand in; solid black: {lad_options.get(lad, lad)}; dotted: its wards (May 2025), named. Not the area its patients live in: no such boundary is published."
-                   + (f" {p['practices_without_location']} practice(s) have no location." if
+                   + (f" {plural(p['practices_without_location'], 'practice')} ha{'s' if p['practices_without_location'] == 1 else 've'} no location." if
                       p["practices_without_location"] else ""))
         if tip:
             st.markdown(f"**Clicked:** {_shared.md_escape(tip)}")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from civicdata.transit import access, raptor as transit
 from civicdata.transit.feeds import covered_districts
+from civicdata.labels import plural
 from civicdata.figures import alt_text, leaflet
 from civicdata import settings
 from civicdata.transit.engines import RaptorEngine, compare_engines
@@ -111,7 +112,7 @@ st.query_params.update({"place": ss.sc_place, "service": ss.sc_service, "window"
                         "date": ss.sc_date.strftime("%Y%m%d"), "cap": str(cap)})
 outcome = _shared.feed_outcome(str(path), path.stat().st_mtime, ss.sc_date)
 if outcome.warnings:
-    with st.expander(f"{len(outcome.warnings)} warning(s) about this feed (routing goes on)"):
+    with st.expander(f"{plural(len(outcome.warnings), 'note')} about this timetable (routing goes on)"):
         st.text("\n".join(str(p) for p in outcome.warnings))
 if outcome.timetable is None:  # errors, or no service that day: the message instead of results
     # a stored feed is read from a copy named by its sha256: say its name instead

@@ -120,8 +120,9 @@ if not presenting:
             _shared.table(pd.DataFrame(sim["neighbours"]).rename(columns={"rank": "ONS rank", "name": "neighbour",
                                                                           "code": "code"})[["ONS rank", "neighbour", "code"]],
                          hide_index=True, width="stretch", height=280, key="tr_neighbours")
-            st.caption("ONS's rank is kept: a gap means a Welsh, Scottish or Northern Irish neighbour left out. "
-                       "These neighbours are the comparators on this page.")
+            st.caption(f"All {len(sim['neighbours'])} English neighbours (scroll the table). ONS's rank is kept: a "
+                       "gap means a Welsh, Scottish or Northern Irish neighbour left out. These are the comparators on "
+                       "this page; an indicator's range uses those of them with a figure for it.")
 
     # ------------------------------------------------------------ one indicator over time
     def indicator_body() -> None:

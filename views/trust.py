@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from civicdata.labels import plural
+
 from civicdata.figures import alt_text, leaflet
 from civicdata.indicators import choropleth
 from civicdata import trust
@@ -66,10 +68,10 @@ with st.expander("Define the trust's schools", expanded=not ss.tr_urns):
         else:
             ss.tr_urns = found.urns
             if found.unknown:
-                st.warning(f"{len(found.unknown)} URN(s) are not open schools in England (GIAS May 2025) and were "
+                st.warning(f"{plural(len(found.unknown), 'URN')} {'is' if len(found.unknown) == 1 else 'are'} not open schools in England (GIAS May 2025) and were "
                            f"left out: {', '.join(found.unknown)}")
             if found.duplicates:
-                st.info(f"{len(found.duplicates)} repeated URN(s) counted once.")
+                st.info(f"{plural(len(found.duplicates), 'repeated URN')} counted once.")
     if ss.tr_urns and st.button("Clear the list", key="tr_clear"):
         ss.tr_urns = []
         ss.pop("tr_loaded", None)
@@ -109,6 +111,7 @@ if not ss.tr_urns:
 schools = _shared.trust_schools(tuple(ss.tr_urns))
 summary = trust.pupil_summary(schools)
 name = groups[chosen]["title"] if chosen else "This trust"
+name_mid = name if chosen else "this trust"  # inside a sentence: "None of this trust's 3 schools …"
 pct = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731
 st.markdown(f"### {html.escape(name)}: {summary['pupils_decile1']:,} of {summary['pupils']:,} pupils "
             f"({pct(summary['share_decile1'])}) attend schools in England's most deprived 10% of neighbourhoods; "
@@ -122,7 +125,7 @@ leaflet.add_trust_schools(m, schools)
 map_col, card_col = st.columns([3, 1.2])
 with map_col:
     tip = _shared.leaflet_map(m, key="tr_map", height=520)
-    _shared.text_alternative(alt_text.schools_map_text(schools, name))
+    _shared.text_alternative(alt_text.schools_map_text(schools, name_mid))
 with card_col:
     st.markdown("**Colour: IoD2025 decile of the school's neighbourhood** (1 = most deprived 10%)")
     st.html(_shared.legend_html([f"Decile {i}" for i in range(1, 11)], choropleth.DECILE_COLOURS, False,
@@ -161,7 +164,7 @@ def school_measures() -> None:
     have = comp["value"].notna().sum()
     words = (f"**{html.escape(name)}**: {value_tv:.{digits}f} {m.unit} across {have} of {len(comp)} schools with a value "
              f"(weighted by pupils)." if value_tv is not None else
-             f"No school of {html.escape(name)} has a value for this measure.")
+             f"No school of {html.escape(name_mid)} has a value for this measure.")
     st.markdown(words)
     _shared.table(shown, hide_index=True, width="stretch", decimals={c: digits for c in shown.columns if "(" in c})
     st.caption(f"{m.title}, {m.vintage}. Source: {m.source}. {school_ind.COMPARISON_RULE}"
@@ -181,9 +184,9 @@ def founding_question_section() -> None:
     found = _shared.founding_schools(tuple(ss.tr_urns), jid, float(minutes), _shared.layer_stamp(jid) if jid else "")
     st.caption(school_ind.FOUNDING_RULE.format(minutes=minutes))
     if found.empty:
-        st.markdown(f"None of {html.escape(name)}'s {len(ss.tr_urns)} schools meets the rule.")
+        st.markdown(f"None of {html.escape(name_mid)}'s {len(ss.tr_urns)} schools meets the rule.")
     else:
-        st.markdown(f"**{len(found)} of {html.escape(name)}'s {len(ss.tr_urns)} schools "
+        st.markdown(f"**{len(found)} of {html.escape(name_mid)}'s {len(ss.tr_urns)} schools "
                     f"{'meets' if len(found) == 1 else 'meet'} the rule.**")
         _shared.table(pd.DataFrame({
             "School": found["name"], "School type": found["school_type"],
@@ -234,7 +237,7 @@ def focus_within_trust() -> None:
     weights = {i: wcols[k].slider(cat.get(i).title, 0.0, 5.0, 1.0, 0.5, key=f"tr_w_{i}") for k, i in enumerate(chosen_ind)}
     if weights and sum(weights.values()) > 0:
         res = compute_focus(cat, "school", "trust", weights, top_n=min(5, len(schools)), urns=list(ss.tr_urns),
-                            area_name=name)
+                            area_name=name_mid)
         contrib = [f"c_{i}" for i in res.indicators]
         _shared.table(res.table[["rank", "name", "code", "neighbourhood", "score", *contrib, "complete", "stability",
                                 "reason"]].rename(columns={f"c_{i}": f"points: {cat.get(i).title}" for i in res.indicators}),

@@ -15,6 +15,8 @@ import urllib.parse
 
 import streamlit as st
 
+from civicdata.labels import plural
+
 from civicdata import settings
 from civicdata.store import UNAVAILABLE, StoreUnavailableError
 from civicdata.workshop import figures, model, record
@@ -216,7 +218,7 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                     else:
                         model.allocate(ws_id, me, {c: int(n) for c, n in counts.items()})
                     placed = sum(int(n) for n in counts.values())
-                    st.success(f"Your {placed} {r.mode[:-1]}(s) are placed.")
+                    st.success(f"Your {plural(placed, r.mode[:-1])} {'is' if placed == 1 else 'are'} placed.")
                 except StoreUnavailableError:  # kept, to send again once the database answers
                     keep_typed()
                     st.error(f"{UNAVAILABLE} Your {r.mode} are kept here: press {label} again when it is back.")
@@ -253,7 +255,7 @@ def ballot_form(ws: model.Workshop, me: str, part: dict) -> None:
                 try:
                     have = {c: list(v) for c, v in model.place(ws_id, me, {c: (int(i), int(f)) for c, (i, f) in
                                                                            picks.items() if i != "not placed"}).items()}
-                    st.success(f"{len(have)} option(s) placed.")
+                    st.success(f"{plural(len(have), 'option')} placed.")
                 except StoreUnavailableError:
                     keep_typed()
                     st.error(f"{UNAVAILABLE} Your placings are kept here: press Place on the 2×2 again when it is back.")
@@ -434,7 +436,7 @@ if ws_id and key:
     def facilitator_tally() -> None:
         t = model.tally(ws_id)
         joined = ", ".join(f"{n} {t['sectors'][c]}" for c, n in t["participants_by_sector"].items())
-        st.markdown(f"**{t['participants']} participants" + (f" ({_shared.md_escape(joined)})" if joined else "")
+        st.markdown(f"**{plural(t['participants'], 'participant')}" + (f" ({_shared.md_escape(joined)})" if joined else "")
                     + f", {t['voted']} voted in round {t['round']['number']}.**")
         if t["sector_words"]:
             st.markdown(f"**{_shared.md_escape(t['sector_words'])}**")

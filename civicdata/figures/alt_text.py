@@ -131,7 +131,7 @@ def trend_text(series, trend_words: str, vs_england: str, band=None) -> str:
         if len(b):
             lo, hi = ind.number(float(b["low"].iloc[0])), ind.number(float(b["high"].iloc[0]))
             parts.append(f"ONS neighbours' median {ind.number(float(b['median'].iloc[0]))} (range {lo} to {hi}, "
-                         f"{int(b['n'].iloc[0])} neighbours)")
+                         f"{int(b['n'].iloc[0])} neighbours with a figure)")
     text = "; ".join(parts) + "."
     if series.break_note:
         text += " " + series.break_note

@@ -12,6 +12,7 @@ import json
 from html import escape
 from pathlib import Path
 
+from civicdata.labels import plural
 from civicdata.errors import CivicDataError
 
 FORMATS = ("html", "csv", "json")
@@ -218,9 +219,9 @@ def to_html(rec: dict) -> str:
     joined = t["participants_by_sector"]
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Workshop record: {e(ws.title)}</title>"
              f"<style>{_CSS}</style></head><body>",
-             f"<h1>{e(ws.title)}</h1><p>{e(long_date(ws.held_on))}{place} · {t['participants']} participants"
+             f"<h1>{e(ws.title)}</h1><p>{e(long_date(ws.held_on))}{place} · {plural(t['participants'], 'participant')}"
              + (" (" + ", ".join(f"{n} {e(ws.sectors[c])}" for c, n in joined.items()) + ")" if joined else "")
-             + f" · {len(rec['rounds'])} round(s) · voting {'closed' if ws.status == 'closed' else 'open'}</p>"]
+             + f" · {plural(len(rec['rounds']), 'round')} · voting {'closed' if ws.status == 'closed' else 'open'}</p>"]
     if ws.agreed:
         parts.append("<div class='agreed'><h2>Agreed focus</h2><ol>"
                      + "".join(f"<li><b>{e(ws.option_label(c))}</b></li>" for c in ws.agreed) + "</ol></div>")
