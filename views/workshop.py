@@ -553,9 +553,8 @@ if ws_id and key:
 st.caption("Run a convening session across sectors: the room joins on their phones with their sector, votes in "
            "rounds (dots, points or a 2×2 of impact and feasibility) and writes notes under shared questions; the "
            "projector shows the live tally split by sector; you close voting, mark the agreed focus, record who does "
-           "what by when, and export the record. Workshops are kept in a database (" +
-           ("set by CIVICDATA_DB_URL" if settings.db_url() != f"sqlite:///{settings.user_data_dir() / 'workshops.db'}"
-            else "a SQLite file in your user data folder") + ").")
+           "what by when, and export the record. Workshops are kept by the app, so every phone and the projector see "
+           "the same session and it can be reopened later.")
 
 # A Strategic focus shortlist arrives in the link (from=focus&unit=…&area=…&w=…&short=…)
 evidence, shortlist_opts = {}, []
