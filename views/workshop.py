@@ -43,7 +43,7 @@ def base_url() -> str:
 def notes_wall(notes: list[dict], large: bool, columns: int = 3) -> None:
     """The notes under each question, as escaped text cards, flowing through ``columns`` newspaper columns (a
     question with many notes continues in the next column, so the wall uses the screen evenly)."""
-    size = "19px" if large else "16px"
+    size = "20px" if large else "16px"  # a projector's text at 20 px or more
     sections = "".join(
         f"<section aria-label='{html.escape(q['question'])}' class='lne-notes'><h4>{q['number']}. "
         f"{html.escape(q['question'])}" + ("</h4><ul>" + "".join(f"<li class='lne-note'>{html.escape(n)}</li>"
@@ -51,7 +51,7 @@ def notes_wall(notes: list[dict], large: bool, columns: int = 3) -> None:
                                            if q["notes"] else " <span class='lne-empty'>(no notes yet)</span></h4>")
         + "</section>" for q in notes)
     st.html(f"<style>.lne-wall{{column-count:{columns};column-gap:1rem}}"
-            f".lne-wall h4{{font-size:{size};margin:.15em 0;padding:0;break-after:avoid}}"
+            f".lne-wall h4{{font-size:{size};margin:.15em 0;padding:0;break-after:avoid;break-inside:avoid}}"
             f".lne-wall ul{{list-style:none;padding:0;margin:0 0 .3em 0}}"
             f".lne-note{{background:#fff4c2;border:1px solid #8a6d00;color:#000;padding:.15em .5em;margin:.2em 0;"
             f"font-size:{size};line-height:1.25;overflow-wrap:anywhere;break-inside:avoid}}"

@@ -59,9 +59,10 @@ def tally_figure(t: dict, large: bool = False, height: int | None = None) -> go.
                              textfont=dict(size=22 if large else 14, color="#000")))
     _layout(fig, large, height or max(260, 60 * len(opts) + 110))
     fig.update_layout(barmode="stack", showlegend=len(voted) > 0, legend_traceorder="normal")
-    fig.update_xaxes(title=None, rangemode="tozero", range=[0, max(1, top) * 1.15],
+    fig.update_xaxes(title=None, rangemode="tozero", range=[0, max(1, top) * 1.2 + 0.4],  # room for the total
                      dtick=1 if top < 12 else None, tickfont=dict(color="#000"))
-    fig.update_yaxes(automargin=True, tickfont=dict(color="#000"))
+    # a gap between each option's name and its bar, so a total of 0 never reads as part of the name ("Elswick0")
+    fig.update_yaxes(automargin=True, tickfont=dict(color="#000"), ticklabelstandoff=14 if large else 10)
     return fig
 
 

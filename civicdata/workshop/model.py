@@ -620,7 +620,7 @@ def add_note(workshop_id: str, token: str, question: str | int, note: str, eng: 
     """Add a short note (≤ 500 characters) under a question; returns the question's number."""
     note = str(note).strip()
     if not note:
-        raise WorkshopError("note: empty")
+        raise WorkshopError("note: it is empty: write a few words, then add it")
     if len(note) > NOTE_MAX:
         raise WorkshopError(f"note: {len(note)} characters, at most {NOTE_MAX}")
     with store.writing(_eng(eng)) as conn:
