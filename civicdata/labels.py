@@ -23,7 +23,7 @@ LABELS = {
     "le_male_lower": "Male, lower 95% limit (years)", "le_male_upper": "Male, upper 95% limit (years)",
     "le_female_lower": "Female, lower 95% limit (years)", "le_female_upper": "Female, upper 95% limit (years)",
     "msoa_name": "Neighbourhood (MSOA name, House of Commons Library)", "msoa_ons_name": "MSOA (ONS name)",
-    "lci": "Lower 95% limit", "uci": "Upper 95% limit", "stop": "Stop", "position": "Position among England's authorities (0 worst, 100 best)",
+    "lci": "Lower 95% limit", "uci": "Upper 95% limit", "ci_lower": "Lower 95% limit", "ci_upper": "Upper 95% limit", "stop": "Stop", "position": "Position among England's authorities (0 worst, 100 best)",
     "neighbours_median": "Neighbours' median", "vs_england": "Against England", "published_for": "Note", "approximate": "Area approximate (nearest LSOA centre)", "area_note": "Note on the area",
     "journey_minutes": "Journey (minutes)", "minutes": "Minutes", "rank": "Rank", "score": "Score (0–100)",
     "stability": "Stability", "reason": "Why", "missing": "Indicators missing", "complete": "All indicators",

@@ -306,3 +306,18 @@ def test_a_school_layer_colours_the_schools_and_the_profile_lists_absence_in_dep
     assert set(table["IMD decile (IoD2025)"]) <= {1, 2}
     assert set(table["England, same type (%)"]) <= {8.2, 13.7, 28.8}
     assert any("before COVID" in c.value for c in at.caption)
+
+
+def test_the_table_behind_the_map_says_only_what_it_means():
+    """A decile layer: its value as a whole number, no "ok" status on every row and no "rank 1 of 33,755" shared
+    by a tenth of England; a life expectancy layer: one decimal, its 95% limits and its rank in England."""
+    at = _run(place="E08000021", layer="imd2025_decile")
+    behind = next(d for d in at.dataframe if "class (1 = the legend's first)" in d.value.columns)
+    cols = json.loads(behind.proto.columns)
+    assert not {"status", "national_rank", "national_n"} & set(behind.value.columns)
+    assert cols["Index of Multiple Deprivation decile, IoD2025"]["type_config"]["format"] == "%.0f"
+    at = _run(place="E08000021", layer="le_female")
+    behind = next(d for d in at.dataframe if "class (1 = the legend's first)" in d.value.columns)
+    cols = json.loads(behind.proto.columns)
+    assert cols["ci_lower"]["label"] == "Lower 95% limit" and cols["ci_lower"]["type_config"]["format"] == "%.1f"
+    assert "rank in England (1 = worst)" in behind.value.columns

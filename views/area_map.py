@@ -15,7 +15,7 @@ from civicdata.figures.charts import build_decile_share_chart
 from civicdata.errors import ProblemsError
 from civicdata.indicators import schools as school_ind
 from civicdata.indicators.families import QOF_NAMES
-from civicdata.labels import value_text
+from civicdata.labels import unit_decimals, value_text
 from civicdata.geo.geography import (lad_of_area, read_boundary_file, search_areas,
                                  suggest_names)
 from civicdata.geo.places import areas_in_place
@@ -311,7 +311,8 @@ def map_section() -> None:
             _shared.text_alternative(
                 alt_text.choropleth_text(frame, desc.title, desc.unit, desc.geography_label, place_name, classes.labels,
                                          desc.polarity),
-                pd.DataFrame(frame.drop(columns="geometry")), "map", key="am_alt_table")
+                _behind_the_map(frame, desc), "map", key="am_alt_table",
+                decimals={c: unit_decimals(desc.unit) for c in (desc.title[:60], "ci_lower", "ci_upper")})
     if presenting:
         st.caption(f"{source_caption} {rule}".strip())
     with side_col:
@@ -452,7 +453,7 @@ def profile_section() -> None:
         st.markdown(f"**The 10 most deprived neighbourhoods (IoD{iod})**")
         _shared.table(most_deprived, hide_index=True, width="stretch")
         st.markdown("**Schools in England's most deprived 10% of neighbourhoods (IoD2025 decile 1)**")
-        _shared.table(schools_d1, hide_index=True, width="stretch")
+        _shared.table(schools_d1, hide_index=True, width="stretch", decimals={"fsm_pct": 1})
         st.caption("Source: DfE GIAS (May 2025) and IoD2025 on LSOA 2021 (GIAS records 2021 LSOA codes).")
         absent = _shared.absence_in_deprived(place)
         st.markdown(f"**Highest persistent absence in {_shared.md_escape(place_name)}'s most deprived neighbourhoods "
@@ -468,6 +469,19 @@ def profile_section() -> None:
                 decimals={"Persistent absence 2018/19 (%)": 1, "England, same type (%)": 1})
         st.caption("Source: DfE performance tables 2018/19 (pupils missing 10% or more of sessions); England: DfE's "
                    "published national figure for the school type. " + school_ind.ABSENCE_NOTE)
+
+
+def _behind_the_map(frame, desc) -> pd.DataFrame:
+    """The table behind the map: the columns that say something (no "ok" status on every row, no empty rank)."""
+    out = pd.DataFrame(frame.drop(columns="geometry"))
+    if "status" in out.columns and (out["status"].fillna("ok") == "ok").all():
+        out = out.drop(columns="status")
+    for col in ("national_rank", "ci_lower", "ci_upper"):
+        if col in out.columns and out[col].isna().all():
+            out = out.drop(columns=[col] + (["national_n"] if col == "national_rank" else []))
+    first = "highest" if desc.polarity == "neutral" else "worst"
+    return out.rename(columns={"value": desc.title[:60], "class": "class (1 = the legend's first)",
+                               "national_rank": f"rank in England (1 = {first})", "national_n": "areas ranked in England"})
 
 
 map_section()
