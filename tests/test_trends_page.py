@@ -144,6 +144,7 @@ def test_a_re_formed_authority_says_so_where_the_reader_starts():
     """North Yorkshire (re-formed 2023): the break is said under the headline, whatever the indicator; Trafford has none."""
     at = _page(place="E06000065")
     note = at.info[0].value
-    assert note.startswith("North Yorkshire was re-formed in 2023: earlier periods belong to its predecessors (Craven,")
+    assert note.startswith("North Yorkshire was re-formed in 2023: where an indicator's earlier periods were "
+                           "published for its predecessors (Craven,")
     assert "North Yorkshire \\(county\\)" in note or "North Yorkshire (county)" in note
     assert not any("re-formed" in i.value for i in _page(place="E08000009").info)

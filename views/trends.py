@@ -88,7 +88,7 @@ _shared.main_chart(spine, key="tr_spine", presenting=presenting, config=map_conf
 if presenting:  # the chart fills the screen under the headline; the break is said below it
     st.caption(SPINE_KEY)
     if reformed:  # its own line, its first clause: the room needs the fact, the list is on the normal view
-        st.caption(reformed.split(": ")[0] + ": earlier periods belong to its predecessors.")
+        st.caption(reformed.split(": ")[0] + ": some indicators' earlier periods belong to its predecessors.")
 else:
     behind = table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
                     "neighbours_median", "published_for"]].copy()

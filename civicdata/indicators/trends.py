@@ -633,7 +633,7 @@ def trend_places(data_dir: Path | None = None) -> dict[str, str]:
 
 def reformed_note(code: str, data_dir: Path | None = None) -> str:
     """For a re-formed authority, the sentence a reader needs before any chart: "North Yorkshire was re-formed
-    in 2023: earlier periods belong to its predecessors (Craven, Hambleton, … and North Yorkshire county)";
+    in 2023: where an indicator's earlier periods were published for its predecessors (Craven, …), they are …";
     "" for an area with no predecessor (ONS's area list; re-codings of the same area are not re-formings)."""
     before = predecessors(code, data_dir)
     if not before:
@@ -644,5 +644,6 @@ def reformed_note(code: str, data_dir: Path | None = None) -> str:
     parts = [f"{a.at[c, 'area_name']}" + (" (county)" if a.at[c, "area_type"] == "county" else "")
              for c in before if c in a.index]
     when = f" in {years[-1]}" if years else ""
-    return (f"{name} was re-formed{when}: earlier periods belong to its predecessors ({', '.join(parts)}), "
-            "different areas, drawn apart from its own line.")
+    return (f"{name} was re-formed{when}: where an indicator's earlier periods were published for its predecessors "
+            f"({', '.join(parts)}), they are different areas, drawn apart from its own line (some, such as healthy "
+            "life expectancy, are published for the new authority back in time).")
