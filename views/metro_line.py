@@ -45,7 +45,8 @@ def line_view() -> None:
         st.radio("Line from", list(SOURCES), key="ml_source", format_func=SOURCES.get)
         timetabled = ss.ml_source != "metrolink" or bool(lines.set_index("key").at[ss.ml_line, "timetable"])
         spacing = st.radio("Space stops", ["even", "time" if timetabled else "km"], horizontal=True,
-                           format_func={"even": "evenly", "time": "by travel time", "km": "by distance (km)"}.get)
+                           format_func={"even": "evenly", "time": "by travel time", "km": "by distance (km)"}.get,
+                           key=f"ml_spacing_{'time' if timetabled else 'km'}")  # a line without a timetable: afresh
         iod = st.radio("IMD band", ["2025", "2019"], horizontal=True,
                        format_func=lambda v: f"IoD{v} ({'LSOA 2021' if v == '2025' else 'LSOA 2011'})")
         large = st.toggle("Large text (projector)", value=st.query_params.get("present") == "1") or presenting
