@@ -239,19 +239,25 @@ else:
 st.markdown("### " + access.two_buses_headline(table, _service_words(cat.get(ss.sc_service)), cap))
 st.caption(transit.cap_rule(cap) + " " + transit.WINDOW_RULE)
 
-show = table[["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "departures_reached",
-              "vehicles", "walk_minutes", "two_plus"]].copy()
+# the minutes beside the school's name, where a projector shows them; where it is, its pupils and URN after
+show = table[["name", "median", "best", "worst", "vehicles", "two_plus", "service", "departures_reached",
+              "walk_minutes", "neighbourhood", "pupils", "urn"]].copy()
 show["service"] = show["service"].fillna(f"no journey within {cap} minutes in this feed")
 only_two = st.toggle("Only schools two or more buses away")
 _shared.table(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
-             column_config={**{c: st.column_config.NumberColumn(format="%.0f min") for c in ("best", "median", "worst")},
+             column_config={**{c: st.column_config.NumberColumn(lab, format="%.0f min") for c, lab in (
+                 ("best", "quickest"), ("median", "median journey"), ("worst", "slowest"))},
+                            "name": st.column_config.TextColumn("School"),
+                            "service": st.column_config.TextColumn("Nearest service reached"),
                             "walk_minutes": st.column_config.NumberColumn("walking", format="%.1f min"),
                             "vehicles": st.column_config.NumberColumn("buses", format="%d"),
                             "departures_reached": st.column_config.NumberColumn(
                                 f"departures within {cap} min", format="%d",
                                 help="departures in the window with a journey within the cap"),
                             "two_plus": st.column_config.CheckboxColumn("2+ buses")})
-st.download_button("Table (CSV)", show.to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
+csv_cols = ["urn", "name", "neighbourhood", "pupils", "service", "best", "median", "worst", "departures_reached",
+            "vehicles", "walk_minutes", "two_plus"]  # the CSV keeps its columns in their published order
+st.download_button("Table (CSV)", show[csv_cols].to_csv(index=False).encode("utf-8"), f"school_to_service_{ss.sc_place}.csv",
                    "text/csv", on_click="ignore")
 with st.expander("Use these minutes in Strategic focus and on the maps"):
     csv, raw = access.journey_layer(table, service=cat.get(ss.sc_service), feed_name=feed_title, day=ss.sc_date,
