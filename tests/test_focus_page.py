@@ -39,6 +39,8 @@ def test_change_unit_and_weights():
     # untouched, the defaults follow the unit: for MSOAs the schools' free school meals cover every place
     assert at.sidebar.multiselect(key="fo_ind").value == ["income2025_score", "health2025_score", "school_fsm_pct",
                                                           "education2025_score"]
+    said = [i.value for i in at.info if "default mix" in i.value]  # the change is said, not made silently
+    assert len(said) == 1 and "Pupils eligible for free school meals" in said[0]
     at.sidebar.slider(key="fo_w_health2025_score").set_value(5.0).run()
     w = "income2025_score:1,health2025_score:5,school_fsm_pct:1,education2025_score:1"
     assert at.query_params["w"] in (w, [w])

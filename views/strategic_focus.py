@@ -76,6 +76,8 @@ def focus_view() -> None:
         if was and (was[0], was[1]) != (ss.fo_unit, ss.fo_area) and list(was[2]) == list(ss.fo_ind) and all(
                 ss.get(f"fo_w_{k}", 1.0) == 1.0 for k in ss.fo_ind):  # untouched defaults follow the place
             new = defaults(ss.fo_unit, ss.fo_area)
+            if list(new) != list(ss.fo_ind):  # said, not done silently: the mix is the one that covers every place
+                ss.fo_mix_changed = [cat.get(k).title for k in new]
             ss.fo_ind, ss.fo_weights = list(new), dict(new)
             ss.fo_default_for = (ss.fo_unit, ss.fo_area, tuple(new))
         elif was and list(was[2]) != list(ss.fo_ind):
@@ -109,6 +111,10 @@ def focus_view() -> None:
         return
 
     unit, area = ss.fo_unit, ss.fo_area
+    changed = ss.pop("fo_mix_changed", None)
+    if changed:
+        st.info(f"The indicators are now the default mix for {UNIT_PLURALS[unit]}: {', '.join(changed)}. It holds "
+                f"the indicators with a figure for every one of them here; change it in the sidebar.")
     # a saved area may be changed under the same id, on any server: its stamp moves with the store's places
     res = _shared.focus_result(unit, area, tuple(weights.items()), int(top_n), stamp(unit, area, weights),
                                include_incomplete)
