@@ -342,8 +342,10 @@ def test_a_saved_area_on_the_area_map_draws_its_neighbourhoods_and_its_profile()
     places.save_area("d1", "Decile one", TRAFFORD_DECILE1, "lsoa21")
     at = open_page(place="area:d1")
     assert at.selectbox(key="am_place").value == "area:d1"
-    table = next(d.value for d in at.dataframe if "code" in d.value.columns and "value" in d.value.columns)
-    assert sorted(table["code"]) == TRAFFORD_DECILE1 and set(table["value"]) == {1}  # IoD2025 decile 1 each
+    behind = "class (1 = the legend's first)"  # the table behind the map: the layer's value under its title
+    table = next(d.value for d in at.dataframe if behind in d.value.columns)
+    assert sorted(table["code"]) == TRAFFORD_DECILE1
+    assert set(table["Index of Multiple Deprivation decile, IoD2025"]) == {1}  # IoD2025 decile 1 each
     heads = [m.value for m in at.markdown if m.value.startswith("### ")]  # said once, above the map, as a district's
     assert heads[0].startswith("### Decile one: 100% of its 9,359 residents live in England's most deprived 10%")
     assert sum("residents live in England's most deprived" in h for h in heads) == 1
@@ -356,7 +358,7 @@ def test_a_saved_area_on_the_area_map_draws_its_neighbourhoods_and_its_profile()
                      & schools["phase"].isin(["Primary", "Secondary", "All-through"])]
     assert urns == set(inside["urn"].astype(str)) and len(urns) > 0
     at = open_page(place="area:d1", layer="le_male")  # life expectancy: MSOA 2011
-    table = next(d.value for d in at.dataframe if "code" in d.value.columns and "value" in d.value.columns)
+    table = next(d.value for d in at.dataframe if behind in d.value.columns)
     lk = pd.read_parquet("data/lookups/lsoa11.parquet")
     pairs = pd.read_parquet("data/lookups/lsoa11_lsoa21.parquet")
     came_from = pairs.loc[pairs["lsoa21_code"].isin(TRAFFORD_DECILE1), "lsoa11_code"]

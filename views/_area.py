@@ -38,16 +38,18 @@ def show_area_profile(profile: dict, key: str = "pl", headline: bool = True) -> 
                                                       for v in profile["imd_decile_population_share"].values()]})
     c1, c2 = st.columns(2)
     c1.markdown("**Residents by national IMD decile**")
-    c1.dataframe(shares, hide_index=True, width="stretch", key=f"{key}_shares")
+    with c1:
+        _shared.table(shares, hide_index=True, width="stretch", key=f"{key}_shares",
+                      decimals={"share of residents (%)": 1})
     life = profile["life_expectancy"]
     lines = []
     for sex in ("male", "female"):
         if life[sex]:
-            lines.append(f"{sex}: {life[sex]['lowest']}–{life[sex]['highest']} years")
+            lines.append(f"{sex}: {life[sex]['lowest']:.1f}–{life[sex]['highest']:.1f} years")
     c2.markdown("**Life expectancy at birth** (" + life["vintage"] + f", {life['msoa11']} MSOAs): " +
                 ("; ".join(lines) or "no estimate"))
     sch = profile["schools"]
-    fsm = "no FSM figure" if sch["fsm_pct"] is None else f"{sch['fsm_pct']}% eligible for free school meals"
+    fsm = "no FSM figure" if sch["fsm_pct"] is None else f"{sch['fsm_pct']:.1f}% eligible for free school meals"
     c2.markdown(f"**Schools**: {sch['count']} with {sch['pupils']:,} pupils; {fsm} ({sch['vintage']}).")
     st.markdown("**Who to convene**")
     _shared.table(who_to_convene(profile), hide_index=True, width="stretch", key=f"{key}_who")
