@@ -118,9 +118,14 @@ st.markdown(f"### {html.escape(name)}: {summary['pupils_decile1']:,} of {summary
             f"{summary['pupils_deciles1_2']:,} ({pct(summary['share_deciles1_2'])}) in the most deprived 20%.")
 st.caption("IoD2025 decile of each school's LSOA 2021 (GIAS location). Schools with no pupil count count as 0.")
 
-m = leaflet.base_map(leaflet.padded_bounds(schools[["lat", "lon"]], 0.15))
+box = leaflet.padded_bounds(schools[["lat", "lon"]], 0.15)
+m = leaflet.base_map(box)
 leaflet.add_outline(m, _shared.district_outlines(tuple(sorted(schools["lad24_code"].dropna().unique()))),
                     "local authorities")
+# context, as on the other maps: the wards and districts round the schools, dotted and named (for a trust spread
+# over a region or more, the outlines alone: every ward of a region would be a heavy map and unreadable names)
+if box[2] - box[0] < 1.0 and box[3] - box[1] < 0.7:
+    leaflet.add_orientation(m, _shared.orientation_around(tuple(float(v) for v in box), False, 900, 520))
 leaflet.add_trust_schools(m, schools)
 map_col, card_col = st.columns([3, 1.2])
 with map_col:
