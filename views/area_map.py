@@ -354,7 +354,8 @@ def map_section() -> None:
         st.rerun()
 
     with side_col:
-        st.markdown("**Details**")
+        if not presenting:  # its area picker is hidden on a projector: no heading over nothing
+            st.markdown("**Details**")
         if frame is not None and len(frame):
             opts = [""] + frame["code"].tolist()
             names = dict(zip(frame["code"], frame["name"]))

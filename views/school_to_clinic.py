@@ -349,6 +349,9 @@ if osm is not None:
                    "ours straight lines × 1.3: the minutes differ by design.")
         _shared.table(cmp.drop(columns=["o_lat", "o_lon", "d_lat", "d_lon"]), hide_index=True, width="stretch")
 
+if presenting and not ss.get("sc_host"):  # a projector hides the school picker: nothing to show under the heading
+    _shared.footer()
+    st.stop()
 st.subheader("What if a clinic were hosted in a school?")
 host = st.selectbox("Host a clinic at", [""] + list(names), format_func=lambda u: names.get(u, "choose a school"),
                     key="sc_host")

@@ -104,7 +104,8 @@ with st.expander("Define the trust's schools", expanded=not ss.tr_urns):
             st.rerun()
 
 if not ss.tr_urns:
-    st.info("Add the trust's schools above (or open a saved trust) to see them on one map.")
+    st.info("Open a saved trust (or leave presentation mode to add the trust's schools) to see them on one map."
+            if presenting else "Add the trust's schools above (or open a saved trust) to see them on one map.")
     _shared.footer()
     st.stop()
 
