@@ -262,7 +262,9 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
         height=height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, font={"family": FONT, "size": font_size},
         hoverlabel={"font": {"size": font_size}}, showlegend=bool(points),
         # the point key sits under the map, never over it
-        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)"})
+        # (its size set here: Streamlit's chart theme would put the key at 12 px, even on a projector)
+        legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)",
+                "font": {"size": font_size}})
     if points:
         fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 2 * font_size + 8})
     return fig
@@ -320,7 +322,8 @@ def _point_traces(layer: PointLayer, font_size: int, tiles: bool = False) -> lis
     marker = {"color": values[has], "colorscale": "Reds", "reversescale": layer.reverse, "cmin": layer.cmin,
               "cmax": layer.cmax, "showscale": True, "opacity": 0.95,
               # below the toolbar's corner: the scale's title is never under the plotly buttons
-              "colorbar": {"title": {"text": layer.colour_title}, "x": 1.0, "len": 0.5, "y": 0.5,
+              "colorbar": {"title": {"text": layer.colour_title, "font": {"size": font_size - 2}}, "x": 1.0, "len": 0.5,
+                           "y": 0.5,
                            "yanchor": "middle", "thickness": 14, "tickfont": {"size": font_size - 2}}}
     if not tiles:  # an outline keeps the palest points visible on the white map (tile maps take no outline)
         marker["line"] = {"width": 0.6, "color": "#555555"}
