@@ -264,6 +264,35 @@ def test_no_sidebar_toggle_on_the_phone_and_the_projector(server, browser, works
     page.close()
 
 
+PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+               "Version/17.0 Mobile/15E148 Safari/604.1")
+
+
+def _label_boxes(page) -> list:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot .trace.scattergeo text'))
+        .map(t => t.getBoundingClientRect()).filter(r => r.width > 0).map(r => [r.left, r.top, r.right, r.bottom])""")
+
+
+def _overlaps(boxes: list) -> list:
+    return [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1]
+
+
+def test_area_map_on_a_phone_names_never_overlap(server, browser):  # noqa: F811
+    """A phone (390x844, a phone's user agent): the ward names are chosen for a map about 360 px wide, so none
+    overlaps another (chosen for 900 px they piled up: "Davyhulme" over "Gorse Hill & Cornbrook")."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, user_agent=PHONE_AGENT, is_mobile=True)
+    page.blocked = _offline(page)
+    page.goto(f"{server}/?place=E08000009")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+    _settle(page)
+    boxes = _label_boxes(page)
+    assert len(boxes) >= 3 and not _overlaps(boxes), _overlaps(boxes)[:3]
+    page.screenshot(path=str(ARTIFACTS / "area_map_trafford_phone_390x844.png"))
+    page.close()
+
+
 def test_area_map_presentation_at_1280_names_never_overlap_and_the_legend_fits(server, browser):  # noqa: F811
     """On a 1280x720 projector: the ward names drawn on Trafford's map never overlap one another, and the legend
     (ten deciles) ends above the bottom of the screen."""

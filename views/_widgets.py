@@ -63,6 +63,16 @@ def legend_html(labels, colours, missing: bool, large: bool, compact: bool = Fal
     return "".join(rows)
 
 
+def on_phone() -> bool:
+    """True when the browser says it is a phone ("Mobile" in its user agent, as iOS and Android send): maps then
+    choose names for a screen about 360 px wide. The server cannot see the width; the agent is what it has."""
+    try:
+        agent = str(st.context.headers.get("User-Agent", ""))
+    except Exception:  # noqa: BLE001 - no browser (AppTest, the warm-up run): not a phone
+        return False
+    return "Mobile" in agent or "iPhone" in agent or "Android" in agent
+
+
 def md_escape(text: str) -> str:
     """Text shown as itself in Streamlit markdown (no emphasis, links, maths or HTML from data); parentheses
     stay, as without brackets they make no link."""

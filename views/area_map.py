@@ -271,7 +271,8 @@ def map_section() -> None:
         if show_orientation and not national:  # a saved area: the wards and districts its view meets
             # names are chosen for the map's size on screen: on a projector, for the smaller one (1280x720, the map
             # about 810x460 px), so they never crowd each other there
-            w, h = (810, 460) if presenting else (900, map_height)
+            # on a phone, for a map about 360 px wide, so names never pile up there either
+            w, h = (810, 460) if presenting else (360, min(map_height, 480)) if _shared.on_phone() else (900, map_height)
             orient = (_shared.orientation_around(bounds, large, w, h) if is_area
                       else _shared.orientation(place, bounds, large, w, h))
         fig = build_area_map(draw, desc if frame is not None else None, classes, points, highlight=highlight,
@@ -284,7 +285,7 @@ def map_section() -> None:
     # a user's boundary file is never cached
     view = None if override is not None else (
         desc.id, place, stamp, show_schools, tuple(phases), tuple((s, _shared.layer_stamp(s)) for s in services),
-        highlight, large, tiles, show_orientation, presenting)
+        highlight, large, tiles, show_orientation, presenting, _shared.on_phone())  # a phone's names differ
     fig, orient = _shared.figure_once(view, build)
 
     # ---------------------------------------------------------------- layout

@@ -264,7 +264,7 @@ def build_area_map(frame: gpd.GeoDataFrame, desc: LayerDescriptor | None, classe
         # the point key sits under the map, never over it
         # (its size set here: Streamlit's chart theme would put the key at 12 px, even on a projector)
         legend={"orientation": "h", "yanchor": "top", "y": 0.0, "x": 0.0, "bgcolor": "rgba(255,255,255,0.85)",
-                "font": {"size": font_size}})
+                "font": {"size": 16 if large_text else 13}})  # one line under the map, even on a projector
     if points:
         fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 2 * font_size + 8})
     return fig
