@@ -290,6 +290,14 @@ def test_area_map_on_a_phone_names_never_overlap(server, browser):  # noqa: F811
     boxes = _label_boxes(page)
     assert len(boxes) >= 3 and not _overlaps(boxes), _overlaps(boxes)[:3]
     page.screenshot(path=str(ARTIFACTS / "area_map_trafford_phone_390x844.png"))
+    # Trends' spine on the same phone: every indicator's name whole on the screen (they were cut at the left)
+    page.goto(f"{server}/trends?place=E08000009")
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.wait_for_selector(".js-plotly-plot .ytick text", timeout=60_000)
+    _settle(page)
+    names = page.locator(".js-plotly-plot").first.locator(".ytick text").evaluate_all(
+        "ts => ts.map(t => { const r = t.getBoundingClientRect(); return [r.left, r.right]; })")
+    assert len(names) == 17 and min(left for left, _ in names) >= 0 and max(r for _, r in names) <= 390, names
     page.close()
 
 

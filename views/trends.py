@@ -83,8 +83,11 @@ if worsening and not presenting:
     st.markdown("Worse in each of the last three periods: " + _shared.md_escape("; ".join(worsening)) + ".")
 
 # ---------------------------------------------------------------- spine: every indicator against England
-spine = build_spine_chart(table, name, large_text=large)
+phone = _shared.on_phone()
+spine = build_spine_chart(table, name, large_text=large, narrow=phone)
 _shared.main_chart(spine, key="tr_spine", presenting=presenting, config=map_config())
+if phone and not presenting:  # the chart drops its legend on a phone: the key in words instead
+    st.caption(SPINE_KEY)
 if presenting:  # the chart fills the screen under the headline; the break is said below it
     st.caption(SPINE_KEY)
     if reformed:  # its own line, its first clause: the room needs the fact, the list is on the normal view

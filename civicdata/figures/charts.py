@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -311,18 +312,22 @@ SPINE_KEY = ("◆ significantly worse than England · ● better · ■ similar 
              "orange: ONS neighbours · left = worse, right = better")
 
 
-def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False, height: int | None = None) -> go.Figure:
+def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False, height: int | None = None,
+                      narrow: bool = False) -> go.Figure:
     """Every indicator's latest value placed among England's local authorities (0 = worst, 100 = best:
     polarity-aware, worse always left): the full range in light grey, the middle half darker, England
     as a black bar, the neighbours' range in orange, and the place as a marker coloured and shaped by
-    its comparison with England. ``table`` is :func:`civicdata.indicators.trends.summary`."""
+    its comparison with England. ``table`` is :func:`civicdata.indicators.trends.summary`. ``narrow`` (a phone):
+    short names, the title and the legend left to the page's text."""
     t = table.dropna(subset=["position"]).iloc[::-1]
     size = 20 if large_text else 13
     labels = [f"{r.title} ({r.label})" for r in t.itertuples()]
-    if large_text:  # on a projector the names alone, shortened, at 20 px (periods are in the table and the caption)
+    if large_text or narrow:  # on a projector (20 px) or a phone: the names alone, shortened (periods in the table)
         short = [re.sub(r"\s*\([^)]*\)", "", title).strip() for title in t["title"]]
         labels = short if len(set(short)) == len(short) else list(t["title"])
-    label_of = dict(zip(t.index, (esc(lab) for lab in labels)))
+    if narrow and not large_text:  # a phone: each name on lines of 24 characters, so the bars keep half the width
+        labels = ["<br>".join(textwrap.wrap(lab, 24)) for lab in labels]
+    label_of = dict(zip(t.index, (esc(lab).replace("&lt;br&gt;", "<br>") for lab in labels)))
     t = t.assign(_y=[label_of[i] for i in t.index])
     y = list(t["_y"])
     fig = go.Figure()
@@ -355,19 +360,22 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
                                  part["trend"]], axis=-1),
             hovertemplate="%{customdata[0]} %{customdata[1]}: %{customdata[2]}; trend: %{customdata[3]}"
                           "<extra></extra>"))
+    bare = large_text or narrow  # no title, axis title or legend: the page's key line says them
+    if narrow and not large_text:
+        size = 11
     fig.update_layout(
-        barmode="overlay", height=height or max(320, 34 * len(t) + 140), font={"family": FONT, "size": size},
-        margin={"l": 10, "r": 10, "t": 0 if large_text else 50, "b": 0 if large_text else 10},
-        title=None if large_text else {"text": esc(f"{place} among England's local authorities (latest period)"),
-                                       "font": {"size": size + 2}},
+        barmode="overlay", height=height or max(320, (48 if narrow else 34) * len(t) + 140),
+        font={"family": FONT, "size": size}, margin={"l": 4 if narrow else 10, "r": 4 if narrow else 10, "t": 0 if bare else 50, "b": 0 if bare else 10},
+        title=None if bare else {"text": esc(f"{place} among England's local authorities (latest period)"),
+                                 "font": {"size": size + 2}},
         xaxis={"range": [-2, 102], "tickvals": [0, 25, 50, 75, 100], "ticktext": ["worst", "25", "50", "75", "best"],
-               "title": None if large_text else "position among England's local authorities",
+               "title": None if bare else "position among England's local authorities",
                "tickfont": {"color": "#111111", "size": size},
                # on a projector every row needs its 20 px name: the scale is said in the key line instead
-               "showticklabels": not large_text},
+               "showticklabels": not bare},
         yaxis={"tickfont": {"color": "#111111", "size": size}, "automargin": True,
                "tickmode": "array", "tickvals": y, "ticktext": y},  # every name, never every other one
         # on a projector the key is a line of text under the chart (:data:`SPINE_KEY`): a legend would take half
         # the screen at 1280x720
-        showlegend=not large_text, legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
+        showlegend=not bare, legend={"orientation": "h", "y": -0.12, "font": {"size": size - 1}})
     return _text_size(fig, size)
