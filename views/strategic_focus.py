@@ -159,7 +159,8 @@ def focus_view() -> None:
 
     c1, c2 = st.columns([1.1, 1])
     with c1:
-        _shared.main_chart(build_contribution_chart(table, res.indicators, titles, large_text=large), key="focus_bars",
+        _shared.main_chart(build_contribution_chart(table, res.indicators, titles, large_text=large,
+                                                    narrow=_shared.on_phone()), key="focus_bars",
                            presenting=presenting, config={"displaylogo": False})
         ranked = res.ranked.head(15)
         _shared.text_alternative(alt_text.bars_text([f"{int(r)}. {n}" for r, n in zip(ranked["rank"], ranked["name"])],

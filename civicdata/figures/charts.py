@@ -162,26 +162,30 @@ def build_metro_png(profile: pd.DataFrame, title: str, headline: list[str], widt
 
 
 def build_contribution_chart(table: pd.DataFrame, indicators: list[str], titles: dict[str, str], n: int = 15,
-                             large_text: bool = False) -> go.Figure:
-    """Stacked horizontal bars: how much each indicator contributed to each place's score (top ``n``)."""
-    size = 20 if large_text else 13
+                             large_text: bool = False, narrow: bool = False) -> go.Figure:
+    """Stacked horizontal bars: how much each indicator contributed to each place's score (top ``n``).
+    ``narrow`` (a phone): short names on lines of 22 characters, 11 px."""
+    size = 20 if large_text else 11 if narrow else 13
     n = min(n, 10) if large_text else n  # on a projector ten rows, each named at 20 px
     top = table[table["rank"].notna()].head(n).iloc[::-1]  # only ranked places have bars
     palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
     fig = go.Figure()
     names = top["name"].astype(str)
-    if large_text:  # on a projector "Walker South 030A", not "Walker South (Newcastle upon Tyne 030A)"
+    if large_text or narrow:  # on a projector "Walker South 030A", not "Walker South (Newcastle upon Tyne 030A)"
         names = names.str.replace(r"\s*\((?:[^()]*\s)?(\d{3}[A-Z])\)$", r" \1", regex=True)
+    if narrow and not large_text:
+        names = pd.Series(["<br>".join(textwrap.wrap(esc(nm), 22)) for nm in names], index=names.index)
     for i, lid in enumerate(indicators):
         fig.add_trace(go.Bar(
-            y=[f"{int(r)}. {esc(nm)}" + ("" if ok else " †") for r, nm, ok in zip(top["rank"], names, top["complete"])],
+            y=[f"{int(r)}. {nm if narrow and not large_text else esc(nm)}" + ("" if ok else " †")
+               for r, nm, ok in zip(top["rank"], names, top["complete"])],
             x=top[f"c_{lid}"].fillna(0),
             orientation="h", name=esc(titles[lid]), marker_color=palette[i % len(palette)],
             hovertemplate="%{y}: %{x:.1f} points<extra>" + esc(titles[lid]) + "</extra>"))
     rows = list(fig.data[0].y) if fig.data else []
     fig.update_layout(barmode="stack", height=max(320, 34 * len(top) + 120), font={"family": FONT, "size": size},
                       margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis={"title": "score (0–100)" if large_text else "score (0–100) = sum of contributions",
+                      xaxis={"title": "score (0–100)" if large_text or narrow else "score (0–100) = sum of contributions",
                              "range": [0, 100], "tickfont": {"color": "#111111"}},
                       yaxis={"tickmode": "array", "tickvals": rows, "ticktext": rows,  # every row named
                              "tickfont": {"color": "#111111"}},
