@@ -117,7 +117,7 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
 _WIDTHS = {"small": 75, "medium": 200, "large": 400}
 
 
-def text_width(values: pd.Series, label: str = "", most: int = 90) -> int:
+def text_width(values: pd.Series, label: str = "", most: int = 120) -> int:
     """Pixels a table column needs to show its longest text (up to ``most`` characters) and its header at the
     app's 14 px font, so "per 100,000 (age-standardised)" is never cut to "per 100…"."""
     lengths = values.dropna().astype(str).str.len()
