@@ -94,12 +94,19 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
     for col, n in (decimals or {}).items():
         if col in frame.columns:
             config[col] = st.column_config.NumberColumn(column_label(col), format=f"%.{n}f")
+            if pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col]):
+                frame = frame.copy()  # the value itself rounded too: the grid's accessible table (what a screen
+                frame[col] = frame[col].round(n)  # reader reads) holds the value, not the formatted text
     if frame.index.name:
         config["_index"] = column_label(frame.index.name)
     config.update(column_config or {})
     for col, c in config.items():  # a column set by the page: its text and its header never cut either
         if col == "_index" or not isinstance(c, dict) or col not in frame.columns:
             continue
+        fixed = re.fullmatch(r"%\.(\d)f.*", str((c.get("type_config") or {}).get("format") or ""))
+        if fixed and pd.api.types.is_float_dtype(frame[col]):  # rounded as shown (see ``decimals``)
+            frame = frame.copy()
+            frame[col] = frame[col].round(int(fixed.group(1)))
         label = c.get("label") or column_label(col)
         text = (c.get("type_config") or {}).get("type") in (None, "text") and (
             frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype))

@@ -31,7 +31,6 @@ def _parse_codes(text: str) -> list[str]:
     return [c for c in re.split(r"[\s,;]+", text.strip()) if c]
 
 
-@st.fragment(key="pl_make")
 def _current_district() -> str:
     """The district a person arrives with: a ``place=`` link as the other pages take it, else the place last
     looked at elsewhere in the app, else the default."""
@@ -41,6 +40,7 @@ def _current_district() -> str:
     return settings.DEFAULT_LAD
 
 
+@st.fragment(key="pl_make")
 def make_area() -> None:
     """Pick neighbourhoods on a map (click to add or remove, or draw a shape) or from a searchable list (the
     keyboard path), or paste codes; then save. A fragment: picking reruns this part only."""
