@@ -119,7 +119,7 @@ if not presenting:
                             "(clusters are for lower-tier authorities).")
             st.caption(f"Source: {sim['source']}.")
         with c2:
-            st.markdown(f"**Nearest English neighbours ({KIND_LABELS[kind]}), in ONS's order**")
+            st.markdown(f"**Nearest English neighbours in ONS's order**: {KIND_LABELS[kind]}")
             _shared.table(pd.DataFrame(sim["neighbours"]).rename(columns={"rank": "ONS rank", "name": "neighbour",
                                                                           "code": "code"})[["ONS rank", "neighbour", "code"]],
                          hide_index=True, width="stretch", height=280, key="tr_neighbours")
