@@ -40,7 +40,7 @@ def build_decile_share_chart(shares: pd.DataFrame, place: str, iod: str, large_t
         customdata=shares["count_imd"], name=esc(place),
         hovertemplate="Decile %{x}: %{y:.1f}% (%{customdata} LSOAs)<extra></extra>"))
     # England's 10% is named in the right margin, beside its line: never among the bars' own labels
-    fig.add_hline(y=10, line_dash="dash", line_color="#333333")
+    fig.add_hline(y=10, line_dash="dash", line_color="#333333", layer="below")  # under the bars and their labels
     fig.add_annotation(x=1, xref="paper", y=10, yref="y", xanchor="left", text="England<br>10%", showarrow=False,
                        font={"size": size - 2}, align="left")
     top = float(shares["imd"].max()) if len(shares) else 10.0
