@@ -541,7 +541,8 @@ def explain(row: pd.Series, ids: list[str], catalogue: Catalogue, table: pd.Data
         if desc.id.startswith("le_"):
             diff = round(v - float(table[f"v_{lid}"].median()), 1)
             rel = ("the same as" if diff == 0 else f"{abs(diff):.1f} years {'below' if diff < 0 else 'above'}")
-            parts.append(f"{name} {v:.1f} years, {rel} the {area_name} median ({where})")
+            # the median of the places ranked (MSOA estimates carried to them), not a published national figure
+            parts.append(f"{name} {v:.1f} years, {rel} the median of the places ranked in {area_name} ({where})")
             continue
         if desc.id.startswith("trend_") and desc.id.endswith("_worsening"):
             what = desc.title.split(":")[0]

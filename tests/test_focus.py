@@ -56,7 +56,7 @@ def test_life_expectancy_lower_is_worse(cat, sources):
     r = raw[raw["Code"].isin(msoas) & (raw["Sex"] == "Males")].dropna(subset=["Life Expectancy at birth (in years)"])
     lowest = r.loc[r["Life Expectancy at birth (in years)"].idxmin(), "Code"]
     assert res.table.iloc[0]["code"] == lowest and res.table.iloc[0]["score"] == 100.0
-    assert "life expectancy" in res.table.iloc[0]["reason"] and "below the Trafford median" in res.table.iloc[0]["reason"]
+    assert "life expectancy" in res.table.iloc[0]["reason"] and "below the median of the places ranked in Trafford" in res.table.iloc[0]["reason"]
 
 
 def test_missing_values_are_not_zero(cat):
