@@ -6,9 +6,11 @@ import streamlit as st
 st.set_page_config(page_title="Local Need Explorer", page_icon="static/favicon.png", layout="wide")
 
 from civicdata.store import StoreUnavailableError  # noqa: E402
-from views._shared import A11Y_CSS, moved_server_notice, rerun_after_reconnect, store_down  # noqa: E402
+from views._shared import A11Y_CSS, moved_server_notice, on_phone, rerun_after_reconnect, store_down  # noqa: E402
 
 st.html(A11Y_CSS)
+if on_phone():  # on a phone the charts' toolbar sat over their titles and keys: pinch-zoom does its work there
+    st.html("<style>.js-plotly-plot .modebar-container{display:none !important}</style>")
 moved_server_notice()
 rerun_after_reconnect()  # a page moved to another server by the balancer is drawn there at once
 

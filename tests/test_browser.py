@@ -379,7 +379,7 @@ def test_hostile_strings_render_as_text_in_the_map_tooltip(server, browser):
 
 
 def _picked(page) -> int:
-    """How many neighbourhoods the Places page says are picked (its count line: "N neighbourhood(s) will be saved
+    """How many neighbourhoods the Places page says are picked (its count line: "N neighbourhoods will be saved
     (K picked, …)", or "K picked, …: some codes cannot be used")."""
     text = page.get_by_text(re.compile(r"\d+ picked")).inner_text()
     return int(re.search(r"(\d+) picked", text).group(1))
@@ -518,7 +518,7 @@ def test_places_an_area_from_an_uploaded_file_of_ward_codes(server, browser, tmp
     upload.set_input_files(str(tmp_path / "two_wards.csv"))
     _settled(page)
     # the count is what will be saved: the two wards' neighbourhoods and the picked one
-    assert page.get_by_text(f"{len(of_wards) + 1} neighbourhood(s) will be saved (1 picked, 2 ward(s) from "
+    assert page.get_by_text(f"{len(of_wards) + 1} neighbourhoods will be saved (1 picked, 2 wards from "
                             "two_wards.csv").count() == 1
     page.get_by_role("button", name="Save the area").click()
     _settled(page)

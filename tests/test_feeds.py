@@ -185,11 +185,11 @@ def test_school_to_clinic_lists_stored_feeds_offers_their_districts_and_the_near
     summary = stored.stored_feed("chester-cwac").summary
     assert served.value == CWAC and set(served.options) == {
         {d["code"]: d["name"] for d in summary["districts"]}[c] for c in feeds.covered_districts(summary["districts"])}
-    assert any(i.value.startswith("Feed: chester-cwac,") for i in at.info)
+    assert any(i.value.startswith("Timetable: chester-cwac,") for i in at.info)
     last = dt.date.fromisoformat(summary["calendar"][1])
     at.sidebar.date_input(key="sc_date").set_value(last + dt.timedelta(days=300)).run()
     assert any("No trip runs on" in e.value and "chester-cwac" in e.value for e in at.error)
     use = next(b for b in at.button if b.label.startswith("Use "))
     use.click().run()
     assert not at.exception and at.sidebar.date_input(key="sc_date").value <= last
-    assert any(i.value.startswith("Feed: chester-cwac,") for i in at.info)
+    assert any(i.value.startswith("Timetable: chester-cwac,") for i in at.info)

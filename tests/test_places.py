@@ -235,7 +235,7 @@ def test_places_page_makes_an_area_from_picked_and_pasted_codes_and_reopens_it_b
     at.multiselect(key="pl_picked").set_value(TRAFFORD_DECILE1[:3])
     at.text_area(key="pl_pasted").set_value(", ".join(TRAFFORD_DECILE1[2:])).run()
     n = len(TRAFFORD_DECILE1)
-    assert any(f"**{n} neighbourhood(s) will be saved** (3 picked, {n - 2} pasted" in c.value for c in at.caption)
+    assert any(f"**{n} neighbourhoods will be saved** (3 picked, {n - 2} pasted" in c.value for c in at.caption)
     next(b for b in at.button if b.label == "Save the area").click().run()
     assert not at.exception and [a["id"] for a in places.list_areas()] == ["d1"]
     assert len(places.load_area("d1")["areas"]) == n  # exactly what the count said

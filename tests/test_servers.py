@@ -224,7 +224,7 @@ def test_a_timetable_added_on_one_server_is_offered_on_school_to_clinic_of_the_o
     assert "Cheshire West and Chester" in option.first.inner_text()
     option.first.click()
     _ready(b)
-    b.get_by_text("Feed: chester-shared,").first.wait_for(timeout=120_000)
+    b.get_by_text("Timetable: chester-shared,").first.wait_for(timeout=120_000)
     assert b.locator('[data-testid="stException"]').count() == 0
     assert "feed=chester-shared" in b.url
     b.screenshot(path=str(ARTIFACTS / "servers_timetable_on_b.png"))

@@ -110,7 +110,7 @@ def table(data, *, column_config: dict | None = None, placeholder: str = "–", 
         label = c.get("label") or column_label(col)
         text = (c.get("type_config") or {}).get("type") in (None, "text") and (
             frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype))
-        need = text_width(frame[col] if text else pd.Series(dtype=object), label) + (20 if c.get("help") else 0)
+        need = text_width(frame[col] if text else pd.Series(dtype=object), label) + (34 if c.get("help") else 0)
         width = c.get("width")
         if (c.get("type_config") or {}).get("type") == "progress":  # a bar sized to nothing cuts its header
             need = max(need, 120)

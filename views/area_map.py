@@ -216,7 +216,7 @@ def map_section() -> None:
         bounds = tuple(choropleth.boundaries_for("lad", place).total_bounds)
 
     highlight = ss.am_highlight[1] if ss.am_highlight and ss.am_highlight[0] == "area" else None
-    map_height = 720 if large else 600
+    map_height = 720 if large else 440 if _shared.on_phone() else 600
 
     def build() -> tuple:
         """The map figure and the orientation it drew (wards, names, lines), from the controls above."""

@@ -112,9 +112,9 @@ def make_area() -> None:
     except ProblemsError:
         combined = None
     sources = [f"{len(ss.pl_picked)} picked"] + ([f"{len(parts[1][1])} pasted"] if parts[1][1] else []) + (
-        [f"{len(parts[2][1])} {'ward(s)' if parts[2][0] == 'ward' else 'code(s)'} from {upload.name}"]
+        [f"{plural(len(parts[2][1]), 'ward' if parts[2][0] == 'ward' else 'code')} from {upload.name}"]
         if len(parts) > 2 else [])
-    st.caption((f"**{len(combined)} neighbourhood(s) will be saved** ({', '.join(sources)}; a code given twice "
+    st.caption((f"**{plural(len(combined), 'neighbourhood')} will be saved** ({', '.join(sources)}; a code given twice "
                 "counts once)." if combined is not None else
                 f"{', '.join(sources)}: some codes cannot be used; saving lists every problem."))
     if st.button("Save the area", key="pl_save", type="primary"):

@@ -128,8 +128,8 @@ if outcome.timetable is None:  # errors, or no service that day: the message ins
     st.stop()
 tt = outcome.timetable
 
-feed_title = (up.name if up is not None else ss.sc_feed if ss.sc_feed else tt.feed_name)
-st.info(f"Feed: {feed_title}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}."
+feed_title = (up.name if up is not None else ss.sc_feed if ss.sc_feed else feed_labels[""])  # a name, not a file
+st.info(f"Timetable: {feed_title}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}."
         + (" The bundled feed is a subset of routes: “no journey found in this feed” is not “no bus”."
            if not ss.sc_feed and up is None else " “No journey found in this feed” is not “no bus”: a feed may "
            "leave out operators."))
@@ -236,7 +236,7 @@ if large:
     table = _in_background(bg_key)
 else:
     table = run(feed_key, ss.sc_place, ss.sc_service, ss.sc_window, step_min * 60, cap)
-st.markdown("### " + access.two_buses_headline(table, _service_words(cat.get(ss.sc_service)), cap))
+st.markdown("### " + access.two_buses_headline(table, _service_words(cat.get(ss.sc_service)), cap) + ".")
 st.caption(transit.cap_rule(cap) + " " + transit.WINDOW_RULE)
 
 # the minutes beside the school's name, where a projector shows them; where it is, its pupils and URN after

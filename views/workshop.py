@@ -309,9 +309,10 @@ if ws_id and not key:
     st.markdown(f"You joined as **{_shared.md_escape(part['name'])}** "
                 f"({_shared.md_escape(ws.sectors.get(part['sector'], part['sector']))}"
                 + (f", {_shared.md_escape(part['organisation'])}" if part["organisation"] else "") + ").")
-    with st.expander("The evidence", expanded=False):
-        for o in ws.options:
-            st.markdown(f"**{_shared.md_escape(o.label)}**" + (f": {_shared.md_escape(o.reason)}" if o.reason else ""))
+    if any(o.reason for o in ws.options):  # the reasons each option was put forward (none: nothing to open)
+        with st.expander("The evidence", expanded=False):
+            for o in ws.options:
+                st.markdown(f"**{_shared.md_escape(o.label)}**" + (f": {_shared.md_escape(o.reason)}" if o.reason else ""))
     if not ws.is_open:
         st.info(_shared.md_escape("Voting is closed." + (" Agreed focus: " + ", ".join(ws.option_label(c) for c in ws.agreed)
                                                      if ws.agreed else "")))

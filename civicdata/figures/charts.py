@@ -109,7 +109,7 @@ def build_metro_chart(profile: pd.DataFrame, title: str, spacing: str = "even", 
               for n, a, m, f in zip(profile["name"], profile["approximate"], male, female)]
     fig.update_layout(
         title={"text": esc(title), "font": {"size": size + 4}}, font={"family": FONT, "size": size},
-        height=height or (720 if large_text else 560), margin={"l": 60, "r": 20, "t": 70, "b": 10},
+        height=height or (720 if large_text else 560), margin={"l": 60, "r": 20, "t": 105 if large_text else 80, "b": 10},  # title above the key
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
         # on a projector the axis is shorter than this title: "Years" there, the rest is in the caption
         yaxis={"title": "Years (2016–20)" if large_text else "Life expectancy at birth (years), 2016–20",
@@ -325,7 +325,8 @@ def build_spine_chart(table: pd.DataFrame, place: str, large_text: bool = False,
     short names, the title and the legend left to the page's text."""
     t = table.dropna(subset=["position"]).iloc[::-1]
     size = 20 if large_text else 13
-    labels = [f"{r.title} ({r.label})" for r in t.itertuples()]
+    labels = [f"{r.title}, {r.label}" if str(r.title).endswith(")") else f"{r.title} ({r.label})"  # no ") ("
+              for r in t.itertuples()]
     if large_text or narrow:  # on a projector (20 px) or a phone: the names alone, shortened (periods in the table)
         short = [re.sub(r"\s*\([^)]*\)", "", title).strip() for title in t["title"]]
         labels = short if len(set(short)) == len(short) else list(t["title"])
