@@ -77,3 +77,13 @@ def test_tyne_and_wear_network_then_line_counts_stops():
     assert at.query_params["line"] in ("tyne-and-wear:yellow", ["tyne-and-wear:yellow"])
     again = _page(line="tyne-and-wear:yellow")
     assert again.selectbox(key="ml_network").value == "tyne-and-wear"
+
+
+def test_a_reader_from_tyne_and_wear_opens_on_its_metro():
+    """Coming from Newcastle upon Tyne (the place last looked at), the page opens on the Tyne and Wear Metro, not
+    Manchester's Pink Line; a link's line still wins."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["last_place"] = "E08000021"
+    at.switch_page("views/metro_line.py").run()
+    assert not at.exception and at.selectbox(key="ml_line").value == "tyne-and-wear:green"
+    assert _page(line="METLPINK:O:2023-07-15").selectbox(key="ml_line").value == "METLPINK:O:2023-07-15"

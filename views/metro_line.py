@@ -31,8 +31,11 @@ SOURCES = {"metrolink": "Bundled tram and metro lines", "feed": "A GTFS feed rou
            "geometry": "Line geometry + stops file"}
 if "ml_source" not in ss:
     ss.ml_source = _shared.param("source", "metrolink", SOURCES)
+#: the districts the Tyne and Wear Metro serves: a reader coming from one of them opens on its Green line
+TYNE_AND_WEAR = {"E08000021", "E08000037", "E08000022", "E08000023", "E08000024"}
 if "ml_line" not in ss:
-    ss.ml_line = _shared.param("line", DEFAULT, keys)
+    ss.ml_line = _shared.param("line", "tyne-and-wear:green" if ss.get("last_place") in TYNE_AND_WEAR
+                               and "tyne-and-wear:green" in keys else DEFAULT, keys)
 if "ml_network" not in ss:
     ss.ml_network = lines.set_index("key").at[ss.ml_line, "network"]
 

@@ -98,7 +98,7 @@ def make_area() -> None:
                    format_func=lambda c: label.get(c, f"{c} (another district)"), key="pl_picked")
     pasted = st.text_area("Or paste LSOA 2021 codes (commas, spaces or new lines)", key="pl_pasted")
     upload = st.file_uploader("Or upload a CSV of codes: one column named lsoa21_code, lsoa11_code or ward_code "
-                              "(2024 wards)", type=["csv", "txt"], key="pl_upload")
+                              "(2024 wards)", type=["csv", "txt"], key="pl_upload", max_upload_size=5)
     c1, c2 = st.columns(2)
     new_id = c1.text_input("Id (a-z, 0-9, _ or -)", key="pl_new_id")
     title = c2.text_input("Title", key="pl_title")

@@ -12,6 +12,7 @@ import streamlit as st
 from civicdata.transit import access, raptor as transit
 from civicdata.transit.feeds import covered_districts
 from civicdata.labels import plural
+from civicdata.geo.names import readable_org_name
 from civicdata.figures import alt_text, leaflet
 from civicdata import settings
 from civicdata.transit.engines import RaptorEngine, compare_engines
@@ -129,10 +130,11 @@ if outcome.timetable is None:  # errors, or no service that day: the message ins
 tt = outcome.timetable
 
 feed_title = (up.name if up is not None else ss.sc_feed if ss.sc_feed else feed_labels[""])  # a name, not a file
-st.info(f"Timetable: {feed_title}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}."
-        + (" The bundled feed is a subset of routes: “no journey found in this feed” is not “no bus”."
-           if not ss.sc_feed and up is None else " “No journey found in this feed” is not “no bus”: a feed may "
-           "leave out operators."))
+(st.caption if presenting else st.info)(  # on a projector a line under the title, not a box filling the screen
+    f"Timetable: {feed_title}, {tt.n_trips_day:,} trips on {ss.sc_date:%a %d %b %Y}."
+    + (" The bundled feed is a subset of routes: “no journey found in this feed” is not “no bus”."
+       if not ss.sc_feed and up is None else " “No journey found in this feed” is not “no bus”: a feed may "
+       "leave out operators."))
 bounds = access.feed_bounds(tt)
 schools, services = access.schools_and_services(cat, ss.sc_place, ss.sc_service, tt)
 if schools.empty or services.empty:
@@ -242,7 +244,8 @@ st.caption(transit.cap_rule(cap) + " " + transit.WINDOW_RULE)
 # the minutes beside the school's name, where a projector shows them; where it is, its pupils and URN after
 show = table[["name", "median", "best", "worst", "vehicles", "two_plus", "service", "departures_reached",
               "walk_minutes", "neighbourhood", "pupils", "urn"]].copy()
-show["service"] = show["service"].fillna(f"no journey within {cap} minutes in this feed")
+show["service"] = show["service"].map(lambda n: readable_org_name(n) if isinstance(n, str) else n).fillna(
+    f"no journey within {cap} minutes in this feed")  # "Western Ave Medical Ctre", not in capitals
 only_two = st.toggle("Only schools two or more buses away")
 _shared.table(show[show["two_plus"]] if only_two else show, hide_index=True, width="stretch",
              column_config={**{c: st.column_config.NumberColumn(lab, format="%.0f min") for c, lab in (

@@ -44,7 +44,7 @@ with st.sidebar:
 with st.expander("Define the trust's schools", expanded=not ss.tr_urns):
     c1, c2, c3 = st.columns(3)
     pasted = c1.text_area("Paste URNs", key="tr_paste", help="Numbers separated by commas, spaces or new lines")
-    up = c2.file_uploader("Or a CSV/XLSX with a urn column", type=["csv", "xlsx"], key="tr_file")
+    up = c2.file_uploader("Or a CSV/XLSX with a urn column", type=["csv", "xlsx"], key="tr_file", max_upload_size=5)
     q = c3.text_input("Or find schools by name", key="tr_q")
     hits = search_schools(q, limit=20) if q else None
     # shown once there is something to pick: an empty, disabled list is grey text nobody can use

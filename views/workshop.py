@@ -359,7 +359,7 @@ def review_box() -> None:
 
     st.caption("Upload the JSON record of an earlier workshop whose options came from Strategic focus: each place the "
                "room saw is ranked again on today's data, with the same weights.")
-    up = st.file_uploader("Earlier workshop's record (JSON)", type=["json"], key="ws_review_file")
+    up = st.file_uploader("Earlier workshop's record (JSON)", type=["json"], key="ws_review_file", max_upload_size=5)
     if up is None:
         return
     try:

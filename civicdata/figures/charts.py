@@ -186,7 +186,7 @@ def build_contribution_chart(table: pd.DataFrame, indicators: list[str], titles:
     fig.update_layout(barmode="stack", height=max(320, 34 * len(top) + 120), font={"family": FONT, "size": size},
                       margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       xaxis={"title": "score (0–100)" if large_text or narrow else "score (0–100) = sum of contributions",
-                             "range": [0, 100], "tickfont": {"color": "#111111"}},
+                             "range": [0, 100], "dtick": 25, "tickfont": {"color": "#111111"}},  # 0 … 100
                       yaxis={"tickmode": "array", "tickvals": rows, "ticktext": rows,  # every row named
                              "tickfont": {"color": "#111111"}},
                       legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0}, plot_bgcolor="white")

@@ -413,8 +413,8 @@ def area_units(place: str, level: str, data_dir: Path | None = None) -> pd.DataF
 
 #: how a drawn shape becomes neighbourhoods
 SHAPE_RULE = ("a neighbourhood (LSOA 2021) is in a drawn shape when its label point lies inside the shape: a point "
-              "inside its boundary, taken from the bundled ONS boundary (ONS's population-weighted centres for LSOA "
-              "2021 are not in the staged data, so they are not used)")
+              "inside its ONS boundary, so every neighbourhood has exactly one (the app does not hold ONS's "
+              "population-weighted centres for LSOA 2021)")
 
 
 def neighbourhoods_in_shape(geometry: dict, data_dir: Path | None = None) -> list[str]:
