@@ -190,10 +190,11 @@ if not presenting:
                                   "vs_england": "against England", "trend": "trend",
                                   "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
     shown = shown.copy()
-    inds = trends.load_indicators()
+    # (not ``inds``: rebinding that module name broke the indicator menu's next fragment rerun, a TypeError)
+    rules = trends.load_indicators()
     for col in ("latest", "England", "region", "neighbours' median", "change over 3 periods (+ = worse)"):
         # each row in its indicator's own decimals (the publisher's), as its chart and headline figure show it
-        shown[col] = [inds[i].number(v) for v, i in zip(shown[col], shown["indicator_id"])]
+        shown[col] = [rules[i].number(v) for v, i in zip(shown[col], shown["indicator_id"])]
     _shared.table(shown[["indicator", "latest period", "latest", "unit", "England", "region", "neighbours' median",
                         "against England", "trend", "change over 3 periods (+ = worse)", "note"]],
                  hide_index=True, width="stretch", key="tr_table")
