@@ -82,8 +82,10 @@ def md_escape(text: str) -> str:
 def table(data, *, column_config: dict | None = None, placeholder: str = "–", decimals: dict | None = None,
           **kwargs):
     """``st.dataframe`` as every page shows a table: each column headed in words with its unit
-    (:func:`civicdata.labels.column_label`; the frame keeps its identifiers), a missing value shown as "–".
-    ``decimals``: ``{column: n}`` shows those numbers with exactly n decimals (12.0, not 12)."""
+    (:func:`civicdata.labels.column_label`; the frame keeps its identifiers), a missing value shown as "–",
+    every text column (and every header) as wide as it needs (:func:`text_width`), never cut.
+    ``decimals``: ``{column: n}`` shows those numbers with exactly n decimals (12.0, not 12); the values are
+    rounded too (as for a page's own ``%.Nf`` format), so the grid's accessible table reads what is shown."""
     frame = data if isinstance(data, (pd.DataFrame, pd.Series)) else pd.DataFrame(data)
     if isinstance(frame, pd.Series):
         frame = frame.to_frame()
