@@ -25,5 +25,5 @@ from views._present import (  # noqa: F401
 )
 from views._widgets import (  # noqa: F401
     A11Y_CSS, decode_weights, encode_weights, leaflet_map, leaflet_picker, legend_html, md_escape, table,
-    orientation_toggle, param, text_alternative, on_phone,
+    orientation_toggle, param, text_alternative, on_phone, last_place_or,
 )

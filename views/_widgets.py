@@ -23,6 +23,13 @@ def param(name: str, default: str, valid) -> str:
     return default
 
 
+def last_place_or(options, default: str) -> str:
+    """The place last looked at elsewhere in the app (``last_place``, set by the Area map and Trends) when it is
+    one of ``options``, else ``default``: where a page opens without a link."""
+    last = st.session_state.get("last_place")
+    return last if last in options else default
+
+
 def encode_weights(weights: dict[str, float]) -> str:
     return ",".join(f"{k}:{v:g}" for k, v in weights.items())
 

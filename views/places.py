@@ -34,10 +34,8 @@ def _parse_codes(text: str) -> list[str]:
 def _current_district() -> str:
     """The district a person arrives with: a ``place=`` link as the other pages take it, else the place last
     looked at elsewhere in the app, else the default."""
-    for code in (st.query_params.get("place"), ss.get("last_place")):
-        if code in lad_options:
-            return code
-    return settings.DEFAULT_LAD
+    linked = st.query_params.get("place")
+    return linked if linked in lad_options else _shared.last_place_or(lad_options, settings.DEFAULT_LAD)
 
 
 @st.fragment(key="pl_make")

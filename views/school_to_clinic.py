@@ -37,8 +37,7 @@ CAPS = (60, 90, 120, 180, 240, 600)  # minutes: the longest journey counted
 
 if "sc_place" not in ss:
     # the link's place, else the one last looked at, else Cheshire West and Chester (the bundled feed's)
-    ss.sc_place = _shared.param("place", ss.get("last_place") if ss.get("last_place") in places else "E06000050",
-                                places)
+    ss.sc_place = _shared.param("place", _shared.last_place_or(places, "E06000050"), places)
     ss.sc_service = _shared.param("service", DEFAULT_SERVICE, point_ids)
     ss.sc_window = _shared.param("window", "morning", WINDOWS)
     d = st.query_params.get("date", "20230913")
@@ -82,8 +81,7 @@ else:
 school_places = {k: v for k, v in places.items() if k in set(covered)} or places  # the districts the feed serves
 if ss.sc_place not in school_places:  # another feed: the app's current place when it serves it, else its first
     asked = ss.sc_place
-    last = ss.get("last_place")
-    ss.sc_place = last if last in school_places else next(iter(school_places))
+    ss.sc_place = _shared.last_place_or(school_places, next(iter(school_places)))
     if asked in places and asked != ss.get("sc_unserved_said"):  # said once, not on every rerun
         ss.sc_unserved_said = asked
         served = ", ".join(school_places[k] for k in list(school_places)[:4]) + (

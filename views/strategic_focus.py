@@ -43,9 +43,8 @@ if "fo_unit" not in ss:
     ss.fo_unit = _shared.param("unit", "lsoa21", UNITS)
     # within: the link's area, else a place= link as the other pages take it, else the place last looked at
     current = st.query_params.get("place") if "area" not in st.query_params else None
-    current = current if current in places else ss.get("last_place")
     ss.fo_area = _shared.param("area", ENGLAND_CODE if ss.fo_unit == "lad" else
-                               current if current in places else settings.DEFAULT_LAD,
+                               current if current in places else _shared.last_place_or(places, settings.DEFAULT_LAD),
                                regions if ss.fo_unit == "lad" else places)
     w = _shared.decode_weights(st.query_params.get("w"), valid_ids)
     if st.query_params.get("w") and w is None:

@@ -23,8 +23,7 @@ places = data.places()
 inds = data.indicators()
 areas = _shared.saved_areas()  # a saved area: its local authorities' series, said so
 if "tr_place" not in ss:
-    last = ss.get("last_place")
-    ss.tr_place = _shared.param("place", last if last in places else settings.DEFAULT_LAD, places | areas)
+    ss.tr_place = _shared.param("place", _shared.last_place_or(places, settings.DEFAULT_LAD), places | areas)
 if "tr_kind" not in ss:
     ss.tr_kind = _shared.param("peers", "global", KINDS)
 if "tr_indicator" not in ss:
