@@ -20,6 +20,9 @@ DEFAULT_LAD            ``"E08000009"`` (Trafford)                  default place
 GM_CAUTH_CODE          ``"E47000001"``                             Greater Manchester CA
 ENGLAND_CODE           ``"E92000001"``                             England (ONS country code)
 GM_LAD_CODES           ``E08000001`` .. ``E08000010``              the ten GM boroughs
+TYNE_AND_WEAR_LAD_CODES
+                       ``E08000021`` .. ``E08000024``,             the Tyne and Wear Metro's five
+                       ``E08000037``                               districts
 user_data_dir()        ``$CIVICDATA_HOME`` or                      per-user data folder, outside
                        ``$XDG_DATA_HOME/local-need-explorer`` or   the repository (workshops)
                        ``~/.local/share/local-need-explorer``
@@ -52,6 +55,9 @@ GM_CAUTH_CODE: str = "E47000001"
 ENGLAND_CODE: str = "E92000001"
 #: the ten Greater Manchester boroughs (LAD codes, unchanged 2011-2024)
 GM_LAD_CODES: tuple[str, ...] = tuple(f"E080000{n:02d}" for n in range(1, 11))
+#: the five districts the Tyne and Wear Metro serves: Newcastle upon Tyne, North Tyneside, South Tyneside,
+#: Sunderland, Gateshead
+TYNE_AND_WEAR_LAD_CODES: tuple[str, ...] = ("E08000021", "E08000022", "E08000023", "E08000024", "E08000037")
 
 
 def data_dir() -> Path:

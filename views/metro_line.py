@@ -9,7 +9,7 @@ import geopandas as gpd
 import streamlit as st
 
 from civicdata.figures import alt_text
-from civicdata import metro
+from civicdata import metro, settings
 from civicdata.figures.charts import build_metro_chart, build_metro_png
 from civicdata.errors import ProblemsError
 from civicdata.transit.gtfs import FeedError
@@ -31,10 +31,8 @@ SOURCES = {"metrolink": "Bundled tram and metro lines", "feed": "A GTFS feed rou
            "geometry": "Line geometry + stops file"}
 if "ml_source" not in ss:
     ss.ml_source = _shared.param("source", "metrolink", SOURCES)
-#: the districts the Tyne and Wear Metro serves: a reader coming from one of them opens on its Green line
-TYNE_AND_WEAR = {"E08000021", "E08000037", "E08000022", "E08000023", "E08000024"}
-if "ml_line" not in ss:
-    ss.ml_line = _shared.param("line", "tyne-and-wear:green" if ss.get("last_place") in TYNE_AND_WEAR
+if "ml_line" not in ss:  # a reader coming from a Tyne and Wear district opens on its Metro's Green line
+    ss.ml_line = _shared.param("line", "tyne-and-wear:green" if ss.get("last_place") in settings.TYNE_AND_WEAR_LAD_CODES
                                and "tyne-and-wear:green" in keys else DEFAULT, keys)
 if "ml_network" not in ss:
     ss.ml_network = lines.set_index("key").at[ss.ml_line, "network"]

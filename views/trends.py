@@ -21,6 +21,7 @@ st.title("Trends and peers")
 ss = st.session_state
 places = data.places()
 inds = data.indicators()
+rules = trends.load_indicators()  # each indicator's decimals, for the tables (read once a run)
 areas = _shared.saved_areas()  # a saved area: its local authorities' series, said so
 if "tr_place" not in ss:
     ss.tr_place = _shared.param("place", _shared.last_place_or(places, settings.DEFAULT_LAD), places | areas)
@@ -94,9 +95,8 @@ if presenting:  # the chart fills the screen under the headline; the break is sa
 else:
     behind = table[["title", "label", "value", "unit", "england", "vs_england", "trend", "position",
                     "neighbours_median", "published_for"]].copy()
-    each = trends.load_indicators()
     for col in ("value", "england", "neighbours_median"):  # each row in its indicator's own decimals
-        behind[col] = [each[i].number(v) for v, i in zip(behind[col], table["indicator_id"])]
+        behind[col] = [rules[i].number(v) for v, i in zip(behind[col], table["indicator_id"])]
     behind = behind.rename(columns={"title": "indicator", "label": "latest period"})
     _shared.text_alternative(alt_text.spine_text(table, name), behind, "chart", key="tr_alt_spine",
                              decimals={"position": 0})
@@ -189,8 +189,7 @@ if not presenting:
                                   "vs_england": "against England", "trend": "trend",
                                   "worsening": "change over 3 periods (+ = worse)", "published_for": "note"})
     shown = shown.copy()
-    # (not ``inds``: rebinding that module name broke the indicator menu's next fragment rerun, a TypeError)
-    rules = trends.load_indicators()
+    # (``rules``, never ``inds``: rebinding that module name broke the indicator menu's fragment rerun)
     for col in ("latest", "England", "region", "neighbours' median", "change over 3 periods (+ = worse)"):
         # each row in its indicator's own decimals (the publisher's), as its chart and headline figure show it
         shown[col] = [rules[i].number(v) for v, i in zip(shown[col], shown["indicator_id"])]
