@@ -94,13 +94,6 @@ class PointLayer:
     reverse: bool = False  # True when higher values are better: the darkest red is then the lowest value
 
 
-def _fmt(v: float | None, unit: str = "") -> str:
-    """A value rounded by ``unit`` with the unit after it (:func:`civicdata.labels.value_text`)."""
-    if v is pd.NA:
-        return "no data"
-    return value_text(v, unit, with_unit=True)
-
-
 def area_hover(frame: pd.DataFrame, desc: LayerDescriptor) -> list[str]:
     """One escaped hover label per area: name, code, value (with CI), national rank, source."""
     out = []
@@ -379,7 +372,7 @@ def build_line_map(profile: pd.DataFrame, msoas: gpd.GeoDataFrame, line_geometry
                                 name="line", hoverinfo="skip"))
     fig.add_trace(go.Scattergeo(
         lon=profile["lon"], lat=profile["lat"], mode="markers", marker={"size": 12, "color": "#222222"},
-        text=[f"<b>{esc(n)}</b><br>men {_fmt(m, 'years')}, women {_fmt(w, 'years')}"
+        text=[f"<b>{esc(n)}</b><br>men {value_text(m, 'years', True)}, women {value_text(w, 'years', True)}"
               for n, m, w in zip(profile["name"], profile["le_male"], profile["le_female"])],
         hovertemplate="%{text}<extra></extra>", name="stops"))
     fig.add_traces(names)
